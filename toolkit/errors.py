@@ -1,0 +1,70 @@
+"""Typed errors. Every message is a one-line sentence a user can act on.
+
+Messages name the app, the field, the value and what is allowed, and never contain a secret
+(see :mod:`toolkit.redact`). The CLI prints ``str(error)`` without a traceback.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+
+class ToolkitError(Exception):
+    """Base class of every error the toolkit raises on purpose."""
+
+
+class MetadataParseError(ToolkitError):
+    """A metadata file could not be parsed.
+
+    >>> str(MetadataParseError("force-app/x.connectedApp-meta.xml", 3, "mismatched tag"))
+    'force-app/x.connectedApp-meta.xml:3: mismatched tag'
+    """
+
+    def __init__(self, source: str, line: int | None, problem: str) -> None:
+        self.source, self.line, self.problem = source, line, problem
+        where = f"{source}:{line}" if line else source
+        super().__init__(f"{where}: {problem}")
+
+
+class InvalidValueError(ToolkitError):
+    """A value is not allowed for a field.
+
+    >>> str(InvalidValueError("My_App", "oauthPolicy.ipRelaxation", "LOOSE", ["ENFORCE", "BYPASS"]))
+    "My_App: oauthPolicy.ipRelaxation cannot be 'LOOSE'; allowed: ENFORCE, BYPASS"
+    """
+
+    def __init__(self, app: str, field: str, value: object, allowed: Iterable[str] | str) -> None:
+        self.app, self.field, self.value = app, field, value
+        self.allowed = allowed if isinstance(allowed, str) else ", ".join(allowed)
+        super().__init__(f"{app}: {field} cannot be {value!r}; allowed: {self.allowed}")
+
+
+class UnknownFieldError(ToolkitError):
+    """A path names no setting of this metadata type."""
+
+    def __init__(self, app: str, field: str, hint: str = "") -> None:
+        self.app, self.field = app, field
+        super().__init__(f"{app}: no field {field!r}" + (f"; {hint}" if hint else ""))
+
+
+class ReadOnlyFieldError(ToolkitError):
+    """A setting exists but cannot be written through any API (or not through this one)."""
+
+    def __init__(self, app: str, field: str, why: str) -> None:
+        self.app, self.field, self.why = app, field, why
+        super().__init__(f"{app}: {field} cannot be changed: {why}")
+
+
+class SourceError(ToolkitError):
+    """A source (folder, org) cannot be used at all."""
+
+
+class OrgError(ToolkitError):
+    """An org call failed in a way retries could not fix.
+
+    ``kind`` is a stable code (Salesforce's ``errorCode``/fault code where there is one).
+    """
+
+    def __init__(self, kind: str, message: str) -> None:
+        self.kind = kind
+        super().__init__(f"{kind}: {message}")

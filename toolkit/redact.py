@@ -1,0 +1,69 @@
+"""Keep secrets out of output: masking for display and scrubbing for text.
+
+Consumer keys are identifiers, shown masked (first and last four characters). Consumer secrets,
+passwords, access/refresh tokens, private keys and certificate bodies are never shown at all.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterable
+
+MASK = "****"
+
+_SECRET_WORDS = re.compile(
+    r"(?i)(access_token|refresh_token|client_secret|consumer_?secret|password|sessionId|session_id|"
+    r"Authorization:\s*Bearer|assertion)([\"'=:>\s]+)([^\s\"'<&,}]+)"
+)
+_SF_TOKEN = re.compile(r"\b00D[A-Za-z0-9]{12,15}![A-Za-z0-9._]{20,}")
+_PEM = re.compile(r"-----BEGIN [A-Z ]+-----.*?-----END [A-Z ]+-----", re.S)
+
+
+def mask_key(value: str | None) -> str | None:
+    """Show a consumer key as its first and last four characters.
+
+    >>> mask_key("3MVG9abcdefghijklmnopqrstuvwxyz1234")
+    '3MVG…1234'
+    """
+    if not value:
+        return value
+    if len(value) <= 10:
+        return MASK
+    return f"{value[:4]}…{value[-4:]}"
+
+
+def redact(text: str, secrets: Iterable[str] = ()) -> str:
+    """Remove known secret values and anything shaped like a token, password or key from ``text``.
+
+    >>> redact("access_token=00Dxx0000001gPL!AQ4AQFo.secretpart.abcdefghijkl done")
+    'access_token=**** done'
+    """
+    for secret in sorted({s for s in secrets if s and len(s) >= 4}, key=len, reverse=True):
+        text = text.replace(secret, MASK)
+    text = _PEM.sub(MASK, text)
+    text = _SF_TOKEN.sub(MASK, text)
+    return _SECRET_WORDS.sub(lambda m: f"{m.group(1)}{m.group(2)}{MASK}", text)
+
+
+class RedactingFilter(logging.Filter):
+    """A logging filter that scrubs every record; installed on the ``toolkit`` logger."""
+
+    def __init__(self, secrets: Iterable[str] = ()) -> None:
+        super().__init__()
+        self.secrets = set(secrets)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg = redact(record.getMessage(), self.secrets)
+        record.args = ()
+        return True
+
+
+_filter = RedactingFilter()
+logging.getLogger("toolkit").addFilter(_filter)
+
+
+def register_secret(value: str | None) -> None:
+    """Remember a secret so that log records mentioning it are scrubbed."""
+    if value:
+        _filter.secrets.add(value)
