@@ -16,3 +16,6 @@ def shared_dir() -> Path:
     if not (SHARED / "samples").is_dir():
         pytest.skip("../shared is absent: real-sample tests skipped")
     return SHARED
+
+# The demo-org pytest fixtures (``demo_org``...) live with the emulator.
+pytest_plugins = ["toolkit.demoorg.pytest_plugin"]

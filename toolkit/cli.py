@@ -21,9 +21,9 @@ from .redact import redact
 
 # command name -> module that provides ``add_arguments(parser)`` and ``run(args) -> int``
 COMMANDS = {
-    "audit": ("toolkit.audit.cli", "Audit connected apps into pandas tables, CSV files and an HTML summary."),
+    "audit": ("toolkit.analysis.cli", "Audit connected apps into pandas tables, CSV files and an HTML summary."),
     "demo-org": ("toolkit.demoorg.cli", "Serve the embedded demo org (a local HTTPS Salesforce emulator)."),
-    "demo": ("toolkit.audit.demo", "Start the demo org, audit it, and print where the output is."),
+    "demo": ("toolkit.analysis.demo", "Start the demo org, audit it, and print where the output is."),
 }
 
 
