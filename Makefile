@@ -19,7 +19,8 @@ demo: $(STAMP)
 	$(BIN)/python -m toolkit demo --out $(OUT)
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -n 2 --dist loadgroup
+	@scripts/ensure-chromium.sh
+	$(BIN)/python -m pytest -n 2 --dist loadfile
 
 lint: $(STAMP)
 	$(BIN)/ruff check toolkit tests benchmarks scripts
