@@ -7,6 +7,7 @@ True
 
 from __future__ import annotations
 
+from .api import audit
 from .errors import (
     InvalidValueError,
     MetadataParseError,
@@ -17,6 +18,8 @@ from .errors import (
     UnknownFieldError,
 )
 from .model.document import MetadataDocument
+from .sources.connect import connect
+from .sources.org import Org
 
 __version__ = "0.1.0"
 
@@ -24,10 +27,13 @@ __all__ = [
     "InvalidValueError",
     "MetadataDocument",
     "MetadataParseError",
+    "Org",
     "OrgError",
     "ReadOnlyFieldError",
     "SourceError",
     "ToolkitError",
     "UnknownFieldError",
     "__version__",
+    "audit",
+    "connect",
 ]

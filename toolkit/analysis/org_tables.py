@@ -1,0 +1,281 @@
+"""Org-only audit tables (``usage``, ``tokens``, ``logins``, ``api_calls``) and org facts added to ``apps``.
+
+Inputs come from :func:`toolkit.sources.org_inventory.load_org`: ``inventory.extra["tokens"]`` /
+``["logins"]`` are SOQL rows already tagged with their app (``_app``), ``["api"]`` the call ledger.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from ..model.bundle import Inventory
+
+USAGE_COLUMNS = (
+    "app",
+    "tokens",
+    "users",
+    "use_count",
+    "last_token_use",
+    "inactive_user_tokens",
+    "logins",
+    "login_users",
+    "last_login",
+    "last_used",
+    "logins_by_flow",
+    "used",
+)
+TOKEN_COLUMNS = (
+    "app",
+    "app_name",
+    "installed",
+    "user_id",
+    "username",
+    "user_active",
+    "use_count",
+    "last_used",
+    "created",
+)
+LOGIN_COLUMNS = ("app", "login_type", "login_subtype", "logins", "users", "last_login")
+API_COLUMNS = ("kind", "calls", "counted", "detail")
+
+
+def _ts(values: Any) -> pd.Series:
+    return pd.to_datetime(pd.Series(values, dtype="object"), utc=True, errors="coerce", format="mixed")
+
+
+def tokens_table(inventory: Inventory) -> pd.DataFrame:
+    """One row per OAuth token (no token value, no DeleteToken: those are secrets).
+
+    >>> inv = Inventory(extra={"tokens": [{"_app": "A", "AppName": "A", "AppMenuItemId": "0DS1",
+    ...     "UserId": "005", "User": {"Username": "u@x", "IsActive": False}, "UseCount": 3,
+    ...     "LastUsedDate": "2026-01-01T00:00:00Z"}]})
+    >>> tokens_table(inv).loc[0, ["app", "installed", "user_active", "use_count"]].astype(str).tolist()
+    ['A', 'True', 'False', '3']
+    """
+    rows = []
+    for r in inventory.extra.get("tokens", []):
+        user = r.get("User") or {}
+        rows.append(
+            {
+                "app": r.get("_app") or r.get("AppName"),
+                "app_name": r.get("AppName"),
+                "installed": bool(r.get("AppMenuItemId")),
+                "user_id": r.get("UserId"),
+                "username": user.get("Username"),
+                "user_active": user.get("IsActive"),
+                "use_count": r.get("UseCount"),
+                "last_used": r.get("LastUsedDate"),
+                "created": r.get("CreatedDate"),
+            }
+        )
+    df = pd.DataFrame(rows, columns=list(TOKEN_COLUMNS))
+    df["use_count"] = pd.to_numeric(df["use_count"], errors="coerce").astype("Int64")
+    df["user_active"] = df["user_active"].astype("boolean")
+    df["installed"] = df["installed"].astype(bool)
+    for c in ("last_used", "created"):
+        df[c] = _ts(df[c])
+    return df
+
+
+def logins_table(inventory: Inventory) -> pd.DataFrame:
+    """Login counts per app and flow (``LoginType``/``LoginSubType``) over the window.
+
+    >>> inv = Inventory(extra={"logins": [{"_app": "A", "LoginType": "Remote Access 2.0",
+    ...     "LoginSubType": "OauthJwtBearer", "UserId": "005", "LoginTime": "2026-01-01T00:00:00Z"}] * 2})
+    >>> logins_table(inv).loc[0, ["app", "login_subtype", "logins", "users"]].astype(str).tolist()
+    ['A', 'OauthJwtBearer', '2', '1']
+    """
+    raw = pd.DataFrame(
+        [
+            {
+                "app": r.get("_app") or r.get("Application"),
+                "login_type": r.get("LoginType") or "",
+                "login_subtype": r.get("LoginSubType") or "",
+                "user": r.get("UserId"),
+                "time": r.get("LoginTime"),
+            }
+            for r in inventory.extra.get("logins", [])
+        ],
+        columns=["app", "login_type", "login_subtype", "user", "time"],
+    )
+    if raw.empty:
+        return pd.DataFrame(columns=list(LOGIN_COLUMNS))
+    raw["time"] = _ts(raw["time"])
+    g = raw.groupby(["app", "login_type", "login_subtype"], dropna=False)
+    out = g.agg(logins=("user", "size"), users=("user", "nunique"), last_login=("time", "max")).reset_index()
+    return out[list(LOGIN_COLUMNS)].sort_values(["app", "logins"], ascending=[True, False], ignore_index=True)
+
+
+def usage_table(inventory: Inventory) -> pd.DataFrame:
+    """Per app: tokens, distinct users, use count, last use, tokens of inactive users, logins by flow.
+
+    Every app of the inventory has a row (zeros when unused), so "unused" is a filter, not a guess.
+
+    >>> from toolkit.model.bundle import AppBundle
+    >>> inv = Inventory(apps=[AppBundle(name=n, kind="ConnectedApp") for n in "AB"],
+    ...     extra={"tokens": [{"_app": "A", "UserId": "005", "UseCount": 2, "User": {"IsActive": False},
+    ...                        "LastUsedDate": "2026-01-02T00:00:00Z", "AppMenuItemId": "0DS"}]})
+    >>> usage_table(inv)[["app", "tokens", "inactive_user_tokens", "used"]].astype(str).values.tolist()
+    [['A', '1', '1', 'True'], ['B', '0', '0', 'False']]
+    """
+    tokens, logins = tokens_table(inventory), logins_table(inventory)
+    apps = [b.name for b in inventory.apps]
+    apps += [a for a in pd.concat([tokens["app"], logins["app"]]).dropna().unique() if a not in set(apps)]
+    base = pd.DataFrame({"app": pd.Series(apps, dtype="object")})
+    if not tokens.empty:
+        t = (
+            tokens.assign(inactive=tokens["user_active"].eq(False).fillna(False).astype(int))
+            .groupby("app")
+            .agg(
+                tokens=("user_id", "size"),
+                users=("user_id", "nunique"),
+                use_count=("use_count", "sum"),
+                last_token_use=("last_used", "max"),
+                inactive_user_tokens=("inactive", "sum"),
+            )
+            .reset_index()
+        )
+        base = base.merge(t, on="app", how="left")
+    if not logins.empty:
+        raw = pd.DataFrame(
+            [
+                {"app": r.get("_app") or r.get("Application"), "user": r.get("UserId")}
+                for r in inventory.extra.get("logins", [])
+            ]
+        )
+        users = raw.groupby("app")["user"].nunique().rename("login_users")
+        lg = logins.groupby("app").agg(logins=("logins", "sum"), last_login=("last_login", "max"))
+        flows = logins.assign(
+            flow=logins["login_subtype"].where(logins["login_subtype"] != "", logins["login_type"])
+        )
+        parts: dict[str, list[str]] = {}
+        for app, flow, n in zip(flows["app"], flows["flow"], flows["logins"], strict=True):
+            parts.setdefault(app, []).append(f"{flow}={n}")
+        by_flow = pd.Series({a: "; ".join(p) for a, p in parts.items()}, dtype="object").rename(
+            "logins_by_flow"
+        )
+        base = base.merge(lg.join(users).join(by_flow).reset_index(), on="app", how="left")
+    for c in USAGE_COLUMNS:
+        if c not in base.columns:
+            base[c] = None
+    for c in ("tokens", "users", "use_count", "inactive_user_tokens", "logins", "login_users"):
+        base[c] = pd.to_numeric(base[c], errors="coerce").fillna(0).astype("Int64")
+    for c in ("last_token_use", "last_login"):
+        base[c] = _ts(base[c])
+    base["last_used"] = base[["last_token_use", "last_login"]].max(axis=1)
+    base["used"] = (base["tokens"] > 0) | (base["logins"] > 0)
+    base["used"] = base["used"].astype(bool)
+    return base[list(USAGE_COLUMNS)]
+
+
+def api_calls_table(inventory: Inventory) -> pd.DataFrame:
+    """Calls made by kind, then TOTAL, the lower bound, retries and the org's daily API usage before/after.
+
+    >>> inv = Inventory(extra={"api": {"calls": {"query": 7, "readMetadata": 5, "versions": 1},
+    ...     "retries": {"transient": 2}, "usage_first": 10, "usage_last": 22, "usage_max": 15000,
+    ...     "limits_before": {"DailyApiRequests": {"Max": 15000, "Remaining": 14990}}}, "lower_bound": 12})
+    >>> api_calls_table(inv).set_index("kind").loc[["TOTAL", "lower_bound"], "calls"].astype(str).tolist()
+    ['12', '12']
+    """
+    from ..sources.ledger import NOT_COUNTED
+
+    api = inventory.extra.get("api") or {}
+    calls: dict[str, int] = dict(api.get("calls") or {})
+    rows = [
+        {"kind": k, "calls": n, "counted": k not in NOT_COUNTED, "detail": ""}
+        for k, n in sorted(calls.items())
+    ]
+    counted = sum(n for k, n in calls.items() if k not in NOT_COUNTED)
+    bound = inventory.extra.get("lower_bound")
+    rows.append(
+        {
+            "kind": "TOTAL",
+            "calls": counted,
+            "counted": True,
+            "detail": f"{sum(calls.values())} HTTP requests (versions/login are not counted by Salesforce)",
+        }
+    )
+    if bound:
+        rows.append(
+            {
+                "kind": "lower_bound",
+                "calls": bound,
+                "counted": True,
+                "detail": f"list + ceil(n/10) reads + SOQL pages; ratio {counted / bound:.2f}",
+            }
+        )
+    for cat, n in sorted((api.get("retries") or {}).items()):
+        rows.append({"kind": f"retry:{cat}", "calls": n, "counted": False, "detail": "retried after a fault"})
+    before = _used_before(api)
+    after = api.get("usage_last")
+    mx = api.get("usage_max") or ((api.get("limits_before") or {}).get("DailyApiRequests") or {}).get("Max")
+    if before is not None:
+        rows.append(
+            {
+                "kind": "daily_api_usage_before",
+                "calls": before,
+                "counted": False,
+                "detail": f"of {mx} (GET /limits)",
+            }
+        )
+    if after is not None:
+        rows.append(
+            {
+                "kind": "daily_api_usage_after",
+                "calls": after,
+                "counted": False,
+                "detail": f"of {mx} (last Sforce-Limit-Info header)",
+            }
+        )
+    df = pd.DataFrame(rows, columns=list(API_COLUMNS))
+    df["calls"] = df["calls"].astype("Int64")
+    return df
+
+
+def _used_before(api: dict[str, Any]) -> int | None:
+    daily = (api.get("limits_before") or {}).get("DailyApiRequests") or {}
+    if "Max" in daily and "Remaining" in daily:
+        return int(daily["Max"]) - int(daily["Remaining"])
+    return None
+
+
+def add_org_columns(apps: pd.DataFrame, inventory: Inventory, usage: pd.DataFrame) -> pd.DataFrame:
+    """``apps`` plus what only an org knows: installed, join key, usage summary and the ``partial`` flag.
+
+    >>> from toolkit.model.bundle import AppBundle
+    >>> inv = Inventory(apps=[AppBundle(name="A", kind="ConnectedApp", soql={"installed": True})],
+    ...                 partial=True, partial_reason="query OauthToken failed")
+    >>> out = add_org_columns(pd.DataFrame({"name": ["A"]}), inv, usage_table(inv))
+    >>> out.loc[0, ["installed", "partial", "tokens"]].astype(str).tolist()
+    ['True', 'True', '0']
+    """
+    extra = pd.DataFrame(
+        [
+            {
+                "name": b.name,
+                "installed": b.soql.get("installed"),
+                "join_key": b.soql.get("join_key"),
+                "soql_id": (
+                    b.soql.get("ConnectedApplication") or b.soql.get("ExternalClientApplication") or {}
+                ).get("Id"),
+                "namespace": b.file_properties.get("namespacePrefix")
+                or (b.soql.get("AppMenuItem") or {}).get("NamespacePrefix")
+                or None,
+                "manageable_state": b.file_properties.get("manageableState") or None,
+            }
+            for b in inventory.apps
+        ],
+        columns=["name", "installed", "join_key", "soql_id", "namespace", "manageable_state"],
+    )
+    extra = extra.drop_duplicates("name")
+    u = usage.rename(columns={"app": "name"})[
+        ["name", "tokens", "users", "use_count", "inactive_user_tokens", "logins", "last_used", "used"]
+    ]
+    out = apps.drop(columns=[c for c in extra.columns if c != "name" and c in apps.columns])
+    out = out.merge(extra, on="name", how="left").merge(u, on="name", how="left")
+    out["installed"] = out["installed"].astype("boolean")
+    out["partial"] = bool(inventory.partial)
+    out["partial_reason"] = inventory.partial_reason or ""
+    return out

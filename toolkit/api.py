@@ -1,0 +1,65 @@
+"""``toolkit.audit``: the one call that turns an org or a metadata folder into audit tables."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from .errors import SourceError
+from .model.bundle import Inventory
+
+
+def audit(source: Any, *, window_days: int = 180, strict: bool = False) -> dict[str, pd.DataFrame]:
+    """Audit tables of an org (an :class:`~toolkit.sources.org.Org` from :func:`toolkit.connect`) or a folder.
+
+    For a folder: the tables of :func:`toolkit.analysis.tables.build_tables` (``apps``, ``scopes``...).
+    For an org: the same tables (``apps`` with the SOQL facts, ``installed``, usage columns and the
+    ``partial`` flag) plus ``usage``, ``tokens``, ``logins`` and ``api_calls``. ``strict=True`` raises
+    :class:`~toolkit.errors.OrgError` instead of returning tables flagged ``partial``.
+
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     sorted(audit(d))[:3]
+    ['apps', 'attributes', 'callbacks']
+    """
+    from .analysis.tables import build_tables
+    from .sources.org import Org
+
+    if isinstance(source, Org):
+        from .analysis import org_tables
+        from .sources.org_inventory import load_org
+
+        inventory = load_org(source, window_days=window_days, strict=strict)
+        tables = build_tables(inventory)
+        usage = org_tables.usage_table(inventory)
+        tables["apps"] = org_tables.add_org_columns(tables["apps"], inventory, usage)
+        tables["usage"] = usage
+        tables["tokens"] = org_tables.tokens_table(inventory)
+        tables["logins"] = org_tables.logins_table(inventory)
+        tables["api_calls"] = org_tables.api_calls_table(inventory)
+        _remember(tables, inventory)
+        return tables
+    if isinstance(source, Inventory):
+        return build_tables(source)
+    if isinstance(source, str | Path):
+        path = Path(source)
+        if not path.exists():
+            raise SourceError(
+                f"{path}: no such folder; pass an SFDX project, an mdapi folder or toolkit.connect()"
+            )
+        from .sources.sfdx import load_folder
+
+        return build_tables(load_folder(path))
+    raise SourceError(
+        f"audit() takes an org from toolkit.connect() or a folder path, not {type(source).__name__}"
+    )
+
+
+def _remember(tables: dict[str, pd.DataFrame], inventory: Inventory) -> None:
+    # DataFrame.attrs travel with the tables (to CSV writers and the HTML summary)
+    for df in tables.values():
+        df.attrs["partial"] = inventory.partial
+        df.attrs["partial_reason"] = inventory.partial_reason
+        df.attrs["origin"] = inventory.origin

@@ -1,0 +1,224 @@
+"""``toolkit.connect``: one function for every way of reaching an org; returns an :class:`~.org.Org`.
+
+Modes (the first that the arguments select):
+
+- ``connect()`` / ``connect("demo")``: start an embedded demo org in-process (stopped by ``org.close()``);
+  with ``instance_url``/``access_token``/``ca_file`` it attaches to a demo org that is already running.
+- ``connect("ALIAS")`` / ``connect(alias="ALIAS")``: reuse a Salesforce CLI login
+  (``sf org display --json --target-org ALIAS``); nothing is stored, a re-login asks ``sf`` again.
+- ``connect(instance_url=..., access_token=...)``: a token you already have (no re-login possible).
+- ``connect(username=..., consumer_key=..., private_key_file=..., login_url=...)``: OAuth JWT bearer.
+- ``connect(consumer_key=..., consumer_secret=..., login_url=...)``: OAuth client credentials.
+- ``connect(username=..., password=..., security_token=..., login_url=...)``: username/password (SOAP login).
+
+Secrets passed in are registered with :mod:`toolkit.redact` and never appear in reprs, logs or errors.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import shutil
+import subprocess
+from collections.abc import Callable
+from functools import partial
+from typing import Any
+from urllib.parse import urlparse
+
+import requests
+
+from ..errors import OrgError, SourceError
+from ..redact import redact, register_secret
+from .org import Org
+from .resilience import RetryPolicy
+
+
+def login_domain(login_url: str | None) -> str | None:
+    """simple-salesforce's ``domain`` for a login URL (it logs in at ``https://{domain}.salesforce.com``).
+
+    My Domain and login/test hosts map to their prefix; any other host (a demo org on 127.0.0.1) is reached
+    through the trailing-slash form ``host:port/`` -> ``https://host:port/.salesforce.com/...``.
+
+    >>> login_domain("https://acme.my.salesforce.com"), login_domain("https://test.salesforce.com")
+    ('acme.my', 'test')
+    >>> login_domain("https://127.0.0.1:8443")
+    '127.0.0.1:8443/'
+    """
+    if not login_url:
+        return None
+    u = urlparse(login_url if "://" in login_url else f"https://{login_url}")
+    host = u.hostname or ""
+    if host.endswith(".salesforce.com") and not u.port:
+        return host[: -len(".salesforce.com")]
+    return f"{host}:{u.port}/" if u.port else f"{host}/"
+
+
+def connect(
+    target: str | None = None,
+    *,
+    alias: str | None = None,
+    instance_url: str | None = None,
+    access_token: str | None = None,
+    ca_file: str | None = None,
+    login_url: str | None = None,
+    username: str | None = None,
+    password: str | None = None,
+    security_token: str | None = None,
+    consumer_key: str | None = None,
+    consumer_secret: str | None = None,
+    private_key_file: str | None = None,
+    api_version: str | None = None,
+    concurrency: int = 8,
+    policy: RetryPolicy | None = None,
+    demo_options: dict[str, Any] | None = None,
+) -> Org:
+    """Connect to an org and return an :class:`~toolkit.sources.org.Org` (see the module doc for the modes).
+
+    >>> connect(instance_url="https://acme.my.salesforce.com", access_token="00Dx!TOKENTOKEN",
+    ...         api_version="66.0")
+    Org(instance_url='https://acme.my.salesforce.com', auth='access_token', api_version='66.0')
+    """
+    secrets = [s for s in (access_token, password, security_token, consumer_secret) if s]
+    for s in secrets:
+        register_secret(s)
+    session = requests.Session()
+    if ca_file:
+        session.verify = ca_file  # trust the demo org's CA; TLS verification stays on
+    common: dict[str, Any] = {"concurrency": concurrency, "policy": policy, "secrets": secrets}
+    owned = None
+    relogin: Callable[[Any], None] | None = None
+    if (
+        target in (None, "demo")
+        and not alias
+        and not any((instance_url, access_token, username, consumer_key))
+    ):
+        owned, auth = _start_demo(demo_options or {}), "demo"
+        session.verify = owned.ca_file
+        instance_url, access_token = owned.instance_url, owned.access_token
+        common["secrets"] = [*secrets, owned.access_token]
+        sf = _build(session, instance_url=instance_url, session_id=access_token)
+    elif alias or (target not in (None, "demo")):
+        name = alias or str(target)
+        auth = "sf_cli"
+        info = _sf_org_display(name)
+        common["secrets"] = [*secrets, info["accessToken"]]
+        sf = _build(session, instance_url=info["instanceUrl"], session_id=info["accessToken"])
+        api_version = api_version or info.get("apiVersion")
+
+        relogin = partial(_sf_cli_relogin, alias=name)
+
+    elif instance_url and access_token:
+        auth = "access_token" if target != "demo" else "demo"
+        sf = _build(session, instance_url=instance_url, session_id=access_token)
+    else:
+        domain = login_domain(login_url or instance_url)
+        if username and consumer_key and private_key_file:
+            auth = "jwt"
+            sf = _build(
+                session,
+                username=username,
+                consumer_key=consumer_key,
+                privatekey_file=private_key_file,
+                domain=domain,
+            )
+        elif consumer_key and consumer_secret and not username:
+            if not domain:
+                raise SourceError(
+                    "client credentials need login_url (your My Domain URL); "
+                    "login.salesforce.com does not accept this flow"
+                )
+            auth = "client_credentials"
+            sf = _build(session, consumer_key=consumer_key, consumer_secret=consumer_secret, domain=domain)
+        elif username and password:
+            auth = "password"
+            sf = _build(
+                session,
+                username=username,
+                password=password,
+                security_token=security_token or "",
+                domain=domain,
+            )
+        else:
+            raise SourceError(
+                "connect() needs one of: 'demo'; an sf CLI alias; instance_url + access_token; "
+                "username + consumer_key + private_key_file (JWT); consumer_key + consumer_secret "
+                "+ login_url (client credentials); username + password [+ security_token]"
+            )
+        relogin = _simple_salesforce_relogin
+    org = Org(sf, auth=auth, api_version=api_version, relogin=relogin, owned=owned, **common)
+    try:
+        if not api_version:
+            org.use_highest_version()
+    except BaseException:
+        org.close()
+        raise
+    return org
+
+
+def _sf_cli_relogin(client: Any, alias: str) -> None:
+    client.session_id = _sf_org_display(alias)["accessToken"]  # `sf` refreshes the token itself
+
+
+def _simple_salesforce_relogin(client: Any) -> None:
+    client._refresh_session()  # simple-salesforce logs in again with the partial it kept
+
+
+def _build(session: requests.Session, **kwargs: Any) -> Any:
+    # imported here: simple-salesforce pulls in zeep, which `import toolkit` should not pay for
+    from simple_salesforce.api import Salesforce
+    from simple_salesforce.exceptions import SalesforceAuthenticationFailed
+
+    try:
+        return Salesforce(session=session, **kwargs)
+    except SalesforceAuthenticationFailed as exc:
+        code = str(getattr(exc, "code", "") or "LOGIN_FAILED")
+        raise OrgError(code, f"login failed: {redact(str(getattr(exc, 'message', exc)))[:300]}") from None
+    except requests.RequestException as exc:
+        raise OrgError("CONNECTION_FAILED", f"cannot reach the org: {redact(str(exc))[:300]}") from None
+
+
+def _start_demo(options: dict[str, Any]) -> Any:
+    # imported late: the emulator is only needed for the demo mode
+    demo_org_class = importlib.import_module("toolkit.demoorg").DemoOrg
+    demo = demo_org_class(**options)
+    demo.start()
+    register_secret(demo.access_token)
+    return demo
+
+
+def _sf_org_display(alias: str) -> dict[str, Any]:
+    """``sf org display --json --target-org ALIAS`` -> its ``result`` (accessToken, instanceUrl...)."""
+    exe = shutil.which("sf")
+    if exe is None:
+        raise SourceError(
+            f"org alias {alias!r}: the Salesforce CLI 'sf' is not on PATH; install it and run "
+            f"'sf org login web --alias {alias}'"
+        )
+    try:
+        proc = subprocess.run(
+            [exe, "org", "display", "--json", "--target-org", alias],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        raise OrgError(
+            "SF_CLI_TIMEOUT", f"org alias {alias!r}: 'sf org display' did not answer in 120 s"
+        ) from None
+    try:
+        payload = json.loads(proc.stdout or "{}")
+    except json.JSONDecodeError:
+        payload = {}
+    result = payload.get("result") if isinstance(payload, dict) else None
+    if proc.returncode != 0 or not isinstance(result, dict) or not result.get("accessToken"):
+        message = payload.get("message") if isinstance(payload, dict) else None
+        raise SourceError(
+            f"org alias {alias!r}: 'sf org display' failed: "
+            f"{redact(str(message or proc.stderr or 'no result'))[:300]}; "
+            f"log in with 'sf org login web --alias {alias}'"
+        )
+    register_secret(str(result["accessToken"]))
+    if not result.get("instanceUrl"):
+        raise SourceError(f"org alias {alias!r}: 'sf org display' gave no instanceUrl")
+    return result

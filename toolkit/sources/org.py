@@ -1,0 +1,292 @@
+"""A connected org: the simple-salesforce client plus retries, re-login, API accounting and raw SOAP.
+
+Every call goes through the simple-salesforce ``Salesforce`` object: REST SOQL through ``sf.query`` /
+``sf.query_more``, Bulk API 2.0 through ``sf.bulk2``, ``/limits`` through ``sf.limits()``, and Metadata SOAP
+posted by hand on ``sf.session`` to ``sf.metadata_url`` with ``sf.session_id`` (see :mod:`.mdapi_client`).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import threading
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import requests
+from requests.adapters import HTTPAdapter
+
+from ..errors import OrgError
+from ..redact import redact, register_secret
+from . import mdapi_client as soap
+from .ledger import Ledger
+from .resilience import CallFailed, RetryPolicy, with_retries
+
+BULK_THRESHOLD = 10_000  # rows: above this a SOQL table is fetched with Bulk API 2.0 instead of REST pages
+_FROM = re.compile(r"(?i)\bFROM\s+(\w+)")
+
+
+class Org:
+    """A live (or demo) org, ready to be audited. Build it with :func:`toolkit.connect`.
+
+    Its repr and its errors never show the access token, a password or a key.
+
+    >>> from simple_salesforce import Salesforce
+    >>> sf = Salesforce(instance_url="https://example.my.salesforce.com", session_id="00Dx!SECRETSECRET")
+    >>> org = Org(sf, auth="access_token", api_version="66.0")
+    >>> org
+    Org(instance_url='https://example.my.salesforce.com', auth='access_token', api_version='66.0')
+    """
+
+    def __init__(
+        self,
+        sf: Any,
+        *,
+        auth: str,
+        api_version: str | None = None,
+        relogin: Callable[[Any], None] | None = None,
+        concurrency: int = 8,
+        policy: RetryPolicy | None = None,
+        secrets: Iterable[str] = (),
+        owned: Any = None,
+        bulk_threshold: int = BULK_THRESHOLD,
+    ) -> None:
+        if concurrency < 1:
+            raise ValueError(f"concurrency must be at least 1, not {concurrency}")
+        self.sf = sf
+        self.auth = auth
+        self.concurrency = concurrency
+        self.policy = policy or RetryPolicy()
+        self.bulk_threshold = bulk_threshold
+        self.bulk_poll_wait = 0.2  # seconds before the first Bulk API job poll
+        self.ledger = Ledger()
+        self.owned = owned  # an embedded DemoOrg this Org started (stopped by close())
+        self._relogin = relogin
+        self._relogin_lock = threading.Lock()
+        self._secrets = tuple(s for s in (*secrets, getattr(sf, "session_id", None)) if s)
+        for s in self._secrets:
+            register_secret(s)
+        session: requests.Session = sf.session
+        adapter = HTTPAdapter(pool_connections=4, pool_maxsize=max(10, concurrency + 4))
+        session.mount("https://", adapter)
+        session.hooks.setdefault("response", []).append(self.ledger.hook)
+        if api_version:
+            self._apply_version(api_version)
+
+    # identity -----------------------------------------------------------------------------------
+    @property
+    def instance_url(self) -> str:
+        return f"https://{self.sf.sf_instance}"
+
+    @property
+    def api_version(self) -> str:
+        return str(self.sf.sf_version)
+
+    def __repr__(self) -> str:
+        return (
+            f"Org(instance_url={self.instance_url!r}, auth={self.auth!r}, api_version={self.api_version!r})"
+        )
+
+    __str__ = __repr__
+
+    def close(self) -> None:
+        """Stop the embedded demo org, if this Org started one."""
+        if self.owned is not None:
+            self.owned.stop()
+            self.owned = None
+
+    def __enter__(self) -> Org:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # version ------------------------------------------------------------------------------------
+    def use_highest_version(self) -> str:
+        """Switch to the org's highest API version (``GET /services/data/``, not counted by Salesforce)."""
+        url = f"{self.instance_url}/services/data/"
+
+        def get() -> Any:
+            r = self.sf.session.get(url, timeout=60)
+            if r.status_code >= 300:
+                raise CallFailed(f"HTTP_{r.status_code}", "GET /services/data/ failed", status=r.status_code)
+            return r.json()
+
+        versions = self._retry(get, "list API versions")
+        best = max((str(v["version"]) for v in versions), key=lambda v: tuple(int(x) for x in v.split(".")))
+        self._apply_version(best)
+        return best
+
+    def _apply_version(self, version: str) -> None:
+        # simple-salesforce computes its URLs once, in __init__; recompute them for the new version
+        sf, inst = self.sf, self.sf.sf_instance
+        sf.sf_version = version
+        sf.base_url = f"https://{inst}/services/data/v{version}/"
+        sf.bulk_url = f"https://{inst}/services/async/{version}/"
+        sf.bulk2_url = f"https://{inst}/services/data/v{version}/jobs/"
+        sf.metadata_url = f"https://{inst}/services/Soap/m/{version}/"
+        sf.tooling_url = f"{sf.base_url}tooling/"
+        sf._mdapi = None
+
+    # resilience ---------------------------------------------------------------------------------
+    def _retry(self, fn: Callable[[], Any], what: str) -> Any:
+        return with_retries(
+            fn,
+            what=what,
+            policy=self.policy,
+            reauth=self._reauth,
+            on_retry=self.ledger.note_retry,
+            secrets=self._secrets,
+        )
+
+    def _reauth(self) -> bool:
+        if self._relogin is None:
+            return False
+        with self._relogin_lock:
+            self._relogin(self.sf)
+            self.sf._generate_headers()
+            self._secrets = (*self._secrets, self.sf.session_id)
+            register_secret(self.sf.session_id)
+        return True
+
+    def redact(self, text: str) -> str:
+        """Scrub this connection's secrets (and anything token-shaped) from ``text``."""
+        return redact(text, self._secrets)
+
+    # Metadata SOAP ------------------------------------------------------------------------------
+    def metadata_call(self, build: Callable[[str], bytes], what: str) -> Any:
+        """POST a Metadata API envelope ``build(session_id)`` (rebuilt after a re-login); the body element."""
+
+        def post() -> Any:
+            data = build(self.sf.session_id)
+            r = self.sf.session.post(
+                self.sf.metadata_url,
+                data=data,
+                timeout=300,
+                headers={"Content-Type": "text/xml; charset=UTF-8", "SOAPAction": '""'},
+            )
+            retry_after = r.headers.get("Retry-After")
+            try:
+                return soap.parse_body(r.content, r.status_code)
+            except CallFailed as exc:
+                if retry_after and retry_after.isdigit():
+                    exc.retry_after = float(retry_after)
+                raise
+
+        return self._retry(post, what)
+
+    def list_metadata(self, types: list[str]) -> list[dict[str, str]]:
+        """FileProperties of every component of ``types`` (three types per call)."""
+        rows: list[dict[str, str]] = []
+        step = soap.LIST_QUERIES_PER_CALL
+        for i in range(0, len(types), step):
+            chunk = types[i : i + step]
+            body = self.metadata_call(
+                lambda sid, c=chunk: soap.list_metadata_request(sid, c, self.api_version),  # type: ignore[misc]
+                f"listMetadata {', '.join(chunk)}",
+            )
+            rows.extend(soap.parse_list_result(body))
+        return rows
+
+    def read_metadata(self, type_name: str, names: list[str]) -> list[Any]:
+        """Raw ``<records>`` elements for up to ten names of one type."""
+        body = self.metadata_call(
+            lambda sid: soap.read_metadata_request(sid, type_name, names),
+            f"readMetadata {type_name} {names[0]}..{names[-1]}",
+        )
+        return soap.parse_read_records(body)
+
+    # SOQL ---------------------------------------------------------------------------------------
+    def query(self, soql: str, *, bulk_ok: bool = True) -> list[dict[str, Any]]:
+        """Every row of a SOQL query (nested like simple-salesforce's, no ``attributes``).
+
+        The first REST page tells the total size; a large table is then fetched as one Bulk API 2.0 job
+        instead of ``totalSize / 2000`` REST pages.
+        """
+        obj = _object_of(soql)
+        first = self._retry(lambda: self.sf.query(soql), f"query {obj}")
+        if bulk_ok and not first.get("done", True) and int(first.get("totalSize", 0)) > self.bulk_threshold:
+            return self.bulk_query(soql)
+        rows = [_clean(r) for r in first.get("records", [])]
+        page = first
+        while not page.get("done", True):
+            page = self._retry(_more(self.sf, str(page["nextRecordsUrl"])), f"query {obj} (more)")
+            rows.extend(_clean(r) for r in page.get("records", []))
+        return rows
+
+    def bulk_query(self, soql: str) -> list[dict[str, Any]]:
+        """Rows of a Bulk API 2.0 query job (CSV parsed; the whole job is retried on a transient fault)."""
+        obj = _object_of(soql)
+
+        def run() -> list[dict[str, Any]]:
+            handler = getattr(self.sf.bulk2, obj)
+            out: list[dict[str, Any]] = []
+            for chunk in handler.query(soql, wait=self.bulk_poll_wait):
+                out.extend(
+                    _nest({k: _csv_value(v) for k, v in row.items()})
+                    for row in csv.DictReader(io.StringIO(chunk))
+                )
+            return out
+
+        try:
+            rows: list[dict[str, Any]] = self._retry(run, f"bulk query {obj}")
+        except OrgError:
+            raise
+        except Exception as exc:  # simple-salesforce raises SalesforceOperationError for failed jobs
+            raise OrgError("BULK_QUERY_FAILED", f"bulk query {obj}: {self.redact(str(exc))[:300]}") from None
+        return rows
+
+    def limits(self) -> dict[str, Any]:
+        """``GET /limits`` (``DailyApiRequests`` and the rest)."""
+        result: dict[str, Any] = self._retry(lambda: self.sf.limits(), "GET /limits")
+        return result
+
+
+def _more(sf: Any, next_url: str) -> Callable[[], Any]:
+    return lambda: sf.query_more(next_url, identifier_is_url=True)
+
+
+def _object_of(soql: str) -> str:
+    m = _FROM.search(soql)
+    return m.group(1) if m else "?"
+
+
+def _clean(record: dict[str, Any]) -> dict[str, Any]:
+    """A REST record without its ``attributes`` (recursively), as simple-salesforce nests relationships.
+
+    >>> _clean({"attributes": {}, "Id": "1", "User": {"attributes": {}, "IsActive": True}})
+    {'Id': '1', 'User': {'IsActive': True}}
+    """
+    return {k: _clean(v) if isinstance(v, dict) else v for k, v in record.items() if k != "attributes"}
+
+
+def _nest(flat: dict[str, Any]) -> dict[str, Any]:
+    """A Bulk API CSV row (``User.IsActive`` columns) in the nested REST shape.
+
+    >>> _nest({"Id": "1", "User.IsActive": True, "User.Profile.Name": "Admin"})
+    {'Id': '1', 'User': {'IsActive': True, 'Profile': {'Name': 'Admin'}}}
+    """
+    out: dict[str, Any] = {}
+    for key, value in flat.items():
+        *parents, leaf = key.split(".")
+        node = out
+        for p in parents:
+            node = node.setdefault(p, {})
+        node[leaf] = value
+    return out
+
+
+def _csv_value(value: str | None) -> Any:
+    """Bulk API CSV cells back to JSON-like values: '' -> None, 'true' -> True, '12' -> 12.
+
+    >>> [_csv_value(v) for v in ["", "true", "12", "2026-01-01T00:00:00.000+0000"]]
+    [None, True, 12, '2026-01-01T00:00:00.000+0000']
+    """
+    if value is None or value == "":
+        return None
+    if value in ("true", "false"):
+        return value == "true"
+    if value.isdigit() and len(value) < 12:
+        return int(value)
+    return value

@@ -1,0 +1,239 @@
+"""Read every connected app and external client app of an org into an :class:`Inventory`, fast.
+
+One pass, with the calls overlapped on a bounded thread pool (``org.concurrency``):
+
+1. ``GET /limits`` (daily API usage before), then ``listMetadata`` (3 types per call) while the SOQL queries
+   (``ConnectedApplication``, ``AppMenuItem``, ``SetupEntityAccess``, ``OauthToken``, ``LoginHistory``,
+   the ECA objects) already run;
+2. ``readMetadata`` in batches of 10 names, several batches in flight;
+3. the join (:mod:`.joins`). The usage after comes from the last ``Sforce-Limit-Info`` header (no extra call).
+
+A call that still fails after the retries either stops the audit with an :class:`OrgError` (``strict=True``)
+or leaves the inventory ``partial`` with the reason; it is never silently incomplete.
+"""
+
+from __future__ import annotations
+
+import time
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any
+
+from ..errors import OrgError
+from ..model.bundle import Inventory, LoadProblem
+from . import mdapi_client as soap
+from .joins import OrgFacts, join
+from .org import Org
+
+CA_TYPE = "ConnectedApp"
+ECA_TYPES = (
+    "ExternalClientApplication",
+    "ExtlClntAppOauthSettings",
+    "ExtlClntAppGlobalOauthSettings",
+    "ExtlClntAppOauthConfigurablePolicies",
+    "ExtlClntAppConfigurablePolicies",
+    "ExtlClntAppMobileSettings",
+    "ExtlClntAppMobileConfigurablePolicies",
+    "ExtlClntAppPushSettings",
+    "ExtlClntAppPushConfigurablePolicies",
+    "ExtlClntAppNotificationSettings",
+    "ExtlClntAppSamlConfigurablePolicies",
+    "ExtlClntAppCanvasSettings",
+)
+DEFAULT_WINDOW_DAYS = 180
+
+
+def soql_queries(window_days: int = DEFAULT_WINDOW_DAYS) -> dict[str, str]:
+    """The SOQL an audit runs (domain notes §2.8); no secret column (AccessToken, DeleteToken) is selected.
+
+    >>> sorted(soql_queries())[:3]
+    ['AppMenuItem', 'ConnectedApplication', 'ExternalClientApplication']
+    """
+    return {
+        "ConnectedApplication": (
+            "SELECT Id, Name, CreatedDate, LastModifiedDate, OptionsAllowAdminApprovedUsersOnly, "
+            "OptionsRefreshTokenValidityMetric, RefreshTokenValidityPeriod, OptionsHasSessionLevelPolicy, "
+            "StartUrl, MobileStartUrl, MobileSessionTimeout, PinLength FROM ConnectedApplication"
+        ),
+        "AppMenuItem": (
+            "SELECT Id, ApplicationId, Name, Label, NamespacePrefix, IsUsingAdminAuthorization, "
+            "IsAccessible, IsVisible, StartUrl, MobileStartUrl, MobilePlatform, MobileDeviceType, "
+            "MobileMinOsVer, MobileAppVer "
+            "FROM AppMenuItem WHERE Type = 'ConnectedApplication'"
+        ),
+        "SetupEntityAccess": (
+            "SELECT SetupEntityId, SetupEntityType, ParentId, Parent.Name, Parent.Label, "
+            "Parent.IsOwnedByProfile, "
+            "Parent.Profile.Name FROM SetupEntityAccess "
+            "WHERE SetupEntityType IN ('ConnectedApplication', 'ExternalClientApplication')"
+        ),
+        "OauthToken": (
+            "SELECT AppName, AppMenuItemId, UserId, User.Username, User.IsActive, LastUsedDate, UseCount, "
+            "CreatedDate FROM OauthToken"
+        ),
+        "LoginHistory": (
+            "SELECT Application, LoginType, LoginSubType, LoginTime, UserId, Status FROM LoginHistory "
+            f"WHERE LoginTime = LAST_N_DAYS:{int(window_days)}"
+        ),
+        "ExternalClientApplication": (
+            "SELECT Id, DeveloperName, MasterLabel, CreatedDate, LastModifiedDate "
+            "FROM ExternalClientApplication"
+        ),
+        "ExtlClntAppOauthPlcyCnfg": (
+            "SELECT ExternalClientApplicationId, PermittedUsersPolicyType, IpRelaxationPolicyType, "
+            "RefreshTokenPolicyType, RefreshTokenValidityPeriod, RefreshTokenValidityUnit, "
+            "RequiredSessionLevel "
+            "FROM ExtlClntAppOauthPlcyCnfg"
+        ),
+    }
+
+
+# objects whose absence (older API version, feature off, no permission) does not make the audit partial
+OPTIONAL_OBJECTS = frozenset({"ExternalClientApplication", "ExtlClntAppOauthPlcyCnfg"})
+_MISSING_CODES = frozenset({"INVALID_TYPE", "INVALID_FIELD", "NOT_FOUND"})
+
+
+def load_org(
+    org: Org,
+    *,
+    window_days: int = DEFAULT_WINDOW_DAYS,
+    strict: bool = False,
+    limits: bool = True,
+    include_ecas: bool = True,
+) -> Inventory:
+    """Everything the org knows about its connected apps and ECAs, joined (see the module doc).
+
+    Not run as a doctest (it needs an org); see tests/test_org_audit.py::
+
+        inv = load_org(toolkit.connect())
+    """
+    started = time.perf_counter()
+    facts = OrgFacts(origin=org.instance_url)
+    problems: list[LoadProblem] = []
+    partial: list[str] = []
+
+    def failed(what: str, exc: OrgError) -> None:
+        if strict:
+            raise exc
+        partial.append(f"{what}: {exc}")
+        problems.append(LoadProblem(org.instance_url, None, f"{what}: {exc}"))
+
+    if limits:
+        try:
+            org.ledger.limits_before = org.limits()
+        except OrgError as exc:  # the audit itself can go on: the before figure is then unknown
+            problems.append(LoadProblem(org.instance_url, None, f"GET /limits: {exc}"))
+    types = [CA_TYPE, *(ECA_TYPES if include_ecas else ())]
+    queries = soql_queries(window_days)
+    if not include_ecas:
+        queries = {k: v for k, v in queries.items() if k not in OPTIONAL_OBJECTS}
+    with ThreadPoolExecutor(max_workers=org.concurrency, thread_name_prefix="org") as pool:
+        soql_futures = {obj: pool.submit(org.query, q) for obj, q in queries.items()}
+        try:
+            facts.listing = _list(org, types)
+        except OrgError as exc:
+            if strict:
+                _cancel(soql_futures.values())
+                raise
+            failed("listMetadata", exc)
+        read_futures = _submit_reads(pool, org, facts.listing)
+        for (type_name, names), fut in read_futures:
+            try:
+                records = fut.result()
+            except OrgError as exc:
+                if strict:
+                    _cancel(f for _, f in read_futures)
+                    _cancel(soql_futures.values())
+                    raise
+                for n in names:
+                    facts.read_failures[(type_name, n)] = str(exc)
+                failed(f"readMetadata {type_name} ({len(names)} apps)", exc)
+                continue
+            for rec in records:
+                if soap.record_full_name(rec) is None:
+                    continue
+                doc = soap.record_to_document(rec, type_name, org.instance_url)
+                facts.documents[(type_name, doc.full_name)] = doc
+        for obj, fut in soql_futures.items():
+            try:
+                facts.soql[obj] = fut.result()
+            except OrgError as exc:
+                facts.soql[obj] = []
+                if obj in OPTIONAL_OBJECTS and exc.kind in _MISSING_CODES:
+                    problems.append(LoadProblem(org.instance_url, None, f"query {obj} skipped: {exc}"))
+                    continue
+                failed(f"query {obj}", exc)
+    inventory = Inventory(apps=join(facts), problems=problems, origin=org.instance_url)
+    if partial:
+        inventory.partial = True
+        inventory.partial_reason = "; ".join(partial)[:2000]
+    inventory.extra.update(
+        {
+            "tokens": facts.soql.get("OauthToken", []),
+            "logins": facts.soql.get("LoginHistory", []),
+            "window_days": window_days,
+            "api": org.ledger.snapshot(),
+            "lower_bound": lower_bound(facts.listing, facts.soql, types),
+            "api_version": org.api_version,
+            "seconds": round(time.perf_counter() - started, 3),
+        }
+    )
+    return inventory
+
+
+def _list(org: Org, types: list[str]) -> list[dict[str, str]]:
+    """listMetadata for every type; an unknown type (older org) is skipped rather than failing the call."""
+    try:
+        return org.list_metadata(types)
+    except OrgError as exc:
+        if exc.kind != "INVALID_TYPE" or len(types) == 1:
+            raise
+    rows: list[dict[str, str]] = []
+    for t in types:  # one type per call, only after a chunk failed on an unknown type
+        try:
+            rows.extend(org.list_metadata([t]))
+        except OrgError as exc:
+            if exc.kind != "INVALID_TYPE":
+                raise
+    return rows
+
+
+def _submit_reads(
+    pool: ThreadPoolExecutor, org: Org, listing: list[dict[str, str]]
+) -> list[tuple[tuple[str, list[str]], Future[list[Any]]]]:
+    by_type: dict[str, list[str]] = {}
+    for props in listing:
+        if props.get("fullName"):
+            by_type.setdefault(props.get("type") or CA_TYPE, []).append(props["fullName"])
+    out = []
+    step = soap.READ_NAMES_PER_CALL
+    for type_name, names in by_type.items():
+        for i in range(0, len(names), step):
+            chunk = names[i : i + step]
+            out.append(((type_name, chunk), pool.submit(org.read_metadata, type_name, chunk)))
+    return out
+
+
+def _cancel(futures: Any) -> None:
+    for f in futures:
+        f.cancel()
+
+
+def lower_bound(
+    listing: list[dict[str, str]],
+    soql: dict[str, list[dict[str, Any]]],
+    types: list[str],
+    page_size: int = 2000,
+) -> int:
+    """Fewest calls any client needs: list calls + ⌈n/10⌉ reads per type + one SOQL page per 2,000 rows.
+
+    >>> lower_bound([{"type": "ConnectedApp", "fullName": f"A{i}"} for i in range(50)],
+    ...             {"ConnectedApplication": [{}] * 50, "OauthToken": [{}] * 4001}, ["ConnectedApp"])
+    10
+    """
+    counts: dict[str, int] = {}
+    for props in listing:
+        counts[props.get("type", CA_TYPE)] = counts.get(props.get("type", CA_TYPE), 0) + 1
+    lists = -(-len(types) // soap.LIST_QUERIES_PER_CALL)
+    reads = sum(-(-n // soap.READ_NAMES_PER_CALL) for n in counts.values())
+    pages = sum(max(1, -(-len(rows) // page_size)) for rows in soql.values())
+    return lists + reads + pages
