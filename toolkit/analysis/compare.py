@@ -1,0 +1,71 @@
+"""Compare the apps' mobile settings side by side: apps as columns, mobile settings as rows (UI labels)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import pandas as pd
+
+from ..model import catalog
+from ..model.bundle import Inventory
+from .tables import build_tables
+
+MOBILE_GROUPS = ("mobile", "push")
+
+
+def mobile_fields() -> list[catalog.Field]:
+    """The catalog fields shown in the mobile comparison (mobile + push groups, never secrets).
+
+    >>> [f.id for f in mobile_fields()][:4]
+    ['mobile_start_url', 'pin_length', 'lock_after', 'screen_lock']
+    """
+    return [f for g in MOBILE_GROUPS for f in catalog.fields(group=g) if not f.secret]
+
+
+def compare_mobile(
+    source: Inventory | dict[str, pd.DataFrame] | pd.DataFrame,
+    apps: Iterable[str] | None = None,
+    *,
+    all_apps: bool = False,
+    labels: bool = True,
+) -> pd.DataFrame:
+    """Mobile settings side by side: one column per app, one row per setting.
+
+    ``source`` is an inventory, the dict of :func:`~toolkit.analysis.tables.build_tables`, or its ``apps``
+    table. By default only apps with at least one mobile setting are shown (``all_apps=True`` shows every
+    app; ``apps=[...]`` picks some). Rows are indexed by the Setup UI label (``labels=False``: field ids);
+    "—" marks a setting the kind of app does not have (e.g. PIN Length on an external client app).
+
+    >>> from toolkit.model.bundle import AppBundle
+    >>> inv = Inventory(apps=[AppBundle(name="A", kind="ConnectedApp", soql={"PinLength": "6"})])
+    >>> compare_mobile(inv).loc["PIN Length", "A"]
+    6
+    """
+    if isinstance(source, Inventory):
+        table = build_tables(source)["apps"]
+    elif isinstance(source, dict):
+        table = source["apps"]
+    else:
+        table = source
+    fields = mobile_fields()
+    ids = [f.id for f in fields]
+    if apps is not None:
+        wanted = list(apps)
+        table = table.set_index("name").loc[wanted].reset_index()
+    elif not all_apps:
+        table = table[table[ids].notna().any(axis=1)]
+    out = pd.DataFrame(index=ids, columns=list(table["name"]), dtype=object)
+    for _, row in table.iterrows():
+        for f in fields:
+            value = row[f.id]
+            if f.binding(str(row["kind"])) is None:
+                value = "—"
+            elif pd.isna(value):
+                value = None
+            out.loc[f.id, row["name"]] = value
+    kinds = pd.DataFrame([list(table["kind"])], index=["kind"], columns=out.columns, dtype=object)
+    out = pd.concat([kinds, out])
+    if labels:
+        out.index = ["Kind", *[f.label for f in fields]]
+    out.columns.name = "app"
+    return out

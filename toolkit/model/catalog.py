@@ -1,0 +1,753 @@
+"""The field catalog: THE one place that knows every setting of a connected app or external client app.
+
+For each setting: its canonical id (the column name in every table), the label Salesforce Setup shows, its
+group, value type and allowed canonical values, where it is read from for a connected app (CA: a
+``ConnectedApp`` metadata path, or a read-only ``ConnectedApplication`` SOQL field) and for an external client
+app (ECA: a type of the ECA family + path, with the ECA value mapped onto the canonical one), and whether and
+how it can be written (``updateMetadata``, ``SetupEntityAccess``, or ``none`` with the reason).
+
+Forms, tables, rules and bulk edits all read this module; nothing else hard-codes a metadata path.
+Facts come from the domain notes (``../shared/docs/salesforce-domain.md`` §1.11, §3.2, §9.5).
+
+``bundle.soql`` convention (filled by org sources): ``{"ConnectedApplication": {"PinLength": "4", ...}}``;
+a flat row (``{"PinLength": "4"}``) is accepted too.
+
+>>> field("ip_relaxation").label
+'IP Relaxation'
+>>> [f.id for f in fields(group="mobile")][:3]
+['mobile_start_url', 'pin_length', 'lock_after']
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from ..errors import UnknownFieldError
+from .bundle import AppBundle
+from .document import MetadataDocument
+
+AppKindName = Literal["ConnectedApp", "ExternalClientApplication"]
+ValueType = Literal[
+    "string", "url", "email", "boolean", "integer", "enum", "list", "records", "secret", "certificate"
+]
+WriteVia = Literal["updateMetadata", "SetupEntityAccess", "none"]
+
+CA: AppKindName = "ConnectedApp"
+ECA: AppKindName = "ExternalClientApplication"
+SOQL_CA = "ConnectedApplication"  # the read-only sObject (SOQL)
+
+GROUPS = ("identity", "oauth", "oauth_policy", "session", "mobile", "push", "saml", "canvas", "eca", "plugin")
+
+# The ECA family (root elements, domain doc §3.1): every component links to its app through the
+# ``externalClientApplication`` element. File suffixes/folders live in toolkit.model.schema.
+ECA_FAMILY: frozenset[str] = frozenset({
+    "ExternalClientApplication", "ExtlClntAppOauthSettings", "ExtlClntAppGlobalOauthSettings",
+    "ExtlClntAppOauthConfigurablePolicies", "ExtlClntAppConfigurablePolicies", "ExtlClntAppMobileSettings",
+    "ExtlClntAppMobileConfigurablePolicies", "ExtlClntAppPushSettings", "ExtlClntAppPushConfigurablePolicies",
+    "ExtlClntAppNotificationSettings", "ExtlClntAppSamlConfigurablePolicies", "ExtlClntAppCanvasSettings",
+    "ExtlClntAppAttestSettings", "ExtlClntAppAttestConfigurablePolicies",
+})
+APP_TYPES: frozenset[str] = ECA_FAMILY | {"ConnectedApp"}
+
+Parser = Callable[[Any], Any]
+
+
+# --- value parsers (raw metadata text -> canonical Python value) --------------------------------------------
+def parse_bool(raw: Any) -> bool | None:
+    """``"true"`` -> True; Salesforce writes lower-case booleans.
+
+    >>> parse_bool("true"), parse_bool("false"), parse_bool("")
+    (True, False, None)
+    """
+    text = str(raw).strip().lower()
+    if text in ("true", "1"):
+        return True
+    if text in ("false", "0"):
+        return False
+    return None
+
+
+def parse_int(raw: Any) -> int | None:
+    """An integer, or None when the text is not one.
+
+    >>> parse_int(" 60 "), parse_int("x")
+    (60, None)
+    """
+    try:
+        return int(str(raw).strip())
+    except ValueError:
+        return None
+
+
+def split_lines(raw: Any) -> list[str]:
+    """Callback URLs: several are separated by line breaks (domain doc §1.3).
+
+    >>> split_lines("https://a/cb\\r\\nmyapp://cb\\n")
+    ['https://a/cb', 'myapp://cb']
+    """
+    return [line.strip() for line in re.split(r"\r?\n", str(raw)) if line.strip()]
+
+
+def split_commas(raw: Any) -> list[str]:
+    """ECA comma-separated lists (``"Api, Web, OpenID"``).
+
+    >>> split_commas("Api, Web,OpenID")
+    ['Api', 'Web', 'OpenID']
+    """
+    return [p.strip() for p in str(raw).split(",") if p.strip()]
+
+
+def parse_refresh_policy(raw: Any) -> tuple[str, int | None, str | None] | None:
+    """Split a CA ``refreshTokenPolicy`` into (policy, n, unit) (grammar in domain doc §1.5).
+
+    >>> parse_refresh_policy("specific_lifetime:90:DAYS")
+    ('specific_lifetime', 90, 'DAYS')
+    >>> parse_refresh_policy("infinite")
+    ('infinite', None, None)
+    """
+    text = str(raw).strip()
+    if not text:
+        return None
+    parts = text.split(":")
+    if len(parts) == 3:
+        return parts[0], parse_int(parts[1]), parts[2].upper()
+    return text, None, None
+
+
+def parse_minutes(raw: Any) -> int | None:
+    """A lock/timeout picklist value as minutes: ``"Five"`` -> 5, ``"Never"`` -> 0, ``"5"`` -> 5.
+
+    ECA ``screenLockTimeout`` names (domain doc §3.1); the SOQL ``MobileSessionTimeout`` picklist values are
+    not documented (⚠️), so any text holding a number is read as minutes.
+
+    >>> parse_minutes("OneTwenty"), parse_minutes("Never"), parse_minutes("MIN_10")
+    (120, 0, 10)
+    """
+    text = str(raw).strip()
+    if text in SCREEN_LOCK_MINUTES:
+        return SCREEN_LOCK_MINUTES[text]
+    if text.lower() in ("never", "none", "no locking"):
+        return 0
+    match = re.search(r"\d+", text)
+    return int(match.group()) if match else None
+
+
+SCREEN_LOCK_MINUTES = {
+    "Never": 0, "One": 1, "Five": 5, "Ten": 10, "Thirty": 30, "Sixty": 60,
+    "OneTwenty": 120, "OneEighty": 180, "TwoForty": 240,
+}
+
+
+def _mapped(mapping: Mapping[str, Any]) -> Parser:
+    def parse(raw: Any) -> Any:
+        text = str(raw).strip()
+        return mapping.get(text, text)  # unknown values pass through: the API evolves (§9.7)
+
+    return parse
+
+
+def _first(parser: Parser, index: int) -> Parser:
+    def parse(raw: Any) -> Any:
+        parsed = parser(raw)
+        return parsed[index] if parsed else None
+
+    return parse
+
+
+def _inverted(raw: Any) -> bool | None:
+    value = parse_bool(raw)
+    return None if value is None else not value
+
+
+def _equals(expected: str) -> Parser:
+    def parse(raw: Any) -> bool:
+        return str(raw).strip() == expected
+
+    return parse
+
+
+# --- the data model -----------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Source:
+    """Where one value is read: a metadata ``type_name`` + dotted ``path``, or a SOQL object + field.
+
+    ``many`` reads every element (``get_all``); ``attribute`` reads the formula of the custom attribute with
+    that key; ``parse`` turns the raw text into the canonical value; ``note`` says how (for the docs).
+    """
+
+    type_name: str
+    path: str
+    parse: Parser | None = None
+    note: str = ""
+    many: bool = False
+    attribute: str = ""
+    record: tuple[tuple[str, str], ...] = ()  # repeated complex element: (child element, canonical key) pairs
+
+    @property
+    def soql(self) -> bool:
+        return self.type_name == SOQL_CA
+
+    def describe(self) -> str:
+        where = f"SOQL {self.type_name}.{self.path}" if self.soql else f"{self.type_name}.{self.path}"
+        if self.attribute:
+            where += f"[key={self.attribute}]"
+        return where + (f" ({self.note})" if self.note else "")
+
+
+@dataclass(frozen=True)
+class Binding:
+    """How one kind of app (CA or ECA) carries a field: read sources in priority order, and the write path."""
+
+    reads: tuple[Source, ...]
+    write: WriteVia = "updateMetadata"
+    why_not: str = ""  # when ``write == "none"``: why, for the user
+
+
+@dataclass(frozen=True)
+class Field:
+    """One setting, shared by connected apps and external client apps.
+
+    >>> f = field("pin_length")
+    >>> (f.label, f.ca.write, f.eca is None)
+    ('PIN Length', 'none', True)
+    """
+
+    id: str
+    label: str
+    group: str
+    type: ValueType
+    ca: Binding | None = None
+    eca: Binding | None = None
+    allowed: tuple[str, ...] = ()  # canonical values (enums, list items); empty = free text
+    secret: bool = False  # never shown, never logged
+    masked: bool = False  # shown masked (consumer key: first/last 4)
+    many: bool = False  # multi-valued (a list): lives in a long table
+    default: Any = None  # what Salesforce assumes when the element is absent (documentation only)
+    help: str = ""
+
+    def binding(self, kind: str) -> Binding | None:
+        """The binding for ``"ConnectedApp"`` or ``"ExternalClientApplication"``."""
+        return self.ca if kind == CA else self.eca if kind == ECA else None
+
+    def writable(self, kind: str) -> bool:
+        """True when some API can write this field for this kind of app."""
+        b = self.binding(kind)
+        return b is not None and b.write != "none"
+
+    def why_not_writable(self, kind: str) -> str:
+        """The reason a field cannot be written for this kind ("" when it can)."""
+        b = self.binding(kind)
+        if b is None:
+            return f"{'connected apps' if kind == CA else 'external client apps'} have no such setting"
+        return b.why_not if b.write == "none" else ""
+
+
+# --- builders that keep the table below readable ------------------------------------------------------------
+def _md(
+    type_name: str, path: str, parse: Parser | None = None, note: str = "", *, many: bool = False
+) -> Source:
+    return Source(type_name, path, parse, note, many)
+
+
+def _ca(path: str, parse: Parser | None = None, note: str = "", *, many: bool = False) -> Source:
+    return Source(CA, path, parse, note, many)
+
+
+def _soql(name: str, parse: Parser | None = None, note: str = "") -> Source:
+    return Source(SOQL_CA, name, parse, note)
+
+
+def _rw(*reads: Source, write: WriteVia = "updateMetadata", why_not: str = "") -> Binding:
+    return Binding(tuple(reads), write, why_not)
+
+
+def _ro(*reads: Source, why: str) -> Binding:
+    return Binding(tuple(reads), "none", why)
+
+
+_GLOBAL = "ExtlClntAppGlobalOauthSettings"
+_OAUTH = "ExtlClntAppOauthSettings"
+_POLICY = "ExtlClntAppOauthConfigurablePolicies"
+_PLUGINS = "ExtlClntAppConfigurablePolicies"
+_PUSH = "ExtlClntAppPushSettings"
+_SAML = "ExtlClntAppSamlConfigurablePolicies"
+_IP_CA = (("start", "start"), ("end", "end"), ("description", "description"))
+_IP_ECA = (("startIpAddress", "start"), ("endIpAddress", "end"), ("description", "description"))
+_ATTR = (("key", "key"), ("formula", "formula"))
+_MOBILE_POLICY = "ExtlClntAppMobileConfigurablePolicies"
+_BIOMETRIC = "ENABLE_BIOMETRIC_AUTHENTICATION"  # Mobile SDK biometric unlock attribute (§1.8)
+_CANVAS = "ExtlClntAppCanvasSettings"
+
+_SOQL_ONLY = "read-only ConnectedApplication field: no Metadata API element (v66); Setup UI only"
+_KEY_WHY = "consumerKey is set only at creation and cannot be changed or deployed to another org"
+_SECRET_WHY = "consumerSecret is never returned by retrieve and must never be sent"
+
+IP_RELAXATION = ("ENFORCE", "ENFORCE_RELAXREFRESH", "BYPASS_2FACTOR", "BYPASS")
+_ECA_IP = {"Enforce": "ENFORCE", "Enforce_RelaxRefresh": "ENFORCE_RELAXREFRESH",
+           "Bypass_2factor": "BYPASS_2FACTOR", "Bypass": "BYPASS"}
+REFRESH_POLICIES = ("infinite", "zero", "specific_lifetime", "specific_inactivity")
+_ECA_REFRESH = {"Infinite": "infinite", "Zero": "zero", "SpecificLifetime": "specific_lifetime",
+                "SpecificInactivity": "specific_inactivity"}
+REFRESH_UNITS = ("HOURS", "DAYS", "MONTHS")
+_ECA_UNIT = {"Hours": "HOURS", "Days": "DAYS", "Months": "MONTHS"}
+PERMITTED_USERS = ("AllSelfAuthorized", "AdminApprovedPreAuthorized")
+_CA_PERMITTED = {"true": "AdminApprovedPreAuthorized", "false": "AllSelfAuthorized"}
+LOCK_MINUTES = ("0", "1", "5", "10", "30", "60", "120", "180", "240")
+PIN_LENGTHS = ("4", "5", "6", "7", "8")  # v67 doc; older docs said 5-9 (⚠️ use describe)
+SESSION_LEVELS = ("LOW", "STANDARD", "HIGH_ASSURANCE")
+SCOPE_ENUM = (
+    "Basic", "Api", "Web", "Full", "Chatter", "CustomApplications", "RefreshToken", "OpenID", "Profile",
+    "Email", "Address", "Phone", "OfflineAccess", "CustomPermissions", "Wave", "Eclair", "Pardot",
+    "Lightning",
+    "Content", "CDPIngest", "CDPProfile", "CDPQuery", "Chatbot", "CDPSegment", "CDPIdentityResolution",
+    "CDPCalculatedInsight", "ForgotPassword", "UserRegistration", "SFAP", "Interaction", "CDP", "EinsteinGPT",
+    "PwdlessLogin", "MCP", "SCRT",
+)
+# On retrieve Profile/Email/Address/Phone collapse to Basic; OfflineAccess is RefreshToken (§1.4)
+SCOPE_EQUIVALENT = {"Profile": "Basic", "Email": "Basic", "Address": "Basic", "Phone": "Basic",
+                    "OfflineAccess": "RefreshToken"}
+
+
+def _enum(simple_type: str, fallback: Sequence[str]) -> tuple[str, ...]:
+    """Allowed values from the WSDL-derived schema module when it is there, else the local tuple."""
+    try:
+        from . import schema  # type: ignore[attr-defined,unused-ignore]
+
+        values = tuple(schema.enum_values(simple_type))
+        return values or tuple(fallback)
+    except Exception:  # schema.py absent or without this type: the local tuple is the documented fallback
+        return tuple(fallback)
+
+
+def _bool(id: str, label: str, group: str, ca: Binding | None, eca: Binding | None, **kw: Any) -> Field:
+    return Field(id, label, group, "boolean", ca, eca, **kw)
+
+
+def _g(path: str, parse: Parser | None = parse_bool, note: str = "") -> Source:
+    return _md(_GLOBAL, path, parse, note)
+
+
+def _p(path: str, parse: Parser | None = None, note: str = "") -> Source:
+    return _md(_POLICY, path, parse, note)
+
+
+def _cab(path: str) -> Binding:
+    return _rw(_ca(path, parse_bool))
+
+
+_FIELDS: list[Field] = [
+    # identity -----------------------------------------------------------------------------------------------
+    Field("label", "Connected App Name", "identity", "string",
+          _rw(_ca("label"), _soql("Name")), _rw(_md(ECA, "label"))),
+    Field("contact_email", "Contact Email", "identity", "email",
+          _rw(_ca("contactEmail")), _rw(_md(ECA, "contactEmail"))),
+    Field("contact_phone", "Contact Phone", "identity", "string",
+          _rw(_ca("contactPhone")), _rw(_md(ECA, "contactPhone"))),
+    Field("description", "Description", "identity", "string",
+          _rw(_ca("description")), _rw(_md(ECA, "description"))),
+    Field("info_url", "Info URL", "identity", "url", _rw(_ca("infoUrl")), _rw(_md(ECA, "infoUrl"))),
+    Field("logo_url", "Logo Image URL", "identity", "url", _rw(_ca("logoUrl")), _rw(_md(ECA, "logoUrl"))),
+    Field("icon_url", "Icon URL", "identity", "url", _rw(_ca("iconUrl")), _rw(_md(ECA, "iconUrl"))),
+    Field("start_url", "Start URL", "identity", "url",
+          _rw(_ca("startUrl"), _soql("StartUrl")),
+          _rw(_md(_PLUGINS, "startUrl"), _p("startUrl"))),
+    Field("distribution_state", "Distribution State", "eca", "enum", None,
+          _rw(_md(ECA, "distributionState")),  # enum ExtlClntAppDistState
+          allowed=("Local", "Packaged", "Managed", "AutoInstalled")),
+    Field("managed_type", "Managed Type", "eca", "enum", None, _rw(_md(ECA, "managedType")),
+          allowed=("Local", "Global")),
+    # OAuth --------------------------------------------------------------------------------------------------
+    Field("callback_urls", "Callback URL", "oauth", "list",
+          _rw(_ca("oauthConfig.callbackUrl", split_lines, "newline-separated")),
+          _rw(_g("callbackUrl", split_lines, "newline-separated")), many=True),
+    Field("scopes", "Selected OAuth Scopes", "oauth", "list",
+          _rw(_ca("oauthConfig.scopes", list, many=True)),
+          _rw(_md(_OAUTH, "commaSeparatedOauthScopes", split_commas, "comma-separated enum names")),
+          allowed=_enum("ConnectedAppOauthAccessScope", SCOPE_ENUM), many=True),
+    Field("consumer_key", "Consumer Key", "oauth", "string",
+          _ro(_ca("oauthConfig.consumerKey"), why=_KEY_WHY), _ro(_g("consumerKey", None), why=_KEY_WHY),
+          masked=True),
+    Field("consumer_secret", "Consumer Secret", "oauth", "secret",
+          _ro(_ca("oauthConfig.consumerSecret"), why=_SECRET_WHY),
+          _ro(_g("consumerSecret", None), why=_SECRET_WHY), secret=True),
+    Field("certificate", "Use Digital Signatures (certificate)", "oauth", "certificate",
+          _rw(_ca("oauthConfig.certificate")), _rw(_g("certificate", None)),
+          help="the body is never shown: tables carry has_certificate and certificate_expires"),
+    _bool("pkce", "Require Proof Key for Code Exchange (PKCE)", "oauth",
+          _cab("oauthConfig.isPkceRequired"), _rw(_g("isPkceRequired")), default=False),
+    _bool("rtr", "Enable Refresh Token Rotation", "oauth", _cab("oauthConfig.isRefreshTokenRotationEnabled"),
+          _rw(_g("isRefreshTokenRotationEnabled")), default=False,
+          help="ISV guidance: cannot be disabled once enabled"),
+    _bool("secret_web_server", "Require Secret for Web Server Flow", "oauth",
+          _rw(_ca("oauthConfig.isConsumerSecretOptional", _inverted, "inverted isConsumerSecretOptional")),
+          _rw(_g("isConsumerSecretOptional", _inverted, "inverted")), default=True),
+    _bool("secret_refresh", "Require Secret for Refresh Token Flow", "oauth",
+          _cab("oauthConfig.isSecretRequiredForRefreshToken"), _rw(_g("isSecretRequiredForRefreshToken")),
+          default=True),
+    _bool("client_credentials", "Enable Client Credentials Flow", "oauth",
+          _cab("oauthConfig.isClientCredentialEnabled"),
+          _rw(_g("isClientCredentialsFlowEnabled"), _p("isClientCredentialsFlowEnabled", parse_bool)),
+          default=False),
+    Field("run_as", "Client Credentials Flow: Run As", "oauth", "string",
+          _rw(_ca("oauthConfig.oauthClientCredentialUser")), _rw(_p("clientCredentialsFlowUser"))),
+    _bool("token_exchange", "Enable Token Exchange Flow", "oauth", _cab("oauthConfig.isTokenExchangeEnabled"),
+          _rw(_g("isTokenExchangeEnabled")), default=False),
+    _bool("named_user_jwt", "Issue JWT-based access tokens for named users", "oauth",
+          _cab("oauthConfig.isNamedUserJwtEnabled"), _rw(_g("isNamedUserJwtEnabled")), default=False),
+    _bool("introspect_all", "Introspect All Tokens", "oauth", _cab("oauthConfig.isIntrospectAllTokens"),
+          _rw(_g("isIntrospectAllTokens")), default=False),
+    _bool("code_credential", "Enable Authorization Code and Credentials Flow", "oauth",
+          _cab("oauthConfig.isCodeCredentialEnabled"), _rw(_g("isCodeCredFlowEnabled")), default=False),
+    _bool("device_flow", "Enable Device Flow", "oauth", None, _rw(_g("isDeviceFlowEnabled")), default=False),
+    Field("id_token_validity", "ID Token Valid for (minutes)", "oauth", "integer",
+          _rw(_ca("oauthConfig.idTokenConfig.idTokenValidity", parse_int)),
+          _rw(_g("idTokenConfig.idTokenValidityInMinutes", parse_int))),
+    Field("single_logout_url", "Single Logout URL", "oauth", "url",
+          _rw(_ca("oauthConfig.singleLogoutUrl"), _ca("oauthPolicy.singleLogoutUrl")),
+          _rw(_md(_OAUTH, "singleLogoutUrl"), _p("singleLogoutUrl"))),
+    # OAuth policy (admin side) ------------------------------------------------------------------------------
+    Field("permitted_users", "Permitted Users", "oauth_policy", "enum",
+          _rw(_ca("oauthConfig.isAdminApproved", _mapped(_CA_PERMITTED), "isAdminApproved true/false"),
+              _soql("OptionsAllowAdminApprovedUsersOnly",
+                    lambda r: PERMITTED_USERS[1] if parse_bool(r) else PERMITTED_USERS[0])),
+          _rw(_p("permittedUsersPolicyType")), allowed=PERMITTED_USERS, default="AllSelfAuthorized"),
+    Field("ip_relaxation", "IP Relaxation", "oauth_policy", "enum",
+          _rw(_ca("oauthPolicy.ipRelaxation")),
+          _rw(_p("ipRelaxationPolicyType", _mapped(_ECA_IP), "Enforce→ENFORCE, Bypass→BYPASS…")),
+          allowed=IP_RELAXATION),
+    Field("refresh_policy", "Refresh Token Policy", "oauth_policy", "enum",
+          _rw(_ca("oauthPolicy.refreshTokenPolicy", _first(parse_refresh_policy, 0), "policy part")),
+          _rw(_p("refreshTokenPolicyType", _mapped(_ECA_REFRESH), "Infinite→infinite, SpecificLifetime→…")),
+          allowed=REFRESH_POLICIES),
+    Field("refresh_n", "Refresh Token Validity Period", "oauth_policy", "integer",
+          _rw(_ca("oauthPolicy.refreshTokenPolicy", _first(parse_refresh_policy, 1), "N of …:N:UNIT"),
+              _soql("RefreshTokenValidityPeriod", parse_int)),
+          _rw(_p("refreshTokenValidityPeriod", parse_int))),
+    Field("refresh_unit", "Refresh Token Validity Unit", "oauth_policy", "enum",
+          _rw(_ca("oauthPolicy.refreshTokenPolicy", _first(parse_refresh_policy, 2), "UNIT of …:N:UNIT")),
+          _rw(_p("refreshTokenValidityUnit", _mapped(_ECA_UNIT), "Days→DAYS")), allowed=REFRESH_UNITS),
+    Field("profiles", "Profiles (pre-authorized)", "oauth_policy", "list",
+          _rw(_ca("profileName", list, many=True), write="SetupEntityAccess"),
+          _rw(_p("commaSeparatedProfile", split_commas, "comma-separated Ids")), many=True),
+    Field("permission_sets", "Permission Sets (pre-authorized)", "oauth_policy", "list",
+          _rw(_ca("permissionSetName", list, many=True), write="SetupEntityAccess"),
+          _rw(_p("commaSeparatedPermissionSet", split_commas, "comma-separated Ids")), many=True),
+    Field("ip_ranges", "Trusted IP Range for OAuth Web Server Flow", "oauth_policy", "records",
+          _rw(Source(CA, "ipRanges", None, "start, end, description", record=_IP_CA)),
+          _rw(Source(_OAUTH, "trustedIpRanges", None, "startIpAddress, endIpAddress, description",
+                     record=_IP_ECA)), many=True),
+    Field("custom_attributes", "Custom Attributes", "oauth_policy", "records",
+          _rw(Source(CA, "attributes", None, "key, formula", record=_ATTR)),
+          _rw(Source(_OAUTH, "customAttributes", None, "key, formula", record=_ATTR),
+              Source(_POLICY, "customAttributes", None, "key, formula", record=_ATTR)), many=True),
+    # session ------------------------------------------------------------------------------------------------
+    Field("session_timeout", "Timeout Value (minutes)", "session", "integer",
+          _rw(_ca("sessionPolicy.sessionTimeout", parse_int)), _rw(_p("sessionTimeoutInMinutes", parse_int))),
+    _bool("high_assurance", "High assurance session required", "session",
+          _rw(_ca("sessionPolicy.sessionLevel", _equals("HIGH_ASSURANCE"), "sessionLevel = HIGH_ASSURANCE"),
+              _soql("OptionsHasSessionLevelPolicy", parse_bool)),
+          _rw(_p("requiredSessionLevel", _equals("HIGH_ASSURANCE"), "= HIGH_ASSURANCE"))),
+    Field("session_level", "Session Security Level", "session", "enum",
+          _rw(_ca("sessionPolicy.sessionLevel")), _rw(_p("requiredSessionLevel")),
+          allowed=_enum("SessionSecurityLevel", SESSION_LEVELS)),
+    Field("policy_action", "High Assurance Policy Action", "session", "enum",
+          _rw(_ca("sessionPolicy.policyAction")), _rw(_p("policyAction")),
+          allowed=_enum("PolicyAction", ("Block", "RaiseSessionLevel"))),
+    # mobile -------------------------------------------------------------------------------------------------
+    Field("mobile_start_url", "Mobile Start URL", "mobile", "url",
+          _rw(_ca("mobileStartUrl"), _soql("MobileStartUrl")), None),
+    Field("pin_length", "PIN Length", "mobile", "enum", _ro(_soql("PinLength", parse_int), why=_SOQL_ONLY),
+          None, allowed=PIN_LENGTHS, help="Mobile SDK 9.2+ ignores it and uses the device passcode"),
+    Field("lock_after", "Lock App After (minutes)", "mobile", "enum",
+          _ro(_soql("MobileSessionTimeout", parse_minutes, "picklist → minutes"), why=_SOQL_ONLY),
+          _rw(_md(_MOBILE_POLICY, "screenLockTimeout", parse_minutes,
+                  "Never→0, Five→5, OneTwenty→120…")),
+          allowed=LOCK_MINUTES, help="0 = never lock; 'Require PIN after' in older Setup pages"),
+    _bool("screen_lock", "Enable Screen Lock (PIN Protect)", "mobile", None,
+          _rw(_md("ExtlClntAppMobileSettings", "isScreenLockEnabled", parse_bool))),
+    Field("platform", "App Platform", "mobile", "enum", _rw(_ca("mobileAppConfig.devicePlatform")), None,
+          allowed=_enum("DevicePlatformType", ("ios", "android"))),
+    Field("device_type", "Restrict to Device Type", "mobile", "enum", _rw(_ca("mobileAppConfig.deviceType")),
+          None, allowed=_enum("DeviceType", ("phone", "tablet", "minitablet"))),
+    Field("app_version", "App Version", "mobile", "string", _rw(_ca("mobileAppConfig.version")), None),
+    Field("min_os", "Minimum OS Version", "mobile", "string",
+          _rw(_ca("mobileAppConfig.minimumOsVersion")), None),
+    _bool("private_app", "Private App", "mobile", _cab("mobileAppConfig.privateApp"), None),
+    Field("install_url", "App Binary URL", "mobile", "url", _rw(_ca("mobileAppConfig.applicationInstallUrl")),
+          None),
+    Field("bundle_id", "iOS Bundle Identifier", "mobile", "string",
+          _rw(_ca("mobileAppConfig.applicationBundleIdentifier")), None),
+    Field("biometric", "Enable Biometric Authentication (attribute)", "mobile", "string",
+          _rw(Source(CA, "attributes", None, "custom attribute formula", attribute=_BIOMETRIC)),
+          _rw(Source(_OAUTH, "customAttributes", None, "custom attribute formula",
+                     attribute=_BIOMETRIC),
+              Source(_POLICY, "customAttributes", None, "", attribute=_BIOMETRIC))),
+    # push (ECA only; CA push settings are not in metadata, §1.9) --------------------------------------------
+    Field("push_service", "Push Service", "push", "enum",
+          _ro(why="connected app push settings are not in metadata (Setup UI only)"),
+          _rw(_md(_PUSH, "pushServiceType")), allowed=("Apple", "Android")),
+    _bool("push_full_content", "Full Content Push Notifications", "push",
+          _ro(_soql("OptionsFullContentPushNotifications", parse_bool), why=_SOQL_ONLY),
+          _rw(_md("ExtlClntAppPushConfigurablePolicies", "isFullContent", parse_bool))),
+    Field("push_environment", "APNs Environment", "push", "enum", None,
+          _rw(_md(_PUSH, "applePushConfig.environment")), allowed=("Sandbox", "Production")),
+    Field("push_bundle", "APNs Application Bundle", "push", "string", None,
+          _rw(_md(_PUSH, "applePushConfig.applicationBundle"))),
+    Field("push_key_id", "APNs Key Identifier", "push", "string", None,
+          _rw(_md(_PUSH, "applePushConfig.keyIdentifier"))),
+    Field("push_team_id", "APNs Team Identifier", "push", "string", None,
+          _rw(_md(_PUSH, "applePushConfig.teamIdentifier"))),
+    Field("push_certificate", "APNs Certificate (.p12)", "push", "secret", None,
+          _rw(_md(_PUSH, "applePushConfig.certificate")), secret=True),
+    Field("push_password", "APNs Certificate Password", "push", "secret", None,
+          _rw(_md(_PUSH, "applePushConfig.password")), secret=True),
+    Field("push_signing_key", "APNs Signing Key (.p8)", "push", "secret", None,
+          _rw(_md(_PUSH, "applePushConfig.signingKey")), secret=True),
+    Field("push_fcm_project", "FCM Project", "push", "string", None,
+          _rw(_md(_PUSH, "androidPushConfig.fcmProject"))),
+    Field("push_service_account", "FCM Service Account", "push", "secret", None,
+          _rw(_md(_PUSH, "androidPushConfig.serviceAccount")), secret=True),
+    # SAML ---------------------------------------------------------------------------------------------------
+    Field("saml_entity_id", "Entity Id", "saml", "string",
+          _rw(_ca("samlConfig.entityUrl")), _rw(_md(_SAML, "entityUrl"))),
+    Field("saml_acs_url", "ACS URL", "saml", "url", _rw(_ca("samlConfig.acsUrl")), _rw(_md(_SAML, "acsUrl"))),
+    Field("saml_issuer", "Issuer", "saml", "string",
+          _rw(_ca("samlConfig.issuer")), _rw(_md(_SAML, "issuer"))),
+    Field("saml_subject_type", "Subject Type", "saml", "enum",
+          _rw(_ca("samlConfig.samlSubjectType")), _rw(_md(_SAML, "subjectType")),
+          allowed=_enum("SamlSubjectType", ("Username", "FederationId", "UserId", "SpokeId",
+                                            "CustomAttribute", "PersistentId"))),
+    Field("saml_name_id_format", "Name ID Format", "saml", "enum",
+          _rw(_ca("samlConfig.samlNameIdFormat")), _rw(_md(_SAML, "nameIdFormat")),
+          allowed=_enum("SamlNameIdFormatType", ("Unspecified", "EmailAddress", "Persistent", "Transient"))),
+    Field("saml_signing_algo", "Signing Algorithm for SAML Messages", "saml", "enum",
+          _rw(_ca("samlConfig.samlSigningAlgoType")), _rw(_md(_SAML, "signingAlgorithmType")),
+          allowed=_enum("SamlSigningAlgoType", ("SHA1", "SHA256"))),
+    Field("saml_encryption", "Encryption Type", "saml", "enum",
+          _rw(_ca("samlConfig.encryptionType")), _rw(_md(_SAML, "encryptionType")),
+          allowed=_enum("SamlEncryptionType", ("AES_128", "AES_256", "Triple_Des"))),
+    # canvas -------------------------------------------------------------------------------------------------
+    Field("canvas_url", "Canvas App URL", "canvas", "url",
+          _rw(_ca("canvasConfig.canvasUrl")), _rw(_md(_CANVAS, "canvasUrl"))),
+    Field("canvas_access_method", "Access Method", "canvas", "enum",
+          _rw(_ca("canvasConfig.accessMethod")), _rw(_md(_CANVAS, "accessMethod")), allowed=("Get", "Post")),
+    Field("canvas_locations", "Locations", "canvas", "list",
+          _rw(_ca("canvasConfig.locations", list, many=True)),
+          _rw(_md(_CANVAS, "canvasLocationOptions", list, many=True)), many=True,
+          allowed=_enum("CanvasLocationOptions", ())),
+    # ECA plugin switches ------------------------------------------------------------------------------------
+    _bool("eca_enabled", "App Enabled", "eca", None, _rw(_md(_PLUGINS, "isEnabled", parse_bool))),
+    _bool("oauth_plugin", "OAuth Enabled", "eca", None,
+          _rw(_md(_PLUGINS, "isOauthPluginEnabled", parse_bool))),
+    _bool("mobile_plugin", "Mobile Enabled", "eca", None,
+          _rw(_md(_PLUGINS, "isMobilePluginEnabled", parse_bool))),
+    _bool("push_plugin", "Push Enabled", "eca", None, _rw(_md(_PLUGINS, "isPushPluginEnabled", parse_bool))),
+    # Apex handler -------------------------------------------------------------------------------------------
+    Field("plugin", "Custom Connected App Handler (Apex class)", "plugin", "string",
+          _rw(_ca("plugin")), _rw(_p("apexHandler"))),
+    Field("plugin_run_as", "Run As (handler)", "plugin", "string",
+          _rw(_ca("pluginExecutionUser")), _rw(_p("executeHandlerAs"))),
+]
+
+CATALOG: dict[str, Field] = {f.id: f for f in _FIELDS}
+_BY_PATH: dict[tuple[str, str], Field] = {}
+for _f in _FIELDS:
+    for _b in (_f.ca, _f.eca):
+        for _s in _b.reads if _b else ():
+            if not _s.attribute:  # attribute lookups share the path of the custom_attributes field
+                _BY_PATH.setdefault((_s.type_name, _s.path), _f)
+
+
+# --- query API ----------------------------------------------------------------------------------------------
+def field(id: str) -> Field:
+    """The field with this canonical id; :class:`~toolkit.errors.UnknownFieldError` otherwise.
+
+    >>> field("refresh_policy").allowed
+    ('infinite', 'zero', 'specific_lifetime', 'specific_inactivity')
+    """
+    try:
+        return CATALOG[id]
+    except KeyError:
+        close = [k for k in CATALOG if id.lower().replace("-", "_") in k][:5]
+        hint = f"did you mean {', '.join(close)}?" if close else f"known fields: {', '.join(CATALOG)}"
+        raise UnknownFieldError("catalog", id, hint) from None
+
+
+def fields(
+    group: str | None = None,
+    kind: str | None = None,
+    *,
+    writable: bool | None = None,
+    many: bool | None = None,
+) -> list[Field]:
+    """Fields in catalog order, filtered by group, by kind of app that has them, writability, multi-valued.
+
+    >>> [f.id for f in fields(group="push", kind="ConnectedApp")]
+    ['push_service', 'push_full_content']
+    >>> "pin_length" in [f.id for f in fields(kind="ConnectedApp", writable=False)]
+    True
+    """
+    out = []
+    for f in _FIELDS:
+        if group is not None and f.group != group:
+            continue
+        if kind is not None and f.binding(kind) is None:
+            continue
+        if writable is not None and kind is not None and f.writable(kind) != writable:
+            continue
+        if writable is not None and kind is None and (f.writable(CA) or f.writable(ECA)) != writable:
+            continue
+        if many is not None and f.many != many:
+            continue
+        out.append(f)
+    return out
+
+
+def for_path(type_name: str, path: str) -> Field | None:
+    """The field read from a metadata (or SOQL) path, or None.
+
+    >>> for_path("ExtlClntAppOauthConfigurablePolicies", "ipRelaxationPolicyType").id
+    'ip_relaxation'
+    >>> for_path("ConnectedApplication", "PinLength").id
+    'pin_length'
+    """
+    return _BY_PATH.get((type_name, path))
+
+
+def read_value(bundle: AppBundle, f: Field | str) -> Any:
+    """The canonical Python value of a field for a CA or an ECA (None when absent or not applicable).
+
+    Sources are tried in order (metadata first, then ``bundle.soql``); the first present value wins.
+    Multi-valued fields return a list (empty when absent).
+
+    >>> doc = MetadataDocument.from_bytes(b'<ConnectedApp xmlns="http://soap.sforce.com/2006/04/metadata">'
+    ...     b'<label>A</label><oauthPolicy><ipRelaxation>BYPASS</ipRelaxation>'
+    ...     b'<refreshTokenPolicy>specific_lifetime:90:DAYS</refreshTokenPolicy></oauthPolicy>'
+    ...     b'</ConnectedApp>')
+    >>> app = AppBundle(name="A", kind="ConnectedApp", documents=[doc],
+    ...                 soql={"ConnectedApplication": {"PinLength": "6"}})
+    >>> [read_value(app, i) for i in ("ip_relaxation", "refresh_n", "pin_length", "scopes")]
+    ['BYPASS', 90, 6, []]
+    """
+    fld = field(f) if isinstance(f, str) else f
+    binding = fld.binding(bundle.kind)
+    if binding is not None:
+        for source in binding.reads:
+            value = _read_source(bundle, source)
+            if value is not None and value != []:
+                return value
+    return [] if fld.many else None
+
+
+def _read_source(bundle: AppBundle, source: Source) -> Any:
+    if source.soql:
+        row = bundle.soql.get(SOQL_CA, bundle.soql)
+        raw = row.get(source.path) if isinstance(row, Mapping) else None
+        if raw is None or raw == "":
+            return None
+        return source.parse(raw) if source.parse else raw
+    for doc in bundle.docs(source.type_name):
+        raw_value = _raw(doc, source)
+        if raw_value is None:
+            continue
+        value = source.parse(raw_value) if source.parse else raw_value
+        if value is not None:
+            return value
+    return None
+
+
+def _raw(doc: MetadataDocument, source: Source) -> Any:
+    if source.record:
+        rows = []
+        for el in doc.elements(source.path):
+            kids = {c.tag.rsplit("}", 1)[-1]: (c.text or "").strip() for c in el if isinstance(c.tag, str)}
+            rows.append({key: kids.get(child) or None for child, key in source.record})
+        return rows or None
+    if source.attribute:
+        for el in doc.elements(source.path):
+            kids = {c.tag.rsplit("}", 1)[-1]: (c.text or "") for c in el if isinstance(c.tag, str)}
+            if kids.get("key") == source.attribute:
+                return kids.get("formula", "").strip().strip('"')
+        return None
+    if source.many:
+        values = doc.get_all(source.path)
+        return [v.strip() for v in values if v.strip()] or None
+    value = doc.get(source.path)
+    return None if value is None or value.strip() == "" else value.strip()
+
+
+def secret_values(bundle: AppBundle) -> list[str]:
+    """Every secret value an app's documents hold (for :func:`toolkit.redact.redact`), masked fields included.
+
+    >>> secret_values(AppBundle(name="A", kind="ConnectedApp"))
+    []
+    """
+    out: list[str] = []
+    for fld in _FIELDS:
+        if fld.secret or fld.masked or fld.type == "certificate":
+            value = read_value(bundle, fld)
+            if isinstance(value, str) and value:
+                out.append(value)
+    return out
+
+
+def to_markdown(ids: Iterable[str] | None = None) -> str:
+    """The catalog as a Markdown table (docs/field-catalog.md is generated from it).
+
+    >>> to_markdown(["pin_length"]).splitlines()[2].split(" | ")[0]
+    '| `pin_length`'
+    """
+    rows = ["| id | UI label | group | type | connected app | external client app | write |",
+            "|---|---|---|---|---|---|---|"]
+    for fld in (CATALOG[i] for i in ids) if ids is not None else _FIELDS:
+        flags = " (secret)" if fld.secret else " (masked)" if fld.masked else ""
+        allowed = f": {', '.join(fld.allowed)}" if fld.allowed and len(fld.allowed) <= 10 else ""
+        rows.append(
+            f"| `{fld.id}` | {fld.label} | {fld.group} | {fld.type}{flags}{allowed} | {_where(fld.ca)} | "
+            f"{_where(fld.eca)} | CA: {_write(fld, CA)}; ECA: {_write(fld, ECA)} |"
+        )
+    return "\n".join(rows) + "\n"
+
+
+def _where(b: Binding | None) -> str:
+    return "—" if b is None else "<br>".join(s.describe() for s in b.reads) or "—"
+
+
+def _write(fld: Field, kind: str) -> str:
+    b = fld.binding(kind)
+    return "—" if b is None else (b.write if b.write != "none" else f"none: {b.why_not}")
+
+
+# Which parts of an app are configured: CA top-level element, or ECA component types (any present).
+SECTIONS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "oauth": ("oauthConfig", (_GLOBAL, _OAUTH)),
+    "oauth_policy": ("oauthPolicy", (_POLICY,)),
+    "session_policy": ("sessionPolicy", ()),
+    "saml": ("samlConfig", (_SAML,)),
+    "canvas": ("canvasConfig", (_CANVAS,)),
+    "mobile_config": ("mobileAppConfig", ("ExtlClntAppMobileSettings", _MOBILE_POLICY)),
+    "push": ("", (_PUSH, "ExtlClntAppPushConfigurablePolicies")),
+}
+
+
+def sections(bundle: AppBundle) -> dict[str, bool]:
+    """Which sections an app has (``has_oauth``... columns; domain doc §6.1 counts).
+
+    >>> sections(AppBundle(name="A", kind="ConnectedApp"))["oauth"]
+    False
+    """
+    out: dict[str, bool] = {}
+    for name, (ca_element, eca_types) in SECTIONS.items():
+        if bundle.kind == CA:
+            doc = bundle.doc(CA)
+            out[name] = bool(ca_element) and doc is not None and doc.has(ca_element)
+        else:
+            out[name] = any(bundle.doc(t) is not None for t in eca_types)
+    return out
+
+
+if __name__ == "__main__":  # pragma: no cover - regenerates the table of docs/field-catalog.md
+    print(to_markdown(), end="")
