@@ -17,19 +17,26 @@ from .errors import (
     ToolkitError,
     UnknownFieldError,
 )
-from .model.document import MetadataDocument
+from .model.document import Change, MetadataDocument, MissingRequiredError
+from .model.values import RefreshTokenPolicy
+from .model.views import ConnectedAppView, ExternalClientAppView
 from .sources.connect import connect
 from .sources.org import Org
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "Change",
+    "ConnectedAppView",
+    "ExternalClientAppView",
     "InvalidValueError",
     "MetadataDocument",
     "MetadataParseError",
+    "MissingRequiredError",
     "Org",
     "OrgError",
     "ReadOnlyFieldError",
+    "RefreshTokenPolicy",
     "SourceError",
     "ToolkitError",
     "UnknownFieldError",
