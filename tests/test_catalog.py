@@ -224,3 +224,22 @@ def test_secret_values_lists_what_redaction_must_hide() -> None:
 def test_field_catalog_doc_is_generated_from_the_catalog() -> None:
     doc = (REPO / "docs" / "field-catalog.md").read_text(encoding="utf-8")
     assert catalog.to_markdown() in doc, "regenerate: python -m toolkit.model.catalog > table in docs"
+
+
+def test_soql_only_eca_reads_its_policy_row() -> None:
+    app = AppBundle(
+        name="P",
+        kind="ExternalClientApplication",
+        coverage="soql_only",
+        soql={
+            "ExtlClntAppOauthPlcyCnfg": {
+                "IpRelaxationPolicyType": "Bypass",
+                "RefreshTokenPolicyType": "Zero",
+                "PermittedUsersPolicyType": "AdminApprovedPreAuthorized",
+            }
+        },
+    )
+    assert read_value(app, "ip_relaxation") == "BYPASS"
+    assert read_value(app, "refresh_policy") == "zero"
+    assert read_value(app, "permitted_users") == "AdminApprovedPreAuthorized"
+    assert for_path("ExtlClntAppOauthPlcyCnfg", "IpRelaxationPolicyType") is field("ip_relaxation")

@@ -187,8 +187,12 @@ def _setup_entity_access(row: Any) -> dict[str, str] | None:
     permission sets with ``IsOwnedByProfile``)."""
     if not isinstance(row, dict):
         return None
-    parent = row.get("Parent") or {}
-    if parent.get("IsOwnedByProfile"):
+    parent = row.get("Parent") or {
+        "IsOwnedByProfile": row.get("Parent.IsOwnedByProfile"),  # flat (Bulk API CSV) rows
+        "Name": row.get("Parent.Name"),
+        "Profile": {"Name": row.get("Parent.Profile.Name")},
+    }
+    if parent.get("IsOwnedByProfile") in (True, "true"):
         profile = parent.get("Profile") or {}
         return {"grant_type": "Profile", "name": str(profile.get("Name") or parent.get("Name") or "")}
     return {"grant_type": "PermissionSet", "name": str(parent.get("Name") or row.get("ParentId") or "")}

@@ -38,6 +38,8 @@ WriteVia = Literal["updateMetadata", "SetupEntityAccess", "none"]
 CA: AppKindName = "ConnectedApp"
 ECA: AppKindName = "ExternalClientApplication"
 SOQL_CA = "ConnectedApplication"  # the read-only sObject (SOQL)
+SOQL_ECA = "ExtlClntAppOauthPlcyCnfg"  # ECA OAuth policies as SOQL rows (covers packaged ECAs too)
+SOQL_OBJECTS = frozenset({SOQL_CA, SOQL_ECA})
 
 GROUPS = ("identity", "oauth", "oauth_policy", "session", "mobile", "push", "saml", "canvas", "eca", "plugin")
 
@@ -188,7 +190,7 @@ class Source:
 
     @property
     def soql(self) -> bool:
-        return self.type_name == SOQL_CA
+        return self.type_name in SOQL_OBJECTS
 
     def describe(self) -> str:
         where = f"SOQL {self.type_name}.{self.path}" if self.soql else f"{self.type_name}.{self.path}"
@@ -262,6 +264,11 @@ def _soql(name: str, parse: Parser | None = None, note: str = "") -> Source:
 
 def _rw(*reads: Source, write: WriteVia = "updateMetadata", why_not: str = "") -> Binding:
     return Binding(tuple(reads), write, why_not)
+
+
+def _esoql(name: str, parse: Parser | None = None) -> Source:
+    # ⚠️ values assumed to be the metadata enum names (the org source reads them; not verified on a real org)
+    return Source(SOQL_ECA, name, parse, "SOQL, for ECAs without readable metadata")
 
 
 def _ro(*reads: Source, why: str) -> Binding:
@@ -413,22 +420,26 @@ _FIELDS: list[Field] = [
           _rw(_ca("oauthConfig.isAdminApproved", _mapped(_CA_PERMITTED), "isAdminApproved true/false"),
               _soql("OptionsAllowAdminApprovedUsersOnly",
                     lambda r: PERMITTED_USERS[1] if parse_bool(r) else PERMITTED_USERS[0])),
-          _rw(_p("permittedUsersPolicyType")), allowed=PERMITTED_USERS, default="AllSelfAuthorized"),
+          _rw(_p("permittedUsersPolicyType"), _esoql("PermittedUsersPolicyType")),
+          allowed=PERMITTED_USERS, default="AllSelfAuthorized"),
     Field("ip_relaxation", "IP Relaxation", "oauth_policy", "enum",
           _rw(_ca("oauthPolicy.ipRelaxation")),
-          _rw(_p("ipRelaxationPolicyType", _mapped(_ECA_IP), "Enforce→ENFORCE, Bypass→BYPASS…")),
+          _rw(_p("ipRelaxationPolicyType", _mapped(_ECA_IP), "Enforce→ENFORCE, Bypass→BYPASS…"),
+              _esoql("IpRelaxationPolicyType", _mapped(_ECA_IP))),
           allowed=IP_RELAXATION),
     Field("refresh_policy", "Refresh Token Policy", "oauth_policy", "enum",
           _rw(_ca("oauthPolicy.refreshTokenPolicy", _first(parse_refresh_policy, 0), "policy part")),
-          _rw(_p("refreshTokenPolicyType", _mapped(_ECA_REFRESH), "Infinite→infinite, SpecificLifetime→…")),
+          _rw(_p("refreshTokenPolicyType", _mapped(_ECA_REFRESH), "Infinite→infinite, SpecificLifetime→…"),
+              _esoql("RefreshTokenPolicyType", _mapped(_ECA_REFRESH))),
           allowed=REFRESH_POLICIES),
     Field("refresh_n", "Refresh Token Validity Period", "oauth_policy", "integer",
           _rw(_ca("oauthPolicy.refreshTokenPolicy", _first(parse_refresh_policy, 1), "N of …:N:UNIT"),
               _soql("RefreshTokenValidityPeriod", parse_int)),
-          _rw(_p("refreshTokenValidityPeriod", parse_int))),
+          _rw(_p("refreshTokenValidityPeriod", parse_int), _esoql("RefreshTokenValidityPeriod", parse_int))),
     Field("refresh_unit", "Refresh Token Validity Unit", "oauth_policy", "enum",
           _rw(_ca("oauthPolicy.refreshTokenPolicy", _first(parse_refresh_policy, 2), "UNIT of …:N:UNIT")),
-          _rw(_p("refreshTokenValidityUnit", _mapped(_ECA_UNIT), "Days→DAYS")), allowed=REFRESH_UNITS),
+          _rw(_p("refreshTokenValidityUnit", _mapped(_ECA_UNIT), "Days→DAYS"),
+              _esoql("RefreshTokenValidityUnit", _mapped(_ECA_UNIT))), allowed=REFRESH_UNITS),
     Field("profiles", "Profiles (pre-authorized)", "oauth_policy", "list",
           _rw(_ca("profileName", list, many=True), write="SetupEntityAccess"),
           _rw(_p("commaSeparatedProfile", split_commas, "comma-separated Ids")), many=True),
@@ -451,7 +462,8 @@ _FIELDS: list[Field] = [
               _soql("OptionsHasSessionLevelPolicy", parse_bool)),
           _rw(_p("requiredSessionLevel", _equals("HIGH_ASSURANCE"), "= HIGH_ASSURANCE"))),
     Field("session_level", "Session Security Level", "session", "enum",
-          _rw(_ca("sessionPolicy.sessionLevel")), _rw(_p("requiredSessionLevel")),
+          _rw(_ca("sessionPolicy.sessionLevel")),
+          _rw(_p("requiredSessionLevel"), _esoql("RequiredSessionLevel")),
           allowed=_enum("SessionSecurityLevel", SESSION_LEVELS)),
     Field("policy_action", "High Assurance Policy Action", "session", "enum",
           _rw(_ca("sessionPolicy.policyAction")), _rw(_p("policyAction")),
@@ -644,7 +656,9 @@ def read_value(bundle: AppBundle, f: Field | str) -> Any:
 
 def _read_source(bundle: AppBundle, source: Source) -> Any:
     if source.soql:
-        row = bundle.soql.get(SOQL_CA, bundle.soql)
+        row = bundle.soql.get(source.type_name)
+        if row is None and source.type_name == SOQL_CA:
+            row = bundle.soql  # a flat ConnectedApplication row is accepted too
         raw = row.get(source.path) if isinstance(row, Mapping) else None
         if raw is None or raw == "":
             return None

@@ -20,15 +20,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from ..errors import MetadataParseError, SourceError
-from ..model.bundle import AppBundle, Inventory, LoadProblem
+from ..model.bundle import AppBundle, AppKind, Inventory, LoadProblem
 from ..model.catalog import APP_TYPES, ECA_FAMILY
 from ..model.document import MD_NS, MetadataDocument
 
 _SKIP_DIRS = {".git", ".sf", ".sfdx", ".venv", "node_modules", "__pycache__", ".idea", ".vscode"}
 _MD_NS_BYTES = MD_NS.encode()
 _WANTED = "give an SFDX project, an mdapi folder or a folder of metadata files"
-CA_TYPE = "ConnectedApp"
-ECA_TYPE = "ExternalClientApplication"
+CA_TYPE: AppKind = "ConnectedApp"
+ECA_TYPE: AppKind = "ExternalClientApplication"
 
 
 def load_folder(path: str | Path) -> Inventory:
@@ -181,7 +181,7 @@ def group_documents(docs: list[MetadataDocument], problems: list[LoadProblem]) -
                 continue
             bundles[key] = AppBundle(
                 name=doc.full_name,
-                kind=doc.type_name,  # type: ignore[arg-type]
+                kind=CA_TYPE if doc.type_name == CA_TYPE else ECA_TYPE,
                 documents=[doc],
                 origin=doc.source,
             )
