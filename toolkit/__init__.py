@@ -7,6 +7,8 @@ True
 
 from __future__ import annotations
 
+from .analysis.compare import compare_mobile
+from .analysis.tables import build_tables
 from .api import audit
 from .errors import (
     InvalidValueError,
@@ -22,6 +24,7 @@ from .model.values import RefreshTokenPolicy
 from .model.views import ConnectedAppView, ExternalClientAppView
 from .sources.connect import connect
 from .sources.org import Org
+from .sources.sfdx import load_folder
 
 __version__ = "0.1.0"
 
@@ -42,5 +45,8 @@ __all__ = [
     "UnknownFieldError",
     "__version__",
     "audit",
+    "build_tables",
+    "compare_mobile",
     "connect",
+    "load_folder",
 ]
