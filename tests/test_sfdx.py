@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from toolkit.errors import SourceError
+from toolkit.model.catalog import ECA_FAMILY
 from toolkit.sources.sfdx import load_folder
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "sfdx"
@@ -21,19 +22,11 @@ def test_example_project_loads_every_app_and_groups_the_eca_family() -> None:
     assert len(inv.apps) == 8
     eca = names["Field_Sales_Next"]
     assert eca.kind == "ExternalClientApplication"
-    assert sorted(d.type_name for d in eca.documents) == sorted(
-        [
-            "ExternalClientApplication",
-            "ExtlClntAppGlobalOauthSettings",
-            "ExtlClntAppOauthSettings",
-            "ExtlClntAppOauthConfigurablePolicies",
-            "ExtlClntAppConfigurablePolicies",
-            "ExtlClntAppMobileSettings",
-            "ExtlClntAppMobileConfigurablePolicies",
-            "ExtlClntAppPushSettings",
-            "ExtlClntAppPushConfigurablePolicies",
-        ]
-    )
+    # every ECA type the example uses: all of the family but notifications, SAML, canvas and attestation
+    unused = {"Notification", "Saml", "Canvas", "Attest"}
+    expected = {t for t in ECA_FAMILY if not any(u in t for u in unused)}
+    assert sorted(d.type_name for d in eca.documents) == sorted(expected)
+    assert len(eca.documents) == 9
     assert names["Field_Sales_iOS"].kind == "ConnectedApp"
 
 
