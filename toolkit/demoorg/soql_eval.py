@@ -196,6 +196,10 @@ class _Executor:
         if key not in schemas:
             try:
                 described = self.source.describe(name)
+                # a describe without the object's name: ask the source for the API casing if it can tell
+                canonical = getattr(self.source, "canonical", None)
+                if canonical is not None and not (isinstance(described, Mapping) and "name" in described):
+                    name = canonical(name)
             except KeyError:
                 described = None
             schemas[key] = normalise_describe(name, described)

@@ -230,6 +230,24 @@ class Query:
     offset_pos: int = 0
     extras: dict[str, Any] = field(default_factory=dict, compare=False)
 
+    @property
+    def is_aggregate(self) -> bool:
+        """True when the query has aggregate functions or GROUP BY (its rows are ``AggregateResult``).
+
+        >>> parse("SELECT MAX(CreatedDate) FROM User").is_aggregate, parse("SELECT Id FROM User").is_aggregate
+        (True, False)
+        """
+        return bool(self.group_by) or any(isinstance(s, Aggregate) for s in self.select)
+
+    @property
+    def is_count(self) -> bool:
+        """True for ``SELECT COUNT() ...``: the answer is ``totalSize`` only, with no records.
+
+        >>> parse("SELECT COUNT() FROM User").is_count
+        True
+        """
+        return any(isinstance(s, Aggregate) and s.arg is None for s in self.select)
+
 
 def tokenize(text: str) -> list[Token]:
     """Split SOQL text into tokens (whitespace dropped, an ``eof`` token at the end).
