@@ -129,3 +129,18 @@ def test_demo_command_audits_the_examples(tmp_path: Path) -> None:
     )
     assert proc.returncode == 0, proc.stderr
     assert "open " in proc.stdout and (tmp_path / "summary.html").is_file()
+
+
+@pytest.mark.shared
+def test_real_samples_leak_no_key_or_certificate(shared_dir: Path, tmp_path: Path) -> None:
+    folder = shared_dir / "samples"
+    proc = _audit("--project", str(folder), "--out", str(tmp_path))
+    assert proc.returncode == 0, proc.stderr
+    assert "audited 136 apps" in proc.stdout
+    secrets = _secrets(folder)
+    assert len(secrets) > 90
+    lines = {line.strip() for s in secrets for line in s.splitlines() if len(line.strip()) > 20}
+    for path in tmp_path.iterdir():
+        text = path.read_text(encoding="utf-8")
+        leaked = [s for s in secrets if s in text] + [line for line in lines if line in text]
+        assert not leaked, f"{len(leaked)} secret value(s) leaked into {path.name}"  # never print them
