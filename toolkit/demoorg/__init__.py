@@ -1,0 +1,251 @@
+"""The embedded demo org: a wire-level Salesforce emulator over HTTPS on 127.0.0.1.
+
+>>> DemoOrg(apps=5, ecas=1).instance_url  # not started: no URL yet
+''
+
+Use it as a context manager (or ``start()``/``stop()``)::
+
+    with DemoOrg(apps=60, ecas=10, seed=1) as org:
+        sf = Salesforce(instance_url=org.instance_url, session_id=org.access_token, session=session)
+
+See docs/demo-org.md for every endpoint and where it differs from Salesforce.
+"""
+
+from __future__ import annotations
+
+import secrets
+import shutil
+import tempfile
+import time
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from .auth import generate_jwt_keypair, new_session
+from .control import expire_sessions, make_fault, stats
+from .exceptions import DemoOrgError
+from .models import OrgState
+from .seed import Credentials, build
+
+__all__ = ["DemoOrg"]
+
+
+class DemoOrg:
+    """A running demo org (seeded, deterministic from ``seed``); see the module docstring.
+
+    >>> org = DemoOrg(apps=3, ecas=0, seed=7)
+    >>> org.username
+    'admin@demo-org.example.com'
+    """
+
+    def __init__(
+        self,
+        apps: int = 60,
+        ecas: int = 10,
+        seed: int = 1,
+        latency_ms: float = 0,
+        from_dir: str | Path | None = None,
+        port: int = 0,
+        host: str = "127.0.0.1",
+    ) -> None:
+        if apps < 0 or ecas < 0:
+            raise DemoOrgError(f"demo org: apps and ecas cannot be negative (apps={apps}, ecas={ecas})")
+        if from_dir is not None and not Path(from_dir).is_dir():
+            raise DemoOrgError(
+                f"demo org: --from {from_dir!s} is not a folder; allowed: an SFDX/mdapi folder"
+            )
+        self.apps, self.ecas, self.seed, self.from_dir = apps, ecas, seed, from_dir
+        self.port, self.host = port, host
+        self._initial_latency = float(latency_ms)
+        rng = secrets.SystemRandom()
+        self.creds = Credentials(
+            client_id="3MVG9"
+            + "".join(
+                rng.choice("ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789") for _ in range(80)
+            ),
+            client_secret=secrets.token_hex(32).upper(),
+            jwt_consumer_key="3MVG9" + secrets.token_urlsafe(60).replace("-", "A").replace("_", "b"),
+            security_token="",
+            refresh_token=f"5Aep861{secrets.token_urlsafe(60).replace('-', 'x').replace('_', 'y')}",
+        )
+        self._tmp: Path | None = None
+        self._server: Any = None
+        self._truth: dict[str, Any] = {}
+        self.state: OrgState = OrgState(org_id="")
+        self.access_token = ""
+        self.instance_url = ""
+        self.ca_file = ""
+        self.jwt_private_key_file = ""
+        self.startup_seconds = 0.0
+
+    # --- public properties -----------------------------------------------------------------------
+    @property
+    def username(self) -> str:
+        return self.creds.username
+
+    @property
+    def password(self) -> str:
+        return self.creds.password
+
+    @property
+    def security_token(self) -> str:
+        return self.creds.security_token
+
+    @property
+    def client_id(self) -> str:
+        return self.creds.client_id
+
+    @property
+    def client_secret(self) -> str:
+        return self.creds.client_secret
+
+    @property
+    def jwt_consumer_key(self) -> str:
+        return self.creds.jwt_consumer_key
+
+    @property
+    def refresh_token(self) -> str:
+        return self.creds.refresh_token
+
+    @property
+    def domain(self) -> str:
+        """What simple-salesforce's ``domain=`` needs to reach this org (``"127.0.0.1:PORT/"``)."""
+        return self.instance_url.removeprefix("https://") + "/"
+
+    def requests_session(self) -> Any:
+        """A ``requests.Session`` that trusts this org's CA.
+
+        ``trust_env`` is off: a ``REQUESTS_CA_BUNDLE`` in the environment would otherwise override ``verify``.
+        """
+        import requests
+
+        session = requests.Session()
+        session.verify = self.ca_file
+        session.trust_env = False
+        return session
+
+    # --- lifecycle -------------------------------------------------------------------------------
+    def start(self) -> DemoOrg:
+        """Seed the org, start the HTTPS server, and open the admin session."""
+        if self._server is not None:
+            return self
+        import trustme
+
+        from .server import DemoOrgApp, ServerThread, server_ssl_context
+
+        t0 = time.perf_counter()
+        self._tmp = Path(tempfile.mkdtemp(prefix="demo-org-"))
+        key_pem, cert_pem = generate_jwt_keypair()
+        self.creds.jwt_private_key_pem, self.creds.jwt_cert_pem = key_pem, cert_pem
+        key_file = self._tmp / "jwt-private-key.pem"
+        key_file.write_bytes(key_pem)
+        key_file.chmod(0o600)
+        self.jwt_private_key_file = str(key_file)
+        ca = trustme.CA()
+        leaf = ca.issue_cert(self.host, "localhost")
+        ca_file = self._tmp / "demo-org-ca.pem"
+        ca.cert_pem.write_to_path(str(ca_file))
+        self.ca_file = str(ca_file)
+        self._seed()
+        app = DemoOrgApp(self.state, self.reset, self.truth)
+        self._app = app
+        self._server = ServerThread(app, self.host, self.port, server_ssl_context(leaf))
+        self.instance_url = f"https://{self.host}:{self._server.port}"
+        self.startup_seconds = time.perf_counter() - t0
+        return self
+
+    def _seed(self) -> None:
+        result = build(self.apps, self.ecas, self.seed, self.creds, self.from_dir)
+        fresh = result.state
+        if not self.state.org_id:
+            self.state = fresh
+        else:
+            # keep the same OrgState object (the server and callers hold it); keep sessions valid
+            with self.state.lock:
+                for name in (
+                    "metadata",
+                    "objects",
+                    "soql_only",
+                    "oauth_clients",
+                    "refresh_tokens",
+                    "passwords",
+                ):
+                    setattr(self.state, name, getattr(fresh, name))
+                self.state.__dict__.pop("_derived_cache", None)
+                self.state.requests.clear()
+                self.state.faults.clear()
+                self.state.api_usage = 0
+        self.state.latency_ms = self._initial_latency
+        self._truth = result.truth
+        if not self.access_token:
+            self.access_token = new_session(self.state, self.creds.username).token
+        else:
+            session = self.state.sessions.get(self.access_token)
+            if session is not None:
+                session.expired = False
+
+    def stop(self) -> None:
+        """Stop the server and remove the temporary files (CA, JWT key)."""
+        if self._server is not None:
+            self._server.stop()
+            self._server = None
+        if self._tmp is not None:
+            shutil.rmtree(self._tmp, ignore_errors=True)
+            self._tmp = None
+
+    def __enter__(self) -> DemoOrg:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    # --- control ---------------------------------------------------------------------------------
+    def truth(self) -> dict[str, Any]:
+        """The seeded truth: app names per category, per-app PinLength/MobileSessionTimeout, usage..."""
+        return self._truth
+
+    def stats(self) -> dict[str, Any]:
+        """``{"requests": {operation: count}, ...}`` (same as ``GET /__emulator/stats``)."""
+        return stats(self.state)
+
+    def reset(self) -> None:
+        """Restore the seeded state (metadata, rows, counters, faults, latency); sessions stay valid."""
+        self._seed()
+        app = getattr(self, "_app", None)
+        if app is not None:
+            app.rest.reset()
+            app.bulk.reset()
+
+    def set_latency(self, ms: float) -> None:
+        """Sleep ``ms`` milliseconds before answering each API request."""
+        self.state.latency_ms = float(ms)
+
+    def expire_sessions(self, token: str | None = None) -> int:
+        """Expire one session or all (clients then get INVALID_SESSION_ID)."""
+        return expire_sessions(self.state, token)
+
+    def inject_fault(
+        self,
+        kind: str,
+        operation: str | None = None,
+        count: int | None = None,
+        rate: float | None = None,
+        **extra: Any,
+    ) -> None:
+        """Inject a fault: ``http500``, ``http503``, ``reset``, ``request_limit`` or ``save_failure``
+        (``full_name=``, ``status_code=``, ``message=`` for save failures)."""
+        rule = make_fault(kind, operation, count, rate, seed=self.seed, **extra)
+        with self.state.lock:
+            self.state.faults.append(rule)
+
+    def clear_faults(self) -> None:
+        """Remove every injected fault."""
+        with self.state.lock:
+            self.state.faults.clear()
+
+    def __repr__(self) -> str:
+        return (
+            f"<DemoOrg {self.instance_url or '(stopped)'} apps={self.apps} ecas={self.ecas} seed={self.seed}>"
+        )

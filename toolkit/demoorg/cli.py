@@ -1,14 +1,73 @@
-"""``python -m toolkit audit`` (placeholder until the audit tables land)."""
+"""``python -m toolkit demo-org``: serve the demo org until Ctrl-C/SIGTERM.
+
+Prints ONE JSON line ``{"instance_url", "access_token", "username", "ca_file", ...}`` on stdout once the
+org is ready, so scripts can read it and connect (trust ``ca_file``, e.g. ``REQUESTS_CA_BUNDLE=<ca_file>``).
+"""
 
 from __future__ import annotations
 
 import argparse
+import json
+import signal
+import sys
+import threading
+from types import FrameType
+
+from . import DemoOrg
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--project", help="SFDX project, mdapi folder, or any folder of metadata files")
-    parser.add_argument("--out", default="out/audit", help="output folder")
+    """The ``demo-org`` options.
+
+    >>> p = argparse.ArgumentParser(); add_arguments(p); p.parse_args(["--apps", "5"]).apps
+    5
+    """
+    parser.add_argument("--port", type=int, default=0, help="TCP port on 127.0.0.1 (0 = any free port)")
+    parser.add_argument("--apps", type=int, default=60, help="number of connected apps to seed")
+    parser.add_argument("--ecas", type=int, default=10, help="number of external client apps to seed")
+    parser.add_argument("--seed", type=int, default=1, help="seed of the generated org (same seed, same org)")
+    parser.add_argument("--latency-ms", type=float, default=0, help="delay added to every API request")
+    parser.add_argument(
+        "--from", dest="from_dir", default=None, help="seed from an SFDX/mdapi folder instead"
+    )
 
 
 def run(args: argparse.Namespace) -> int:
-    raise NotImplementedError
+    """Start the org, print the JSON line, serve until interrupted."""
+    stop = threading.Event()
+
+    def _stop(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    org = DemoOrg(
+        apps=args.apps,
+        ecas=args.ecas,
+        seed=args.seed,
+        latency_ms=args.latency_ms,
+        from_dir=args.from_dir,
+        port=args.port,
+    )
+    with org:
+        previous = signal.signal(signal.SIGTERM, _stop)
+        line = {
+            "instance_url": org.instance_url,
+            "access_token": org.access_token,
+            "username": org.username,
+            "ca_file": org.ca_file,
+            "domain": org.domain,
+            "startup_seconds": round(org.startup_seconds, 3),
+        }
+        print(json.dumps(line), flush=True)
+        print(
+            f"demo org ready at {org.instance_url} in {org.startup_seconds:.2f} s; Ctrl-C to stop",
+            file=sys.stderr,
+            flush=True,
+        )
+        try:
+            while not stop.wait(0.5):
+                pass
+        except KeyboardInterrupt:
+            pass
+        finally:
+            signal.signal(signal.SIGTERM, previous)
+    return 0

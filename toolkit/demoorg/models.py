@@ -12,6 +12,7 @@ CONTRACT between the emulator's parts (server/REST/auth, Metadata SOAP, SOQL eng
 
 from __future__ import annotations
 
+import random
 import threading
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -41,7 +42,8 @@ class MetadataComponent:
     def file_name(self) -> str:
         folder = {"ConnectedApp": "connectedApps", "ExternalClientApplication": "externalClientApps"}
         suffix = {"ConnectedApp": "connectedApp", "ExternalClientApplication": "eca"}
-        return f"{folder.get(self.type_name, self.type_name)}/{self.full_name}.{suffix.get(self.type_name, 'xml')}"
+        kind = suffix.get(self.type_name, "xml")
+        return f"{folder.get(self.type_name, self.type_name)}/{self.full_name}.{kind}"
 
 
 @dataclass
@@ -56,3 +58,115 @@ class OrgState:
     # ConnectedApplication Id -> SOQL-only fields (PinLength, MobileSessionTimeout, ...)
     soql_only: dict[str, dict[str, Any]] = field(default_factory=dict)
     lock: threading.RLock = field(default_factory=threading.RLock)
+    # --- added by core (server/auth/control); the other parts may read these ----------------------
+    # access token -> Session (validated by the server before any data endpoint runs)
+    sessions: dict[str, Session] = field(default_factory=dict)
+    # operation name -> number of requests served ("query", "readMetadata", ...)
+    requests: dict[str, int] = field(default_factory=dict)
+    # active fault rules (control endpoint / DemoOrg.inject_fault); see FaultRule
+    faults: list[FaultRule] = field(default_factory=list)
+    latency_ms: float = 0.0
+    api_usage: int = 0
+    api_max: int = 15000
+    # OAuth clients by consumer key: {"app": fullName, "secret": str, "cert_pem": str | None,
+    # "client_credentials_user": username | None}
+    oauth_clients: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # refresh token -> username (refresh_token grant)
+    refresh_tokens: dict[str, str] = field(default_factory=dict)
+    # username -> password (+ security token) that SOAP login / the OAuth password flow accept
+    passwords: dict[str, str] = field(default_factory=dict)
+
+    def count(self, operation: str) -> None:
+        """Count one request of ``operation`` (thread-safe)."""
+        with self.lock:
+            self.requests[operation] = self.requests.get(operation, 0) + 1
+
+    def take_fault(self, operation: str, kinds: tuple[str, ...]) -> FaultRule | None:
+        """The first active fault rule of one of ``kinds`` that fires for ``operation`` (consumes a count).
+
+        >>> s = OrgState(org_id="00D000000000001AAA")
+        >>> s.faults.append(FaultRule(kind="http500", operation="query", count=1))
+        >>> s.take_fault("limits", ("http500",)) is None, s.take_fault("query", ("http500",)).kind
+        (True, 'http500')
+        >>> s.take_fault("query", ("http500",)) is None
+        True
+        """
+        with self.lock:
+            for rule in list(self.faults):
+                if rule.kind not in kinds or (rule.operation and rule.operation != operation):
+                    continue
+                if rule.rate is not None and rule.rng.random() >= rule.rate:
+                    continue
+                if rule.count is not None:
+                    rule.count -= 1
+                    if rule.count <= 0:
+                        self.faults.remove(rule)
+                return rule
+        return None
+
+    def take_save_failure(self, full_name: str, operation: str = "updateMetadata") -> FaultRule | None:
+        """For the Metadata part: a per-item SaveResult failure to report for ``full_name``, if injected.
+
+        The rule's ``status_code`` and ``message`` go into the SaveResult's ``errors``; ``full_name`` on the
+        rule (when set) restricts it to that component.
+
+        >>> s = OrgState(org_id="00D000000000001AAA")
+        >>> s.faults.append(FaultRule(kind="save_failure", full_name="App_2", count=1))
+        >>> s.take_save_failure("App_1") is None, s.take_save_failure("App_2").status_code
+        (True, 'UNKNOWN_EXCEPTION')
+        """
+        with self.lock:
+            for rule in list(self.faults):
+                if rule.kind != "save_failure" or (rule.operation and rule.operation != operation):
+                    continue
+                if rule.full_name and rule.full_name != full_name:
+                    continue
+                if rule.rate is not None and rule.rng.random() >= rule.rate:
+                    continue
+                if rule.count is not None:
+                    rule.count -= 1
+                    if rule.count <= 0:
+                        self.faults.remove(rule)
+                return rule
+        return None
+
+
+@dataclass
+class Session:
+    """One access token the org accepts."""
+
+    token: str
+    user_id: str
+    username: str
+    client_id: str | None = None
+    expired: bool = False
+
+    def user(self) -> dict[str, Any]:
+        """The dict handed to the API handlers (``metadata_api.handle_metadata_soap(..., user)``)."""
+        return {"Id": self.user_id, "Username": self.username, "client_id": self.client_id}
+
+
+FAULT_KINDS = ("http500", "http503", "reset", "request_limit", "save_failure")
+
+
+@dataclass
+class FaultRule:
+    """An injected fault: fires for ``operation`` (any when None), ``count`` times (forever when None),
+    with probability ``rate`` (always when None)."""
+
+    kind: str  # one of FAULT_KINDS
+    operation: str | None = None
+    count: int | None = None
+    rate: float | None = None
+    # save_failure only: which component (None = any), and the SaveResult error to report
+    full_name: str | None = None
+    status_code: str = "UNKNOWN_EXCEPTION"
+    message: str = "An unexpected error occurred (injected by the demo org)."
+    rng: random.Random = field(default_factory=lambda: random.Random(0), repr=False)
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON view of the rule (for the control endpoint)."""
+        return {
+            k: getattr(self, k)
+            for k in ("kind", "operation", "count", "rate", "full_name", "status_code", "message")
+        }

@@ -1,0 +1,261 @@
+"""Authentication: sessions, SOAP partner ``login``, OAuth 2.0 token endpoint (password, JWT bearer,
+client credentials, refresh token), and the JWT key pair of the seeded integration app.
+
+Secrets (passwords, client secrets, tokens, assertions) never appear in error messages: errors use
+Salesforce's own fixed texts.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import secrets
+import time
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import parse_qs
+from xml.sax.saxutils import escape
+
+import jwt
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.x509.oid import NameOID
+from lxml import etree
+
+from .exceptions import OAuthError, SoapFault
+from .models import OrgState, Session
+
+PARTNER_NS = "urn:partner.soap.sforce.com"
+_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
+
+
+def generate_jwt_keypair(common_name: str = "demo-org-jwt") -> tuple[bytes, str]:
+    """A fresh RSA private key (PEM) and its self-signed certificate (PEM text) for the JWT bearer flow.
+
+    >>> key, cert = generate_jwt_keypair()
+    >>> key.startswith(b"-----BEGIN PRIVATE KEY"), cert.startswith("-----BEGIN CERTIFICATE")
+    (True, True)
+    """
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
+    now = datetime.now(UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(days=1))
+        .not_valid_after(now + timedelta(days=3650))
+        .sign(key, hashes.SHA256())
+    )
+    key_pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    return key_pem, cert.public_bytes(serialization.Encoding.PEM).decode()
+
+
+def new_session(state: OrgState, username: str, client_id: str | None = None) -> Session:
+    """Open a session for an active user; its token looks like a real one (``<orgId>!AQ...``).
+
+    >>> from toolkit.demoorg.seed import build
+    >>> st = build(apps=2, ecas=0).state
+    >>> new_session(st, st.objects["User"][0]["Username"]).token.startswith(st.org_id[:15] + "!AQ")
+    True
+    """
+    user = find_user(state, username)
+    if user is None or not user.get("IsActive"):
+        raise OAuthError("invalid_grant", "authentication failure")
+    token = f"{state.org_id[:15]}!AQ{secrets.token_urlsafe(72).replace('-', 'x').replace('_', 'y')}"
+    session = Session(token=token, user_id=user["Id"], username=user["Username"], client_id=client_id)
+    with state.lock:
+        state.sessions[token] = session
+    return session
+
+
+def find_user(state: OrgState, username: str) -> dict[str, Any] | None:
+    """The User row with this username (case-insensitive), or None."""
+    wanted = username.strip().lower()
+    for user in state.objects.get("User", []):
+        if str(user.get("Username", "")).lower() == wanted:
+            return user
+    return None
+
+
+def check_session(state: OrgState, token: str | None) -> Session | None:
+    """The live session for ``token`` (None when missing, unknown or expired)."""
+    if not token:
+        return None
+    with state.lock:
+        session = state.sessions.get(token)
+    if session is None or session.expired:
+        return None
+    return session
+
+
+def bearer_token(headers: Any) -> str | None:
+    """The token of an ``Authorization: Bearer <t>`` (or ``OAuth <t>``) header.
+
+    >>> bearer_token({"Authorization": "Bearer abc"})
+    'abc'
+    """
+    value = headers.get("Authorization") or ""
+    scheme, _, token = value.partition(" ")
+    if scheme.lower() in ("bearer", "oauth") and token.strip():
+        return token.strip()
+    return None
+
+
+# --- SOAP partner login -------------------------------------------------------------------------
+def soap_login(state: OrgState, body: bytes, base_url: str, version: str) -> bytes:
+    """Answer a partner ``login`` call (``INVALID_LOGIN`` fault on a wrong username/password+token)."""
+    try:
+        root = etree.fromstring(body, _PARSER)
+    except etree.XMLSyntaxError:
+        raise SoapFault(
+            "INVALID_LOGIN",
+            "Invalid username, password, security token; or user locked out.",
+            detail="LoginFault",
+        ) from None
+    username = _text(root, "username")
+    password = _text(root, "password")
+    expected = state.passwords.get(username.lower()) or state.passwords.get(username)
+    user = find_user(state, username)
+    if not expected or not user or not hmac.compare_digest(expected, password) or not user.get("IsActive"):
+        raise SoapFault(
+            "INVALID_LOGIN",
+            "Invalid username, password, security token; or user locked out.",
+            detail="LoginFault",
+        )
+    session = new_session(state, username)
+    org15 = state.org_id[:15]
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?><soapenv:Envelope '
+        'xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" xmlns="urn:partner.soap.sforce.com" '
+        'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><soapenv:Body><loginResponse><result>'
+        f"<metadataServerUrl>{base_url}/services/Soap/m/{version}/{org15}</metadataServerUrl>"
+        "<passwordExpired>false</passwordExpired><sandbox>false</sandbox>"
+        f"<serverUrl>{base_url}/services/Soap/u/{version}/{org15}</serverUrl>"
+        f"<sessionId>{session.token}</sessionId><userId>{user['Id']}</userId><userInfo>"
+        "<accessibilityMode>false</accessibilityMode><currencySymbol>$</currencySymbol>"
+        f"<orgAttachmentFileSizeLimit>5242880</orgAttachmentFileSizeLimit><orgDefaultCurrencyIsoCode>USD"
+        f"</orgDefaultCurrencyIsoCode><orgDisallowHtmlAttachments>false</orgDisallowHtmlAttachments>"
+        f"<orgHasPersonAccounts>false</orgHasPersonAccounts><organizationId>{state.org_id}</organizationId>"
+        "<organizationMultiCurrency>false</organizationMultiCurrency><organizationName>Demo Org"
+        "</organizationName><profileId>" + str(user.get("ProfileId")) + "</profileId>"
+        "<sessionSecondsValid>7200</sessionSecondsValid>"
+        f"<userEmail>{escape(str(user.get('Email')))}</userEmail>"
+        f"<userFullName>{escape(str(user.get('Name')))}</userFullName><userId>{user['Id']}</userId>"
+        f"<userLanguage>en_US</userLanguage><userLocale>en_US</userLocale>"
+        f"<userName>{escape(user['Username'])}</userName><userTimeZone>Europe/Paris</userTimeZone>"
+        "<userType>Standard</userType><userUiSkin>Theme3</userUiSkin></userInfo></result></loginResponse>"
+        "</soapenv:Body></soapenv:Envelope>"
+    ).encode()
+
+
+def _text(root: Any, local: str) -> str:
+    for el in root.iter():
+        if isinstance(el.tag, str) and el.tag.rsplit("}", 1)[-1] == local:
+            return str(el.text or "")
+    return ""
+
+
+# --- OAuth 2.0 token endpoint -------------------------------------------------------------------
+def oauth_token(state: OrgState, form_body: bytes, headers: Any, base_url: str) -> dict[str, Any]:
+    """Answer ``POST /services/oauth2/token``; raises :class:`OAuthError` with Salesforce's error codes."""
+    form = {k: v[0] for k, v in parse_qs(form_body.decode("utf-8", "replace")).items()}
+    grant = form.get("grant_type", "")
+    client_id, client_secret = form.get("client_id"), form.get("client_secret")
+    basic = headers.get("Authorization") or ""
+    if basic.lower().startswith("basic "):
+        try:
+            client_id, _, client_secret = base64.b64decode(basic[6:]).decode().partition(":")
+        except (ValueError, UnicodeDecodeError):
+            raise OAuthError("invalid_client", "invalid client credentials") from None
+    refresh: str | None = None
+    if grant == "password":
+        client = _client(state, client_id, client_secret)
+        username, password = form.get("username", ""), form.get("password", "")
+        expected = state.passwords.get(username)
+        if not expected or not hmac.compare_digest(expected, password):
+            raise OAuthError("invalid_grant", "authentication failure")
+        session = new_session(state, username, client_id)
+        del client
+    elif grant == "urn:ietf:params:oauth:grant-type:jwt-bearer":
+        session = _jwt_bearer(state, form.get("assertion", ""))
+        client_id = session.client_id
+    elif grant == "client_credentials":
+        client = _client(state, client_id, client_secret)
+        user = client.get("client_credentials_user")
+        if not user:
+            raise OAuthError("invalid_grant", "no client credentials user enabled")
+        session = new_session(state, user, client_id)
+    elif grant == "refresh_token":
+        token = form.get("refresh_token", "")
+        with state.lock:
+            username = state.refresh_tokens.get(token)
+        if username is None:
+            raise OAuthError("invalid_grant", "expired access/refresh token")
+        if client_id and client_id not in state.oauth_clients:
+            raise OAuthError("invalid_client_id", "client identifier invalid")
+        session = new_session(state, username, client_id)
+    else:
+        raise OAuthError("unsupported_grant_type", "grant type not supported")
+    issued = str(int(time.time() * 1000))
+    identity = f"{base_url}/id/{state.org_id}/{session.user_id}"
+    secret = (state.oauth_clients.get(client_id or "") or {}).get("secret") or state.org_id
+    signature = base64.b64encode(
+        hmac.new(secret.encode(), (identity + issued).encode(), hashlib.sha256).digest()
+    ).decode()
+    out: dict[str, Any] = {
+        "access_token": session.token,
+        "instance_url": base_url,
+        "id": identity,
+        "token_type": "Bearer",
+        "issued_at": issued,
+        "signature": signature,
+        "scope": "api",
+    }
+    if refresh:
+        out["refresh_token"] = refresh
+    return out
+
+
+def _client(state: OrgState, client_id: str | None, client_secret: str | None) -> dict[str, Any]:
+    client = state.oauth_clients.get(client_id or "")
+    if client is None:
+        raise OAuthError("invalid_client_id", "client identifier invalid")
+    if not client.get("secret") or not hmac.compare_digest(str(client["secret"]), client_secret or ""):
+        raise OAuthError("invalid_client", "invalid client credentials")
+    return client
+
+
+def _jwt_bearer(state: OrgState, assertion: str) -> Session:
+    try:
+        claims = jwt.decode(assertion, options={"verify_signature": False})
+    except jwt.PyJWTError:
+        raise OAuthError("invalid_grant", "invalid assertion") from None
+    client = state.oauth_clients.get(str(claims.get("iss", "")))
+    if client is None:
+        raise OAuthError("invalid_client_id", "client identifier invalid")
+    if not client.get("cert_pem"):
+        raise OAuthError("invalid_grant", "invalid assertion")
+    public_key = x509.load_pem_x509_certificate(client["cert_pem"].encode()).public_key()
+    try:
+        # aud is the login URL the client used (login/test/My Domain, or our own host): not checked
+        jwt.decode(
+            assertion,
+            public_key,  # type: ignore[arg-type]
+            algorithms=["RS256"],
+            options={"verify_aud": False, "require": ["exp", "sub", "iss"]},
+        )
+    except jwt.ExpiredSignatureError:
+        raise OAuthError("invalid_grant", "expired authorization code") from None
+    except jwt.PyJWTError:
+        raise OAuthError("invalid_grant", "invalid assertion") from None
+    user = find_user(state, str(claims.get("sub", "")))
+    if user is None or not user.get("IsActive"):
+        raise OAuthError("invalid_grant", "user hasn't approved this consumer")
+    return new_session(state, user["Username"], str(claims["iss"]))

@@ -1,0 +1,880 @@
+"""Seed the demo org: a deterministic, scalable, realistic org (connected apps, ECAs, users, usage).
+
+XML is generated from string templates (no tree building) so ``apps=5000`` starts in well under 10 s. The
+same ``seed`` always gives the same apps, settings, users, tokens and logins (dates are relative to the
+current UTC day so that "last 90 days" audits stay meaningful). Secrets (consumer secrets, the JWT key) come
+from :class:`Credentials` and never appear in the metadata XML.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from xml.sax.saxutils import escape
+
+from ..model.document import MetadataDocument
+from .models import MetadataComponent, OrgState
+
+ORG_ID = "00D5g00000DEMOAAAA"  # replaced by a checksummed id in build()
+ADMIN_USERNAME = "admin@demo-org.example.com"
+MD_NS = "http://soap.sforce.com/2006/04/metadata"
+
+# ConnectedApplication.PinLength / MobileSessionTimeout picklists (served by describe)
+PIN_LENGTHS = ["4", "5", "6", "7", "8"]
+MOBILE_SESSION_TIMEOUTS = ["Never", "M1", "M5", "M10", "M30", "M60"]
+
+_CHECK = "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"
+_B62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+
+
+def sf_id(prefix: str, n: int) -> str:
+    """An 18-character Salesforce Id with a valid case-safe suffix.
+
+    >>> sf_id("0H4", 1)
+    '0H45g0000000001CAA'
+    >>> len(sf_id("005", 123456))
+    18
+    """
+    digits = ""
+    while True:
+        n, r = divmod(n, 62)
+        digits = _B62[r] + digits
+        if n == 0:
+            break
+    base = prefix + "5g0" + digits.rjust(9, "0")
+    suffix = ""
+    for chunk in range(3):
+        bits = sum(1 << i for i, c in enumerate(base[chunk * 5 : chunk * 5 + 5]) if c.isupper())
+        suffix += _CHECK[bits]
+    return base + suffix
+
+
+def sf_datetime(value: datetime) -> str:
+    """Salesforce's REST datetime format.
+
+    >>> sf_datetime(datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC))
+    '2025-01-02T03:04:05.000+0000'
+    """
+    return value.strftime("%Y-%m-%dT%H:%M:%S.000+0000")
+
+
+@dataclass
+class Credentials:
+    """What clients log in with. Generated once per running org; reset keeps them."""
+
+    username: str = ADMIN_USERNAME
+    password: str = "DemoOrg-Passw0rd"
+    security_token: str = ""
+    client_id: str = ""  # password flow + client credentials app
+    client_secret: str = ""
+    jwt_consumer_key: str = ""
+    jwt_private_key_pem: bytes = b""
+    jwt_cert_pem: str = ""
+    refresh_token: str = ""
+
+
+@dataclass
+class SeedResult:
+    """The seeded state plus the truth tests compare against."""
+
+    state: OrgState
+    truth: dict[str, Any] = field(default_factory=dict)
+
+
+def _anchor() -> datetime:
+    now = datetime.now(UTC)
+    return now.replace(hour=12, minute=0, second=0, microsecond=0)
+
+
+def _consumer_key(rng: random.Random) -> str:
+    return "3MVG9" + "".join(rng.choice(_B62[10:] + _B62[:10]) for _ in range(80))
+
+
+# --- connected app XML templates ----------------------------------------------------------------
+_PERMITTED = ["AllSelfAuthorized", "AdminApprovedPreAuthorized"]
+_SCREEN_LOCK = ["Never", "One", "Five", "Thirty", "Sixty"]
+_KINDS = [
+    "ios",
+    "android",
+    "web",
+    "ios",
+    "packaged",
+    "android",
+    "jwt",
+    "web",
+    "saml",
+    "ios",
+    "canvas",
+    "android",
+    "web",
+    "cc",
+    "packaged",
+    "ios",
+    "web",
+    "android",
+    "saml",
+    "web",
+]
+_SCOPES = ["Api", "RefreshToken", "Web", "Basic", "OpenID", "Full", "Chatter", "CustomPermissions"]
+_PROFILES = ["System Administrator", "Standard User", "Mobile Sales", "Integration User", "Partner Community"]
+_PERMSETS = ["API_Access", "Mobile_Users", "Integration_Admin", "Field_Sales"]
+_WORDS = [
+    "Field",
+    "Sales",
+    "Service",
+    "Mobile",
+    "Portal",
+    "Sync",
+    "Tracker",
+    "Expense",
+    "Inventory",
+    "Survey",
+    "Dispatch",
+    "Ledger",
+    "Beacon",
+    "Atlas",
+    "Harbor",
+    "Orbit",
+    "Pulse",
+    "Quartz",
+    "Relay",
+    "Summit",
+]
+
+
+def _el(tag: str, value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        value = "true" if value else "false"
+    return f"<{tag}>{escape(str(value))}</{tag}>"
+
+
+def _app_xml(spec: dict[str, Any]) -> bytes:
+    """One ConnectedApp in WSDL order (mdapi format, as readMetadata/retrieve serve it)."""
+    k = spec["kind"]
+    parts = ['<?xml version="1.0" encoding="UTF-8"?>\n<ConnectedApp xmlns="', MD_NS, '">']
+    for key, formula in spec.get("attributes", []):
+        parts.append(f"<attributes><formula>{escape(formula)}</formula><key>{key}</key></attributes>")
+    if k == "canvas":
+        parts.append(
+            "<canvasConfig><accessMethod>Post</accessMethod>"
+            f"<canvasUrl>https://canvas.example.com/{spec['name'].lower()}</canvasUrl>"
+            "<locations>Chatter</locations><locations>Visualforce</locations>"
+            "<options>HideHeader</options></canvasConfig>"
+        )
+    parts.append(_el("contactEmail", spec["email"]))
+    parts.append(_el("description", spec.get("description")))
+    for start, end in spec.get("ip_ranges", []):
+        parts.append(f"<ipRanges><end>{end}</end><start>{start}</start></ipRanges>")
+    parts.append(_el("label", spec["label"]))
+    if k in ("ios", "android"):
+        mob = ["<mobileAppConfig>"]
+        if k == "ios":
+            mob.append(_el("applicationBundleIdentifier", f"com.example.{spec['name'].lower()}"))
+        mob.append(_el("applicationInstallUrl", spec.get("install_url")))
+        mob.append(_el("devicePlatform", k))
+        mob.append(_el("deviceType", spec.get("device_type")))
+        mob.append(_el("minimumOsVersion", spec.get("min_os")))
+        mob.append(_el("privateApp", spec.get("private_app")))
+        mob.append(_el("version", spec.get("app_version", "1.0")))
+        mob.append("</mobileAppConfig>")
+        parts.extend(mob)
+        parts.append(_el("mobileStartUrl", spec.get("mobile_start_url")))
+    if k != "saml":
+        oc = ["<oauthConfig>", _el("callbackUrl", "\n".join(spec["callbacks"]))]
+        oc.append(_el("certificate", spec.get("certificate")))
+        oc.append(_el("consumerKey", spec["consumer_key"]))
+        oc.append(_el("isAdminApproved", spec["admin_approved"]))
+        oc.append(_el("isClientCredentialEnabled", k == "cc"))
+        oc.append(_el("isConsumerSecretOptional", spec.get("secret_optional", False)))
+        oc.append(_el("isIntrospectAllTokens", False))
+        oc.append(_el("isPkceRequired", spec.get("pkce", False)))
+        oc.append(_el("isRefreshTokenRotationEnabled", spec.get("rtr", False)))
+        oc.append(_el("isSecretRequiredForRefreshToken", True))
+        oc.append(_el("oauthClientCredentialUser", spec.get("cc_user")))
+        oc.extend(_el("scopes", s) for s in spec["scopes"])
+        oc.append("</oauthConfig>")
+        parts.extend(oc)
+        parts.append(
+            f"<oauthPolicy>{_el('ipRelaxation', spec['ip_relaxation'])}"
+            f"{_el('refreshTokenPolicy', spec['refresh_policy'])}</oauthPolicy>"
+        )
+    parts.extend(_el("permissionSetName", p) for p in spec.get("permsets", []))
+    parts.extend(_el("profileName", p) for p in spec.get("profiles", []))
+    if k == "saml":
+        parts.append(
+            f"<samlConfig><acsUrl>https://sso.example.com/{spec['name'].lower()}/acs</acsUrl>"
+            "<encryptionType>AES_128</encryptionType>"
+            f"<entityUrl>https://sso.example.com/{spec['name'].lower()}</entityUrl>"
+            f"<samlNameIdFormat>Unspecified</samlNameIdFormat><samlSigningAlgoType>{spec['saml_algo']}"
+            "</samlSigningAlgoType><samlSubjectType>Username</samlSubjectType></samlConfig>"
+        )
+    if spec.get("session_timeout") or spec.get("high_assurance"):
+        sp = ["<sessionPolicy>"]
+        if spec.get("high_assurance"):
+            sp += [_el("policyAction", "RaiseSessionLevel"), _el("sessionLevel", "HIGH_ASSURANCE")]
+        sp.append(_el("sessionTimeout", spec.get("session_timeout")))
+        sp.append("</sessionPolicy>")
+        parts.extend(sp)
+    parts.append(_el("startUrl", spec.get("start_url")))
+    if spec.get("future"):
+        # an element a newer API version might add: proves the org keeps what it does not know
+        parts.append("<isFutureFlag2030>true</isFutureFlag2030>")
+    parts.append("</ConnectedApp>\n")
+    return "".join(parts).encode()
+
+
+def _app_spec(i: int, rng: random.Random, creds: Credentials) -> dict[str, Any]:
+    special = {0: "jwt", 1: "cc"}
+    kind = special.get(i) or _KINDS[i % len(_KINDS)]
+    w1, w2 = _WORDS[i % len(_WORDS)], _WORDS[(i * 7 + 3) % len(_WORDS)]
+    if i == 0:
+        name, label = "Demo_JWT_Integration", "Demo JWT Integration"
+    elif i == 1:
+        name, label = "Demo_Client_Credentials", "Demo Client Credentials"
+    else:
+        name = f"{w1}_{w2}_{kind.capitalize()}_{i:04d}"
+        label = f"{w1} {w2} {kind.upper() if kind in ('ios', 'saml', 'jwt', 'cc') else kind.capitalize()} {i}"
+    spec: dict[str, Any] = {
+        "index": i,
+        "kind": kind,
+        "name": name,
+        "label": label,
+        "email": f"owner{i}@example.com",
+        "consumer_key": _consumer_key(rng),
+        "admin_approved": rng.random() < 0.35 or kind in ("jwt", "cc"),
+        "ip_relaxation": rng.choices(
+            ["ENFORCE", "BYPASS", "ENFORCE_RELAXREFRESH", "BYPASS_2FACTOR"], [70, 18, 7, 5]
+        )[0],
+        "refresh_policy": rng.choices(
+            [
+                "infinite",
+                "zero",
+                "specific_lifetime:90:DAYS",
+                "specific_inactivity:30:DAYS",
+                "specific_lifetime:12:MONTHS",
+            ],
+            [60, 15, 10, 10, 5],
+        )[0],
+        "scopes": sorted(rng.sample(_SCOPES, rng.randint(1, 4))),
+        "pkce": rng.random() < 0.3,
+        "rtr": rng.random() < 0.2,
+        "namespace": None,
+    }
+    if rng.random() < 0.1:
+        spec["description"] = f"{label} & friends <internal>"
+    if kind in ("ios", "android"):
+        scheme = f"com.example.{name.lower()}"
+        spec["callbacks"] = [f"{scheme}://oauth/done"] + (["sfdc://success"] if rng.random() < 0.3 else [])
+        spec["device_type"] = rng.choice([None, "phone", "tablet", "minitablet"])
+        spec["min_os"] = rng.choice(["12.0", "14.0", "16.0"] if kind == "ios" else ["8.0", "10.0", "12.0"])
+        spec["app_version"] = f"{rng.randint(1, 5)}.{rng.randint(0, 9)}"
+        spec["private_app"] = rng.random() < 0.3
+        spec["install_url"] = f"https://apps.example.com/{name.lower()}" if rng.random() < 0.5 else None
+        spec["mobile_start_url"] = f"https://m.example.com/{name.lower()}/start"
+        spec["pin"] = rng.choice(PIN_LENGTHS + [None])
+        spec["lock"] = rng.choice(MOBILE_SESSION_TIMEOUTS + [None])
+        if rng.random() < 0.4:
+            spec["attributes"] = [
+                ("ENABLE_BIOMETRIC_AUTHENTICATION", '"true"'),
+                ("BIOMETRIC_AUTHENTICATION_TIMEOUT", f'"{rng.choice([5, 15, 30])}"'),
+            ]
+    else:
+        proto = "http" if rng.random() < 0.12 else "https"  # plain-http callbacks: a finding
+        spec["callbacks"] = [f"{proto}://app{i}.example.com/oauth/callback"]
+        if rng.random() < 0.2:
+            spec["callbacks"].append(f"https://staging{i}.example.com/oauth/callback")
+        spec["start_url"] = f"https://app{i}.example.com/" if rng.random() < 0.5 else None
+    if kind == "jwt":
+        spec["certificate"] = creds.jwt_cert_pem if i == 0 else None
+        spec["scopes"] = ["Api", "RefreshToken"]
+        spec["ip_ranges"] = [("10.0.0.0", "10.0.255.255")]
+    if kind == "cc":
+        spec["cc_user"] = ADMIN_USERNAME
+        spec["scopes"] = ["Api"]
+    if kind == "saml":
+        spec["saml_algo"] = rng.choice(["SHA1", "SHA1", "SHA256"])
+        spec["callbacks"] = []
+    if i == 0:
+        spec["consumer_key"] = creds.jwt_consumer_key
+    if i == 1:
+        spec["consumer_key"] = creds.client_id
+    if spec["admin_approved"]:
+        # some admin-approved apps have no grant at all: nobody can use them (an audit finding)
+        if i in (0, 1) or rng.random() < 0.7:
+            spec["profiles"] = sorted(rng.sample(_PROFILES, rng.randint(1, 3)))
+            if i in (0, 1):
+                spec["profiles"] = ["System Administrator"]
+            if rng.random() < 0.4:
+                spec["permsets"] = sorted(rng.sample(_PERMSETS, rng.randint(1, 2)))
+    if rng.random() < 0.15:
+        spec["session_timeout"] = rng.choice([15, 60, 1440])
+    if rng.random() < 0.1:
+        spec["high_assurance"] = True
+    spec["future"] = i % 9 == 4
+    if kind == "packaged":
+        vendor = rng.choice(["acme", "dsfs", "sbqq", "et4ae5", "loop"])
+        spec["namespace"] = vendor
+        spec["name"] = f"{vendor}__{w1}_{w2}_{i:04d}"
+        spec["label"] = f"{vendor.upper()} {w1} {i}"
+        spec["future"] = False
+    return spec
+
+
+def _soql_only(spec: dict[str, Any], rng: random.Random) -> dict[str, Any]:
+    mobile = spec["kind"] in ("ios", "android")
+    return {
+        "PinLength": spec.get("pin") if mobile else None,
+        "MobileSessionTimeout": spec.get("lock") if mobile else None,
+        "NamedUserUvidTimeout": None,
+        "UvidTimeout": None,
+        "OptionsIsInternal": False,
+        "OptionsFullContentPushNotifications": mobile and rng.random() < 0.2,
+        "OptionsCodeCredentialGuestEnabled": False,
+        "OptionsTokenExchangeManageBitEnabled": False,
+        "OptionsAllowExpiredUvidJWT": False,
+    }
+
+
+# --- ECA templates ------------------------------------------------------------------------------
+_ECA_TYPES = {
+    "ExternalClientApplication": "0xI",
+    "ExtlClntAppOauthSettings": "0xS",
+    "ExtlClntAppGlobalOauthSettings": "0xG",
+    "ExtlClntAppOauthConfigurablePolicies": "0xP",
+    "ExtlClntAppConfigurablePolicies": "0xC",
+    "ExtlClntAppMobileSettings": "0xM",
+    "ExtlClntAppMobileConfigurablePolicies": "0xN",
+    "ExtlClntAppPushSettings": "0xH",
+}
+
+
+def _doc(type_name: str, body: str) -> bytes:
+    head = f'<?xml version="1.0" encoding="UTF-8"?>\n<{type_name} xmlns="{MD_NS}">'
+    return f"{head}{body}</{type_name}>\n".encode()
+
+
+def _eca_components(j: int, rng: random.Random, org_id: str) -> list[tuple[str, str, bytes, str | None]]:
+    """(type, fullName, xml, namespace) of one ECA and its settings/policies."""
+    name = f"Eca_{_WORDS[j % len(_WORDS)]}_{j:03d}"
+    packaged = j % 5 == 4
+    ns = "acme" if packaged else None
+    label = name.replace("_", " ")
+    out: list[tuple[str, str, bytes, str | None]] = []
+    out.append(
+        (
+            "ExternalClientApplication",
+            name,
+            _doc(
+                "ExternalClientApplication",
+                (
+                    f"<contactEmail>eca{j}@example.com</contactEmail>"
+                    f"<distributionState>{'Packaged' if packaged else 'Local'}</distributionState>"
+                    f"<isProtected>false</isProtected><label>{label}</label>"
+                    f"<orgScopedExternalApp>{org_id[:15]}:{name}</orgScopedExternalApp>"
+                ),
+            ),
+            ns,
+        )
+    )
+    scopes = ", ".join(sorted(rng.sample(["Api", "Web", "OpenID", "RefreshToken", "Full"], 3)))
+    out.append(
+        (
+            "ExtlClntAppOauthSettings",
+            f"{name}_oauth",
+            _doc(
+                "ExtlClntAppOauthSettings",
+                (
+                    f"<commaSeparatedOauthScopes>{scopes}</commaSeparatedOauthScopes>"
+                    f"<externalClientApplication>{name}</externalClientApplication>"
+                    f"<isFirstPartyAppEnabled>false</isFirstPartyAppEnabled><label>{label} OAuth</label>"
+                ),
+            ),
+            ns,
+        )
+    )
+    cc = j % 4 == 1
+    out.append(
+        (
+            "ExtlClntAppGlobalOauthSettings",
+            f"{name}_glbl",
+            _doc(
+                "ExtlClntAppGlobalOauthSettings",
+                (
+                    f"<callbackUrl>https://eca{j}.example.com/callback</callbackUrl>"
+                    f"<consumerKey>{_consumer_key(rng)}</consumerKey>"
+                    f"<externalClientApplication>{name}</externalClientApplication>"
+                    f"{_el('isClientCredentialsFlowEnabled', cc)}{_el('isConsumerSecretOptional', False)}"
+                    f"{_el('isPkceRequired', rng.random() < 0.6)}"
+                    f"{_el('isRefreshTokenRotationEnabled', rng.random() < 0.5)}"
+                    f"<isSecretRequiredForRefreshToken>true</isSecretRequiredForRefreshToken>"
+                    f"<label>{label} global</label>"
+                ),
+            ),
+            None,
+        )
+    )  # global settings are never packaged
+    rtp = rng.choice(["Infinite", "SpecificLifetime", "SpecificInactivity", "Zero"])
+    period = (
+        ""
+        if rtp in ("Infinite", "Zero")
+        else (
+            "<refreshTokenValidityPeriod>30</refreshTokenValidityPeriod>"
+            "<refreshTokenValidityUnit>Days</refreshTokenValidityUnit>"
+        )
+    )
+    out.append(
+        (
+            "ExtlClntAppOauthConfigurablePolicies",
+            f"{name}_oauth_defaultPolicy",
+            _doc(
+                "ExtlClntAppOauthConfigurablePolicies",
+                (
+                    f"{_el('clientCredentialsFlowUser', ADMIN_USERNAME if cc else None)}"
+                    f"<externalClientApplication>{name}</externalClientApplication>"
+                    f"<ipRelaxationPolicyType>{rng.choice(['Enforce', 'Bypass', 'Enforce_RelaxRefresh'])}"
+                    f"</ipRelaxationPolicyType>{_el('isClientCredentialsFlowEnabled', cc)}"
+                    f"<label>{name}_oauth_defaultPolicy</label>"
+                    f"<permittedUsersPolicyType>{rng.choice(_PERMITTED)}"
+                    f"</permittedUsersPolicyType><refreshTokenPolicyType>{rtp}</refreshTokenPolicyType>{period}"
+                    f"<requiredSessionLevel>STANDARD</requiredSessionLevel>"
+                    f"<sessionTimeoutInMinutes>{rng.choice([15, 60, 120])}</sessionTimeoutInMinutes>"
+                ),
+            ),
+            ns,
+        )
+    )
+    mobile = j % 3 == 0
+    out.append(
+        (
+            "ExtlClntAppConfigurablePolicies",
+            f"{name}_plcy",
+            _doc(
+                "ExtlClntAppConfigurablePolicies",
+                (
+                    f"<externalClientApplication>{name}</externalClientApplication><isEnabled>true</isEnabled>"
+                    f"{_el('isMobilePluginEnabled', mobile)}<isOauthPluginEnabled>true</isOauthPluginEnabled>"
+                    f"{_el('isPushPluginEnabled', mobile and j % 2 == 0)}<label>{label} policies</label>"
+                    "<startPage>None</startPage>"
+                ),
+            ),
+            ns,
+        )
+    )
+    if mobile:
+        lock = rng.random() < 0.7
+        out.append(
+            (
+                "ExtlClntAppMobileSettings",
+                f"{name}_mobile",
+                _doc(
+                    "ExtlClntAppMobileSettings",
+                    (
+                        f"<externalClientApplication>{name}</externalClientApplication>"
+                        f"{_el('isScreenLockEnabled', lock)}<label>{label} mobile</label>"
+                    ),
+                ),
+                ns,
+            )
+        )
+        out.append(
+            (
+                "ExtlClntAppMobileConfigurablePolicies",
+                f"{name}_mobilePlcy",
+                _doc(
+                    "ExtlClntAppMobileConfigurablePolicies",
+                    (
+                        f"<externalClientApplication>{name}</externalClientApplication>"
+                        f"<label>{label} mobile policy"
+                        f"</label><screenLockTimeout>{rng.choice(_SCREEN_LOCK)}"
+                        "</screenLockTimeout>"
+                    ),
+                ),
+                ns,
+            )
+        )
+        if j % 2 == 0:
+            out.append(
+                (
+                    "ExtlClntAppPushSettings",
+                    f"{name}_push",
+                    _doc(
+                        "ExtlClntAppPushSettings",
+                        (
+                            f"<androidPushConfig><fcmProject>demo-{j}</fcmProject><serviceAccount>svc-{j}@example.com"
+                            f"</serviceAccount></androidPushConfig><externalClientApplication>{name}"
+                            f"</externalClientApplication><label>{label} push</label>"
+                            "<pushServiceType>Android</pushServiceType>"
+                        ),
+                    ),
+                    ns,
+                )
+            )
+    return out
+
+
+# --- SFDX folder --------------------------------------------------------------------------------
+_SUFFIX_TYPES = {
+    "connectedApp": "ConnectedApp",
+    "eca": "ExternalClientApplication",
+    "ecaOauth": "ExtlClntAppOauthSettings",
+    "ecaGlblOauth": "ExtlClntAppGlobalOauthSettings",
+    "ecaOauthPlcy": "ExtlClntAppOauthConfigurablePolicies",
+    "ecaPlcy": "ExtlClntAppConfigurablePolicies",
+    "ecaMobile": "ExtlClntAppMobileSettings",
+    "ecaMobilePlcy": "ExtlClntAppMobileConfigurablePolicies",
+    "ecaPush": "ExtlClntAppPushSettings",
+}
+
+
+def read_sfdx_dir(path: str | Path) -> list[MetadataDocument]:
+    """Every ConnectedApp/ECA component file under ``path`` (source or mdapi format), grouped by suffix.
+
+    >>> read_sfdx_dir("/nonexistent-folder")
+    []
+    """
+    docs: list[MetadataDocument] = []
+    for file in sorted(Path(path).rglob("*")):
+        name = file.name
+        stem = name[: -len("-meta.xml")] if name.endswith("-meta.xml") else name
+        if "." not in stem or not file.is_file():
+            continue
+        base, suffix = stem.rsplit(".", 1)
+        if suffix in _SUFFIX_TYPES:
+            docs.append(MetadataDocument.from_file(file, full_name=base))
+    return docs
+
+
+# --- build --------------------------------------------------------------------------------------
+def build(
+    apps: int = 60,
+    ecas: int = 10,
+    seed: int = 1,
+    creds: Credentials | None = None,
+    from_dir: str | Path | None = None,
+) -> SeedResult:
+    """Build a seeded :class:`OrgState` and its truth.
+
+    >>> r = build(apps=6, ecas=1, seed=3)
+    >>> sorted(r.truth["categories"])
+    ['ecas', 'local', 'packaged', 'phantom']
+    >>> r.truth == build(apps=6, ecas=1, seed=3).truth
+    True
+    """
+    creds = creds or Credentials(client_id="3MVG9DEMOCLIENT", jwt_consumer_key="3MVG9DEMOJWT")
+    rng = random.Random(seed)
+    anchor = _anchor()
+    org_id = sf_id("00D", seed % 1000 + 1)
+    state = OrgState(org_id=org_id)
+    truth: dict[str, Any] = {"seed": seed, "org_id": org_id, "apps": {}, "ecas": {}}
+
+    users, profiles, permsets = _people(rng, anchor, max(40, min(apps // 2, 2000)))
+    admin = users[0]
+    state.objects["User"] = users
+    state.objects["Profile"] = profiles
+    state.objects["PermissionSet"] = permsets
+    state.objects["Organization"] = [
+        {
+            "Id": org_id,
+            "Name": "Demo Org",
+            "OrganizationType": "Developer Edition",
+            "IsSandbox": False,
+            "InstanceName": "DEMO1",
+            "NamespacePrefix": None,
+            "CreatedDate": anchor - timedelta(days=2000),
+            "LanguageLocaleKey": "en_US",
+            "TimeZoneSidKey": "Europe/Paris",
+            "DefaultLocaleSidKey": "en_US",
+        }
+    ]
+
+    specs: list[dict[str, Any]] = []
+    if from_dir is not None:
+        for n, doc in enumerate(d for d in read_sfdx_dir(from_dir)):
+            if doc.type_name == "ConnectedApp":
+                spec = {
+                    "name": doc.full_name,
+                    "label": doc.get("label") or doc.full_name,
+                    "kind": "dir",
+                    "namespace": None,
+                    "doc": doc,
+                    "index": n,
+                }
+                mobile = doc.has("mobileAppConfig")
+                spec["pin"] = rng.choice(PIN_LENGTHS + [None]) if mobile else None
+                spec["lock"] = rng.choice(MOBILE_SESSION_TIMEOUTS + [None]) if mobile else None
+                spec["kind"] = "ios" if mobile else "dir"
+                specs.append(spec)
+            else:
+                _add(state, doc.type_name, doc.full_name, doc, len(state.metadata) + 1, anchor, rng)
+    else:
+        for i in range(apps):
+            specs.append(_app_spec(i, rng, creds))
+
+    for n, spec in enumerate(specs):
+        doc = spec.get("doc") or MetadataDocument(_app_xml(spec), full_name=spec["name"])
+        comp = _add(state, "ConnectedApp", spec["name"], doc, n + 1, anchor, rng)
+        if spec.get("namespace"):
+            comp.namespace_prefix = spec["namespace"]
+            comp.manageable_state = "installed"
+            comp.readable = False
+        state.soql_only[comp.id] = _soql_only(spec, rng)
+        # AppMenuItem Id (kept with the SOQL-only facts so derived rows match OauthToken.AppMenuItemId)
+        state.soql_only[comp.id]["_AppMenuItemId"] = sf_id("0DS", spec["index"] + 1)
+        spec["id"] = comp.id
+
+    eca_names: list[str] = []
+    if from_dir is None:
+        for j in range(ecas):
+            for type_name, full_name, xml, ns in _eca_components(j, rng, org_id):
+                comp = _add(
+                    state,
+                    type_name,
+                    full_name,
+                    MetadataDocument(xml, full_name=full_name),
+                    len(state.metadata) + 1,
+                    anchor,
+                    rng,
+                )
+                if ns:
+                    comp.namespace_prefix, comp.manageable_state, comp.readable = ns, "installed", True
+                if type_name == "ExternalClientApplication":
+                    eca_names.append(full_name)
+    else:
+        eca_names = [n for (t, n) in state.metadata if t == "ExternalClientApplication"]
+
+    phantoms = [f"Phantom {w} Connector" for w in _WORDS[: max(3, min(apps // 20, len(_WORDS)))]]
+    _usage(state, specs, phantoms, users, rng, anchor, truth)
+
+    # OAuth clients: the two special apps are the ones clients log in with
+    state.passwords[creds.username] = creds.password + creds.security_token
+    if from_dir is None and apps >= 2:
+        state.oauth_clients[creds.jwt_consumer_key] = {
+            "app": specs[0]["name"],
+            "secret": None,
+            "cert_pem": creds.jwt_cert_pem,
+            "client_credentials_user": None,
+        }
+        state.oauth_clients[creds.client_id] = {
+            "app": specs[1]["name"],
+            "secret": creds.client_secret,
+            "cert_pem": None,
+            "client_credentials_user": creds.username,
+        }
+    if creds.refresh_token:
+        state.refresh_tokens[creds.refresh_token] = creds.username
+    admin["Username"] = creds.username
+
+    by_kind: dict[str, list[str]] = {}
+    for spec in specs:
+        by_kind.setdefault(spec["kind"], []).append(spec["name"])
+        truth["apps"][spec["name"]] = {
+            "kind": spec["kind"],
+            "label": spec["label"],
+            "id": spec["id"],
+            "PinLength": spec.get("pin"),
+            "MobileSessionTimeout": spec.get("lock"),
+            "packaged": bool(spec.get("namespace")),
+            "future_element": bool(spec.get("future")),
+            "admin_approved": bool(spec.get("admin_approved")),
+            "grants": len(spec.get("profiles", [])) + len(spec.get("permsets", [])),
+            "tokens": spec.get("tokens", 0),
+            "logins": spec.get("logins", 0),
+        }
+    truth["categories"] = {
+        "local": [s["name"] for s in specs if not s.get("namespace")],
+        "packaged": [s["name"] for s in specs if s.get("namespace")],
+        "phantom": phantoms,
+        "ecas": eca_names,
+    }
+    truth["kinds"] = by_kind
+    truth["mobile"] = by_kind.get("ios", []) + by_kind.get("android", [])
+    truth["admin_approved_without_grants"] = [
+        s["name"]
+        for s in specs
+        if s.get("admin_approved") and not s.get("profiles") and not s.get("permsets")
+    ]
+    truth["future_element_apps"] = [s["name"] for s in specs if s.get("future")]
+    truth["users"] = {
+        "active": sum(1 for u in users if u["IsActive"]),
+        "inactive": sum(1 for u in users if not u["IsActive"]),
+    }
+    truth["tokens"] = len(state.objects["OauthToken"])
+    truth["logins"] = len(state.objects["LoginHistory"])
+    return SeedResult(state, truth)
+
+
+def _add(
+    state: OrgState,
+    type_name: str,
+    full_name: str,
+    doc: MetadataDocument,
+    n: int,
+    anchor: datetime,
+    rng: random.Random,
+) -> MetadataComponent:
+    prefix = "0H4" if type_name == "ConnectedApp" else _ECA_TYPES.get(type_name, "0xX")
+    created = anchor - timedelta(days=rng.randint(30, 1800), minutes=rng.randint(0, 1439))
+    comp = MetadataComponent(
+        type_name=type_name,
+        full_name=full_name,
+        doc=doc,
+        id=sf_id(prefix, n),
+        created_date=created,
+        last_modified_date=created + timedelta(days=rng.randint(0, 25)),
+    )
+    state.metadata[(type_name, full_name)] = comp
+    return comp
+
+
+def _people(rng: random.Random, anchor: datetime, n_users: int) -> tuple[list[dict[str, Any]], ...]:
+    profiles, permsets = [], []
+    for p, name in enumerate(_PROFILES, start=1):
+        pid = sf_id("00e", p)
+        profiles.append({"Id": pid, "Name": name, "UserType": "Standard"})
+        permsets.append(
+            {
+                "Id": sf_id("0PS", p),
+                "Name": "X" + hashlib.md5(name.encode()).hexdigest()[:12],
+                "Label": name,
+                "IsOwnedByProfile": True,
+                "ProfileId": pid,
+                "NamespacePrefix": None,
+            }
+        )
+    for q, name in enumerate(_PERMSETS, start=len(_PROFILES) + 1):
+        permsets.append(
+            {
+                "Id": sf_id("0PS", q),
+                "Name": name,
+                "Label": name.replace("_", " "),
+                "IsOwnedByProfile": False,
+                "ProfileId": None,
+                "NamespacePrefix": None,
+            }
+        )
+    users = []
+    first = ["Ada", "Bo", "Chen", "Dana", "Eli", "Fatou", "Gus", "Hana", "Ivo", "Jun", "Kai", "Lea"]
+    for u in range(n_users):
+        active = u == 0 or rng.random() > 0.2
+        fn, ln = first[u % len(first)], f"User{u:04d}"
+        users.append(
+            {
+                "Id": sf_id("005", u + 1),
+                "Username": f"{fn.lower()}.{ln.lower()}@demo-org.example.com",
+                "Name": "Demo Admin" if u == 0 else f"{fn} {ln}",
+                "FirstName": fn,
+                "LastName": ln,
+                "Email": f"{fn.lower()}.{ln.lower()}@example.com",
+                "IsActive": active,
+                "ProfileId": profiles[0]["Id"] if u == 0 else rng.choice(profiles)["Id"],
+                "UserType": "Standard",
+                "LastLoginDate": anchor - timedelta(days=rng.randint(0, 400)),
+                "CreatedDate": anchor - timedelta(days=rng.randint(400, 2000)),
+            }
+        )
+    return users, profiles, permsets
+
+
+_SUBTYPES = ["OauthWebServer", "OauthRefreshToken", "OauthUsernamePassword", "OauthUserAgent"]
+
+
+def _usage(
+    state: OrgState,
+    specs: list[dict[str, Any]],
+    phantoms: list[str],
+    users: list[dict[str, Any]],
+    rng: random.Random,
+    anchor: datetime,
+    truth: dict[str, Any],
+) -> None:
+    """OauthToken and LoginHistory rows: most apps used, some unused, phantom apps used but not installed."""
+    tokens: list[dict[str, Any]] = []
+    logins: list[dict[str, Any]] = []
+    n_apps = max(1, len(specs))
+    per_app_tokens = max(5, min(120, 60000 // n_apps))
+    per_app_logins = max(5, min(160, 80000 // n_apps))
+    truth["unused"] = []
+
+    def token(app: str, menu_id: str | None) -> None:
+        user = rng.choice(users)
+        created = anchor - timedelta(days=rng.randint(1, 900), minutes=rng.randint(0, 1439))
+        last = created + timedelta(days=rng.randint(0, 300))
+        last = min(last, anchor - timedelta(minutes=rng.randint(1, 600)))
+        n = len(tokens) + 1
+        tokens.append(
+            {
+                "Id": None,  # as documented: OauthToken.Id is not a usable key
+                "AppName": app,
+                "AppMenuItemId": menu_id,
+                "UserId": user["Id"],
+                "CreatedDate": created,
+                "LastUsedDate": last,
+                "UseCount": rng.randint(1, 5000),
+                "DeleteToken": f"dt{n:07d}" + hashlib.sha1(f"{app}{n}".encode()).hexdigest()[:20],
+                "AccessToken": None,
+                "RequestToken": None,
+            }
+        )
+
+    def login(app: str, subtype: str) -> None:
+        user = rng.choice(users)
+        n = len(logins) + 1
+        logins.append(
+            {
+                "Id": sf_id("0Ya", n),
+                "UserId": user["Id"],
+                "Application": app,
+                "LoginTime": anchor - timedelta(days=rng.randint(0, 170), minutes=rng.randint(0, 1439)),
+                "LoginType": "Remote Access 2.0",
+                "LoginSubType": subtype,
+                "Status": "Success",
+                "SourceIp": f"203.0.113.{rng.randint(1, 254)}",
+                "LoginUrl": "login.salesforce.com",
+                "ApiType": "N/A",
+                "ApiVersion": "N/A",
+                "Browser": "Unknown",
+                "Platform": "Unknown",
+                "CountryIso": rng.choice(["FR", "DE", "US", "GB"]),
+                "TlsProtocol": "TLS 1.3",
+                "CipherSuite": "TLS_AES_256_GCM_SHA384",
+                "AuthenticationServiceId": None,
+                "NetworkId": None,
+            }
+        )
+
+    for spec in specs:
+        menu = sf_id("0DS", spec["index"] + 1)
+        used = spec["index"] in (0, 1) or rng.random() > 0.15
+        if not used:
+            truth["unused"].append(spec["name"])
+            continue
+        kind = spec["kind"]
+        if kind in ("jwt", "cc"):
+            # JWT bearer / client credentials activity shows in LoginHistory, not always in OauthToken
+            sub = "OauthJwtBearer" if kind == "jwt" else "OauthClientCredentials"
+            for _ in range(rng.randint(per_app_logins // 2, per_app_logins)):
+                login(spec["label"], sub)
+            spec["logins"] = per_app_logins
+            continue
+        if kind == "saml":
+            continue
+        nt = rng.randint(1, per_app_tokens)
+        for _ in range(nt):
+            token(spec["label"], menu)
+        nl = rng.randint(0, per_app_logins)
+        for _ in range(nl):
+            login(spec["label"], rng.choice(_SUBTYPES))
+        spec["tokens"], spec["logins"] = nt, nl
+    for app in phantoms:
+        for _ in range(rng.randint(2, 15)):
+            token(app, None)
+        for _ in range(rng.randint(1, 10)):
+            login(app, "OauthUsernamePassword")
+    state.objects["OauthToken"] = tokens
+    state.objects["LoginHistory"] = logins
