@@ -892,3 +892,15 @@ def test_now_defaults_to_utc_now() -> None:
         "Field Service Android",
         "data_loader_50%",
     ]
+
+
+def test_date_literals_follow_the_user_time_zone() -> None:
+    # 2026-03-14T23:00Z is already the 15th in Paris: TODAY there, YESTERDAY in UTC
+    text = "SELECT Name FROM ConnectedApplication WHERE CreatedDate = TODAY"
+    assert [r["Name"] for r in run(text, SRC, now=NOW, tz="Europe/Paris")] == ["data_loader_50%"]
+    assert [r["Name"] for r in run(text, SRC, now=NOW)] == []
+    # date fields compare on days in that zone
+    src = TableSource({"X": {"Id": "id", "D": "date"}}, {"X": [{"Id": _id("a01", 1), "D": "2026-03-15"}]})
+    late = datetime(2026, 3, 14, 23, 30, tzinfo=UTC)
+    assert len(run("SELECT Id FROM X WHERE D = TODAY", src, now=late, tz="Europe/Paris")) == 1
+    assert len(run("SELECT Id FROM X WHERE D = TODAY", src, now=late)) == 0

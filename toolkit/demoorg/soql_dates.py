@@ -1,13 +1,14 @@
 """SOQL date/dateTime literals and relative date literals (``TODAY``, ``LAST_N_DAYS:n``...).
 
 Every relative literal is a half-open range ``[start, end)`` of UTC datetimes computed from a ``now`` the
-caller passes (deterministic tests). The demo org's user time zone is UTC and weeks start on Sunday (en_US).
+caller passes (deterministic tests), in the running user's time zone (``tz``, default UTC); weeks start on
+Sunday (en_US locale).
 Fiscal literals (``THIS_FISCAL_YEAR``...) use the calendar year, as an org without custom fiscal years does.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, tzinfo
 
 from .soql_errors import MALFORMED_QUERY, SoqlError, error_at
 
@@ -103,6 +104,10 @@ def _day(d: date) -> datetime:
     return datetime(d.year, d.month, d.day, tzinfo=UTC)
 
 
+def _midnight(d: date, tz: tzinfo) -> datetime:
+    return datetime(d.year, d.month, d.day, tzinfo=tz).astimezone(UTC)
+
+
 def _month_start(year: int, month: int) -> date:
     # month may run outside 1..12: normalise
     year += (month - 1) // 12
@@ -110,31 +115,31 @@ def _month_start(year: int, month: int) -> date:
     return date(year, month, 1)
 
 
-def literal_range(name: str, n: int | None, now: datetime) -> tuple[datetime, datetime]:
-    """The UTC range ``[start, end)`` that a relative date literal stands for at ``now``.
+def literal_dates(name: str, n: int | None, now: datetime, tz: tzinfo = UTC) -> tuple[date, date]:
+    """The days ``[first, end)`` a relative date literal stands for at ``now`` in the user's time zone ``tz``.
 
     >>> now = datetime(2026, 3, 15, 12, 0, tzinfo=UTC)
-    >>> [d.date().isoformat() for d in literal_range("LAST_N_DAYS", 2, now)]
+    >>> [d.isoformat() for d in literal_dates("LAST_N_DAYS", 2, now)]
     ['2026-03-13', '2026-03-16']
-    >>> [d.date().isoformat() for d in literal_range("THIS_MONTH", None, now)]
+    >>> [d.isoformat() for d in literal_dates("THIS_MONTH", None, now)]
     ['2026-03-01', '2026-04-01']
     """
-    today = (now if now.tzinfo else now.replace(tzinfo=UTC)).astimezone(UTC).date()
+    today = (now if now.tzinfo else now.replace(tzinfo=UTC)).astimezone(tz).date()
     k = n or 0
     name = name.replace("_FISCAL", "")
     one = timedelta(days=1)
     if name in ("TODAY", "YESTERDAY", "TOMORROW", "N_DAYS_AGO"):
         shift = {"TODAY": 0, "YESTERDAY": -1, "TOMORROW": 1}.get(name, -k)
         d = today + timedelta(days=shift)
-        return _day(d), _day(d + one)
+        return d, d + one
     if name in ("LAST_90_DAYS", "LAST_N_DAYS"):
         days = 90 if name == "LAST_90_DAYS" else k
         # includes today: LAST_N_DAYS:1 is yesterday and today
-        return _day(today - timedelta(days=days)), _day(today + one)
+        return today - timedelta(days=days), today + one
     if name in ("NEXT_90_DAYS", "NEXT_N_DAYS"):
         days = 90 if name == "NEXT_90_DAYS" else k
         # starts tomorrow: today is not included
-        return _day(today + one), _day(today + one + timedelta(days=days))
+        return today + one, today + one + timedelta(days=days)
     if "WEEK" in name:
         week = today - timedelta(days=(today.weekday() + 1) % 7)  # Sunday
         offs = {
@@ -145,7 +150,7 @@ def literal_range(name: str, n: int | None, now: datetime) -> tuple[datetime, da
             "NEXT_N_WEEKS": (1, k + 1),
             "N_WEEKS_AGO": (-k, -k + 1),
         }[name]
-        return _day(week + timedelta(weeks=offs[0])), _day(week + timedelta(weeks=offs[1]))
+        return week + timedelta(weeks=offs[0]), week + timedelta(weeks=offs[1])
     if "MONTH" in name or "QUARTER" in name:
         size = 3 if "QUARTER" in name else 1
         base = today.month if size == 1 else (today.month - 1) // 3 * 3 + 1
@@ -158,9 +163,8 @@ def literal_range(name: str, n: int | None, now: datetime) -> tuple[datetime, da
             "NEXT_N_MONTHS": (1, k + 1),
             "N_MONTHS_AGO": (-k, -k + 1),
         }[key]
-        return (
-            _day(_month_start(today.year, base + offs[0] * size)),
-            _day(_month_start(today.year, base + offs[1] * size)),
+        return _month_start(today.year, base + offs[0] * size), _month_start(
+            today.year, base + offs[1] * size
         )
     if "YEAR" in name:
         offs = {
@@ -171,8 +175,22 @@ def literal_range(name: str, n: int | None, now: datetime) -> tuple[datetime, da
             "NEXT_N_YEARS": (1, k + 1),
             "N_YEARS_AGO": (-k, -k + 1),
         }[name]
-        return _day(date(today.year + offs[0], 1, 1)), _day(date(today.year + offs[1], 1, 1))
+        return date(today.year + offs[0], 1, 1), date(today.year + offs[1], 1, 1)
     raise ValueError(f"unknown date literal {name}")  # the parser only lets known names through
+
+
+def literal_range(name: str, n: int | None, now: datetime, tz: tzinfo = UTC) -> tuple[datetime, datetime]:
+    """The UTC instants ``[start, end)`` of a relative date literal: its days, from midnight in ``tz``.
+
+    >>> now = datetime(2026, 3, 15, 12, 0, tzinfo=UTC)
+    >>> [d.isoformat() for d in literal_range("TODAY", None, now)]
+    ['2026-03-15T00:00:00+00:00', '2026-03-16T00:00:00+00:00']
+    >>> from zoneinfo import ZoneInfo
+    >>> literal_range("TODAY", None, now, ZoneInfo("Europe/Paris"))[0].isoformat()
+    '2026-03-14T23:00:00+00:00'
+    """
+    first, end = literal_dates(name, n, now, tz)
+    return _midnight(first, tz), _midnight(end, tz)
 
 
 def as_datetime(value: object) -> datetime | None:

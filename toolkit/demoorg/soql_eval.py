@@ -11,10 +11,10 @@ import operator
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, tzinfo
 from typing import Any
 
-from .soql_dates import as_date, as_datetime, format_datetime, literal_range
+from .soql_dates import as_date, as_datetime, format_datetime, literal_dates, literal_range
 from .soql_errors import (
     CUSTOM_FIELD_HINT,
     CUSTOM_OBJECT_HINT,
@@ -176,12 +176,14 @@ class _Executor:
         include_deleted: bool,
         nested: bool = False,
         cache: dict[str, Any] | None = None,
+        tz: tzinfo = UTC,
     ) -> None:
         self.q = query
         self.text = query.text
         self.source = source
         self.now = now or datetime.now(UTC)
         self.include_deleted = include_deleted
+        self.tz = tz
         self.nested = nested
         self.cache: dict[str, Any] = cache if cache is not None else {"schemas": {}, "indexes": {}}
         self.root = self.schema(query.sobject, query.sobject_pos)
@@ -336,8 +338,9 @@ class _Executor:
                 )
         if lit.kind == "dateliteral":
             name, n = lit.value
-            start, end = literal_range(name, n, self.now)
-            return (start.date(), end.date()) if kind == "date" else (start, end)
+            if kind == "date":
+                return literal_dates(name, n, self.now, self.tz)
+            return literal_range(name, n, self.now, self.tz)
         if kind == "id":
             if lit.value == "" or not _ID_RE.fullmatch(lit.value):
                 raise error_at(
@@ -473,7 +476,9 @@ class _Executor:
                 sub.sobject_pos,
                 "The selected field in a semi join sub-select must be a single Id or reference field",
             )
-        inner = _Executor(sub, self.source, self.now, self.include_deleted, nested=True, cache=self.cache)
+        inner = _Executor(
+            sub, self.source, self.now, self.include_deleted, nested=True, cache=self.cache, tz=self.tz
+        )
         inner_col = inner.resolve(sub.select[0])
         if inner_col.info.kind != "id":
             raise error_at(
@@ -577,7 +582,12 @@ class _Plan:
 
 
 def execute(
-    query: Query, source: RowSource, *, now: datetime | None = None, include_deleted: bool = False
+    query: Query,
+    source: RowSource,
+    *,
+    now: datetime | None = None,
+    include_deleted: bool = False,
+    tz: tzinfo = UTC,
 ) -> QueryResult:
     """Run a parsed query over ``source``; see :func:`toolkit.demoorg.soql.run` for the whole contract.
 
@@ -588,7 +598,7 @@ def execute(
     >>> execute(parse("SELECT name FROM user"), src)
     [{'Name': 'Ann'}]
     """
-    ex = _Executor(query, source, now, include_deleted)
+    ex = _Executor(query, source, now, include_deleted, tz=tz)
     q = ex.q
     if q.offset is not None and q.offset > MAX_OFFSET:
         raise error_at(
