@@ -84,6 +84,7 @@ def connect(
     session = requests.Session()
     if ca_file:
         session.verify = ca_file  # trust the demo org's CA; TLS verification stays on
+        session.trust_env = False  # else a REQUESTS_CA_BUNDLE in the environment overrides ``verify``
     common: dict[str, Any] = {"concurrency": concurrency, "policy": policy, "secrets": secrets}
     owned = None
     relogin: Callable[[Any], None] | None = None
@@ -93,7 +94,7 @@ def connect(
         and not any((instance_url, access_token, username, consumer_key))
     ):
         owned, auth = _start_demo(demo_options or {}), "demo"
-        session.verify = owned.ca_file
+        session.verify, session.trust_env = owned.ca_file, False
         instance_url, access_token = owned.instance_url, owned.access_token
         common["secrets"] = [*secrets, owned.access_token]
         sf = _build(session, instance_url=instance_url, session_id=access_token)

@@ -91,6 +91,9 @@ def classify_exception(exc: BaseException) -> CallFailed | None:
     """
     if isinstance(exc, CallFailed):
         return exc
+    if isinstance(exc, requests.exceptions.SSLError):
+        # a certificate problem does not go away by retrying
+        return CallFailed("TLS_ERROR", f"TLS verification failed: {str(exc)[:200]}")
     if isinstance(exc, requests.Timeout):
         return CallFailed("TIMEOUT", "the org did not answer in time")
     if isinstance(exc, requests.exceptions.ChunkedEncodingError | requests.ConnectionError):
