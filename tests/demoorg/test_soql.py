@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from toolkit.demoorg.soql import QueryResult, SoqlError, TableSource, parse, run
+from toolkit.demoorg.soql import QueryResult, SoqlError, TableSource, literal_dates, parse, run
 
 NOW = datetime(2026, 3, 15, 12, 0, tzinfo=UTC)  # a Sunday
 
@@ -904,3 +904,56 @@ def test_date_literals_follow_the_user_time_zone() -> None:
     late = datetime(2026, 3, 14, 23, 30, tzinfo=UTC)
     assert len(run("SELECT Id FROM X WHERE D = TODAY", src, now=late, tz="Europe/Paris")) == 1
     assert len(run("SELECT Id FROM X WHERE D = TODAY", src, now=late)) == 0
+
+
+DATE_LITERAL_CASES = [  # NOW is Sunday 2026-03-15
+    ("TODAY", "2026-03-15", "2026-03-16"),
+    ("YESTERDAY", "2026-03-14", "2026-03-15"),
+    ("TOMORROW", "2026-03-16", "2026-03-17"),
+    ("N_DAYS_AGO:3", "2026-03-12", "2026-03-13"),
+    ("LAST_N_DAYS:1", "2026-03-14", "2026-03-16"),
+    ("NEXT_N_DAYS:2", "2026-03-16", "2026-03-18"),
+    ("LAST_90_DAYS", "2025-12-15", "2026-03-16"),
+    ("NEXT_90_DAYS", "2026-03-16", "2026-06-14"),
+    ("THIS_WEEK", "2026-03-15", "2026-03-22"),
+    ("LAST_WEEK", "2026-03-08", "2026-03-15"),
+    ("NEXT_WEEK", "2026-03-22", "2026-03-29"),
+    ("LAST_N_WEEKS:2", "2026-03-01", "2026-03-15"),
+    ("NEXT_N_WEEKS:2", "2026-03-22", "2026-04-05"),
+    ("N_WEEKS_AGO:2", "2026-03-01", "2026-03-08"),
+    ("THIS_MONTH", "2026-03-01", "2026-04-01"),
+    ("LAST_MONTH", "2026-02-01", "2026-03-01"),
+    ("NEXT_MONTH", "2026-04-01", "2026-05-01"),
+    ("LAST_N_MONTHS:3", "2025-12-01", "2026-03-01"),
+    ("NEXT_N_MONTHS:2", "2026-04-01", "2026-06-01"),
+    ("N_MONTHS_AGO:1", "2026-02-01", "2026-03-01"),
+    ("THIS_QUARTER", "2026-01-01", "2026-04-01"),
+    ("LAST_QUARTER", "2025-10-01", "2026-01-01"),
+    ("NEXT_QUARTER", "2026-04-01", "2026-07-01"),
+    ("LAST_N_QUARTERS:2", "2025-07-01", "2026-01-01"),
+    ("N_QUARTERS_AGO:1", "2025-10-01", "2026-01-01"),
+    ("THIS_YEAR", "2026-01-01", "2027-01-01"),
+    ("LAST_YEAR", "2025-01-01", "2026-01-01"),
+    ("LAST_N_YEARS:2", "2024-01-01", "2026-01-01"),
+    ("NEXT_N_YEARS:1", "2027-01-01", "2028-01-01"),
+    ("N_YEARS_AGO:1", "2025-01-01", "2026-01-01"),
+    ("THIS_FISCAL_YEAR", "2026-01-01", "2027-01-01"),
+    ("LAST_N_FISCAL_QUARTERS:1", "2025-10-01", "2026-01-01"),
+]
+
+
+@pytest.mark.parametrize(
+    ("literal", "first", "end"), DATE_LITERAL_CASES, ids=[c[0] for c in DATE_LITERAL_CASES]
+)
+def test_date_literal_ranges(literal: str, first: str, end: str) -> None:
+    name, _, n = literal.partition(":")
+    assert [d.isoformat() for d in literal_dates(name, int(n) if n else None, NOW)] == [first, end]
+    # and the parser/evaluator agree at the boundaries: the first day is in, the end day is out
+    src = TableSource(
+        {"X": {"Id": "id", "D": "date"}},
+        {"X": [{"Id": _id("a01", 1), "D": first}, {"Id": _id("a01", 2), "D": end}]},
+    )
+    assert [r["D"] for r in run(f"SELECT D FROM X WHERE D = {literal}", src, now=NOW)] == [first]
+    assert [r["D"] for r in run(f"SELECT D FROM X WHERE D >= {literal}", src, now=NOW)] == [first, end]
+    assert [r["D"] for r in run(f"SELECT D FROM X WHERE D > {literal}", src, now=NOW)] == [end]
+    assert [r["D"] for r in run(f"SELECT D FROM X WHERE D < {literal}", src, now=NOW)] == []

@@ -140,43 +140,30 @@ def literal_dates(name: str, n: int | None, now: datetime, tz: tzinfo = UTC) -> 
         days = 90 if name == "NEXT_90_DAYS" else k
         # starts tomorrow: today is not included
         return today + one, today + one + timedelta(days=days)
-    if "WEEK" in name:
-        week = today - timedelta(days=(today.weekday() + 1) % 7)  # Sunday
-        offs = {
-            "THIS_WEEK": (0, 1),
-            "LAST_WEEK": (-1, 0),
-            "NEXT_WEEK": (1, 2),
-            "LAST_N_WEEKS": (-k, 0),
-            "NEXT_N_WEEKS": (1, k + 1),
-            "N_WEEKS_AGO": (-k, -k + 1),
-        }[name]
-        return week + timedelta(weeks=offs[0]), week + timedelta(weeks=offs[1])
-    if "MONTH" in name or "QUARTER" in name:
-        size = 3 if "QUARTER" in name else 1
-        base = today.month if size == 1 else (today.month - 1) // 3 * 3 + 1
-        key = name.replace("QUARTER", "MONTH")
-        offs = {
-            "THIS_MONTH": (0, 1),
-            "LAST_MONTH": (-1, 0),
-            "NEXT_MONTH": (1, 2),
-            "LAST_N_MONTHS": (-k, 0),
-            "NEXT_N_MONTHS": (1, k + 1),
-            "N_MONTHS_AGO": (-k, -k + 1),
-        }[key]
-        return _month_start(today.year, base + offs[0] * size), _month_start(
-            today.year, base + offs[1] * size
-        )
-    if "YEAR" in name:
-        offs = {
-            "THIS_YEAR": (0, 1),
-            "LAST_YEAR": (-1, 0),
-            "NEXT_YEAR": (1, 2),
-            "LAST_N_YEARS": (-k, 0),
-            "NEXT_N_YEARS": (1, k + 1),
-            "N_YEARS_AGO": (-k, -k + 1),
-        }[name]
-        return date(today.year + offs[0], 1, 1), date(today.year + offs[1], 1, 1)
-    raise ValueError(f"unknown date literal {name}")  # the parser only lets known names through
+    unit = next(u for u in ("WEEK", "MONTH", "QUARTER", "YEAR") if u in name)
+    prefix = name.split("_" + unit)[0] if not name.startswith("N_") else "N_AGO"
+    # whole periods relative to the current one: [current + lo, current + hi)
+    lo, hi = {
+        "THIS": (0, 1),
+        "LAST": (-1, 0),
+        "NEXT": (1, 2),
+        "LAST_N": (-k, 0),
+        "NEXT_N": (1, k + 1),
+        "N_AGO": (-k, -k + 1),
+    }[prefix]
+    return _period_start(today, unit, lo), _period_start(today, unit, hi)
+
+
+def _period_start(today: date, unit: str, shift: int) -> date:
+    """First day of the week/month/quarter/year ``shift`` periods away from the one holding ``today``."""
+    if unit == "WEEK":
+        sunday = today - timedelta(days=(today.weekday() + 1) % 7)
+        return sunday + timedelta(weeks=shift)
+    if unit == "YEAR":
+        return date(today.year + shift, 1, 1)
+    size = 3 if unit == "QUARTER" else 1
+    first_month = (today.month - 1) // size * size + 1
+    return _month_start(today.year, first_month + shift * size)
 
 
 def literal_range(name: str, n: int | None, now: datetime, tz: tzinfo = UTC) -> tuple[datetime, datetime]:
