@@ -957,3 +957,15 @@ def test_date_literal_ranges(literal: str, first: str, end: str) -> None:
     assert [r["D"] for r in run(f"SELECT D FROM X WHERE D >= {literal}", src, now=NOW)] == [first, end]
     assert [r["D"] for r in run(f"SELECT D FROM X WHERE D > {literal}", src, now=NOW)] == [end]
     assert [r["D"] for r in run(f"SELECT D FROM X WHERE D < {literal}", src, now=NOW)] == []
+
+
+def test_unparsable_row_values_read_as_null() -> None:
+    src = TableSource(
+        {"X": {"Id": "id", "N": "int", "T": "datetime"}},
+        {"X": [{"Id": _id("a01", 1), "N": "n/a", "T": "garbage"}, {"Id": _id("a01", 2), "N": 3, "T": NOW}]},
+    )
+    assert run("SELECT Id FROM X WHERE N > 1 AND T = TODAY", src, now=NOW) == [{"Id": _id("a01", 2)}]
+    assert run("SELECT T FROM X ORDER BY T NULLS LAST", src, now=NOW) == [
+        {"T": "2026-03-15T12:00:00.000+0000"},
+        {"T": "garbage"},
+    ]

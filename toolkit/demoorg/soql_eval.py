@@ -131,8 +131,8 @@ def _json(value: Any, info: FieldInfo) -> Any:
     if value is None:
         return None
     if info.type == "datetime" or isinstance(value, datetime):
-        dt = as_datetime(value)
-        return format_datetime(dt) if dt else None
+        dt = _tolerant(as_datetime)(value)
+        return format_datetime(dt) if dt else value
     if isinstance(value, date):
         return value.isoformat()
     return value
@@ -156,15 +156,33 @@ def normaliser(info: FieldInfo) -> Callable[[Any], Any]:
     if kind == "id":
         return lambda v: str(v)[:15] if v else None
     if kind == "number":
-        return lambda v: None if v is None or v == "" else float(v)
+        return _tolerant(float)
     if kind == "boolean":
         # checkboxes are never null in Salesforce: a missing value reads as false
         return lambda v: False if v is None else _bool(v)
     if kind == "date":
-        return as_date
+        return _tolerant(as_date)
     if kind == "datetime":
-        return as_datetime
+        return _tolerant(as_datetime)
     return lambda v: v
+
+
+def _tolerant(convert: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """``convert``, reading a value it cannot parse as null: a bad row must not fail the whole query.
+
+    >>> _tolerant(float)("n/a"), _tolerant(float)("2")
+    (None, 2.0)
+    """
+
+    def norm(value: Any) -> Any:
+        if value is None or value == "":
+            return None
+        try:
+            return convert(value)
+        except (TypeError, ValueError):
+            return None
+
+    return norm
 
 
 class _Executor:
