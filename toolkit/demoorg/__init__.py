@@ -30,6 +30,18 @@ from .seed import Credentials, build
 __all__ = ["DemoOrg"]
 
 
+def _system_bundle() -> bytes:
+    """The CA bundle requests would use otherwise (REQUESTS_CA_BUNDLE or certifi's)."""
+    import os
+
+    import certifi
+
+    for candidate in (os.environ.get("REQUESTS_CA_BUNDLE"), os.environ.get("SSL_CERT_FILE"), certifi.where()):
+        if candidate and Path(candidate).is_file():
+            return Path(candidate).read_bytes()
+    return b""
+
+
 class DemoOrg:
     """A running demo org (seeded, deterministic from ``seed``); see the module docstring.
 
@@ -75,6 +87,8 @@ class DemoOrg:
         self.access_token = ""
         self.instance_url = ""
         self.ca_file = ""
+        # the system CAs plus the demo org's: safe to export as REQUESTS_CA_BUNDLE (zeep, scripts)
+        self.ca_bundle_file = ""
         self.jwt_private_key_file = ""
         self.startup_seconds = 0.0
 
@@ -146,6 +160,8 @@ class DemoOrg:
         ca_file = self._tmp / "demo-org-ca.pem"
         ca.cert_pem.write_to_path(str(ca_file))
         self.ca_file = str(ca_file)
+        self.ca_bundle_file = str(self._tmp / "ca-bundle-with-demo-org.pem")
+        Path(self.ca_bundle_file).write_bytes(_system_bundle() + b"\n" + ca_file.read_bytes())
         self._seed()
         app = DemoOrgApp(self.state, self.reset, self.truth)
         self._app = app

@@ -279,6 +279,9 @@ def _app_spec(i: int, rng: random.Random, creds: Credentials) -> dict[str, Any]:
         spec["mobile_start_url"] = f"https://m.example.com/{name.lower()}/start"
         spec["pin"] = rng.choice(PIN_LENGTHS + [None])
         spec["lock"] = rng.choice(MOBILE_SESSION_TIMEOUTS + [None])
+        if i in (3, 5):
+            # always present, whatever the seed: a 4-digit PIN without lock timeout, and no PIN at all
+            spec["pin"], spec["lock"] = ("4", None) if i == 3 else (None, "Never")
         if rng.random() < 0.4:
             spec["attributes"] = [
                 ("ENABLE_BIOMETRIC_AUTHENTICATION", '"true"'),

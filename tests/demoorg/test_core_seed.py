@@ -1,0 +1,91 @@
+"""Seed: determinism, realism (the audit has something to find), SFDX folders, scale."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from toolkit.demoorg import DemoOrg
+from toolkit.demoorg.seed import build
+from toolkit.demoorg.sobjects import OrgRowSource
+
+
+def test_same_seed_same_org_other_seed_other_org() -> None:
+    a, b, c = build(apps=30, ecas=4, seed=5), build(apps=30, ecas=4, seed=5), build(apps=30, ecas=4, seed=6)
+    assert a.truth == b.truth
+    assert [x.doc.to_bytes() for x in a.state.metadata.values()] == [
+        x.doc.to_bytes() for x in b.state.metadata.values()
+    ]
+    assert a.truth["apps"] != c.truth["apps"]
+
+
+def test_default_org_is_realistic() -> None:
+    r = build()
+    truth, state = r.truth, r.state
+    cats = truth["categories"]
+    assert 55 <= len(truth["apps"]) <= 65 and len(cats["ecas"]) == 10
+    assert cats["packaged"] and cats["phantom"] and truth["future_element_apps"]
+    assert {"ios", "android", "jwt", "cc", "saml", "canvas", "packaged", "web"} <= set(truth["kinds"])
+    assert truth["tokens"] > 2000 and truth["logins"] > 2000
+    assert truth["users"]["inactive"] > 0 and truth["admin_approved_without_grants"]
+    pins = {a["PinLength"] for a in truth["apps"].values() if a["kind"] in ("ios", "android")}
+    assert "4" in pins and None in pins
+    xml = b"".join(c.doc.to_bytes() for c in state.metadata.values())
+    for finding in (
+        b"<ipRelaxation>BYPASS</ipRelaxation>",
+        b"<refreshTokenPolicy>infinite<",
+        b"<callbackUrl>http://",
+        b"<isFutureFlag2030>true</isFutureFlag2030>",
+    ):
+        assert finding in xml, finding
+    assert b"consumerSecret" not in xml
+
+
+def test_phantom_apps_have_tokens_but_no_app() -> None:
+    r = build()
+    src = OrgRowSource(r.state)
+    names = {row["Name"] for row in src.rows("ConnectedApplication")}
+    tokens = list(src.rows("OauthToken"))
+    for phantom in r.truth["categories"]["phantom"]:
+        mine = [t for t in tokens if t["AppName"] == phantom]
+        assert mine and all(t["AppMenuItemId"] is None for t in mine) and phantom not in names
+
+
+def test_derived_objects_follow_metadata() -> None:
+    r = build(apps=10, ecas=2)
+    src = OrgRowSource(r.state)
+    menu = {m["Id"] for m in src.rows("AppMenuItem")}
+    assert all(t["AppMenuItemId"] in menu for t in src.rows("OauthToken") if t["AppMenuItemId"])
+    grants = list(src.rows("SetupEntityAccess"))
+    assert grants and {g["SetupEntityId"][:3] for g in grants} == {"0H4"}
+    policies = list(src.rows("ExtlClntAppOauthPlcyCnfg"))
+    ecas = {e["Id"] for e in src.rows("ExternalClientApplication")}
+    assert len(policies) == 2 and all(p["ExternalClientApplicationId"] in ecas for p in policies)
+
+
+def test_from_dir_seeds_the_folder(tmp_path: Path) -> None:
+    folder = tmp_path / "force-app" / "main" / "default" / "connectedApps"
+    folder.mkdir(parents=True)
+    (folder / "My_Mobile.connectedApp-meta.xml").write_text(
+        '<?xml version="1.0" encoding="UTF-8"?>\n<ConnectedApp xmlns="http://soap.sforce.com/2006/04/metadata">'
+        "<contactEmail>a@example.com</contactEmail><label>My Mobile</label><mobileAppConfig>"
+        "<devicePlatform>ios</devicePlatform><version>1.0</version></mobileAppConfig>"
+        "<isFutureFlag2030>true</isFutureFlag2030></ConnectedApp>\n"
+    )
+    r = build(from_dir=tmp_path)
+    assert list(r.truth["apps"]) == ["My_Mobile"]
+    comp = r.state.metadata[("ConnectedApp", "My_Mobile")]
+    assert b"isFutureFlag2030" in comp.doc.to_bytes()
+    assert [row["Name"] for row in OrgRowSource(r.state).rows("ConnectedApplication")] == ["My Mobile"]
+
+
+def test_5000_apps_start_fast() -> None:
+    t = time.perf_counter()
+    with DemoOrg(apps=5000, ecas=100, seed=2) as org:
+        elapsed = time.perf_counter() - t
+        print(
+            f"demo org with 5000 apps + 100 ECAs started in {elapsed:.2f} s "
+            f"({org.truth()['tokens']} tokens, {org.truth()['logins']} logins)"
+        )
+        assert len(org.truth()["apps"]) == 5000
+    assert elapsed < 10
