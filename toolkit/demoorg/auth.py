@@ -195,12 +195,12 @@ def oauth_token(state: OrgState, form_body: bytes, headers: Any, base_url: str) 
     elif grant == "refresh_token":
         token = form.get("refresh_token", "")
         with state.lock:
-            username = state.refresh_tokens.get(token)
-        if username is None:
+            owner = state.refresh_tokens.get(token)
+        if owner is None:
             raise OAuthError("invalid_grant", "expired access/refresh token")
         if client_id and client_id not in state.oauth_clients:
             raise OAuthError("invalid_client_id", "client identifier invalid")
-        session = new_session(state, username, client_id)
+        session = new_session(state, owner, client_id)
     else:
         raise OAuthError("unsupported_grant_type", "grant type not supported")
     issued = str(int(time.time() * 1000))

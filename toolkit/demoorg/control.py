@@ -113,12 +113,11 @@ def handle(
             return 200, {"faults": []}
         if method == "POST":
             try:
-                rule = make_fault(
-                    **{
-                        k: payload.get(k)
-                        for k in ("kind", "operation", "count", "rate", "full_name", "status_code", "message")
-                    }
-                )
+                fields: dict[str, Any] = {
+                    k: payload.get(k)
+                    for k in ("operation", "count", "rate", "full_name", "status_code", "message")
+                }
+                rule = make_fault(str(payload.get("kind")), **fields)
             except (ValueError, TypeError) as exc:
                 raise RestError(400, "INVALID_FIELD", str(exc)) from None
             with state.lock:

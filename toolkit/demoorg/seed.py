@@ -600,7 +600,7 @@ def build(
     if from_dir is not None:
         for n, doc in enumerate(d for d in read_sfdx_dir(from_dir)):
             if doc.type_name == "ConnectedApp":
-                spec = {
+                spec: dict[str, Any] = {
                     "name": doc.full_name,
                     "label": doc.get("label") or doc.full_name,
                     "kind": "dir",

@@ -271,7 +271,7 @@ class DemoOrgApp:
                 f"The partner SOAP call {op} is not emulated by the demo org; use the REST API",
             )
         try:
-            from . import metadata_api  # type: ignore[attr-defined]
+            from . import metadata_api
         except ImportError:
             fault = SoapFault(
                 "UNKNOWN_EXCEPTION",
