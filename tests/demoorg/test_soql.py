@@ -630,6 +630,28 @@ AGGREGATE_CASES = [
             },
         ],
     ),
+    (
+        "SELECT CALENDAR_YEAR(LoginTime), COUNT(Id) FROM LoginHistory GROUP BY CALENDAR_YEAR(LoginTime) "
+        "ORDER BY CALENDAR_YEAR(LoginTime)",
+        [{"expr0": 2025, "expr1": 7}, {"expr0": 2026, "expr1": 3}],
+    ),
+    (
+        "SELECT CALENDAR_QUARTER(LoginTime) q, COUNT(Id) n FROM LoginHistory "
+        "WHERE LoginTime = LAST_N_DAYS:100 GROUP BY CALENDAR_QUARTER(LoginTime) "
+        "ORDER BY CALENDAR_QUARTER(LoginTime) DESC",
+        [{"q": 4, "n": 1}, {"q": 1, "n": 3}],
+    ),
+    (
+        "SELECT DAY_ONLY(LoginTime) d, COUNT(Id) FROM LoginHistory WHERE LoginTime = LAST_N_DAYS:31 "
+        "GROUP BY DAY_ONLY(LoginTime) ORDER BY DAY_ONLY(LoginTime)",
+        [{"d": "2026-02-13", "expr0": 1}, {"d": "2026-03-15", "expr0": 1}],
+    ),
+    (
+        "SELECT LoginType, DAY_IN_WEEK(LoginTime), MAX(LoginTime) FROM LoginHistory "
+        "WHERE CALENDAR_MONTH(LoginTime) = 3 AND DAY_ONLY(LoginTime) = LAST_N_DAYS:7 "
+        "GROUP BY LoginType, DAY_IN_WEEK(LoginTime)",
+        [{"LoginType": "Application", "expr0": 1, "expr1": "2026-03-15T12:00:00.000+0000"}],  # 1 = Sunday
+    ),
     ("SELECT COUNT(Id) FROM ConnectedApplication WHERE Name = 'none'", [{"expr0": 0}]),
     ("SELECT MAX(Name) FROM ConnectedApplication WHERE Name = 'none'", [{"expr0": None}]),
     (
@@ -816,6 +838,31 @@ ERROR_CASES = [
         "SELECT Id FROM ConnectedApplication WHERE OptionsAllowAdminApprovedUsersOnly > false",
         "INVALID_QUERY_FILTER_OPERATOR",
         "invalid operator on boolean field",
+    ),
+    (
+        "SELECT CALENDAR_YEAR(CreatedDate) FROM ConnectedApplication",
+        "MALFORMED_QUERY",
+        "Field must be grouped or aggregated: CALENDAR_YEAR(CreatedDate)",
+    ),
+    (
+        "SELECT COUNT(Id) FROM ConnectedApplication GROUP BY HOUR_IN_DAY(LaunchDate__c)",
+        "MALFORMED_QUERY",
+        "HOUR_IN_DAY can only be applied to dateTime fields",
+    ),
+    (
+        "SELECT Id FROM ConnectedApplication WHERE CALENDAR_YEAR(Name) = 2026",
+        "MALFORMED_QUERY",
+        "CALENDAR_YEAR can only be applied to date or dateTime fields",
+    ),
+    (
+        "SELECT Id FROM ConnectedApplication WHERE CALENDAR_YEAR(CreatedDate) = '2026'",
+        "INVALID_FIELD",
+        "must be of type integer and should not be enclosed in quotes",
+    ),
+    (
+        "SELECT Id FROM ConnectedApplication WHERE toLabel(PinLength) = '4'",
+        "MALFORMED_QUERY",
+        "Unknown function: toLabel",
     ),
     (
         "SELECT Id FROM ConnectedApplication OFFSET 2001",

@@ -34,6 +34,7 @@ from .soql_parser import (
     ChildSubquery,
     Compare,
     Condition,
+    DateFunction,
     FieldRef,
     FieldsFunction,
     Includes,
@@ -42,6 +43,7 @@ from .soql_parser import (
     Like,
     Literal,
     Not,
+    Operand,
     Query,
     unescape,
 )
@@ -185,6 +187,26 @@ def _tolerant(convert: Callable[[Any], Any]) -> Callable[[Any], Any]:
     return norm
 
 
+_DATE_PARTS: dict[str, Callable[[Any], Any]] = {
+    "CALENDAR_MONTH": lambda d: d.month,
+    "CALENDAR_QUARTER": lambda d: (d.month - 1) // 3 + 1,
+    "CALENDAR_YEAR": lambda d: d.year,
+    "DAY_IN_MONTH": lambda d: d.day,
+    "DAY_IN_WEEK": lambda d: (d.weekday() + 1) % 7 + 1,  # 1 = Sunday
+    "DAY_IN_YEAR": lambda d: d.timetuple().tm_yday,
+    "DAY_ONLY": lambda d: d.date() if isinstance(d, datetime) else d,
+    "HOUR_IN_DAY": lambda d: d.hour,
+    "WEEK_IN_MONTH": lambda d: (d.day - 1) // 7 + 1,
+    "WEEK_IN_YEAR": lambda d: (d.timetuple().tm_yday - 1) // 7 + 1,
+}
+# the demo org's fiscal year is the calendar year
+_DATE_PARTS |= {
+    "FISCAL_MONTH": _DATE_PARTS["CALENDAR_MONTH"],
+    "FISCAL_QUARTER": _DATE_PARTS["CALENDAR_QUARTER"],
+    "FISCAL_YEAR": _DATE_PARTS["CALENDAR_YEAR"],
+}
+
+
 class _Executor:
     def __init__(
         self,
@@ -259,7 +281,9 @@ class _Executor:
 
         return parent
 
-    def resolve(self, ref: FieldRef, root: ObjectSchema | None = None) -> _Col:
+    def resolve(self, ref: FieldRef | DateFunction, root: ObjectSchema | None = None) -> _Col:
+        if isinstance(ref, DateFunction):
+            return self.date_part(ref)
         schema = root or self.root
         parts = list(ref.path)
         # "ca.Name" with FROM ConnectedApplication ca, or "ConnectedApplication.Name": the object itself
@@ -305,6 +329,30 @@ class _Executor:
         if len(self.relationships) > MAX_RELATIONSHIPS:
             raise SoqlError(QUERY_TOO_COMPLICATED, TOO_COMPLICATED)
         return _Col(info, tuple(hops), self.getter(tuple(hops), info.name), tuple(path), ref.pos)
+
+    def date_part(self, fn: DateFunction) -> _Col:
+        col = self.resolve(fn.arg)
+        kind = col.info.kind
+        if kind not in ("date", "datetime") or (fn.func == "HOUR_IN_DAY" and kind != "datetime"):
+            wanted = "dateTime" if fn.func in ("HOUR_IN_DAY", "DAY_ONLY") else "date or dateTime"
+            raise error_at(
+                MALFORMED_QUERY,
+                self.text,
+                fn.pos,
+                f"{fn.func} can only be applied to {wanted} fields: {fn.arg.text}",
+            )
+        info = FieldInfo(
+            fn.text,
+            "date" if fn.func == "DAY_ONLY" else "int",
+            filterable=col.info.filterable,
+            sortable=col.info.sortable,
+            aggregatable=False,
+        )
+        # date functions work in UTC in Salesforce (unless convertTimezone(), not supported here)
+        convert = _tolerant(as_date if kind == "date" else as_datetime)
+        part, get = _DATE_PARTS[fn.func], col.get
+        getter: Getter = lambda row: None if (v := convert(get(row))) is None else part(v)  # noqa: E731
+        return _Col(info, col.hops, getter, (f"{fn.func}({'.'.join(col.path)})",), fn.pos)
 
     def getter(self, hops: tuple[tuple[FieldInfo, ObjectSchema], ...], name: str) -> Getter:
         if not hops:
@@ -370,7 +418,7 @@ class _Executor:
     def compile(
         self,
         cond: Condition,
-        operand: Callable[[FieldRef | Aggregate], tuple[Getter, FieldInfo]],
+        operand: Callable[[Operand], tuple[Getter, FieldInfo]],
         in_or: bool = False,
     ) -> Predicate:
         if isinstance(cond, BoolOp):
@@ -511,7 +559,7 @@ class _Executor:
             return lambda row: not ((v := get(row)) and str(v)[:15] in ids)
         return lambda row: bool((v := get(row)) and str(v)[:15] in ids)
 
-    def row_operand(self, ref: FieldRef | Aggregate) -> tuple[Getter, FieldInfo]:
+    def row_operand(self, ref: Operand) -> tuple[Getter, FieldInfo]:
         if isinstance(ref, Aggregate):
             raise error_at(
                 MALFORMED_QUERY,
@@ -629,14 +677,14 @@ def execute(
         raise error_at(
             MALFORMED_QUERY, q.text, count_star[0].pos, "COUNT() must be the only element in the SELECT list"
         )
-    if aggs or q.group_by:
+    if aggs or q.group_by or any(isinstance(s, DateFunction) for s in select):
         return _execute_aggregate(ex, select, bool(count_star))
     return _execute_plain(ex, select)
 
 
-def _expand_fields(ex: _Executor) -> list[FieldRef | Aggregate]:
+def _expand_fields(ex: _Executor) -> list[Operand]:
     q = ex.q
-    out: list[FieldRef | Aggregate] = []
+    out: list[Operand] = []
     for item in q.select:
         if isinstance(item, ChildSubquery):
             raise error_at(
@@ -662,7 +710,7 @@ def _expand_fields(ex: _Executor) -> list[FieldRef | Aggregate]:
     return out
 
 
-def _execute_plain(ex: _Executor, select: list[FieldRef | Aggregate]) -> QueryResult:
+def _execute_plain(ex: _Executor, select: list[Operand]) -> QueryResult:
     q = ex.q
     plan = _Plan(ex.root.name)
     seen: set[str] = set()
@@ -709,7 +757,7 @@ def _slice(items: list[Any], offset: int | None, limit: int | None) -> list[Any]
     return items[start:] if limit is None else items[start : start + limit]
 
 
-def _execute_aggregate(ex: _Executor, select: list[FieldRef | Aggregate], count_star: bool) -> QueryResult:
+def _execute_aggregate(ex: _Executor, select: list[Operand], count_star: bool) -> QueryResult:
     q = ex.q
     group_cols: list[_Col] = []
     for ref in q.group_by:
@@ -743,27 +791,30 @@ def _execute_aggregate(ex: _Executor, select: list[FieldRef | Aggregate], count_
         return _AggSpec(agg.func, col, out, agg.pos, normaliser(col.info) if col else (lambda v: v))
 
     for item in select:
-        if isinstance(item, Aggregate):
+        # aggregates and date functions are expressions: named by their alias or expr0, expr1...
+        out = col_name = ""
+        if isinstance(item, Aggregate | DateFunction):
             if item.alias:
                 out = item.alias
             else:
                 out, expr = f"expr{expr}", expr + 1
-            if out.lower() in aliases:
-                raise error_at(MALFORMED_QUERY, q.text, item.pos, f"duplicate alias: {out}")
-            aliases.add(out.lower())
-            specs.append(("a", agg_spec(item, out)))
-            continue
-        col = ex.resolve(item)
-        if col.key not in grouped:
-            raise error_at(
-                MALFORMED_QUERY, q.text, item.pos, f"Field must be grouped or aggregated: {item.text}"
-            )
-        if col.info.name.lower() in aliases:
-            raise error_at(MALFORMED_QUERY, q.text, item.pos, f"duplicate alias: {col.info.name}")
-        aliases.add(col.info.name.lower())
-        specs.append(("g", (col.info.name, grouped[col.key], col.info)))
+        if isinstance(item, Aggregate):
+            spec: tuple[str, Any] = ("a", agg_spec(item, out))
+        else:
+            col = ex.resolve(item)
+            if col.key not in grouped:
+                raise error_at(
+                    MALFORMED_QUERY, q.text, item.pos, f"Field must be grouped or aggregated: {item.text}"
+                )
+            col_name = out or col.info.name
+            spec = ("g", (col_name, grouped[col.key], col.info))
+        name = out or col_name
+        if name.lower() in aliases:
+            raise error_at(MALFORMED_QUERY, q.text, item.pos, f"duplicate alias: {name}")
+        aliases.add(name.lower())
+        specs.append(spec)
 
-    def group_operand(ref: FieldRef | Aggregate) -> tuple[Getter, FieldInfo]:
+    def group_operand(ref: Operand) -> tuple[Getter, FieldInfo]:
         if isinstance(ref, Aggregate):
             spec = agg_spec(ref, "")
             info = spec.col.info if spec.col and spec.func in ("MAX", "MIN") else FieldInfo("expr", "double")
@@ -812,12 +863,12 @@ def _execute_aggregate(ex: _Executor, select: list[FieldRef | Aggregate], count_
     records = []
     for g in group_list:
         rec = Record("AggregateResult")
-        for kind, spec in specs:
+        for kind, detail in specs:
             if kind == "g":
-                name, _, info = spec
-                rec[name] = _json(group_cols[spec[1]].get(g[0]), info) if g else None
+                name, index, info = detail
+                rec[name] = _json(group_cols[index].get(g[0]), info) if g else None
             else:
-                rec[spec.out] = _aggregate_value(spec, g)
+                rec[detail.out] = _aggregate_value(detail, g)
         records.append(rec)
     return QueryResult(records, sobject=ex.root.name, aggregate=True)
 

@@ -15,6 +15,23 @@ from .soql_dates import DATE_LITERALS, parse_date, parse_datetime
 from .soql_errors import MALFORMED_QUERY, SoqlError, error_at
 
 AGGREGATES = frozenset({"COUNT", "COUNT_DISTINCT", "MAX", "MIN", "SUM", "AVG"})
+DATE_FUNCTIONS = frozenset(
+    {
+        "CALENDAR_MONTH",
+        "CALENDAR_QUARTER",
+        "CALENDAR_YEAR",
+        "DAY_IN_MONTH",
+        "DAY_IN_WEEK",
+        "DAY_IN_YEAR",
+        "DAY_ONLY",
+        "FISCAL_MONTH",
+        "FISCAL_QUARTER",
+        "FISCAL_YEAR",
+        "HOUR_IN_DAY",
+        "WEEK_IN_MONTH",
+        "WEEK_IN_YEAR",
+    }
+)
 KEYWORDS = frozenset(
     {
         "SELECT",
@@ -127,7 +144,23 @@ class ChildSubquery:
     pos: int
 
 
-SelectItem = FieldRef | Aggregate | FieldsFunction | ChildSubquery
+@dataclass(frozen=True)
+class DateFunction:
+    """``CALENDAR_YEAR(CreatedDate)``, ``DAY_ONLY(LoginTime)``...: a date part of a date/dateTime field."""
+
+    func: str
+    arg: FieldRef
+    pos: int
+    alias: str | None = None
+
+    @property
+    def text(self) -> str:
+        return f"{self.func}({self.arg.text})"
+
+
+Operand = FieldRef | Aggregate | DateFunction
+GroupItem = FieldRef | DateFunction
+SelectItem = FieldRef | Aggregate | DateFunction | FieldsFunction | ChildSubquery
 
 
 @dataclass(frozen=True)
@@ -146,7 +179,7 @@ class Literal:
 
 @dataclass(frozen=True)
 class Compare:
-    operand: FieldRef | Aggregate
+    operand: Operand
     op: str
     value: Literal
     pos: int
@@ -154,7 +187,7 @@ class Compare:
 
 @dataclass(frozen=True)
 class InList:
-    operand: FieldRef | Aggregate
+    operand: Operand
     values: tuple[Literal, ...]
     negated: bool
     pos: int
@@ -172,7 +205,7 @@ class InQuery:
 
 @dataclass(frozen=True)
 class Like:
-    operand: FieldRef | Aggregate
+    operand: Operand
     value: Literal
     pos: int
 
@@ -201,7 +234,7 @@ Condition = Compare | InList | InQuery | Like | Includes | BoolOp | Not
 
 @dataclass(frozen=True)
 class OrderItem:
-    operand: FieldRef | Aggregate
+    operand: Operand
     descending: bool = False
     nulls_last: bool | None = None  # None: Salesforce's default (nulls first)
 
@@ -221,7 +254,7 @@ class Query:
     sobject_pos: int
     alias: str | None = None
     where: Condition | None = None
-    group_by: tuple[FieldRef, ...] = ()
+    group_by: tuple[GroupItem, ...] = ()
     having: Condition | None = None
     order_by: tuple[OrderItem, ...] = ()
     limit: int | None = None
@@ -237,7 +270,7 @@ class Query:
         >>> parse("SELECT MAX(CreatedDate) FROM User").is_aggregate, parse("SELECT Id FROM User").is_aggregate
         (True, False)
         """
-        return bool(self.group_by) or any(isinstance(s, Aggregate) for s in self.select)
+        return bool(self.group_by) or any(isinstance(s, Aggregate | DateFunction) for s in self.select)
 
     @property
     def is_count(self) -> bool:
@@ -375,7 +408,7 @@ class _Parser:
             self.expect_kw("SCOPE")
             self.name()
         where = having = None
-        group_by: list[FieldRef] = []
+        group_by: list[GroupItem] = []
         order_by: list[OrderItem] = []
         limit = offset = None
         limit_pos = offset_pos = 0
@@ -395,10 +428,10 @@ class _Parser:
                     self.tok.pos,
                     f"GROUP BY {self.tok.upper} is not supported by the demo org",
                 )
-            group_by.append(self.field_ref())
+            group_by.append(self.group_item())
             while self.at_punct(","):
                 self.advance()
-                group_by.append(self.field_ref())
+                group_by.append(self.group_item())
             if self.at_kw("HAVING"):
                 self.advance()
                 having = self.condition()
@@ -455,6 +488,33 @@ class _Parser:
             parts.append(self.advance().text)
         return FieldRef(tuple(parts), first.pos)
 
+    def date_function(self) -> DateFunction:
+        fn = self.advance()
+        self.expect_punct("(")
+        arg = self.field_ref()
+        self.expect_punct(")")
+        return DateFunction(fn.upper, arg, fn.pos)
+
+    def group_item(self) -> GroupItem:
+        if self.is_call() and self.tok.upper in DATE_FUNCTIONS:
+            return self.date_function()
+        return self.field_ref()
+
+    def operand(self) -> Operand:
+        """A field, an aggregate or a date function (where each is allowed is the evaluator's business)."""
+        if self.is_call() and self.tok.upper in AGGREGATES:
+            return self.aggregate()
+        if self.is_call() and self.tok.upper in DATE_FUNCTIONS:
+            return self.date_function()
+        if self.is_call():
+            raise error_at(
+                MALFORMED_QUERY,
+                self.text,
+                self.tok.pos,
+                f"Unknown function: {self.tok.text} (not supported by the demo org)",
+            )
+        return self.field_ref()
+
     def aggregate(self) -> Aggregate:
         fn = self.advance()
         self.expect_punct("(")
@@ -484,6 +544,11 @@ class _Parser:
                 if self.tok.kind == "ident" and self.tok.upper not in KEYWORDS:
                     agg = Aggregate(agg.func, agg.arg, agg.pos, self.advance().text)
                 return agg
+            if upper in DATE_FUNCTIONS:
+                fn = self.date_function()
+                if self.tok.kind == "ident" and self.tok.upper not in KEYWORDS:
+                    fn = DateFunction(fn.func, fn.arg, fn.pos, self.advance().text)
+                return fn
             if upper == "FIELDS":
                 self.advance()
                 self.expect_punct("(")
@@ -511,8 +576,7 @@ class _Parser:
         return ref
 
     def order_item(self) -> OrderItem:
-        operand: FieldRef | Aggregate
-        operand = self.aggregate() if self.is_call() and self.tok.upper in AGGREGATES else self.field_ref()
+        operand = self.operand()
         descending = False
         nulls_last: bool | None = None
         if self.at_kw("ASC", "DESC"):
@@ -549,18 +613,7 @@ class _Parser:
         return self.predicate()
 
     def predicate(self) -> Condition:
-        operand: FieldRef | Aggregate
-        if self.is_call() and self.tok.upper in AGGREGATES:
-            operand = self.aggregate()
-        elif self.is_call():
-            raise error_at(
-                MALFORMED_QUERY,
-                self.text,
-                self.tok.pos,
-                f"Unknown function: {self.tok.text} (not supported by the demo org)",
-            )
-        else:
-            operand = self.field_ref()
+        operand = self.operand()
         tok = self.tok
         if tok.kind == "op":
             self.advance()
