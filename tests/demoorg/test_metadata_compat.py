@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -19,18 +20,27 @@ pytestmark = pytest.mark.xdist_group("demo_org")
 MD = "http://soap.sforce.com/2006/04/metadata"
 
 
+@pytest.fixture(scope="module")
+def shared_sf(demo_org: DemoOrg) -> Iterator[Salesforce]:
+    # one client per module: zeep parses simple-salesforce's metadata WSDL once (about 0.7 s each time).
+    # zeep builds its own requests session: it trusts the org through REQUESTS_CA_BUNDLE
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("REQUESTS_CA_BUNDLE", demo_org.ca_bundle_file)
+        yield Salesforce(
+            instance_url=demo_org.instance_url,
+            session_id=demo_org.access_token,
+            session=demo_org.requests_session(),
+        )
+
+
 @pytest.fixture
 def org(fresh_demo_org: DemoOrg) -> DemoOrg:
     return fresh_demo_org
 
 
 @pytest.fixture
-def sf(org: DemoOrg, monkeypatch: pytest.MonkeyPatch) -> Salesforce:
-    # zeep builds its own requests session: it trusts the org through REQUESTS_CA_BUNDLE
-    monkeypatch.setenv("REQUESTS_CA_BUNDLE", org.ca_bundle_file)
-    return Salesforce(
-        instance_url=org.instance_url, session_id=org.access_token, session=org.requests_session()
-    )
+def sf(org: DemoOrg, shared_sf: Salesforce) -> Salesforce:
+    return shared_sf
 
 
 def local_apps(org: DemoOrg) -> list[str]:
