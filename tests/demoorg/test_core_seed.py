@@ -89,3 +89,13 @@ def test_5000_apps_start_fast() -> None:
         )
         assert len(org.truth()["apps"]) == 5000
     assert elapsed < 10
+
+
+def test_from_dir_with_the_real_samples(shared_dir: Path) -> None:
+    r = build(from_dir=shared_dir / "samples")
+    apps = list(OrgRowSource(r.state).rows("ConnectedApplication"))
+    assert len(apps) == len(r.truth["apps"]) > 100
+    assert r.truth["categories"]["ecas"]
+    # the truth carries names and settings, never the samples' consumer keys or certificates
+    text = repr(r.truth)
+    assert "3MVG" not in text and "BEGIN CERTIFICATE" not in text
