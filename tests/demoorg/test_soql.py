@@ -225,43 +225,28 @@ SEA = [
         "SetupEntityType": "ExternalClientApplication",
     },
 ]
+
+
+def _token(
+    app: str, menu_item: str | None, user: int, last_used_days: int, uses: int, age_days: int
+) -> dict[str, Any]:
+    # OauthToken.Id is documented as unusable (null)
+    return {
+        "Id": None,
+        "AppName": app,
+        "AppMenuItemId": menu_item,
+        "UserId": _id("005", user),
+        "LastUsedDate": NOW - timedelta(days=last_used_days),
+        "UseCount": uses,
+        "CreatedDate": NOW - timedelta(days=age_days),
+    }
+
+
 TOKENS = [
-    {
-        "Id": None,
-        "AppName": "Field Service iOS",
-        "AppMenuItemId": _id("0DS", 1),
-        "UserId": _id("005", 2),
-        "LastUsedDate": NOW - timedelta(days=2),
-        "UseCount": 10,
-        "CreatedDate": NOW - timedelta(days=100),
-    },
-    {
-        "Id": None,
-        "AppName": "Field Service iOS",
-        "AppMenuItemId": _id("0DS", 1),
-        "UserId": _id("005", 3),
-        "LastUsedDate": NOW - timedelta(days=200),
-        "UseCount": 3,
-        "CreatedDate": NOW - timedelta(days=300),
-    },
-    {
-        "Id": None,
-        "AppName": "Phantom Tool",
-        "AppMenuItemId": None,
-        "UserId": _id("005", 3),
-        "LastUsedDate": NOW - timedelta(days=95),
-        "UseCount": 1,
-        "CreatedDate": NOW - timedelta(days=95),
-    },
-    {
-        "Id": None,
-        "AppName": "Phantom Tool",
-        "AppMenuItemId": None,
-        "UserId": _id("005", 2),
-        "LastUsedDate": NOW - timedelta(days=1),
-        "UseCount": 7,
-        "CreatedDate": NOW - timedelta(days=20),
-    },
+    _token("Field Service iOS", _id("0DS", 1), 2, 2, 10, 100),
+    _token("Field Service iOS", _id("0DS", 1), 3, 200, 3, 300),
+    _token("Phantom Tool", None, 3, 95, 1, 95),
+    _token("Phantom Tool", None, 2, 1, 7, 20),
 ]
 LOGINS = [
     {
