@@ -13,10 +13,8 @@ Contract with core (the REST ``query``/``queryAll`` handlers)::
     record.sobject, record.record_id   # for attributes {type, url}; nested parents are Records too
     except soql.SoqlError as e: e.error_code, e.message, e.as_rest()   # HTTP 400 body
 
-Notes for core (``rest.run_soql``, to integrate): read ``result.total_size``/``result.count_only`` for
-``SELECT COUNT()`` (``list(result)`` is empty then, so a count taken from ``rows[0]`` reads 0); use
-``query.is_aggregate``/``result.aggregate`` rather than regexes; pass ``include_deleted=True`` for
-``queryAll`` and ``tz=`` the user's ``TimeZoneSidKey`` so TODAY/LAST_N_DAYS start at the user's midnight.
+Note for core: pass ``tz=`` the running user's ``TimeZoneSidKey`` so TODAY/LAST_N_DAYS start at the user's
+midnight, as in Salesforce (UTC by default).
 
 ``source`` implements :class:`RowSource` (``rows(sobject)`` and ``describe(sobject)``); see
 :mod:`toolkit.demoorg.soql_schema` for the describe forms accepted, and :class:`TableSource` for a ready one.
