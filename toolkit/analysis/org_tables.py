@@ -82,29 +82,34 @@ def tokens_table(inventory: Inventory) -> pd.DataFrame:
 def logins_table(inventory: Inventory) -> pd.DataFrame:
     """Login counts per app and flow (``LoginType``/``LoginSubType``) over the window.
 
+    The rows are the org's ``GROUP BY`` answer (``n`` logins, ``u`` distinct users, ``lastLogin``).
+
     >>> inv = Inventory(extra={"logins": [{"_app": "A", "LoginType": "Remote Access 2.0",
-    ...     "LoginSubType": "OauthJwtBearer", "UserId": "005", "LoginTime": "2026-01-01T00:00:00Z"}] * 2})
+    ...     "LoginSubType": "OauthJwtBearer", "n": 2, "u": 1, "lastLogin": "2026-01-01T00:00:00Z"}]})
     >>> logins_table(inv).loc[0, ["app", "login_subtype", "logins", "users"]].astype(str).tolist()
     ['A', 'OauthJwtBearer', '2', '1']
     """
-    raw = pd.DataFrame(
+    out = pd.DataFrame(
         [
             {
                 "app": r.get("_app") or r.get("Application"),
                 "login_type": r.get("LoginType") or "",
                 "login_subtype": r.get("LoginSubType") or "",
-                "user": r.get("UserId"),
-                "time": r.get("LoginTime"),
+                "logins": r.get("n"),
+                "users": r.get("u"),
+                "last_login": r.get("lastLogin"),
             }
             for r in inventory.extra.get("logins", [])
         ],
-        columns=["app", "login_type", "login_subtype", "user", "time"],
+        columns=list(LOGIN_COLUMNS),
     )
-    if raw.empty:
-        return pd.DataFrame(columns=list(LOGIN_COLUMNS))
-    raw["time"] = _ts(raw["time"])
-    g = raw.groupby(["app", "login_type", "login_subtype"], dropna=False)
-    out = g.agg(logins=("user", "size"), users=("user", "nunique"), last_login=("time", "max")).reset_index()
+    for c in ("logins", "users"):
+        out[c] = pd.to_numeric(out[c], errors="coerce").fillna(0).astype("Int64")
+    out["last_login"] = _ts(out["last_login"])
+    # two spellings of one app (label and API name) land on the same app: add them up
+    out = out.groupby(["app", "login_type", "login_subtype"], as_index=False, dropna=False).agg(
+        logins=("logins", "sum"), users=("users", "max"), last_login=("last_login", "max")
+    )
     return out[list(LOGIN_COLUMNS)].sort_values(["app", "logins"], ascending=[True, False], ignore_index=True)
 
 
@@ -139,13 +144,16 @@ def usage_table(inventory: Inventory) -> pd.DataFrame:
         )
         base = base.merge(t, on="app", how="left")
     if not logins.empty:
-        raw = pd.DataFrame(
+        per_app = pd.DataFrame(
             [
-                {"app": r.get("_app") or r.get("Application"), "user": r.get("UserId")}
-                for r in inventory.extra.get("logins", [])
-            ]
+                {"app": r.get("_app") or r.get("Application"), "u": r.get("u")}
+                for r in inventory.extra.get("login_users", [])
+            ],
+            columns=["app", "u"],
         )
-        users = raw.groupby("app")["user"].nunique().rename("login_users")
+        users = (
+            pd.to_numeric(per_app["u"], errors="coerce").groupby(per_app["app"]).sum().rename("login_users")
+        )
         lg = logins.groupby("app").agg(logins=("logins", "sum"), last_login=("last_login", "max"))
         flows = logins.assign(
             flow=logins["login_subtype"].where(logins["login_subtype"] != "", logins["login_type"])

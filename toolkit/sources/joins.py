@@ -269,7 +269,11 @@ def _attach_usage(facts: OrgFacts, bundles: list[AppBundle]) -> None:
         for candidate in _names(b):
             name_to_app.setdefault(candidate, b.name)
     phantoms: dict[str, AppBundle] = {}
-    for obj, name_key in (("OauthToken", "AppName"), ("LoginHistory", "Application")):
+    for obj, name_key in (
+        ("OauthToken", "AppName"),
+        ("LoginHistory", "Application"),
+        ("LoginHistoryUsers", "Application"),
+    ):
         for r in facts.soql.get(obj, []):
             app = menu_to_app.get(id15(r.get("AppMenuItemId"))) if r.get("AppMenuItemId") else None
             name = str(r.get(name_key) or "")

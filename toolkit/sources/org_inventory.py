@@ -70,9 +70,15 @@ def soql_queries(window_days: int = DEFAULT_WINDOW_DAYS) -> dict[str, str]:
             "SELECT AppName, AppMenuItemId, UserId, User.Username, User.IsActive, LastUsedDate, UseCount, "
             "CreatedDate FROM OauthToken"
         ),
+        # aggregated by the org: a few hundred rows instead of every login (LoginHistory can hold millions)
         "LoginHistory": (
-            "SELECT Application, LoginType, LoginSubType, LoginTime, UserId, Status FROM LoginHistory "
-            f"WHERE LoginTime = LAST_N_DAYS:{int(window_days)}"
+            "SELECT Application, LoginType, LoginSubType, COUNT(Id) n, COUNT_DISTINCT(UserId) u, "
+            f"MAX(LoginTime) lastLogin FROM LoginHistory WHERE LoginTime = LAST_N_DAYS:{int(window_days)} "
+            "GROUP BY Application, LoginType, LoginSubType"
+        ),
+        "LoginHistoryUsers": (
+            "SELECT Application, COUNT_DISTINCT(UserId) u FROM LoginHistory "
+            f"WHERE LoginTime = LAST_N_DAYS:{int(window_days)} GROUP BY Application"
         ),
         "ExternalClientApplication": (
             "SELECT Id, DeveloperName, MasterLabel, CreatedDate, LastModifiedDate "
@@ -127,9 +133,9 @@ def load_org(
     if not include_ecas:
         queries = {k: v for k, v in queries.items() if k not in OPTIONAL_OBJECTS}
     with ThreadPoolExecutor(max_workers=org.concurrency, thread_name_prefix="org") as pool:
-        soql_futures = {obj: pool.submit(org.query, q) for obj, q in queries.items()}
+        soql_futures = {obj: pool.submit(_run_query, org, obj, q, window_days) for obj, q in queries.items()}
         try:
-            facts.listing = _list(org, types)
+            facts.listing, types = _list(org, pool, types)
         except OrgError as exc:
             if strict:
                 _cancel(soql_futures.values())
@@ -170,6 +176,7 @@ def load_org(
         {
             "tokens": facts.soql.get("OauthToken", []),
             "logins": facts.soql.get("LoginHistory", []),
+            "login_users": facts.soql.get("LoginHistoryUsers", []),
             "window_days": window_days,
             "api": org.ledger.snapshot(),
             "lower_bound": lower_bound(facts.listing, facts.soql, types),
@@ -180,8 +187,83 @@ def load_org(
     return inventory
 
 
-def _list(org: Org, types: list[str]) -> list[dict[str, str]]:
-    """listMetadata for every type; an unknown type (older org) is skipped rather than failing the call."""
+AGGREGATE_ROW_LIMIT = 2000  # an aggregate query returns at most 2,000 groups and cannot page
+
+
+def _run_query(org: Org, name: str, soql: str, window_days: int) -> list[dict[str, Any]]:
+    if name not in ("LoginHistory", "LoginHistoryUsers"):
+        return org.query(soql)
+    try:
+        rows = org.query(soql, bulk_ok=False)
+        if len(rows) < AGGREGATE_ROW_LIMIT:
+            return rows
+    except OrgError as exc:
+        if exc.kind not in ("MALFORMED_QUERY", "INVALID_FIELD", "INVALID_TYPE"):
+            raise
+    # too many groups, or an org that refuses the aggregate: read the logins and count them here
+    raw = org.query(
+        "SELECT Application, LoginType, LoginSubType, LoginTime, UserId FROM LoginHistory "
+        f"WHERE LoginTime = LAST_N_DAYS:{int(window_days)}"
+    )
+    return aggregate_logins(raw, by_flow=name == "LoginHistory")
+
+
+def aggregate_logins(raw: list[dict[str, Any]], *, by_flow: bool) -> list[dict[str, Any]]:
+    """LoginHistory rows counted like the GROUP BY query does (``n``, ``u`` distinct users, ``lastLogin``).
+
+    >>> aggregate_logins([{"Application": "A", "LoginType": "T", "LoginSubType": "S", "UserId": "1",
+    ...     "LoginTime": "2026-01-02"}, {"Application": "A", "LoginType": "T", "LoginSubType": "S",
+    ...     "UserId": "1", "LoginTime": "2026-01-03"}], by_flow=True)
+    [{'Application': 'A', 'LoginType': 'T', 'LoginSubType': 'S', 'n': 2, 'u': 1, 'lastLogin': '2026-01-03'}]
+    """
+    groups: dict[tuple[Any, ...], dict[str, Any]] = {}
+    users: dict[tuple[Any, ...], set[Any]] = {}
+    for r in raw:
+        key = (
+            (r.get("Application"), r.get("LoginType"), r.get("LoginSubType"))
+            if by_flow
+            else (r.get("Application"),)
+        )
+        g = groups.setdefault(
+            key,
+            {
+                "Application": key[0],
+                **({"LoginType": key[1], "LoginSubType": key[2]} if by_flow else {}),
+                "n": 0,
+                "u": 0,
+                "lastLogin": None,
+            },
+        )
+        g["n"] += 1
+        users.setdefault(key, set()).add(r.get("UserId"))
+        t = r.get("LoginTime")
+        if t is not None and (g["lastLogin"] is None or str(t) > str(g["lastLogin"])):
+            g["lastLogin"] = t
+    for key, g in groups.items():
+        g["u"] = len(users[key])
+        if not by_flow:
+            del g["n"], g["lastLogin"]
+    return list(groups.values())
+
+
+def _list(org: Org, pool: ThreadPoolExecutor, types: list[str]) -> tuple[list[dict[str, str]], list[str]]:
+    """listMetadata for the types (3 per call); the ECA settings/policies types only when ECAs exist.
+
+    Returns the FileProperties and the types actually listed (for the lower bound).
+    """
+    step = soap.LIST_QUERIES_PER_CALL
+    head, rest = types[:step], types[step:]
+    rows = _list_chunk(org, head)
+    if rest and not any(r.get("type") == "ExternalClientApplication" for r in rows):
+        return rows, head  # no ECA in the org: its components cannot exist either
+    chunks = [rest[i : i + step] for i in range(0, len(rest), step)]
+    for fut in [pool.submit(_list_chunk, org, c) for c in chunks]:
+        rows.extend(fut.result())
+    return rows, types
+
+
+def _list_chunk(org: Org, types: list[str]) -> list[dict[str, str]]:
+    """One listMetadata call; an unknown type (older API version) is skipped rather than failing the rest."""
     try:
         return org.list_metadata(types)
     except OrgError as exc:
