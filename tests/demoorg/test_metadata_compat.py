@@ -83,8 +83,12 @@ def test_update_changes_the_org_and_soql_sees_it(sf: Salesforce, org: DemoOrg) -
     app = sf.mdapi.ConnectedApp.read(name)
     before = org.state.metadata[("ConnectedApp", name)].last_modified_date
     app.description = "Reviewed by the audit"
+    app.label = "Relabelled by the audit"
     sf.mdapi.ConnectedApp.update(app)
     assert sf.mdapi.ConnectedApp.read(name).description == "Reviewed by the audit"
+    app_id = org.state.metadata[("ConnectedApp", name)].id
+    rows = sf.query(f"SELECT Name FROM ConnectedApplication WHERE Id = '{app_id}'")["records"]
+    assert [r["Name"] for r in rows] == ["Relabelled by the audit"]
     assert org.state.metadata[("ConnectedApp", name)].last_modified_date > before
     assert org.stats()["requests"]["updateMetadata"] == 1
 

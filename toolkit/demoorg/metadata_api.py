@@ -18,6 +18,7 @@ from typing import Any
 
 from ..model import schema
 from ..model.document import MetadataDocument
+from ..redact import redact
 from . import metadata_rules as rules
 from .metadata_rules import ItemError
 from .metadata_soap import (
@@ -70,6 +71,9 @@ def handle_metadata_soap(state: OrgState, body: bytes, user: dict[str, Any]) -> 
         return 200, handler(state, req, user)
     except MetadataFault as fault:
         return fault.response()
+    except Exception as exc:  # a bug of the emulator: answer as Salesforce does, with a fault, not a 500 page
+        message = redact(f"{type(exc).__name__}: {exc}")
+        return MetadataFault("UNKNOWN_EXCEPTION", f"An unexpected error occurred: {message}").response()
 
 
 def invalid_session_fault() -> tuple[int, bytes]:
