@@ -245,3 +245,26 @@ def test_raw_soap_bad_session_and_unknown_operation(org: DemoOrg) -> None:
     assert r.status_code == 500 and b"INVALID_SESSION_ID" in r.content
     r = _raw(org, "frobnicate", "")
     assert r.status_code == 500 and b"<faultcode>soapenv:Client</faultcode>" in r.content
+
+
+def test_external_client_app_can_be_created_read_and_deleted(sf: Salesforce, org: DemoOrg) -> None:
+    eca = sf.mdapi.ExternalClientApplication(
+        fullName="Audit_Eca", label="Audit ECA", contactEmail="sec@example.com", distributionState="Local"
+    )
+    sf.mdapi.ExternalClientApplication.create(eca)
+    oauth = sf.mdapi.ExtlClntAppOauthSettings(
+        fullName="Audit_Eca_oauth",
+        externalClientApplication="Audit_Eca",
+        label="Audit ECA",
+        commaSeparatedOauthScopes="Api, RefreshToken",
+    )
+    sf.mdapi.ExtlClntAppOauthSettings.create(oauth)
+    props = sf.mdapi.list_metadata([sf.mdapi.ListMetadataQuery(type="ExternalClientApplication")])
+    created = next(p for p in props if p.fullName == "Audit_Eca")
+    assert created.manageableState == "unmanaged" and created.fileName == "externalClientApps/Audit_Eca.eca"
+    assert (
+        sf.mdapi.ExtlClntAppOauthSettings.read("Audit_Eca_oauth").commaSeparatedOauthScopes
+        == "Api, RefreshToken"
+    )
+    sf.mdapi.ExtlClntAppOauthSettings.delete("Audit_Eca_oauth")
+    assert ("ExtlClntAppOauthSettings", "Audit_Eca_oauth") not in org.state.metadata
