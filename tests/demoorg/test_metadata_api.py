@@ -543,3 +543,17 @@ def test_retrieve_named_members_reports_missing_and_packaged(org: OrgState) -> N
     assert sorted(files) == ["unpackaged/connectedApps/App_002.connectedApp", "unpackaged/package.xml"]
     problems = [m.findtext("m:problem", None, NS) for m in res.iterfind("m:messages", NS)]
     assert len(problems) == 2 and "Ghost" in problems[0] and "ns__Vendor" in problems[1]
+
+
+def test_created_eca_global_settings_cannot_reuse_a_consumer_key(org: OrgState) -> None:
+    glbl = (
+        f'<ExtlClntAppGlobalOauthSettings xmlns="{MD}"><callbackUrl>https://e.example.com/cb</callbackUrl>'
+        f"<consumerKey>{KEY}1</consumerKey><externalClientApplication>Eca_One</externalClientApplication>"
+        "<label>g</label></ExtlClntAppGlobalOauthSettings>"
+    ).encode()
+    _, root = call(org, "createMetadata", md_item(glbl, "Eca_One_glbl", "ExtlClntAppGlobalOauthSettings"))
+    (res,) = results(root)
+    assert res["codes"] == ["DUPLICATE_VALUE"] and "already taken" in res["messages"][0]
+    fresh = glbl.replace(f"{KEY}1<".encode(), b"3MVG9BRANDNEWKEY<")
+    _, root = call(org, "createMetadata", md_item(fresh, "Eca_One_glbl", "ExtlClntAppGlobalOauthSettings"))
+    assert results(root)[0]["success"] == "true"

@@ -408,6 +408,10 @@ class Batch:
             if key_error is not None:
                 return [key_error], False
             doc = _keep_consumer_key(old.doc, doc)
+        else:
+            taken = self._key_taken(doc)
+            if taken is not None:
+                return [taken], False
         errors = rules.validate(doc)
         if not errors and type_name != rules.CONNECTED_APP and type_name != "ExternalClientApplication":
             errors = self._check_parent(doc)
@@ -435,6 +439,22 @@ class Batch:
             )
         self.pending[(type_name, name)] = comp
         return [], creating
+
+    def _key_taken(self, doc: MetadataDocument) -> ItemError | None:
+        # consumer keys are globally unique (domain doc §4.5: "The consumer key is already taken")
+        for path in rules.consumer_key_paths(doc.type_name):
+            key = doc.get(path)
+            if not key:
+                continue
+            for comp in list(self.state.metadata.values()) + [c for c in self.pending.values() if c]:
+                if any(comp.doc.get(p) == key for p in rules.consumer_key_paths(comp.type_name)):
+                    return ItemError(
+                        "DUPLICATE_VALUE",
+                        f"{doc.full_name}: {path}: The consumer key is already taken (by {comp.full_name}); "
+                        "allowed: leave the key out and let the org generate one",
+                        (path,),
+                    )
+        return None
 
     def _check_parent(self, doc: MetadataDocument) -> list[ItemError]:
         parent = doc.get("externalClientApplication")
