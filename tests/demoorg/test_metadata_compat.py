@@ -268,3 +268,24 @@ def test_external_client_app_can_be_created_read_and_deleted(sf: Salesforce, org
     )
     sf.mdapi.ExtlClntAppOauthSettings.delete("Audit_Eca_oauth")
     assert ("ExtlClntAppOauthSettings", "Audit_Eca_oauth") not in org.state.metadata
+
+
+def test_injected_save_failure_reaches_the_client(sf: Salesforce, org: DemoOrg) -> None:
+    names = local_apps(org)[4:6]
+    org.inject_fault(
+        "save_failure",
+        operation="updateMetadata",
+        count=1,
+        full_name=names[0],
+        status_code="UNABLE_TO_LOCK_ROW",
+        message="unable to obtain exclusive access to this record",
+    )
+    apps = sf.mdapi.ConnectedApp.read(names)
+    original = apps[0].description
+    for app in apps:
+        app.description = "batch edit"
+    with pytest.raises(Exception) as info:
+        sf.mdapi.ConnectedApp.update(apps)
+    assert "UNABLE_TO_LOCK_ROW" in str(info.value) and names[0] in str(info.value)
+    # partial save: the other item of the call was saved
+    assert [a.description for a in sf.mdapi.ConnectedApp.read(names)] == [original, "batch edit"]
