@@ -11,6 +11,7 @@ import csv
 import io
 import re
 import threading
+import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -26,6 +27,7 @@ from .resilience import CallFailed, RetryPolicy, with_retries
 
 BULK_THRESHOLD = 50_000  # rows: above this a SOQL table comes from one Bulk API 2.0 job, not 25+ REST pages
 _FROM = re.compile(r"(?i)\bFROM\s+(\w+)")
+RELOGIN_DEBOUNCE_S = 5.0  # a second expiry within this time reuses the first re-login
 _LOCATOR = re.compile(r"^(.*/query/[\w]+-)(\d+)$")
 
 
@@ -65,7 +67,8 @@ class Org:
         self.ledger = Ledger()
         self.owned = owned  # an embedded DemoOrg this Org started (stopped by close())
         self._relogin = relogin
-        self._relogin_lock = threading.Lock()
+        self._relogin_lock = threading.RLock()
+        self._last_login = -1e9  # time.monotonic() of the last re-login
         self._secrets = tuple(s for s in (*secrets, getattr(sf, "session_id", None)) if s)
         for s in self._secrets:
             register_secret(s)
@@ -73,6 +76,8 @@ class Org:
         adapter = HTTPAdapter(pool_connections=4, pool_maxsize=max(10, concurrency + 4))
         session.mount("https://", adapter)
         session.hooks.setdefault("response", []).append(self.ledger.hook)
+        if getattr(sf, "_salesforce_login_partial", None) is not None:
+            self._dedupe_relogin(sf)
         if api_version:
             self._apply_version(api_version)
 
@@ -145,12 +150,36 @@ class Org:
     def _reauth(self) -> bool:
         if self._relogin is None:
             return False
+        relogin = self._relogin
+        if getattr(self.sf, "_salesforce_login_partial", None) is not None:
+            relogin(self.sf)  # simple-salesforce's refresh, already debounced (see _dedupe_relogin)
+        else:
+            self._debounced(lambda: relogin(self.sf))
+        return True
+
+    def _dedupe_relogin(self, sf: Any) -> None:
+        """One login per expiry: parallel calls that all see INVALID_SESSION_ID share the first re-login.
+
+        simple-salesforce logs in again on every 401 by itself; with several calls in flight that would be
+        one login per call, so its ``_refresh_session`` is wrapped (on this instance only).
+        """
+        original = sf._refresh_session
+
+        def refresh() -> None:
+            self._debounced(original)
+
+        sf._refresh_session = refresh
+
+    def _debounced(self, login: Callable[[], None]) -> None:
         with self._relogin_lock:
-            self._relogin(self.sf)
+            if time.monotonic() - self._last_login < RELOGIN_DEBOUNCE_S:
+                return  # another call just logged in: its fresh token is already in use
+            login()
+            self._last_login = time.monotonic()
             self.sf._generate_headers()
+            self.ledger.note_retry("reauth")
             self._secrets = (*self._secrets, self.sf.session_id)
             register_secret(self.sf.session_id)
-        return True
 
     def redact(self, text: str) -> str:
         """Scrub this connection's secrets (and anything token-shaped) from ``text``."""
