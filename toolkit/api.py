@@ -33,11 +33,12 @@ def audit(source: Any, *, window_days: int = 180, strict: bool = False) -> dict[
 
         inventory = load_org(source, window_days=window_days, strict=strict)
         tables = build_tables(inventory)
-        usage = org_tables.usage_table(inventory)
+        tokens, logins = org_tables.tokens_table(inventory), org_tables.logins_table(inventory)
+        usage = org_tables.usage_table(inventory, tokens, logins)
         tables["apps"] = org_tables.add_org_columns(tables["apps"], inventory, usage)
         tables["usage"] = usage
-        tables["tokens"] = org_tables.tokens_table(inventory)
-        tables["logins"] = org_tables.logins_table(inventory)
+        tables["tokens"] = tokens
+        tables["logins"] = logins
         tables["api_calls"] = org_tables.api_calls_table(inventory)
         _remember(tables, inventory)
         return tables

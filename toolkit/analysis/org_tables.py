@@ -42,7 +42,7 @@ API_COLUMNS = ("kind", "calls", "counted", "detail")
 
 
 def _ts(values: Any) -> pd.Series:
-    return pd.to_datetime(pd.Series(values, dtype="object"), utc=True, errors="coerce", format="mixed")
+    return pd.to_datetime(pd.Series(values, dtype="object"), utc=True, errors="coerce", format="ISO8601")
 
 
 def tokens_table(inventory: Inventory) -> pd.DataFrame:
@@ -113,7 +113,9 @@ def logins_table(inventory: Inventory) -> pd.DataFrame:
     return out[list(LOGIN_COLUMNS)].sort_values(["app", "logins"], ascending=[True, False], ignore_index=True)
 
 
-def usage_table(inventory: Inventory) -> pd.DataFrame:
+def usage_table(
+    inventory: Inventory, tokens: pd.DataFrame | None = None, logins: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """Per app: tokens, distinct users, use count, last use, tokens of inactive users, logins by flow.
 
     Every app of the inventory has a row (zeros when unused), so "unused" is a filter, not a guess.
@@ -125,7 +127,8 @@ def usage_table(inventory: Inventory) -> pd.DataFrame:
     >>> usage_table(inv)[["app", "tokens", "inactive_user_tokens", "used"]].astype(str).values.tolist()
     [['A', '1', '1', 'True'], ['B', '0', '0', 'False']]
     """
-    tokens, logins = tokens_table(inventory), logins_table(inventory)
+    tokens = tokens_table(inventory) if tokens is None else tokens
+    logins = logins_table(inventory) if logins is None else logins
     apps = [b.name for b in inventory.apps]
     apps += [a for a in pd.concat([tokens["app"], logins["app"]]).dropna().unique() if a not in set(apps)]
     base = pd.DataFrame({"app": pd.Series(apps, dtype="object")})
