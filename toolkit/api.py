@@ -28,20 +28,7 @@ def audit(source: Any, *, window_days: int = 180, strict: bool = False) -> dict[
     from .sources.org import Org
 
     if isinstance(source, Org):
-        from .analysis import org_tables
-        from .sources.org_inventory import load_org
-
-        inventory = load_org(source, window_days=window_days, strict=strict)
-        tables = build_tables(inventory)
-        tokens, logins = org_tables.tokens_table(inventory), org_tables.logins_table(inventory)
-        usage = org_tables.usage_table(inventory, tokens, logins)
-        tables["apps"] = org_tables.add_org_columns(tables["apps"], inventory, usage)
-        tables["usage"] = usage
-        tables["tokens"] = tokens
-        tables["logins"] = logins
-        tables["api_calls"] = org_tables.api_calls_table(inventory)
-        _remember(tables, inventory)
-        return tables
+        return audit_org(source, window_days=window_days, strict=strict)[1]
     if isinstance(source, Inventory):
         return build_tables(source)
     if isinstance(source, str | Path):
@@ -56,6 +43,30 @@ def audit(source: Any, *, window_days: int = 180, strict: bool = False) -> dict[
     raise SourceError(
         f"audit() takes an org from toolkit.connect() or a folder path, not {type(source).__name__}"
     )
+
+
+def audit_org(
+    org: Any, *, window_days: int = 180, strict: bool = False
+) -> tuple[Inventory, dict[str, pd.DataFrame]]:
+    """The inventory of an org and its tables (what :func:`audit` returns for an org, plus the inventory).
+
+    Not a doctest (it needs an org): ``inventory, tables = audit_org(toolkit.connect())``.
+    """
+    from .analysis import org_tables
+    from .analysis.tables import build_tables
+    from .sources.org_inventory import load_org
+
+    inventory = load_org(org, window_days=window_days, strict=strict)
+    tables = build_tables(inventory)
+    tokens, logins = org_tables.tokens_table(inventory), org_tables.logins_table(inventory)
+    usage = org_tables.usage_table(inventory, tokens, logins)
+    tables["apps"] = org_tables.add_org_columns(tables["apps"], inventory, usage)
+    tables["usage"] = usage
+    tables["tokens"] = tokens
+    tables["logins"] = logins
+    tables["api_calls"] = org_tables.api_calls_table(inventory)
+    _remember(tables, inventory)
+    return inventory, tables
 
 
 def _remember(tables: dict[str, pd.DataFrame], inventory: Inventory) -> None:

@@ -221,6 +221,9 @@ def api_calls_table(inventory: Inventory) -> pd.DataFrame:
         rows.append({"kind": f"retry:{cat}", "calls": n, "counted": False, "detail": "retried after a fault"})
     before = _used_before(api)
     after = api.get("usage_last")
+    if before is not None:
+        # SOAP answers carry no Sforce-Limit-Info: the last header can predate the last Metadata calls
+        after = max(after or 0, before + counted - calls.get("limits", 0))
     mx = api.get("usage_max") or ((api.get("limits_before") or {}).get("DailyApiRequests") or {}).get("Max")
     if before is not None:
         rows.append(
@@ -237,7 +240,7 @@ def api_calls_table(inventory: Inventory) -> pd.DataFrame:
                 "kind": "daily_api_usage_after",
                 "calls": after,
                 "counted": False,
-                "detail": f"of {mx} (last Sforce-Limit-Info header)",
+                "detail": f"of {mx} (last Sforce-Limit-Info header, or before + calls made)",
             }
         )
     df = pd.DataFrame(rows, columns=list(API_COLUMNS))

@@ -244,8 +244,8 @@ class Org:
         if bulk_ok and total > self.bulk_threshold:
             return self.bulk_query(soql)
         pages = self._parallel_pages(first, total, obj)
-        if pages is None:  # the org refused computed locators: walk the cursor instead
-            pages = [first]
+        if pages is None:  # the org refused computed locators: start again and walk the cursor
+            pages = [self._retry(lambda: self.sf.query(soql), f"query {obj}")]
             while not pages[-1].get("done", True):
                 nxt = str(pages[-1]["nextRecordsUrl"])
                 pages.append(self._retry(_more(self.sf, nxt), f"query {obj} (more)"))
@@ -260,15 +260,19 @@ class Org:
         if m is None or batch == 0 or int(m.group(2)) != batch:
             return None
         urls = [f"{m.group(1)}{offset}" for offset in range(batch, total, batch)]
-        workers = max(1, min(self.concurrency, len(urls)))
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"pages-{obj}") as pool:
-            futures = [pool.submit(self._retry, _more(self.sf, u), f"query {obj} (page)") for u in urls]
-            try:
-                return [first, *(f.result() for f in futures)]
-            except OrgError as exc:
-                if exc.kind in ("INVALID_QUERY_LOCATOR", "NOT_FOUND"):
-                    return None
-                raise
+        # the org closes the cursor once its last page is served: that page is fetched after all others
+        middle, last = urls[:-1], urls[-1]
+        workers = max(1, min(self.concurrency, len(middle)))
+        try:
+            with ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"pages-{obj}") as pool:
+                futures = [pool.submit(self._retry, _more(self.sf, u), f"query {obj} (page)") for u in middle]
+                pages = [first, *(f.result() for f in futures)]
+            pages.append(self._retry(_more(self.sf, last), f"query {obj} (last page)"))
+        except OrgError as exc:
+            if exc.kind in ("INVALID_QUERY_LOCATOR", "NOT_FOUND"):
+                return None
+            raise
+        return pages
 
     def bulk_query(self, soql: str) -> list[dict[str, Any]]:
         """Rows of a Bulk API 2.0 query job (CSV parsed; the whole job is retried on a transient fault)."""
