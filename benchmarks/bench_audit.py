@@ -49,6 +49,7 @@ def _serve(apps: int, latency_ms: float, conn: Any) -> None:
 def _child_audit(info: dict[str, Any], concurrency: int) -> dict[str, Any]:
     # imports outside the timed part, as for the naive loop (whose client is built before its clock starts)
     import simple_salesforce.api  # noqa: F401
+
     import toolkit
     import toolkit.analysis.org_tables  # noqa: F401
     import toolkit.analysis.tables  # noqa: F401
@@ -140,8 +141,11 @@ def bench(size: int, latency_ms: float, concurrency: int, naive_sample: int) -> 
     info = parent.recv()
     try:
         audit = _run_child("audit", info, concurrency)
-        naive = _run_child("naive", info, naive_sample) if naive_sample else {
-            "wall": float("nan"), "extrapolated": False, "measured_reads": 0}
+        naive = (
+            _run_child("naive", info, naive_sample)
+            if naive_sample
+            else {"wall": float("nan"), "extrapolated": False, "measured_reads": 0}
+        )
     finally:
         parent.send("stop")
         parent.recv()
@@ -162,7 +166,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--sizes", type=int, nargs="+", default=[50, 500, 5000])
     p.add_argument("--latency-ms", type=float, default=50)
     p.add_argument("--concurrency", type=int, default=8)
-    p.add_argument("--naive-sample", type=int, default=500, help="per-app reads timed before extrapolating (0: skip the naive loop)")
+    p.add_argument(
+        "--naive-sample",
+        type=int,
+        default=500,
+        help="per-app reads timed before extrapolating (0: skip the naive loop)",
+    )
     p.add_argument("--json", help="also write the results to this file")
     p.add_argument("--child", help=argparse.SUPPRESS)
     p.add_argument("--info", help=argparse.SUPPRESS)

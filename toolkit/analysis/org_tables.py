@@ -20,7 +20,6 @@ USAGE_COLUMNS = (
     "last_token_use",
     "inactive_user_tokens",
     "logins",
-    "login_users",
     "last_login",
     "last_used",
     "logins_by_flow",
@@ -147,16 +146,6 @@ def usage_table(
         )
         base = base.merge(t, on="app", how="left")
     if not logins.empty:
-        per_app = pd.DataFrame(
-            [
-                {"app": r.get("_app") or r.get("Application"), "u": r.get("u")}
-                for r in inventory.extra.get("login_users", [])
-            ],
-            columns=["app", "u"],
-        )
-        users = (
-            pd.to_numeric(per_app["u"], errors="coerce").groupby(per_app["app"]).sum().rename("login_users")
-        )
         lg = logins.groupby("app").agg(logins=("logins", "sum"), last_login=("last_login", "max"))
         flows = logins.assign(
             flow=logins["login_subtype"].where(logins["login_subtype"] != "", logins["login_type"])
@@ -167,11 +156,11 @@ def usage_table(
         by_flow = pd.Series({a: "; ".join(p) for a, p in parts.items()}, dtype="object").rename(
             "logins_by_flow"
         )
-        base = base.merge(lg.join(users).join(by_flow).reset_index(), on="app", how="left")
+        base = base.merge(lg.join(by_flow).reset_index(), on="app", how="left")
     for c in USAGE_COLUMNS:
         if c not in base.columns:
             base[c] = None
-    for c in ("tokens", "users", "use_count", "inactive_user_tokens", "logins", "login_users"):
+    for c in ("tokens", "users", "use_count", "inactive_user_tokens", "logins"):
         base[c] = pd.to_numeric(base[c], errors="coerce").fillna(0).astype("Int64")
     for c in ("last_token_use", "last_login"):
         base[c] = _ts(base[c])

@@ -272,7 +272,6 @@ def _attach_usage(facts: OrgFacts, bundles: list[AppBundle]) -> None:
     for obj, name_key in (
         ("OauthToken", "AppName"),
         ("LoginHistory", "Application"),
-        ("LoginHistoryUsers", "Application"),
     ):
         for r in facts.soql.get(obj, []):
             app = menu_to_app.get(id15(r.get("AppMenuItemId"))) if r.get("AppMenuItemId") else None

@@ -78,10 +78,6 @@ def soql_queries(window_days: int = DEFAULT_WINDOW_DAYS) -> dict[str, str]:
             f"MAX(LoginTime) lastLogin FROM LoginHistory WHERE LoginTime = LAST_N_DAYS:{int(window_days)} "
             "GROUP BY Application, LoginType, LoginSubType"
         ),
-        "LoginHistoryUsers": (
-            "SELECT Application, COUNT_DISTINCT(UserId) u FROM LoginHistory "
-            f"WHERE LoginTime = LAST_N_DAYS:{int(window_days)} GROUP BY Application"
-        ),
         "ExternalClientApplication": (
             "SELECT Id, DeveloperName, MasterLabel, CreatedDate, LastModifiedDate "
             "FROM ExternalClientApplication"
@@ -180,7 +176,6 @@ def load_org(
         {
             "tokens": facts.soql.get("OauthToken", []),
             "logins": facts.soql.get("LoginHistory", []),
-            "login_users": facts.soql.get("LoginHistoryUsers", []),
             "window_days": window_days,
             "api": org.ledger.snapshot(),
             "lower_bound": lower_bound(facts.listing, facts.soql, types),
@@ -203,7 +198,7 @@ AGGREGATE_ROW_LIMIT = 2000  # an aggregate query returns at most 2,000 groups an
 
 
 def _run_query(org: Org, name: str, soql: str, window_days: int) -> list[dict[str, Any]]:
-    if name not in ("LoginHistory", "LoginHistoryUsers"):
+    if name != "LoginHistory":
         return org.query(soql)
     try:
         rows = org.query(soql, bulk_ok=False)
@@ -217,7 +212,7 @@ def _run_query(org: Org, name: str, soql: str, window_days: int) -> list[dict[st
         "SELECT Application, LoginType, LoginSubType, LoginTime, UserId FROM LoginHistory "
         f"WHERE LoginTime = LAST_N_DAYS:{int(window_days)}"
     )
-    return aggregate_logins(raw, by_flow=name == "LoginHistory")
+    return aggregate_logins(raw, by_flow=True)
 
 
 def aggregate_logins(raw: list[dict[str, Any]], *, by_flow: bool) -> list[dict[str, Any]]:
