@@ -56,8 +56,20 @@ def audit_org(
     from .analysis.tables import build_tables
     from .sources.org_inventory import load_org
 
-    inventory = load_org(org, window_days=window_days, strict=strict)
-    tables = build_tables(inventory)
+    early: dict[str, Any] = {}
+
+    def on_apps(bundles: list[Any]) -> None:
+        # built while the usage tables (the largest SOQL) are still arriving
+        early["n"], early["tables"] = len(bundles), build_tables(Inventory(apps=bundles))
+
+    inventory = load_org(org, window_days=window_days, strict=strict, on_apps=on_apps)
+    tables = early["tables"]
+    late = build_tables(Inventory(apps=inventory.apps[early["n"] :], problems=inventory.problems))
+    for name, frame in late.items():  # phantom apps (known from usage only) and the final problems
+        if name == "problems":
+            tables[name] = frame
+        elif len(frame):
+            tables[name] = pd.concat([tables[name], frame], ignore_index=True) if len(tables[name]) else frame
     tokens, logins = org_tables.tokens_table(inventory), org_tables.logins_table(inventory)
     usage = org_tables.usage_table(inventory, tokens, logins)
     tables["apps"] = org_tables.add_org_columns(tables["apps"], inventory, usage)

@@ -55,6 +55,12 @@ def _unique(rows: Iterable[dict[str, Any]], key: str) -> dict[str, dict[str, Any
 
 
 def join(facts: OrgFacts) -> list[AppBundle]:
+    """:func:`join_apps` then :func:`attach_usage`: every app, phantoms included."""
+    bundles = join_apps(facts)
+    return bundles + attach_usage(facts, bundles)
+
+
+def join_apps(facts: OrgFacts) -> list[AppBundle]:
     """Every app of the org as an :class:`AppBundle`, whatever is known of it.
 
     >>> facts = OrgFacts(origin="https://x", listing=[{"type": "ConnectedApp", "fullName": "A",
@@ -124,7 +130,6 @@ def join(facts: OrgFacts) -> list[AppBundle]:
         bundles.append(b)
 
     bundles.extend(_eca_bundles(facts, grants))
-    _attach_usage(facts, bundles)
     return bundles
 
 
@@ -258,8 +263,8 @@ def _attach_eca(
         b.coverage = "soql_only"
 
 
-def _attach_usage(facts: OrgFacts, bundles: list[AppBundle]) -> None:
-    """Tag every token and login row with the app it belongs to (``_app``); phantoms become bundles."""
+def attach_usage(facts: OrgFacts, bundles: list[AppBundle]) -> list[AppBundle]:
+    """Tag every token and login row with its app (``_app``); returns the phantom apps (new bundles)."""
     menu_to_app: dict[str, str] = {}
     name_to_app: dict[str, str] = {}
     for b in bundles:
@@ -291,7 +296,7 @@ def _attach_usage(facts: OrgFacts, bundles: list[AppBundle]) -> None:
                     phantoms[name].soql["installed"] = False
                 app = name
             r["_app"] = app
-    bundles.extend(phantoms.values())
+    return list(phantoms.values())
 
 
 def _names(b: AppBundle) -> list[str]:

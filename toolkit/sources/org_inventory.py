@@ -15,13 +15,14 @@ or leaves the inventory ``partial`` with the reason; it is never silently incomp
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from ..errors import OrgError
-from ..model.bundle import Inventory, LoadProblem
+from ..model.bundle import AppBundle, Inventory, LoadProblem
 from . import mdapi_client as soap
-from .joins import OrgFacts, join
+from .joins import OrgFacts, attach_usage, join_apps
 from .org import Org
 
 CA_TYPE = "ConnectedApp"
@@ -103,6 +104,7 @@ def load_org(
     strict: bool = False,
     limits: bool = True,
     include_ecas: bool = True,
+    on_apps: Callable[[list[AppBundle]], None] | None = None,
 ) -> Inventory:
     """Everything the org knows about its connected apps and ECAs, joined (see the module doc).
 
@@ -153,22 +155,24 @@ def load_org(
                     continue
                 doc = soap.record_to_document(rec, type_name, org.instance_url)
                 facts.documents[(type_name, doc.full_name)] = doc
-        for obj, fut in soql_futures.items():
-            try:
-                facts.soql[obj] = fut.result()
-            except OrgError as exc:
-                facts.soql[obj] = []
-                if obj in OPTIONAL_OBJECTS and exc.kind in _MISSING_CODES:
-                    problems.append(LoadProblem(org.instance_url, None, f"query {obj} skipped: {exc}"))
-                    continue
-                failed(f"query {obj}", exc)
+        # the apps are known before the usage tables (the largest) arrive: let the caller work meanwhile
+        usage_objects = ("OauthToken", "LoginHistory", "User")
+        app_futures = {o: f for o, f in soql_futures.items() if o not in usage_objects}
+        usage_futures = {o: f for o, f in soql_futures.items() if o in usage_objects}
+        _collect(app_futures, facts, problems, failed, org.instance_url)
+        bundles = join_apps(facts)
+        if on_apps is not None:
+            on_apps(bundles)
+        _collect(usage_futures, facts, problems, failed, org.instance_url)
         if limits_future is not None:
             try:
                 org.ledger.limits_before = limits_future.result()
             except OrgError as exc:  # the audit itself can go on: the before figure is then unknown
                 problems.append(LoadProblem(org.instance_url, None, f"GET /limits: {exc}"))
     _attach_users(facts.soql)
-    inventory = Inventory(apps=join(facts), problems=problems, origin=org.instance_url)
+    inventory = Inventory(
+        apps=bundles + attach_usage(facts, bundles), problems=problems, origin=org.instance_url
+    )
     if partial:
         inventory.partial = True
         inventory.partial_reason = "; ".join(partial)[:2000]
@@ -184,6 +188,24 @@ def load_org(
         }
     )
     return inventory
+
+
+def _collect(
+    futures: dict[str, Future[list[dict[str, Any]]]],
+    facts: OrgFacts,
+    problems: list[LoadProblem],
+    failed: Callable[[str, OrgError], None],
+    origin: str,
+) -> None:
+    for obj, fut in futures.items():
+        try:
+            facts.soql[obj] = fut.result()
+        except OrgError as exc:
+            facts.soql[obj] = []
+            if obj in OPTIONAL_OBJECTS and exc.kind in _MISSING_CODES:
+                problems.append(LoadProblem(origin, None, f"query {obj} skipped: {exc}"))
+                continue
+            failed(f"query {obj}", exc)
 
 
 def _attach_users(soql: dict[str, list[dict[str, Any]]]) -> None:
