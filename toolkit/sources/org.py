@@ -69,6 +69,7 @@ class Org:
         self._relogin = relogin
         self._relogin_lock = threading.RLock()
         self._last_login = -1e9  # time.monotonic() of the last re-login
+        self._slots = threading.BoundedSemaphore(concurrency)
         self._secrets = tuple(s for s in (*secrets, getattr(sf, "session_id", None)) if s)
         for s in self._secrets:
             register_secret(s)
@@ -138,8 +139,14 @@ class Org:
 
     # resilience ---------------------------------------------------------------------------------
     def _retry(self, fn: Callable[[], Any], what: str) -> Any:
+        def bounded() -> Any:
+            # at most `concurrency` requests in flight, whatever pool asks; a slot is not held while
+            # waiting between retries
+            with self._slots:
+                return fn()
+
         return with_retries(
-            fn,
+            bounded,
             what=what,
             policy=self.policy,
             reauth=self._reauth,
