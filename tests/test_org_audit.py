@@ -111,3 +111,31 @@ def test_metadata_kept_without_loss(audited: Any, demo_org: Any) -> None:
 
 def test_audit_of_a_folder_still_works(tmp_path: Any) -> None:
     assert "apps" in toolkit.audit(tmp_path)
+
+
+def test_concurrency_bounds_requests_in_flight(demo_org: Any) -> None:
+    import threading
+
+    from requests.adapters import HTTPAdapter
+
+    class Counting(HTTPAdapter):  # instruments requests itself, below simple-salesforce
+        def __init__(self) -> None:
+            super().__init__(pool_maxsize=32)
+            self.lock, self.now, self.peak = threading.Lock(), 0, 0
+
+        def send(self, *args: Any, **kwargs: Any) -> Any:
+            with self.lock:
+                self.now += 1
+                self.peak = max(self.peak, self.now)
+            try:
+                return super().send(*args, **kwargs)
+            finally:
+                with self.lock:
+                    self.now -= 1
+
+    org = _connect(demo_org, concurrency=3)
+    adapter = Counting()
+    org.sf.session.mount("https://", adapter)
+    tables = toolkit.audit(org, strict=True)
+    assert len(tables["apps"]) > 60
+    assert 2 <= adapter.peak <= 3
