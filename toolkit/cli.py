@@ -4,7 +4,7 @@ Each command lives with the layer it drives; this module only wires them up and 
 :class:`~toolkit.errors.ToolkitError` into a one-line message and exit code 2 (never a traceback).
 
 Commands:
-- ``audit``     audit an SFDX/mdapi folder (``--project``) or an org (``--org``/``--instance-url``) into CSVs + HTML
+- ``audit``     audit a folder (``--project``) or an org (``--org``/``--instance-url``) into CSVs + HTML
 - ``demo-org``  run the embedded demo org (a local HTTPS Salesforce emulator)
 - ``demo``      what ``make demo`` runs: start the demo org, audit it, print where the output is
 """
@@ -21,7 +21,7 @@ from .redact import redact
 
 # command name -> module that provides ``add_arguments(parser)`` and ``run(args) -> int``
 COMMANDS = {
-    "audit": ("toolkit.analysis.cli", "Audit connected apps into pandas tables, CSV files and an HTML summary."),
+    "audit": ("toolkit.analysis.cli", "Audit connected apps into tables, CSV files and an HTML summary."),
     "demo-org": ("toolkit.demoorg.cli", "Serve the embedded demo org (a local HTTPS Salesforce emulator)."),
     "demo": ("toolkit.analysis.demo", "Start the demo org, audit it, and print where the output is."),
 }

@@ -6,7 +6,8 @@ the first element of ``soap:Body`` (zeep sends ``SOAPAction: ""``). Per-item wri
 
 Operations: describeMetadata, listMetadata, readMetadata, createMetadata, updateMetadata, upsertMetadata,
 deleteMetadata, renameMetadata, describeValueType (here) and deploy/checkDeployStatus,
-retrieve/checkRetrieveStatus (:mod:`toolkit.demoorg.metadata_zip`). See docs/demo-org-metadata.md.
+retrieve/checkRetrieveStatus (:mod:`toolkit.demoorg.metadata_zip`).
+See docs/demo-org.md (section Metadata API).
 """
 
 from __future__ import annotations

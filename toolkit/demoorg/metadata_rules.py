@@ -12,7 +12,7 @@ Rules (domain doc §1, §3.3, §4.3, §4.5):
   FIELD_INTEGRITY_EXCEPTION; elements the schema does not know are accepted and kept (newer API versions);
 - ``consumerKey`` can only be set when an app is created -> FIELD_INTEGRITY_EXCEPTION on a change;
 - creating a ConnectedApp is refused since Spring '26 -> INSUFFICIENT_ACCESS_OR_READONLY (our choice of code:
-  Salesforce's exact code for the API refusal is not documented, see docs/demo-org-metadata.md).
+  Salesforce's exact code for the API refusal is not documented, see docs/demo-org.md (section Metadata API)).
 """
 
 from __future__ import annotations

@@ -18,7 +18,7 @@ midnight, as in Salesforce (UTC by default).
 
 ``source`` implements :class:`RowSource` (``rows(sobject)`` and ``describe(sobject)``); see
 :mod:`toolkit.demoorg.soql_schema` for the describe forms accepted, and :class:`TableSource` for a ready one.
-Supported subset and known differences: ``docs/demo-org-soql.md``.
+Supported subset and known differences: ``docs/demo-org.md`` (section SOQL).
 """
 
 from __future__ import annotations
