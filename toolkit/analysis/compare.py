@@ -62,6 +62,8 @@ def compare_mobile(
                 value = "—"
             elif pd.isna(value):
                 value = None
+            elif isinstance(value, float) and value.is_integer():
+                value = int(value)  # nullable ints come back as floats from iterrows: 4.0 -> 4
             out.loc[f.id, row["name"]] = value
     kinds = pd.DataFrame([list(table["kind"])], index=["kind"], columns=out.columns, dtype=object)
     out = pd.concat([kinds, out])
