@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import random
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -91,18 +92,7 @@ class OrgState:
         >>> s.take_fault("query", ("http500",)) is None
         True
         """
-        with self.lock:
-            for rule in list(self.faults):
-                if rule.kind not in kinds or (rule.operation and rule.operation != operation):
-                    continue
-                if rule.rate is not None and rule.rng.random() >= rule.rate:
-                    continue
-                if rule.count is not None:
-                    rule.count -= 1
-                    if rule.count <= 0:
-                        self.faults.remove(rule)
-                return rule
-        return None
+        return self._take(lambda r: r.kind in kinds and (not r.operation or r.operation == operation))
 
     def take_save_failure(self, full_name: str, operation: str = "updateMetadata") -> FaultRule | None:
         """For the Metadata part: a per-item SaveResult failure to report for ``full_name``, if injected.
@@ -115,11 +105,17 @@ class OrgState:
         >>> s.take_save_failure("App_1") is None, s.take_save_failure("App_2").status_code
         (True, 'UNKNOWN_EXCEPTION')
         """
+        return self._take(
+            lambda r: r.kind == "save_failure"
+            and (not r.operation or r.operation == operation)
+            and (not r.full_name or r.full_name == full_name)
+        )
+
+    def _take(self, matches: Callable[[FaultRule], bool]) -> FaultRule | None:
+        """The first matching rule that fires (rate drawn from its seeded rng); counted rules run out."""
         with self.lock:
             for rule in list(self.faults):
-                if rule.kind != "save_failure" or (rule.operation and rule.operation != operation):
-                    continue
-                if rule.full_name and rule.full_name != full_name:
+                if not matches(rule):
                     continue
                 if rule.rate is not None and rule.rng.random() >= rule.rate:
                     continue

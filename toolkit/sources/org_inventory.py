@@ -20,26 +20,15 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from ..errors import OrgError
+from ..model import schema
 from ..model.bundle import AppBundle, Inventory, LoadProblem
 from . import mdapi_client as soap
 from .joins import OrgFacts, attach_usage, join_apps
 from .org import Org
 
 CA_TYPE = "ConnectedApp"
-ECA_TYPES = (
-    "ExternalClientApplication",
-    "ExtlClntAppOauthSettings",
-    "ExtlClntAppGlobalOauthSettings",
-    "ExtlClntAppOauthConfigurablePolicies",
-    "ExtlClntAppConfigurablePolicies",
-    "ExtlClntAppMobileSettings",
-    "ExtlClntAppMobileConfigurablePolicies",
-    "ExtlClntAppPushSettings",
-    "ExtlClntAppPushConfigurablePolicies",
-    "ExtlClntAppNotificationSettings",
-    "ExtlClntAppSamlConfigurablePolicies",
-    "ExtlClntAppCanvasSettings",
-)
+# the ECA family as far as metadata files exist for it (the schema's file table is the one list)
+ECA_TYPES = tuple(k.type_name for k in schema.FILE_KINDS if k.type_name != CA_TYPE)
 DEFAULT_WINDOW_DAYS = 180
 
 
