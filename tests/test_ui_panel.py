@@ -1,0 +1,151 @@
+"""AuditPanel and MobileComparison driven like a user would, without a browser (set values, click)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from toolkit.demoorg import DemoOrg
+from toolkit.model import catalog
+from toolkit.ui import AuditPanel, MobileComparison
+
+REPO = Path(__file__).resolve().parent.parent
+EXAMPLES = REPO / "examples"
+_TOKEN = re.compile(r"00D[A-Za-z0-9]{12,15}!")
+
+CA_XML = """<?xml version="1.0" encoding="UTF-8"?>
+<ConnectedApp xmlns="http://soap.sforce.com/2006/04/metadata">
+    <contactEmail>admin@example.com</contactEmail>
+    <label>{name}</label>
+    <mobileAppConfig>
+        <devicePlatform>{platform}</devicePlatform>
+        <minimumOsVersion>{min_os}</minimumOsVersion>
+        <version>1.0</version>
+    </mobileAppConfig>
+    <oauthConfig>
+        <callbackUrl>myapp://cb</callbackUrl>
+        <consumerKey>3MVG9SYNTHETIC{name}000000000000000000001</consumerKey>
+        <scopes>Api</scopes>
+    </oauthConfig>
+</ConnectedApp>
+"""
+
+
+def _panel_texts(panel: AuditPanel) -> str:
+    views = (panel.status, panel.table, panel.mobile.table, panel.mobile.note)
+    return "\n".join(w.value for w in views)
+
+
+def _folder(tmp_path: Path, apps: dict[str, tuple[str, str]]) -> Path:
+    folder = tmp_path / "connectedApps"
+    folder.mkdir()
+    for name, (platform, min_os) in apps.items():
+        (folder / f"{name}.connectedApp-meta.xml").write_text(
+            CA_XML.format(name=name, platform=platform, min_os=min_os)
+        )
+    return tmp_path
+
+
+@pytest.fixture
+def example_panel() -> AuditPanel:
+    panel = AuditPanel(folder=str(EXAMPLES), source="folder")
+    panel.run_button.click()
+    return panel
+
+
+def test_folder_audit_fills_status_tables_and_mobile(example_panel: AuditPanel) -> None:
+    panel = example_panel
+    assert "Audited 8 apps (7 connected apps, 1 external client app)" in panel.status.value
+    assert panel.table_picker.value == "apps" and not panel.table_picker.disabled
+    assert "Field_Sales_iOS" in panel.table.value and "8 rows" in panel.table.value
+    assert "FieldSalesIos" not in panel.table.value  # consumer key masked: first/last four only
+    assert "3MVG…0001" in panel.table.value
+    assert set(panel.mobile.apps.options) == {"Field_Sales_iOS", "Field_Service_Android", "Field_Sales_Next"}
+    assert "Minimum OS Version" in panel.mobile.table.value and "16.0" in panel.mobile.table.value
+    assert not panel.run_button.disabled
+
+
+def test_table_picker_and_row_cap(example_panel: AuditPanel) -> None:
+    panel = example_panel
+    panel.table_picker.value = "scopes"
+    assert "<th>scope</th>" in panel.table.value
+    panel.max_rows.value = 2
+    assert "first 2 of" in panel.table.value and panel.table.value.count("<tr") == 3
+
+
+@pytest.mark.parametrize(
+    ("folder", "expected"),
+    [("", "enter the path"), ("/no/such/folder", "no such folder"), ("EMPTY", "no connected app")],
+)
+def test_bad_input_is_one_line_in_the_status(tmp_path: Path, folder: str, expected: str) -> None:
+    panel = AuditPanel(folder=str(tmp_path) if folder == "EMPTY" else folder, source="folder")
+    panel.run_button.click()
+    assert expected in panel.status.value and "Error:" in panel.status.value
+    assert "Traceback" not in panel.status.value and "\n" not in panel.status.value
+    assert panel.tables == {} and panel.table_picker.disabled
+
+
+def test_a_failed_run_keeps_the_last_good_tables(example_panel: AuditPanel) -> None:
+    example_panel.folder.value = "/no/such/folder"
+    example_panel.run_button.click()
+    assert "no such folder" in example_panel.status.value
+    assert "Field_Sales_iOS" in example_panel.table.value
+
+
+def test_folder_field_only_shows_for_the_folder_source() -> None:
+    panel = AuditPanel()
+    assert panel.folder.layout.display == "none"
+    panel.source.value = "folder"
+    assert panel.folder.layout.display == ""
+
+
+def test_demo_org_audit_renders_no_secret(demo_org: DemoOrg) -> None:
+    panel = AuditPanel(connect_options={"instance_url": demo_org.instance_url,
+                                        "access_token": demo_org.access_token, "ca_file": demo_org.ca_file})
+    panel.run_button.click()
+    expected = "Audited 73 apps (63 connected apps, 10 external client apps) from the demo org"
+    assert expected in panel.status.value
+    assert "API calls" in panel.status.value
+    for name in panel.tables:
+        panel.table_picker.value = name
+        texts = _panel_texts(panel)
+        for secret in (demo_org.access_token, demo_org.password, demo_org.creds.client_secret):
+            assert secret not in texts, f"a demo org secret is rendered in table {name}"
+        assert "-----BEGIN" not in texts and not _TOKEN.search(texts), name
+
+
+def test_unreachable_org_is_one_line(tmp_path: Path) -> None:
+    options = {"instance_url": "https://127.0.0.1:9", "access_token": "00Dx!" + "x" * 30,
+               "ca_file": str(tmp_path / "none.pem")}
+    panel = AuditPanel(connect_options=options)
+    panel.run_button.click()
+    assert "Error:" in panel.status.value and "xxxxxxxxxx" not in panel.status.value
+
+
+def test_mobile_filters_differ_and_selection(tmp_path: Path) -> None:
+    from toolkit import audit
+
+    tables = audit(_folder(tmp_path, {"A_ios": ("ios", "16.0"), "B_ios": ("ios", "15.0"),
+                                      "C_android": ("android", "12")}))
+    view = MobileComparison(tables)
+    assert list(view.apps.options) == ["A_ios", "B_ios", "C_android"]
+    view.platform.value = "ios"
+    assert list(view.apps.options) == ["A_ios", "B_ios"]
+    assert "C_android" not in view.table.value
+    view.only_differ.value = True
+    assert list(view.frame().index) == ["Kind", catalog.field("min_os").label]  # same App Version: hidden
+    view.apps.value = ("B_ios",)
+    assert list(view.frame().columns) == ["B_ios"] and list(view.frame().index) == ["Kind"]
+    view.kind.value = catalog.ECA
+    assert view.apps.options == () and "No app" in view.table.value
+
+
+def test_read_only_note_comes_from_the_catalog(example_panel: AuditPanel) -> None:
+    view = example_panel.mobile
+    pin, lock = catalog.field("pin_length"), catalog.field("lock_after")
+    assert f"{pin.label}†" in view.table.value and f"{lock.label}†" in view.table.value
+    assert f"{pin.label} (connected apps): {pin.ca.why_not}" in view.note.value  # type: ignore[union-attr]
+    view.apps.value = ("Field_Sales_Next",)  # an ECA: Lock App After is writable there
+    assert lock.label not in view.note.value and f"{lock.label}†" not in view.table.value
