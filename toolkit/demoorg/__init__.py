@@ -82,6 +82,8 @@ class DemoOrg:
         )
         self._tmp: Path | None = None
         self._server: Any = None
+        self._proxy: Any = None
+        self._ca: Any = None
         self._truth: dict[str, Any] = {}
         self.state: OrgState = OrgState(org_id="")
         self.access_token = ""
@@ -156,6 +158,7 @@ class DemoOrg:
         key_file.chmod(0o600)
         self.jwt_private_key_file = str(key_file)
         ca = trustme.CA()
+        self._ca = ca
         leaf = ca.issue_cert(self.host, "localhost")
         ca_file = self._tmp / "demo-org-ca.pem"
         ca.cert_pem.write_to_path(str(ca_file))
@@ -200,8 +203,25 @@ class DemoOrg:
             if session is not None:
                 session.expired = False
 
+    def start_proxy(self, port: int = 0) -> str:
+        """Start the CONNECT proxy (see :mod:`toolkit.demoorg.proxy`) and return its URL for ``HTTPS_PROXY``.
+
+        With ``HTTPS_PROXY=<url>`` and ``REQUESTS_CA_BUNDLE=<ca_bundle_file>``, unmodified scripts that talk
+        to ``login.salesforce.com`` or any ``*.my.salesforce.com`` are served by this demo org.
+        """
+        if self._server is None:
+            raise DemoOrgError("demo org: start() the org before its proxy")
+        if self._proxy is None:
+            from .proxy import ConnectProxy
+
+            self._proxy = ConnectProxy(self._ca, self._server.server, self.host, port)
+        return str(self._proxy.url)
+
     def stop(self) -> None:
         """Stop the server and remove the temporary files (CA, JWT key)."""
+        if self._proxy is not None:
+            self._proxy.close()
+            self._proxy = None
         if self._server is not None:
             self._server.stop()
             self._server = None

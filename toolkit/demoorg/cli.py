@@ -30,6 +30,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--from", dest="from_dir", default=None, help="seed from an SFDX/mdapi folder instead"
     )
+    parser.add_argument(
+        "--proxy",
+        action="store_true",
+        help="also serve a CONNECT proxy: unmodified scripts run with HTTPS_PROXY=<proxy_url> "
+        "REQUESTS_CA_BUNDLE=<ca_bundle_file>",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -57,6 +63,9 @@ def run(args: argparse.Namespace) -> int:
             "domain": org.domain,
             "startup_seconds": round(org.startup_seconds, 3),
         }
+        if getattr(args, "proxy", False):
+            line["proxy_url"] = org.start_proxy()
+            line["ca_bundle_file"] = org.ca_bundle_file
         print(json.dumps(line), flush=True)
         print(
             f"demo org ready at {org.instance_url} in {org.startup_seconds:.2f} s; Ctrl-C to stop",
