@@ -139,20 +139,41 @@ def soap_login(state: OrgState, body: bytes, base_url: str, version: str) -> byt
         "<passwordExpired>false</passwordExpired><sandbox>false</sandbox>"
         f"<serverUrl>{base_url}/services/Soap/u/{version}/{org15}</serverUrl>"
         f"<sessionId>{session.token}</sessionId><userId>{user['Id']}</userId><userInfo>"
-        "<accessibilityMode>false</accessibilityMode><currencySymbol>$</currencySymbol>"
-        f"<orgAttachmentFileSizeLimit>5242880</orgAttachmentFileSizeLimit><orgDefaultCurrencyIsoCode>USD"
-        f"</orgDefaultCurrencyIsoCode><orgDisallowHtmlAttachments>false</orgDisallowHtmlAttachments>"
-        f"<orgHasPersonAccounts>false</orgHasPersonAccounts><organizationId>{state.org_id}</organizationId>"
-        "<organizationMultiCurrency>false</organizationMultiCurrency><organizationName>Demo Org"
-        "</organizationName><profileId>" + str(user.get("ProfileId")) + "</profileId>"
-        "<sessionSecondsValid>7200</sessionSecondsValid>"
-        f"<userEmail>{escape(str(user.get('Email')))}</userEmail>"
-        f"<userFullName>{escape(str(user.get('Name')))}</userFullName><userId>{user['Id']}</userId>"
-        f"<userLanguage>en_US</userLanguage><userLocale>en_US</userLocale>"
-        f"<userName>{escape(user['Username'])}</userName><userTimeZone>Europe/Paris</userTimeZone>"
-        "<userType>Standard</userType><userUiSkin>Theme3</userUiSkin></userInfo></result></loginResponse>"
+        + user_info_xml(state, user)
+        + "</userInfo></result></loginResponse>"
         "</soapenv:Body></soapenv:Envelope>"
     ).encode()
+
+
+def user_info_xml(state: OrgState, user: dict[str, Any]) -> str:
+    """The children of a partner ``GetUserInfoResult`` (login's ``userInfo``, ``getUserInfo``'s result).
+
+    Every element the v66 partner WSDL requires, in its sequence order: strict SOAP clients (zeep with the
+    official WSDL, the WSC-generated Java stubs of Data Loader) refuse a missing or misplaced element.
+
+    >>> from toolkit.demoorg.seed import build
+    >>> st = build(apps=1, ecas=0).state
+    >>> user_info_xml(st, st.objects["User"][0]).startswith("<accessibilityMode>false</accessibilityMode>")
+    True
+    """
+    return (
+        "<accessibilityMode>false</accessibilityMode><chatterExternal>false</chatterExternal>"
+        "<currencySymbol>$</currencySymbol><orgAttachmentFileSizeLimit>5242880</orgAttachmentFileSizeLimit>"
+        "<orgDefaultCurrencyIsoCode>USD</orgDefaultCurrencyIsoCode>"
+        "<orgDefaultCurrencyLocale>en_US</orgDefaultCurrencyLocale>"
+        "<orgDisallowHtmlAttachments>false</orgDisallowHtmlAttachments>"
+        f"<orgHasPersonAccounts>false</orgHasPersonAccounts><organizationId>{state.org_id}</organizationId>"
+        "<organizationMultiCurrency>false</organizationMultiCurrency>"
+        "<organizationName>Demo Org</organizationName>"
+        f'<profileId>{escape(str(user.get("ProfileId")))}</profileId><roleId xsi:nil="true"/>'
+        "<sessionSecondsValid>7200</sessionSecondsValid>"
+        '<userDefaultCurrencyIsoCode xsi:nil="true"/>'
+        f"<userEmail>{escape(str(user.get('Email')))}</userEmail>"
+        f"<userFullName>{escape(str(user.get('Name')))}</userFullName><userId>{user['Id']}</userId>"
+        "<userLanguage>en_US</userLanguage><userLocale>en_US</userLocale>"
+        f"<userName>{escape(user['Username'])}</userName><userTimeZone>Europe/Paris</userTimeZone>"
+        "<userType>Standard</userType><userUiSkin>Theme3</userUiSkin>"
+    )
 
 
 def _text(root: Any, local: str) -> str:

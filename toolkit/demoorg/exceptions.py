@@ -63,9 +63,18 @@ class SoapFault(Exception):
     True
     """
 
-    def __init__(self, code: str, message: str, fault_ns: str = PARTNER_FAULT_NS, detail: str = "") -> None:
+    def __init__(
+        self,
+        code: str,
+        message: str,
+        fault_ns: str = PARTNER_FAULT_NS,
+        detail: str = "",
+        detail_extra: str = "",
+    ) -> None:
         super().__init__(f"{code}: {message}")
         self.code, self.message, self.fault_ns, self.detail = code, message, fault_ns, detail
+        # more detail elements after exceptionMessage (ApiQueryFault's required row and column)
+        self.detail_extra = detail_extra
 
     def body(self) -> bytes:
         detail = ""
@@ -73,7 +82,8 @@ class SoapFault(Exception):
             detail = (
                 f'<detail><sf:{self.detail} xsi:type="sf:{self.detail}">'
                 f"<sf:exceptionCode>{self.code}</sf:exceptionCode>"
-                f"<sf:exceptionMessage>{escape(self.message)}</sf:exceptionMessage></sf:{self.detail}></detail>"
+                f"<sf:exceptionMessage>{escape(self.message)}</sf:exceptionMessage>{self.detail_extra}"
+                f"</sf:{self.detail}></detail>"
             )
         return (
             '<?xml version="1.0" encoding="UTF-8"?>'

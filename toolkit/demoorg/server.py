@@ -22,7 +22,7 @@ from lxml import etree
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
-from . import auth, control
+from . import auth, control, partner_soap
 from .bulk import BulkApi
 from .exceptions import METADATA_NS, OAuthError, RestError, SoapFault, invalid_session, not_found
 from .models import OrgState, Session
@@ -266,6 +266,9 @@ class DemoOrgApp:
                     "Invalid Session ID found in SessionHeader: Illegal Session",
                     detail="UnexpectedErrorFault",
                 )
+            if kind == "u" and op in partner_soap.OPERATIONS:
+                data = partner_soap.handle_partner_soap(self.state, self.rest, body, version, session.user())
+                return Response(data, 200, content_type=_XML)
             raise SoapFault(
                 "UNKNOWN_EXCEPTION",
                 f"The partner SOAP call {op} is not emulated by the demo org; use the REST API",
