@@ -280,11 +280,24 @@ class MetadataDocument:
         return (head + "".join(parts) + f"</{tag}>").encode("utf-8")
 
     def elements(self, path: str) -> list[Any]:
-        """lxml elements at a dotted path (every branch)."""
-        nodes: list[Any] = [self.tree]
-        for part in path.split("."):
-            nodes = [c for n in nodes for c in n if local_name(c) == part]
-        return nodes
+        """lxml elements at a dotted path (every branch), in document order."""
+        index = self.__dict__.get("_path_index")
+        if index is None:
+            # documents are immutable (patches return new ones), so the path index is built once: tables
+            # read ~80 catalog paths per app, and scanning children for each one dominated audit time
+            index = {}
+
+            def walk(node: Any, prefix: str) -> None:
+                for child in node:
+                    name = local_name(child)
+                    if name:
+                        child_path = f"{prefix}.{name}" if prefix else name
+                        index.setdefault(child_path, []).append(child)
+                        walk(child, child_path)
+
+            walk(self.tree, "")
+            self.__dict__["_path_index"] = index
+        return list(index.get(path, ()))
 
     def has(self, path: str) -> bool:
         """Whether an element exists at the path."""
