@@ -26,6 +26,8 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))  # run from anywhere: the checkout's toolkit, not an installed one
 
+from toolkit.sources.org import DEFAULT_CONCURRENCY  # noqa: E402
+
 
 def _serve(apps: int, latency_ms: float, conn: Any) -> None:
     from toolkit.demoorg import DemoOrg
@@ -169,7 +171,7 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--sizes", type=int, nargs="+", default=[50, 500, 5000])
     p.add_argument("--latency-ms", type=float, default=50)
-    p.add_argument("--concurrency", type=int, default=8)
+    p.add_argument("--concurrency", type=int, default=DEFAULT_CONCURRENCY)
     p.add_argument(
         "--naive-sample",
         type=int,

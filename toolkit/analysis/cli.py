@@ -17,6 +17,7 @@ import pandas as pd
 from ..errors import SourceError
 from ..model.bundle import Inventory
 from ..model.catalog import secret_values
+from ..sources.org import DEFAULT_CONCURRENCY
 from ..sources.sfdx import load_folder
 from .summary import write_outputs
 from .tables import build_tables
@@ -36,7 +37,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="access token (default: $SF_ACCESS_TOKEN; prefer it: argv is visible to others)",
     )
     org.add_argument("--ca-file", help="PEM CA bundle to trust (a demo org's); TLS is always verified")
-    org.add_argument("--concurrency", type=int, default=8, help="parallel requests (default: 8)")
+    org.add_argument(
+        "--concurrency", type=int, default=DEFAULT_CONCURRENCY,
+        help=f"parallel requests (default: {DEFAULT_CONCURRENCY})",
+    )
     org.add_argument("--window-days", type=int, default=180, help="usage window in days (default: 180)")
 
 

@@ -29,7 +29,7 @@ import requests
 
 from ..errors import OrgError, SourceError
 from ..redact import redact, register_secret
-from .org import Org
+from .org import DEFAULT_CONCURRENCY, Org
 from .resilience import RetryPolicy
 
 
@@ -68,7 +68,7 @@ def connect(
     consumer_secret: str | None = None,
     private_key_file: str | None = None,
     api_version: str | None = None,
-    concurrency: int = 8,
+    concurrency: int = DEFAULT_CONCURRENCY,
     policy: RetryPolicy | None = None,
     demo_options: dict[str, Any] | None = None,
 ) -> Org:

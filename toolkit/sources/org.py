@@ -26,6 +26,9 @@ from .ledger import Ledger
 from .resilience import CallFailed, RetryPolicy, with_retries
 
 BULK_THRESHOLD = 50_000  # rows: above this a SOQL table comes from one Bulk API 2.0 job, not 25+ REST pages
+# requests in flight at once. Metadata reads and query pages are short requests; Salesforce caps only
+# long-running ones (20 s or more) at 25 per org, so 16 leaves room for the org's other integrations.
+DEFAULT_CONCURRENCY = 16
 _FROM = re.compile(r"(?i)\bFROM\s+(\w+)")
 RELOGIN_DEBOUNCE_S = 5.0  # a second expiry within this time reuses the first re-login
 _LOCATOR = re.compile(r"^(.*/query/[\w]+-)(\d+)$")
@@ -50,7 +53,7 @@ class Org:
         auth: str,
         api_version: str | None = None,
         relogin: Callable[[Any], None] | None = None,
-        concurrency: int = 8,
+        concurrency: int = DEFAULT_CONCURRENCY,
         policy: RetryPolicy | None = None,
         secrets: Iterable[str] = (),
         owned: Any = None,
