@@ -18,6 +18,8 @@ def test_audit_panel_runs_in_jupyterlab(tmp_path: Path) -> None:
     chromium = chromium_path()  # skips when Debian chromium is missing
     from playwright.sync_api import expect, sync_playwright
 
+    expect.set_options(timeout=30_000)
+
     # a copy: JupyterLab saves the notebook with outputs, and the repo's notebooks stay clean
     root, home = tmp_path / "root", tmp_path / "home"
     (root / "notebooks").mkdir(parents=True)
@@ -35,15 +37,22 @@ def test_audit_panel_runs_in_jupyterlab(tmp_path: Path) -> None:
             expect(page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']").first).to_be_attached(
                 timeout=30_000
             )
-            page.locator(".lm-MenuBar-item", has_text="Run").first.click()
-            page.locator(".lm-Menu-content .lm-Menu-item", has_text="Run All Cells").first.click()
-
             out = page.locator(".jp-OutputArea-output")  # outputs only: the cell sources hold the same words
             source_button = out.locator(".widget-toggle-button", has_text="SFDX folder")
             dialog = page.locator(".jp-Dialog", has_text="Select Kernel")
-            expect(source_button.or_(dialog).first).to_be_visible()
-            if dialog.is_visible():  # can pop up while the session starts: keep the notebook's kernel
-                dialog.locator("button", has_text="Select").click()
+            # "Run All Cells" clicked before the kernel session is connected runs nothing, and JupyterLab may
+            # ask for a kernel while the session starts: retry until the panel shows
+            for _attempt in range(4):
+                page.locator(".lm-MenuBar-item", has_text="Run").first.click()
+                page.locator(".lm-Menu-content .lm-Menu-item", has_text="Run All Cells").first.click()
+                try:
+                    expect(source_button.or_(dialog).first).to_be_visible(timeout=15_000)
+                except AssertionError:
+                    continue
+                if not dialog.is_visible():
+                    break
+                dialog.locator("button", has_text="Select").click()  # keep the notebook's kernel
+                expect(dialog).to_be_hidden()
             source_button.click()
             folder = out.locator(".widget-text", has_text="Folder").locator("input")
             expect(folder).to_have_value("../examples")
