@@ -20,7 +20,7 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	@scripts/ensure-chromium.sh
-	$(BIN)/python -m pytest -n 2 --dist loadfile
+	$(BIN)/python -m pytest -n 2
 
 lint: $(STAMP)
 	$(BIN)/ruff check toolkit tests benchmarks scripts
