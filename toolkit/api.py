@@ -87,3 +87,34 @@ def _remember(tables: dict[str, pd.DataFrame], inventory: Inventory) -> None:
         df.attrs["partial"] = inventory.partial
         df.attrs["partial_reason"] = inventory.partial_reason
         df.attrs["origin"] = inventory.origin
+
+
+def audit_folder(path: str | Path) -> tuple[Inventory, dict[str, pd.DataFrame]]:
+    """Load a folder and build its tables; :class:`SourceError` when it holds no app at all.
+
+    >>> audit_folder("/nonexistent")
+    Traceback (most recent call last):
+    toolkit.errors.SourceError: /nonexistent: no such folder; give an SFDX project, an mdapi folder or ...
+    """
+    from .sources.sfdx import load_folder
+
+    inventory = load_folder(path)
+    if not inventory.apps:
+        if inventory.problems:
+            first = inventory.problems[0]
+            where = f"{first.source}:{first.line}" if first.line else first.source
+            raise SourceError(
+                f"{path}: no app could be loaded; {len(inventory.problems)} file(s) with "
+                f"problems, first {where}: {first.problem}"
+            )
+        raise SourceError(
+            f"{path}: no connected app or external client app metadata found "
+            "(looked for *.connectedApp, *.eca and ECA settings/policies files)"
+        )
+    return inventory, _build_tables(inventory)
+
+
+def _build_tables(inventory: Inventory) -> dict[str, pd.DataFrame]:
+    from .analysis.tables import build_tables
+
+    return build_tables(inventory)

@@ -13,7 +13,7 @@ import sys
 import threading
 from types import FrameType
 
-from . import DemoOrg
+from ..demoorg import DemoOrg
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

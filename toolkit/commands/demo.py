@@ -1,6 +1,6 @@
-"""``python -m toolkit demo`` (what ``make demo`` runs): audit the bundled example, say where the output is.
+"""``python -m toolkit demo`` (what ``make demo`` runs): start the demo org, audit it, say where output is.
 
-For now it audits the synthetic SFDX project in ``examples/``; the org path will point it at the demo org.
+``--examples`` audits the synthetic SFDX project in ``examples/`` instead.
 """
 
 from __future__ import annotations
@@ -8,8 +8,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from ..api import audit_folder
 from ..errors import SourceError
-from .cli import audit_folder, report
+from .audit import report, report_org
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
@@ -36,7 +37,6 @@ def _run_demo_org(args: argparse.Namespace) -> int:
     """Start the embedded demo org, audit it through the live-org code path, write the outputs."""
     from ..api import audit_org
     from ..sources.connect import connect
-    from .cli import report_org
 
     options = {"apps": args.apps, "ecas": args.ecas, "seed": 1}
     with connect("demo", demo_options=options) as org:

@@ -1,0 +1,70 @@
+"""Command line: ``python -m toolkit <command>``. Every command lives in this package, one module each.
+
+A command module provides ``add_arguments(parser)`` and ``run(args) -> int``; commands that read apps take
+the one shared set of source options from :mod:`toolkit.commands.options` (``--project`` | ``--org`` |
+``--instance-url``/``--access-token``/``--ca-file``, ``--concurrency``). This module wires them up and turns
+a :class:`~toolkit.errors.ToolkitError` into a one-line message on stderr and exit code 2 (never a traceback).
+
+Exit codes mean the same in every command (:data:`EXIT_OK` ...):
+
+- 0 complete
+- 1 a gate failed (``check --fail-on``)
+- 2 bad input, or nothing could be done (no output written)
+- 3 partial: some of the work was done; the reason is on stderr and in the outputs
+
+Commands:
+- ``audit``     audit a folder (``--project``) or an org (``--org``/``--instance-url``) into CSVs + HTML
+- ``demo-org``  run the embedded demo org (a local HTTPS Salesforce emulator)
+- ``demo``      what ``make demo`` runs: start the demo org, audit it, print where the output is
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from ..errors import ToolkitError
+from ..redact import redact
+
+EXIT_OK = 0
+EXIT_GATE_FAILED = 1
+EXIT_BAD_INPUT = 2
+EXIT_PARTIAL = 3
+
+# command name -> (module with ``add_arguments(parser)`` and ``run(args) -> int``, one-line help)
+COMMANDS = {
+    "audit": ("toolkit.commands.audit", "Audit connected apps into tables, CSV files and an HTML summary."),
+    "demo-org": ("toolkit.commands.demo_org", "Serve the embedded demo org (a local HTTPS Salesforce)."),
+    "demo": ("toolkit.commands.demo", "Start the demo org, audit it, and print where the output is."),
+}
+
+
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m toolkit", description=(__doc__ or "").splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name, (module, help_text) in COMMANDS.items():
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        p.set_defaults(_module=module)
+        importlib.import_module(module).add_arguments(p)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        code: int = importlib.import_module(args._module).run(args)
+        return code
+    except ToolkitError as exc:
+        print(f"error: {redact(str(exc))}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,89 @@
+"""The one set of source options every command that reads apps takes, and the one way to open them.
+
+``--project DIR`` (an SFDX project, mdapi folder or any folder of metadata files) or an org:
+``--org demo|ALIAS`` or ``--instance-url URL --access-token TOKEN [--ca-file PEM]``, with ``--concurrency``.
+
+>>> p = argparse.ArgumentParser(); add_source_arguments(p)
+>>> describe_source(p.parse_args(["--project", "examples"]))
+'folder examples'
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING
+
+from ..errors import SourceError
+from ..sources.org import DEFAULT_CONCURRENCY
+
+if TYPE_CHECKING:
+    from ..sources.org import Org
+
+
+def add_source_arguments(parser: argparse.ArgumentParser, *, project_help: str | None = None) -> None:
+    """Add ``--project`` and the org options (``--org``, ``--instance-url``, ...) to ``parser``."""
+    parser.add_argument(
+        "--project", help=project_help or "SFDX project, mdapi folder, or any folder of metadata files"
+    )
+    org = parser.add_argument_group("org (instead of --project)")
+    org.add_argument(
+        "--org", metavar="demo|ALIAS", help="'demo' (embedded demo org) or a Salesforce CLI alias"
+    )
+    org.add_argument("--instance-url", help="org URL, with --access-token (any org, or a running demo org)")
+    org.add_argument(
+        "--access-token",
+        default=None,
+        help="access token (default: $SF_ACCESS_TOKEN with --instance-url; argv is visible to others)",
+    )
+    org.add_argument("--ca-file", help="PEM CA bundle to trust (a demo org's); TLS is always verified")
+    org.add_argument(
+        "--concurrency", type=int, default=DEFAULT_CONCURRENCY,
+        help=f"parallel requests (default: {DEFAULT_CONCURRENCY})",
+    )
+
+
+def is_org_source(args: argparse.Namespace) -> bool:
+    return bool(getattr(args, "org", None) or getattr(args, "instance_url", None))
+
+
+def describe_source(args: argparse.Namespace) -> str:
+    if is_org_source(args):
+        return f"org {args.instance_url or args.org}"
+    return f"folder {args.project}"
+
+
+def require_source(args: argparse.Namespace) -> None:
+    """:class:`SourceError` unless exactly one source is given."""
+    if is_org_source(args) and getattr(args, "project", None):
+        raise SourceError("give either --project DIR or an org (--org / --instance-url), not both")
+    if not is_org_source(args) and not getattr(args, "project", None):
+        raise SourceError(
+            "nothing to read: give --project DIR (an SFDX project or a folder of metadata files), "
+            "or --org demo|ALIAS, or --instance-url URL --access-token TOKEN"
+        )
+
+
+@contextmanager
+def open_org(args: argparse.Namespace, **demo_options: object) -> Iterator[Org]:
+    """Connect to the org the options name (``--org`` or ``--instance-url`` + token)."""
+    from ..sources.connect import connect
+
+    token = args.access_token
+    if args.instance_url and not token:
+        token = os.environ.get("SF_ACCESS_TOKEN")
+        if not token:
+            raise SourceError("--instance-url needs --access-token TOKEN (or $SF_ACCESS_TOKEN)")
+    target = args.org if args.org and not args.instance_url else None
+    kwargs: dict[str, object] = {"demo_options": demo_options} if demo_options else {}
+    with connect(
+        target,
+        instance_url=args.instance_url,
+        access_token=token if args.instance_url else None,
+        ca_file=args.ca_file,
+        concurrency=args.concurrency,
+        **kwargs,  # type: ignore[arg-type]
+    ) as org:
+        yield org
