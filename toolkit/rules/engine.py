@@ -104,8 +104,8 @@ def _evaluate(rule: Rule, f: AppFacts, base: Baseline) -> dict[str, Any] | None:
             return None
         if applies is None:
             reason = f.row.get("coverage_reason") or f.row.get("coverage")
-            why = f"cannot tell whether it applies: {reason}"
-            return _row(rule, f, base, target, CANNOT_CHECK, message=why)
+            tell = f"cannot tell whether it applies: {reason}"
+            return _row(rule, f, base, target, CANNOT_CHECK, message=tell)
     for field_id in rule.reads:
         why = f.unknown(field_id)
         if why:
