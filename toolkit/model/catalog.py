@@ -712,7 +712,13 @@ def locate(bundle: AppBundle, f: Field | str) -> tuple[str, int | None] | None:
             line = doc.line_of(source.path)
             if line is not None:
                 return doc.source, line
-    holders = [bundle.doc(s.type_name) for s in sources]  # absent: the component that would hold it
+    for source in sources:  # absent: the element that would hold it, else its component
+        parent = source.path.rpartition(".")[0]
+        for doc in bundle.docs(source.type_name) if parent else []:
+            line = doc.line_of(parent)
+            if line is not None:
+                return doc.source, line
+    holders = [bundle.doc(s.type_name) for s in sources]
     holders += [bundle.doc(bundle.kind), *bundle.documents[:1]]
     for holder in holders:
         if holder is not None:

@@ -59,7 +59,7 @@ def cross_check(configs: list[BootConfig], inventory: Inventory) -> pd.DataFrame
     rows: list[dict[str, Any]] = []
     for cfg in configs:
         rows += _check(cfg, by_key, by_callback)
-    return pd.DataFrame(rows, columns=list(CHECK_COLUMNS))
+    return pd.DataFrame(rows, columns=list(CHECK_COLUMNS), dtype=object)
 
 
 def _check(
