@@ -42,6 +42,6 @@ def _run_demo_org(args: argparse.Namespace) -> int:
     with connect("demo", demo_options=options) as org:
         print(f"demo org running at {org.instance_url} ({args.apps} connected apps, {args.ecas} ECAs)")
         inventory, tables = audit_org(org)
-    summary = report_org(inventory, tables, args.out)
+    summary, code = report_org(inventory, tables, args.out)
     print(f"open {summary.resolve()} in a browser")
-    return 0
+    return code
