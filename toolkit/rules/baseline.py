@@ -69,6 +69,7 @@ class Baseline:
     expectations: dict[str, Expectation] = field(default_factory=dict)
     ignores: list[Ignore] = field(default_factory=list)
     source: str = ""
+    _parsed: dict[str, Expectation | None] = field(default_factory=dict, repr=False, compare=False)
 
     def enabled(self, rule_id: str) -> bool:
         return rule_id in self.rules
@@ -78,16 +79,25 @@ class Baseline:
 
     def expectation(self, rule: Rule) -> Expectation | None:
         """The rule's expectation: the baseline's for the rule id, else for its field, else the rule's own."""
-        if not rule.expect:
-            return None
-        return (
-            self.expectations.get(rule.id)
-            or self.expectations.get(rule.target)
-            or parse_expectation(rule.expect)
-        )
+        if rule.id not in self._parsed:
+            self._parsed[rule.id] = (
+                None
+                if not rule.expect
+                else self.expectations.get(rule.id)
+                or self.expectations.get(rule.target)
+                or parse_expectation(rule.expect)
+            )
+        return self._parsed[rule.id]
 
     def expectation_for_field(self, field_id: str) -> Expectation | None:
         """What this baseline expects of one catalog field (for the mobile matrix), None when nothing."""
+        key = f"field:{field_id}"
+        if key in self._parsed:
+            return self._parsed[key]
+        self._parsed[key] = self._field_expectation(field_id)
+        return self._parsed[key]
+
+    def _field_expectation(self, field_id: str) -> Expectation | None:
         if field_id in self.expectations:
             return self.expectations[field_id]
         for rule in RULES:

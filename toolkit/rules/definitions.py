@@ -11,6 +11,7 @@ ACC-02 admin-approved apps nobody can use. MSDK-* rules form the "Mobile SDK rea
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
 from urllib.parse import urlsplit
@@ -44,6 +45,25 @@ def scheme(url: str) -> str:
     return urlsplit(url).scheme.lower()
 
 
+Test = Callable[[AppFacts], "bool | None"]
+
+
+def _memo(test: Test) -> Test:
+    """Applicability tests run for many rules of one app: computed once per app."""
+
+    def cached(f: AppFacts) -> bool | None:
+        name = test.__name__
+        if name not in f.memo:
+            f.memo[name] = test(f)
+        value: bool | None = f.memo[name]
+        return value
+
+    cached.__name__ = test.__name__
+    cached.__doc__ = test.__doc__
+    return cached
+
+
+@_memo
 def is_mobile(f: AppFacts) -> bool | None:
     """MOB-00: a mobile app (mobile settings, a mobile start URL, a PIN, or a custom-scheme callback).
 
@@ -58,12 +78,14 @@ def is_mobile(f: AppFacts) -> bool | None:
     return None if _opaque(f) else False
 
 
+@_memo
 def has_oauth(f: AppFacts) -> bool | None:
     if f.value("has_oauth") or f.value("oauth_plugin"):
         return True
     return None if _opaque(f) else False
 
 
+@_memo
 def interactive(f: AppFacts) -> bool | None:
     """OAuth with a callback a browser or a device comes back to (not a pure JWT/client-credentials app)."""
     oauth = has_oauth(f)
@@ -74,6 +96,7 @@ def interactive(f: AppFacts) -> bool | None:
     return bool(f.callbacks) and not all(urlsplit(u).hostname in LOOPBACK for u in f.callbacks)
 
 
+@_memo
 def confidential(f: AppFacts) -> bool | None:
     """A web app with https callbacks only (it can keep a secret)."""
     inter = interactive(f)
@@ -202,13 +225,11 @@ def _no_signature(f: AppFacts) -> Outcome | None:
 def _tokens_before_change(f: AppFacts) -> Outcome | CannotCheck | None:
     if f.value("permitted_users") != "AdminApprovedPreAuthorized":
         return None
-    changed = f.value("last_modified")
-    if changed is None:
+    if f.value("last_modified") is None:
         return CannotCheck("the audit has no modification date for this app")
-    older = [c for c in f.token_created if c is not None and c < changed]
-    if older:
+    if f.tokens_before_change:
         return Outcome(
-            f"{len(older)} tokens",
+            f"{f.tokens_before_change} tokens",
             "none older than the app's last change",
             "tokens issued before the app's last change (when it became admin-approved?)",
         )
@@ -298,11 +319,8 @@ def _inactive(f: AppFacts) -> Outcome | None:
 
 
 def _stale_tokens(f: AppFacts) -> Outcome | None:
-    import pandas as pd
-
-    today = pd.Timestamp(f.today or date.today(), tz="UTC")
-    stale = [t for t in f.token_last_used if t is not None and (today - t).days > 90]
-    return Outcome(f"{len(stale)} tokens", "used within 90 days", "stale tokens") if stale else None
+    n = f.stale_tokens
+    return Outcome(f"{n} tokens", "used within 90 days", "stale tokens") if n else None
 
 
 _MIMIC = ("data loader", "dataloader", "salesforce cli", "workbench", "salesforce inspector")

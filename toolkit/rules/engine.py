@@ -14,15 +14,27 @@ import fnmatch
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from datetime import date
-from typing import Any
+from typing import Any, NamedTuple
 
 import pandas as pd
 
+from ..analysis.expect import Expectation
 from ..analysis.markers import NOT_SET
 from ..model import catalog
 from .baseline import Baseline, resolve_baseline
 from .definitions import RULES
-from .model import CANNOT_CHECK, FAIL, IGNORED, SEVERITIES, AppFacts, CannotCheck, Outcome, Rule, clean
+from .model import (
+    CANNOT_CHECK,
+    FAIL,
+    IGNORED,
+    SEVERITIES,
+    AppFacts,
+    CannotCheck,
+    Outcome,
+    Rule,
+    clean,
+    clean_records,
+)
 
 FINDING_COLUMNS = (
     "app",
@@ -43,6 +55,7 @@ FINDING_COLUMNS = (
     "ignore_reason",
 )
 _SEP = "; "
+KINDS = (catalog.CA, catalog.ECA)
 
 
 def findings(
@@ -60,12 +73,25 @@ def findings(
     today = today or date.today()
     rules = [r for r in RULES if base.enabled(r.id)]
     runnable, not_run = _runnable(rules, tables)
+    # per rule, what does not depend on the app: kinds, target field per kind, expectation
+    plans = [
+        _Plan(r, {k: _target(r, k) for k in KINDS if r.applies(k)}, base.expectation(r)) for r in runnable
+    ]
+    unknown: dict[tuple[str, Any, Any, Any], str | None] = {}
     rows: list[dict[str, Any]] = []
     for facts in app_facts(tables, today=today):
-        for rule in runnable:
-            row = _evaluate(rule, facts, base)
-            if row is not None:
-                rows.append(row)
+        row = facts.row
+        kind, coverage, reason = facts.kind, row.get("coverage"), row.get("coverage_reason")
+        for plan in plans:
+            target = plan.targets.get(kind)
+            if target is None:
+                continue
+            key = (plan.rule.id, kind, coverage, reason)
+            if key not in unknown:
+                unknown[key] = next(filter(None, (facts.unknown(r) for r in plan.rule.reads)), None)
+            found = _evaluate(plan, facts, base, target, unknown[key])
+            if found is not None:
+                rows.append(found)
     out = pd.DataFrame(rows, columns=list(FINDING_COLUMNS))
     out = _apply_ignores(out, base, today)
     order = {s: i for i, s in enumerate(SEVERITIES)}
@@ -92,12 +118,16 @@ def _runnable(rules: list[Rule], tables: dict[str, pd.DataFrame]) -> tuple[list[
     return ok, skipped
 
 
-def _evaluate(rule: Rule, f: AppFacts, base: Baseline) -> dict[str, Any] | None:
-    if not rule.applies(f.kind):
-        return None
-    target = _target(rule, f.kind)
-    if target is None:
-        return None
+class _Plan(NamedTuple):
+    rule: Rule
+    targets: dict[str, str | None]
+    expectation: Expectation | None
+
+
+def _evaluate(
+    plan: _Plan, f: AppFacts, base: Baseline, target: str, unknown: str | None
+) -> dict[str, Any] | None:
+    rule = plan.rule
     if rule.when is not None:
         applies = rule.when(f)
         if applies is False:
@@ -106,18 +136,15 @@ def _evaluate(rule: Rule, f: AppFacts, base: Baseline) -> dict[str, Any] | None:
             reason = f.row.get("coverage_reason") or f.row.get("coverage")
             tell = f"cannot tell whether it applies: {reason}"
             return _row(rule, f, base, target, CANNOT_CHECK, message=tell)
-    for field_id in rule.reads:
-        why = f.unknown(field_id)
-        if why:
-            return _row(rule, f, base, target, CANNOT_CHECK, message=why)
-    expectation = base.expectation(rule)
+    if unknown:
+        return _row(rule, f, base, target, CANNOT_CHECK, message=unknown)
     result: Outcome | CannotCheck | None
     if rule.check is not None:
         result = rule.check(f)
     else:
-        assert expectation is not None  # a rule without check has an expect (tested)
+        assert plan.expectation is not None  # a rule without check has an expect (tested)
         value = f.effective(target)
-        result = None if expectation.holds(value) else Outcome(value, str(expectation))
+        result = None if plan.expectation.holds(value) else Outcome(value, str(plan.expectation))
     if result is None:
         return None
     if isinstance(result, CannotCheck):
@@ -134,8 +161,19 @@ def _evaluate(rule: Rule, f: AppFacts, base: Baseline) -> dict[str, Any] | None:
     )
 
 
+_TARGETS: dict[tuple[str, str], str | None] = {}
+_REMEDIES: dict[tuple[str, str], tuple[str, bool]] = {}
+
+
 def _target(rule: Rule, kind: str) -> str | None:
     """The catalog field a finding points at for this kind (None: this kind has none of the rule's fields)."""
+    key = (rule.id, kind)
+    if key not in _TARGETS:
+        _TARGETS[key] = _find_target(rule, kind)
+    return _TARGETS[key]
+
+
+def _find_target(rule: Rule, kind: str) -> str | None:
     candidates = [rule.target, *rule.reads]
     known = [c for c in candidates if c in catalog.CATALOG]
     if not known:
@@ -158,6 +196,7 @@ def _row(
     message: str = "",
 ) -> dict[str, Any]:
     fld = catalog.CATALOG.get(target)
+    remedy, fixable = _remedy(rule, f.kind)
     return {
         "app": f.name,
         "kind": f.kind,
@@ -170,12 +209,19 @@ def _row(
         "observed": _shown(observed) if status == FAIL else None,
         "expected": expected or (str(base.expectation(rule) or "")),
         "message": message,
-        "remedy": rule.remedy.describe(),
-        "fixable_by_api": rule.remedy.fixable_by_api(f.kind) and bool(f.row.get("editable", True)),
+        "remedy": remedy,
+        "fixable_by_api": fixable and f.row.get("editable") is not False,
         "setup_path": rule.remedy.setup,
         "basis": rule.basis,
         "ignore_reason": "",
     }
+
+
+def _remedy(rule: Rule, kind: str) -> tuple[str, bool]:
+    key = (rule.id, kind)
+    if key not in _REMEDIES:
+        _REMEDIES[key] = (rule.remedy.describe(), rule.remedy.fixable_by_api(kind))
+    return _REMEDIES[key]
 
 
 def _shown(value: Any) -> Any:
@@ -206,9 +252,10 @@ def _apply_ignores(out: pd.DataFrame, base: Baseline, today: date) -> pd.DataFra
 def app_facts(tables: dict[str, pd.DataFrame], *, today: date | None = None) -> Iterator[AppFacts]:
     """:class:`AppFacts` for every row of ``tables["apps"]`` (long tables grouped once, not per app)."""
     apps = tables["apps"]
-    ranges = _group(tables.get("ip_ranges"), lambda r: (str(r["start"]), str(r["end"])))
-    attrs = _group(tables.get("attributes"), lambda r: (str(r["key"]), str(clean(r["formula"]) or "")))
-    grants = _group(tables.get("grants"), lambda r: str(r["name"]))
+    today = today or date.today()
+    ranges = _group(tables.get("ip_ranges"), ("start", "end"))
+    attrs = _group(tables.get("attributes"), ("key", "formula"))
+    grants = _group(tables.get("grants"), ("name",))
     logins: dict[str, dict[str, int]] = defaultdict(dict)
     lg = tables.get("logins")
     if lg is not None and len(lg):
@@ -216,18 +263,12 @@ def app_facts(tables: dict[str, pd.DataFrame], *, today: date | None = None) -> 
         for key, n in sums.items():
             pair: tuple[Any, Any] = key  # type: ignore[assignment]
             logins[str(pair[0])][str(pair[1])] = int(n)
-    created: dict[str, list[Any]] = defaultdict(list)
-    last_used: dict[str, list[Any]] = defaultdict(list)
-    tok = tables.get("tokens")
-    if tok is not None and len(tok):
-        for app, c, u in zip(tok["app"], tok["created"], tok["last_used"], strict=True):
-            created[str(app)].append(clean(c))
-            last_used[str(app)].append(clean(u))
+    stale, before = _token_counts(tables.get("tokens"), apps, today)
     ecas = apps[apps["kind"] == catalog.ECA]
     eca_names = frozenset(map(str, ecas["name"])) | frozenset(
-        str(x) for x in ecas.get("label", []) if clean(x)
+        str(x) for x in ecas.get("label", pd.Series(dtype=object)).dropna()
     )
-    for row in apps.to_dict("records"):
+    for row in clean_records(apps):
         name = str(row["name"])
         scopes = _split(row.get("scopes"))
         own_grants = _split(row.get("profiles")) + _split(row.get("permission_sets"))
@@ -235,15 +276,38 @@ def app_facts(tables: dict[str, pd.DataFrame], *, today: date | None = None) -> 
             row=row,
             scopes=frozenset(scopes) | {catalog.SCOPE_EQUIVALENT.get(s, s) for s in scopes},
             callbacks=tuple(_split(row.get("callback_urls"))),
-            ip_ranges=tuple(ranges.get(name, ())),
-            attributes=dict(attrs.get(name, ())),
-            grants=tuple(dict.fromkeys(own_grants + grants.get(name, []))),
+            ip_ranges=tuple((str(a), str(b)) for a, b in ranges.get(name, ())),
+            attributes={str(k): str(v or "") for k, v in attrs.get(name, ())},
+            grants=tuple(dict.fromkeys(own_grants + [str(g[0]) for g in grants.get(name, [])])),
             logins_by_flow=logins.get(name, {}),
-            token_created=tuple(created.get(name, ())),
-            token_last_used=tuple(last_used.get(name, ())),
+            stale_tokens=stale.get(name, 0),
+            tokens_before_change=before.get(name, 0),
             eca_names=eca_names,
             today=today,
         )
+
+
+def _token_counts(
+    tokens: pd.DataFrame | None, apps: pd.DataFrame, today: date
+) -> tuple[dict[str, int], dict[str, int]]:
+    """Per app: tokens unused for more than 90 days, and tokens created before the app's last change."""
+    if tokens is None or tokens.empty:
+        return {}, {}
+    now = pd.Timestamp(today, tz="UTC")
+    last_used = pd.to_datetime(tokens["last_used"], utc=True, errors="coerce")
+    stale = _count(tokens.loc[(now - last_used).dt.days > 90, "app"])
+    before: dict[str, int] = {}
+    if "last_modified" in apps.columns:
+        changed = pd.to_datetime(apps.set_index("name")["last_modified"], utc=True, errors="coerce")
+        changed = changed[~changed.index.duplicated()]
+        created = pd.to_datetime(tokens["created"], utc=True, errors="coerce")
+        mask = created < tokens["app"].map(changed)
+        before = _count(tokens.loc[mask.fillna(False).astype(bool), "app"])
+    return stale, before
+
+
+def _count(apps: pd.Series) -> dict[str, int]:
+    return {str(k): int(v) for k, v in apps.astype(str).value_counts().items()}
 
 
 def _split(value: Any) -> list[str]:
@@ -255,12 +319,12 @@ def _split(value: Any) -> list[str]:
     return [p for p in str(value).split(_SEP) if p]
 
 
-def _group(frame: pd.DataFrame | None, item: Any) -> dict[str, list[Any]]:
-    out: dict[str, list[Any]] = defaultdict(list)
+def _group(frame: pd.DataFrame | None, columns: tuple[str, ...]) -> dict[str, list[tuple[Any, ...]]]:
+    out: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
     if frame is None or frame.empty:
         return out
-    for r in frame.to_dict("records"):
-        out[str(r["app"])].append(item(r))
+    for app, *values in frame[["app", *columns]].astype(object).itertuples(index=False):
+        out[str(app)].append(tuple(clean(v) for v in values))
     return out
 
 

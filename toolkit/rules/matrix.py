@@ -99,7 +99,7 @@ def _build(
     base = resolve_baseline(baseline)
     fields = mobile_fields()
     labels = [f.label for f in fields]
-    facts = [f for f in app_facts(tables) if is_mobile(f)]
+    facts = [f for f in app_facts(_candidates(tables)) if is_mobile(f)]
     names = {f.name for f in facts}
     by_stem: dict[str, list[str]] = {}
     for f in facts:
@@ -121,6 +121,24 @@ def _build(
     states = pd.DataFrame(state_rows, index=index, columns=cols, dtype=object)
     reasons = pd.DataFrame(reason_rows, index=index, columns=cols, dtype=object)
     return values, states, reasons
+
+
+_CUSTOM_SCHEME = r"(?:^|; )(?!https?:)[A-Za-z][\w+.-]*:"
+
+
+def _candidates(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    """Only the apps that may be mobile (a vectorised superset of :func:`is_mobile`): 5,000 apps stay fast."""
+    apps = tables["apps"]
+    mask = pd.Series(False, index=apps.index)
+    for col in ("platform", "mobile_start_url", "pin_length"):
+        if col in apps.columns:
+            mask |= apps[col].notna()
+    for col in ("has_mobile_config", "mobile_plugin"):
+        if col in apps.columns:
+            mask |= apps[col].astype("boolean").fillna(False).astype(bool)
+    if "callback_urls" in apps.columns:
+        mask |= apps["callback_urls"].fillna("").astype(str).str.contains(_CUSTOM_SCHEME, regex=True)
+    return {**tables, "apps": apps[mask]}
 
 
 def _cell(f: AppFacts, fld: catalog.Field, base: Baseline) -> tuple[Any, str, str]:

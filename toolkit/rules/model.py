@@ -8,10 +8,14 @@ can). Most rules are one expectation on one catalog field (``field`` + ``expect`
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
 
 from ..model import catalog
 
@@ -101,7 +105,10 @@ class Rule:
 
 @dataclass
 class AppFacts:
-    """One app as rules see it: its ``apps`` row (canonical values, None when unset) plus its long rows."""
+    """One app as rules see it: its ``apps`` row (canonical values, None when unset) plus its long rows.
+
+    ``row`` values are already clean (None for NaN/NA: :func:`clean_records`).
+    """
 
     row: Mapping[Any, Any]
     scopes: frozenset[str] = frozenset()
@@ -110,33 +117,51 @@ class AppFacts:
     attributes: Mapping[str, str] = field(default_factory=dict)
     grants: tuple[str, ...] = ()
     logins_by_flow: Mapping[str, int] = field(default_factory=dict)
-    token_created: tuple[Any, ...] = ()
-    token_last_used: tuple[Any, ...] = ()
+    stale_tokens: int = 0  # tokens not used for more than 90 days
+    tokens_before_change: int = 0  # tokens created before the app's last modification
     eca_names: frozenset[str] = frozenset()
     today: Any = None
+    memo: dict[str, Any] = field(default_factory=dict)  # applicability tests computed once per app
 
-    @property
-    def name(self) -> str:
-        return str(self.row["name"])
-
-    @property
-    def kind(self) -> str:
-        return str(self.row["kind"])
+    def __post_init__(self) -> None:
+        self.name: str = str(self.row["name"])
+        self.kind: str = str(self.row["kind"])
 
     def value(self, field_id: str) -> Any:
-        """The canonical value (None when unset); NaN/NA become None."""
-        return clean(self.row.get(field_id))
+        """The canonical value (None when unset)."""
+        return self.row.get(field_id)
 
     def effective(self, field_id: str) -> Any:
         """The value, or what Salesforce assumes when the setting is absent (the catalog default)."""
-        value = self.value(field_id)
+        value = self.row.get(field_id)
         if value is None and field_id in catalog.CATALOG:
-            return catalog.field(field_id).default
+            return catalog.CATALOG[field_id].default
         return value
 
     def unknown(self, field_id: str) -> str | None:
         """Why the audit could not read this field for this app (None when it could)."""
-        return unknown_reason(self.row, field_id)
+        row = self.row
+        return _unknown_cached(row.get("kind"), row.get("coverage"), row.get("coverage_reason"), field_id)
+
+
+def clean_records(frame: Any) -> list[dict[Any, Any]]:
+    """The rows of a DataFrame as dicts of plain Python values, None for every missing value."""
+    names = list(frame.columns)
+    columns = [_clean_column(frame.iloc[:, i]) for i in range(len(names))]
+    return [dict(zip(names, values, strict=True)) for values in zip(*columns, strict=True)]
+
+
+def _clean_column(series: pd.Series) -> list[Any]:
+    # column-wise: ``tolist()`` is C, and only columns that can hold missing values are scanned
+    values = series.tolist()
+    if isinstance(series.dtype, np.dtype) and series.dtype.kind in "iub":
+        return values  # numpy ints and bools have no missing value
+    return [None if v is None or v is _NA or v is _NAT or (type(v) is float and v != v) else v
+            for v in values]
+
+
+_PLAIN = (str, bool, int)
+_NA, _NAT = pd.NA, pd.NaT
 
 
 def clean(value: Any) -> Any:
@@ -145,16 +170,11 @@ def clean(value: Any) -> Any:
     >>> clean(float("nan")) is None, clean(3.0)
     (True, 3.0)
     """
-    if value is None:
-        return None
-    try:
-        import pandas as pd
-
-        if value is pd.NA or value is pd.NaT:
-            return None
-    except ImportError:  # pragma: no cover
-        pass
-    if isinstance(value, float) and math.isnan(value):
+    if value is None or type(value) in _PLAIN:
+        return value
+    if isinstance(value, float):
+        return None if math.isnan(value) else value
+    if value is _NA or value is _NAT:
         return None
     item = getattr(value, "item", None)
     if callable(item) and not isinstance(value, str | bytes):
@@ -167,6 +187,11 @@ def clean(value: Any) -> Any:
 
 _METADATA_COVERAGE = ("metadata", "metadata+soql")
 _SOQL_COVERAGE = ("metadata+soql", "soql_only")
+
+
+@functools.lru_cache(maxsize=4096)
+def _unknown_cached(kind: Any, coverage: Any, reason: Any, field_id: str) -> str | None:
+    return unknown_reason({"kind": kind, "coverage": coverage, "coverage_reason": reason}, field_id)
 
 
 def unknown_reason(row: Mapping[Any, Any], field_id: str) -> str | None:

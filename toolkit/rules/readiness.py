@@ -15,6 +15,7 @@ field catalog, not a Salesforce migration.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import pandas as pd
@@ -36,23 +37,31 @@ def readiness_of(f: AppFacts) -> tuple[bool, list[str], list[str]]:
     if f.logins_by_flow.get("OauthUsernamePassword"):
         reasons.append("username-password flow in use (external client apps do not support it)")
     plan = []
-    for fld in catalog.fields(kind=catalog.CA):
-        if fld.eca is None or fld.secret or fld.masked or fld.many:
-            continue
+    for fld, where in _mapped_fields():
         value = f.value(fld.id)
         if value is not None and value != "":
-            target = fld.eca.reads[0]
-            plan.append(f"{fld.label}: {value} -> {target.type_name}.{target.path}")
+            plan.append(f"{fld.label}: {value} -> {where}")
     return not reasons, reasons, plan
+
+
+@functools.lru_cache(maxsize=1)
+def _mapped_fields() -> tuple[tuple[catalog.Field, str], ...]:
+    """Connected app settings that an ECA setting carries, with where (component.path) it lives."""
+    out = []
+    for fld in catalog.fields(kind=catalog.CA):
+        if fld.eca is not None and fld.eca.reads and not (fld.secret or fld.masked or fld.many):
+            out.append((fld, f"{fld.eca.reads[0].type_name}.{fld.eca.reads[0].path}"))
+    return tuple(out)
+
+
+@functools.lru_cache(maxsize=1)
+def _unmapped_fields() -> tuple[catalog.Field, ...]:
+    return tuple(f for f in catalog.fields(kind=catalog.CA) if f.eca is None and not f.secret)
 
 
 def lost_settings(f: AppFacts) -> list[str]:
     """Settings set on the connected app that no external client app setting carries."""
-    out = []
-    for fld in catalog.fields(kind=catalog.CA):
-        if fld.eca is None and not fld.secret and f.value(fld.id) not in (None, "", False):
-            out.append(fld.label)
-    return out
+    return [fld.label for fld in _unmapped_fields() if f.value(fld.id) not in (None, "", False)]
 
 
 def eca_readiness(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
