@@ -110,6 +110,9 @@ def test_snapshot_round_trip_and_diff(tmp_path: Path) -> None:
     loaded, meta = toolkit.load_snapshot(tmp_path / "snap")
     assert meta["source"] == "examples" and set(loaded) == set(tables)
     assert toolkit.diff_audits(tables, tmp_path / "snap").empty  # a round trip changes nothing
+    # a snapshot keeps the catalog's types: the same findings as the live tables
+    cols = ["app", "rule", "status", "observed"]
+    assert toolkit.findings(loaded)[cols].astype(str).equals(toolkit.findings(tables)[cols].astype(str))
     changed = {k: v.copy() for k, v in tables.items()}
     apps = changed["apps"]
     apps.loc[apps["name"] == "Legacy_Partner_Portal", "ip_relaxation"] = "ENFORCE"

@@ -73,9 +73,31 @@ def load_snapshot(folder: str | Path) -> tuple[dict[str, pd.DataFrame], dict[str
         }
     except (ValueError, KeyError, OSError) as exc:
         raise SourceError(f"{path}: unreadable snapshot manifest or table: {exc}") from None
+    if "apps" in tables:
+        tables["apps"] = _typed(tables["apps"])
     for frame in tables.values():
         frame.attrs["origin"] = manifest.get("source", "")
     return tables, manifest
+
+
+_BOOL_TEXT = {"True": True, "False": False, "true": True, "false": False}
+
+
+def _typed(apps: pd.DataFrame) -> pd.DataFrame:
+    """The ``apps`` table with the catalog's types back (CSV keeps text): booleans, whole numbers."""
+    out = apps.copy()
+    for col in out.columns:
+        f = catalog.CATALOG.get(col)
+        if col.startswith("has_") or col in ("editable", "installed", "used", "partial") or (
+            f is not None and f.type == "boolean"
+        ):
+            out[col] = out[col].map(_BOOL_TEXT).astype("boolean")
+        elif (f is not None and f.type == "integer") or col in ("tokens", "users", "logins",
+                                                                 "inactive_user_tokens", "use_count"):
+            out[col] = pd.to_numeric(out[col], errors="coerce").astype("Int64")
+        elif col == "pin_length" or col == "lock_after":
+            out[col] = pd.to_numeric(out[col], errors="coerce")
+    return out
 
 
 def is_snapshot(folder: str | Path) -> bool:
