@@ -77,6 +77,15 @@ def test_matrix_layout_and_statuses(tables: dict[str, pd.DataFrame]) -> None:
     assert status.loc[("Android", "Sales_Android"), "Minimum OS Version"] == "ok"  # a group of one
 
 
+def test_twins_side_by_side(tables: dict[str, pd.DataFrame]) -> None:
+    twins = toolkit.mobile_twins(tables)
+    assert set(twins["stem"]) == {"sales"}
+    row = twins.set_index("setting").loc["PIN Length"]
+    pair = (row["ios_app"], row["ios"], row["android_app"], row["android"])
+    assert pair == ("Sales_iOS", 4, "Sales_Android", 8)
+    assert "Minimum OS Version" in set(twins["setting"]) and "App Platform" not in set(twins["setting"])
+
+
 def test_matrix_follows_a_user_baseline(tables: dict[str, pd.DataFrame], tmp_path: Path) -> None:
     path = tmp_path / "b.toml"
     path.write_text('[expect]\npin_length = ">= 4"\n', encoding="utf-8")

@@ -27,7 +27,7 @@ from .rules.baseline import Baseline, BaselineError, load_baseline
 from .rules.bootconfig import cross_check as bootconfig_check
 from .rules.engine import findings, rule_table
 from .rules.fixes import findings_to_changes, manual_fixes
-from .rules.matrix import mobile_matrix, style_mobile_matrix
+from .rules.matrix import mobile_matrix, mobile_twins, style_mobile_matrix
 from .rules.readiness import eca_readiness
 from .sources.bootconfig import parse_bootconfig
 from .sources.connect import connect
@@ -69,6 +69,7 @@ __all__ = [
     "load_snapshot",
     "manual_fixes",
     "mobile_matrix",
+    "mobile_twins",
     "parse_bootconfig",
     "rule_table",
     "save_snapshot",

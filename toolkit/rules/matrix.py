@@ -64,6 +64,38 @@ def stem(name: str) -> str:
     return "_".join(w for w in words if w not in _PLATFORM_WORDS)
 
 
+def mobile_twins(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """iOS/Android twins side by side: per twin pair, the mobile settings whose values differ.
+
+    Columns: ``stem``, ``setting`` (Setup label), ``ios_app``, ``ios``, ``android_app``, ``android``.
+
+    >>> apps = pd.DataFrame([{"name": "Sales_iOS", "kind": "ConnectedApp", "coverage": "metadata+soql",
+    ...                       "platform": "ios", "min_os": "16.0"},
+    ...                      {"name": "Sales_Android", "kind": "ConnectedApp", "coverage": "metadata+soql",
+    ...                       "platform": "android", "min_os": "12.0"}])
+    >>> mobile_twins({"apps": apps}).loc[0, ["stem", "setting", "ios", "android"]].tolist()
+    ['sales', 'Minimum OS Version', '16.0', '12.0']
+    """
+    values = mobile_matrix(tables)
+    rows = []
+    labels = [c for c in values.columns if c not in ("kind", "twin")]
+    records: dict[Any, dict[Any, Any]] = values.to_dict("index")
+    by_stem: dict[str, dict[str, str]] = {}
+    for group, app in values.index:
+        if group in GROUPS[:2]:
+            by_stem.setdefault(stem(app), {}).setdefault(group, app)
+    for twin_stem, pair in sorted(by_stem.items()):
+        if len(pair) < 2:
+            continue
+        ios_app, android_app = pair[GROUPS[0]], pair[GROUPS[1]]
+        ios, android = records[(GROUPS[0], ios_app)], records[(GROUPS[1], android_app)]
+        for label in labels:
+            if str(ios[label]) != str(android[label]) and label != "App Platform":
+                rows.append({"stem": twin_stem, "setting": label, "ios_app": ios_app, "ios": ios[label],
+                             "android_app": android_app, "android": android[label]})
+    return pd.DataFrame(rows, columns=["stem", "setting", "ios_app", "ios", "android_app", "android"])
+
+
 def _group(f: AppFacts) -> str:
     platform = str(f.value("platform") or "").lower()
     if platform == "ios":

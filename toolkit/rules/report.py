@@ -146,7 +146,6 @@ def to_sarif(findings: pd.DataFrame, *, locations: Locations | None = None, root
             "driver": {
                 "name": "connected-app-toolkit",
                 "version": __version__,
-                "informationUri": "https://github.com/connected-app-toolkit/docs/findings.md",
                 "rules": rules,
             }
         },
