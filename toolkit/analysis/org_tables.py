@@ -165,8 +165,19 @@ def usage_table(
     for c in ("last_token_use", "last_login"):
         base[c] = _ts(base[c])
     base["last_used"] = base[["last_token_use", "last_login"]].max(axis=1)
-    base["used"] = (base["tokens"] > 0) | (base["logins"] > 0)
-    base["used"] = base["used"].astype(bool)
+    # a table that could not be read gives unknown (<NA>) counts, never zeros
+    unknown = set(inventory.extra.get("unknown_objects") or ())
+    if "OauthToken" in unknown:
+        base[["tokens", "users", "use_count", "inactive_user_tokens"]] = pd.NA
+        base["last_token_use"] = pd.NaT
+    if "User" in unknown:
+        base["inactive_user_tokens"] = pd.NA
+    if "LoginHistory" in unknown:
+        base["logins"] = pd.NA
+        base["last_login"] = pd.NaT
+        base["logins_by_flow"] = None
+    used = (base["tokens"] > 0) | (base["logins"] > 0)  # Kleene logic: True wins over <NA>
+    base["used"] = used.astype("boolean") if used.isna().any() else used.astype(bool)
     return base[list(USAGE_COLUMNS)]
 
 
@@ -208,6 +219,15 @@ def api_calls_table(inventory: Inventory) -> pd.DataFrame:
         )
     for cat, n in sorted((api.get("retries") or {}).items()):
         rows.append({"kind": f"retry:{cat}", "calls": n, "counted": False, "detail": "retried after a fault"})
+    for what, n in sorted((api.get("extra") or {}).items()):
+        rows.append(
+            {
+                "kind": f"extra:{what}",
+                "calls": n,
+                "counted": False,
+                "detail": "beyond the plan; already in the rows above",
+            }
+        )
     before = _used_before(api)
     after = api.get("usage_last")
     if before is not None:

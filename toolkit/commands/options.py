@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 from ..errors import SourceError
-from ..sources.org import DEFAULT_CONCURRENCY
+from ..sources.org import DEFAULT_CONCURRENCY, READ_TIMEOUT
 
 if TYPE_CHECKING:
     from ..sources.org import Org
@@ -42,6 +42,11 @@ def add_source_arguments(parser: argparse.ArgumentParser, *, project_help: str |
     org.add_argument(
         "--concurrency", type=int, default=DEFAULT_CONCURRENCY,
         help=f"parallel requests (default: {DEFAULT_CONCURRENCY})",
+    )
+    org.add_argument(
+        "--timeout", type=float, default=None, metavar="SECONDS",
+        help=f"longest wait for an answer from the org (default: {READ_TIMEOUT:g}; connecting: at most 10); "
+        "a call and its retries give up after twice this",
     )
 
 
@@ -84,6 +89,7 @@ def open_org(args: argparse.Namespace, **demo_options: object) -> Iterator[Org]:
         access_token=token if args.instance_url else None,
         ca_file=args.ca_file,
         concurrency=args.concurrency,
+        timeout=getattr(args, "timeout", None),
         **kwargs,  # type: ignore[arg-type]
     ) as org:
         yield org

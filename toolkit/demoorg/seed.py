@@ -95,6 +95,8 @@ def _consumer_key(rng: random.Random) -> str:
 
 
 # --- connected app XML templates ----------------------------------------------------------------
+# the second packaged kind of every 20 apps (see _KINDS) is an installed app that cannot be loaded
+UNLOADABLE_INDEX = 14
 _PERMITTED = ["AllSelfAuthorized", "AdminApprovedPreAuthorized"]
 _SCREEN_LOCK = ["Never", "One", "Five", "Thirty", "Sixty"]
 _KINDS = [
@@ -626,6 +628,8 @@ def build(
             comp.namespace_prefix = spec["namespace"]
             comp.manageable_state = "installed"
             comp.readable = False
+            # every other installed app cannot be loaded at all: readMetadata naming it fails whole
+            comp.load_fails = spec["index"] % 20 == UNLOADABLE_INDEX
         state.soql_only[comp.id] = _soql_only(spec, rng)
         # AppMenuItem Id (kept with the SOQL-only facts so derived rows match OauthToken.AppMenuItemId)
         state.soql_only[comp.id]["_AppMenuItemId"] = sf_id("0DS", spec["index"] + 1)
@@ -702,6 +706,9 @@ def build(
         for s in specs
         if s.get("admin_approved") and not s.get("profiles") and not s.get("permsets")
     ]
+    truth["unloadable"] = sorted(
+        c.full_name for c in state.metadata.values() if c.type_name == "ConnectedApp" and c.load_fails
+    )
     truth["future_element_apps"] = [s["name"] for s in specs if s.get("future")]
     truth["users"] = {
         "active": sum(1 for u in users if u["IsActive"]),
