@@ -287,17 +287,22 @@ def add_org_columns(apps: pd.DataFrame, inventory: Inventory, usage: pd.DataFram
                 or (b.soql.get("AppMenuItem") or {}).get("NamespacePrefix")
                 or None,
                 "manageable_state": b.file_properties.get("manageableState") or None,
+                # final: the usage queries end after the apps table was first built
+                "unknown": "; ".join(b.unknown),
             }
             for b in inventory.apps
         ],
-        columns=["name", "installed", "join_key", "soql_id", "namespace", "manageable_state"],
+        columns=["name", "installed", "join_key", "soql_id", "namespace", "manageable_state", "unknown"],
     )
     extra = extra.drop_duplicates("name")
     u = usage.rename(columns={"app": "name"})[
         ["name", "tokens", "users", "use_count", "inactive_user_tokens", "logins", "last_used", "used"]
     ]
+    position = list(apps.columns).index("unknown") if "unknown" in apps.columns else None
     out = apps.drop(columns=[c for c in extra.columns if c != "name" and c in apps.columns])
     out = out.merge(extra, on="name", how="left").merge(u, on="name", how="left")
+    if position is not None:  # keep the column where build_tables put it
+        out.insert(position, "unknown", out.pop("unknown").fillna(""))
     out["installed"] = out["installed"].astype("boolean")
     out["partial"] = bool(inventory.partial)
     out["partial_reason"] = inventory.partial_reason or ""

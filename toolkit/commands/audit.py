@@ -15,7 +15,7 @@ from ..analysis.summary import write_outputs
 from ..api import audit_folder
 from ..model.bundle import Inventory
 from ..model.catalog import secret_values
-from .options import add_source_arguments, is_org_source, open_org, require_source
+from .options import add_source_arguments, is_org_source, open_org, require_source, stderr_progress
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -38,7 +38,7 @@ def audit_org_command(args: argparse.Namespace) -> int:
     from ..api import audit_org
 
     with open_org(args) as org:
-        inventory, tables = audit_org(org, window_days=args.window_days)
+        inventory, tables = audit_org(org, window_days=args.window_days, progress=stderr_progress())
     report_org(inventory, tables, args.out)
     return 0
 

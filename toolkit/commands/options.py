@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import argparse
 import os
-from collections.abc import Iterator
+import sys
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
@@ -69,6 +71,18 @@ def require_source(args: argparse.Namespace) -> None:
             "nothing to read: give --project DIR (an SFDX project or a folder of metadata files), "
             "or --org demo|ALIAS, or --instance-url URL --access-token TOKEN"
         )
+
+
+def stderr_progress(after: float = 5.0) -> Callable[[str], None]:
+    """A progress callback that prints to stderr, once the work has lasted ``after`` seconds: a quick
+    audit prints nothing, a long or stalled one says what it is doing (and each retry)."""
+    started = time.monotonic()
+
+    def say(line: str) -> None:
+        if time.monotonic() - started >= after:
+            print(f"... {line}", file=sys.stderr, flush=True)
+
+    return say
 
 
 @contextmanager

@@ -17,7 +17,6 @@ from .models import OrgState
 from .rest import run_soql
 from .sobjects import OrgRowSource
 
-
 # objects queryable over REST that Bulk API 2.0 query jobs refuse: the Object Reference lists only
 # describeSObjects() and query() for OauthToken (domain notes §2.2)
 NOT_BULK_QUERYABLE = frozenset({"OauthToken"})

@@ -102,9 +102,11 @@ class OrgState:
         True
         """
         return self._take(
-            lambda r: r.kind in kinds
-            and (not r.operation or r.operation == operation)
-            and (not r.full_name or (text is not None and r.full_name.encode() in text))
+            lambda r: (
+                r.kind in kinds
+                and (not r.operation or r.operation == operation)
+                and (not r.full_name or (text is not None and r.full_name.encode() in text))
+            )
         )
 
     def take_save_failure(self, full_name: str, operation: str = "updateMetadata") -> FaultRule | None:

@@ -15,9 +15,7 @@ AppKind = Literal["ConnectedApp", "ExternalClientApplication"]
 # what is known of the app, and from where
 # "unreadable": listed, but its metadata could not be read; "metadata_unknown": known from SOQL while the
 # listing of its type failed, so whether it has metadata (local or packaged) is not known either
-Coverage = Literal[
-    "metadata", "metadata+soql", "soql_only", "tokens_only", "unreadable", "metadata_unknown"
-]
+Coverage = Literal["metadata", "metadata+soql", "soql_only", "tokens_only", "unreadable", "metadata_unknown"]
 
 
 @dataclass
