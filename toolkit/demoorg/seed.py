@@ -855,6 +855,10 @@ def _usage(
                 "CipherSuite": "TLS_AES_256_GCM_SHA384",
                 "AuthenticationServiceId": None,
                 "NetworkId": None,
+                "ClientVersion": "N/A",
+                "LoginGeoId": None,
+                "OptionsIsGet": False,
+                "OptionsIsPost": True,  # OAuth token requests are POSTs
             }
         )
 
