@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..analysis.counts import counts_line
 from ..analysis.summary import write_outputs
 from ..api import audit_folder
 from ..model.bundle import Inventory
@@ -50,7 +51,9 @@ def report_org(inventory: Inventory, tables: dict[str, pd.DataFrame], out: str |
         title += " (PARTIAL: see Problems)"
     summary = report(inventory, tables, out, title=title)
     api = tables["api_calls"].set_index("kind")["calls"]
-    used = f"{api.get('TOTAL')} API calls (lower bound {api.get('lower_bound')})"
+    used = f"{api.get('TOTAL')} API calls counted by Salesforce (lower bound {api.get('lower_bound')}"
+    extra = sum(int(n) for k, n in api.items() if str(k).startswith("extra:readMetadata split"))
+    used += f"; {extra} of them to isolate unloadable apps)" if extra else ")"
     if "daily_api_usage_before" in api and "daily_api_usage_after" in api:
         used += f"; org daily API usage {api['daily_api_usage_before']} -> {api['daily_api_usage_after']}"
     print(used)
@@ -63,14 +66,10 @@ def report(inventory: Inventory, tables: dict[str, pd.DataFrame], out: str | Pat
     """Write the outputs and print a short summary; returns the path of ``summary.html``."""
     secrets = [s for app in inventory.apps for s in secret_values(app)]
     paths = write_outputs(tables, out, title=title, origin=inventory.origin, secrets=secrets)
-    apps = tables["apps"]
-    n_ca = int((apps["kind"] == "ConnectedApp").sum())
-    print(
-        f"audited {len(apps)} apps ({n_ca} connected apps, {len(apps) - n_ca} external client apps) "
-        f"from {inventory.origin}"
-    )
+    print(f"audited {counts_line(tables['apps'])}; from {inventory.origin}")
     if inventory.problems:
-        print(f"warning: {len(inventory.problems)} file(s) could not be loaded: see problems.csv")
+        what = "problem(s) reading the org" if inventory.extra.get("api") else "file(s) could not be loaded"
+        print(f"warning: {len(inventory.problems)} {what}: see problems.csv")
     summary = paths[-1]
     print(f"wrote {len(paths) - 1} CSV files and {summary}")
     return summary
