@@ -95,7 +95,7 @@ def _consumer_key(rng: random.Random) -> str:
 
 
 # --- connected app XML templates ----------------------------------------------------------------
-# the second packaged kind of every 20 apps (see _KINDS) is an installed app that cannot be loaded
+# an installed app (a packaged kind of _KINDS) that cannot be loaded: apps 14, 54, 94... (index % 40)
 UNLOADABLE_INDEX = 14
 _PERMITTED = ["AllSelfAuthorized", "AdminApprovedPreAuthorized"]
 _SCREEN_LOCK = ["Never", "One", "Five", "Thirty", "Sixty"]
@@ -628,8 +628,8 @@ def build(
             comp.namespace_prefix = spec["namespace"]
             comp.manageable_state = "installed"
             comp.readable = False
-            # every other installed app cannot be loaded at all: readMetadata naming it fails whole
-            comp.load_fails = spec["index"] % 20 == UNLOADABLE_INDEX
+            # one installed app in 40 cannot be loaded at all: readMetadata naming it fails whole
+            comp.load_fails = spec["index"] % 40 == UNLOADABLE_INDEX
         state.soql_only[comp.id] = _soql_only(spec, rng)
         # AppMenuItem Id (kept with the SOQL-only facts so derived rows match OauthToken.AppMenuItemId)
         state.soql_only[comp.id]["_AppMenuItemId"] = sf_id("0DS", spec["index"] + 1)
