@@ -256,3 +256,11 @@ def test_timeouts_and_the_retry_budget() -> None:
     with pytest.raises(OrgError, match="time budget 120 s") as err:
         with_retries(fail, what="query X", policy=RetryPolicy(), sleep=lambda s: None, clock=lambda: now[0])
     assert err.value.kind == "TIMEOUT" and now[0] <= 150.0
+
+
+def test_nothing_readable_is_an_error_not_empty_tables(fresh_demo_org: Any) -> None:
+    org = _connect(fresh_demo_org)
+    fresh_demo_org.expire_sessions()  # access-token mode: no re-login possible
+    with pytest.raises(OrgError) as err:
+        toolkit.audit(org)  # not strict: still no "audited 0 apps"
+    assert err.value.kind == "INVALID_SESSION_ID" and fresh_demo_org.access_token not in str(err.value)

@@ -102,8 +102,9 @@ def load_org(
 
     ``progress(line)`` is called for each step and each retry (the CLI prints them on stderr; quiet by
     default). What could not be read is unknown, with the reason: listings and read batches that failed
-    after their retries, queries that failed (``AppBundle.unknown``, ``problems``, ``partial``). When the
-    org stopped answering and nothing at all was read, the :class:`OrgError` is raised.
+    after their retries, queries that failed (``AppBundle.unknown``, ``problems``, ``partial``). When nothing
+    at all could be read (the org stopped answering, refused the session...), the first :class:`OrgError` is
+    raised instead: there is no table to show.
 
     Not run as a doctest (it needs an org); see tests/test_org_audit.py::
 
@@ -117,9 +118,12 @@ def load_org(
     if progress is not None:
         org.progress = progress
 
+    errors: list[OrgError] = []
+
     def failed(what: str, exc: OrgError) -> None:
         if strict:
             raise exc
+        errors.append(exc)
         partial.append(f"{what}: {exc}")
         problems.append(LoadProblem(org.instance_url, None, f"{what}: {exc}"))
 
@@ -170,8 +174,9 @@ def load_org(
                     problems.append(LoadProblem(org.instance_url, None, f"GET /limits: {exc}"))
     finally:
         org.progress = previous_progress
-    if org.unreachable is not None and not facts.listing and not any(facts.soql.values()):
-        raise org.unreachable  # nothing at all was read: no tables to show
+    if errors and not facts.listing and set(queries) <= set(facts.soql_failures):
+        # nothing at all could be read (org not answering, session refused, TLS...): no tables to show
+        raise org.unreachable or errors[0]
     _attach_users(facts.soql)
     phantoms = attach_usage(facts, bundles)
     usage_unknown = facts.unknown_objects("OauthToken", "LoginHistory", "User")
