@@ -17,6 +17,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from typing import Any
+from urllib.parse import unquote_plus
 
 from lxml import etree
 from werkzeug.exceptions import RequestEntityTooLarge
@@ -193,8 +194,12 @@ class DemoOrgApp:
             raise invalid_session()
         return session
 
-    def _faults(self, operation: str, soap: bool, environ: dict[str, Any]) -> Response | None:
-        rule = self.state.take_fault(operation, ("http500", "http503", "reset", "request_limit"))
+    def _faults(
+        self, operation: str, soap: bool, environ: dict[str, Any], text: bytes | None = None
+    ) -> Response | None:
+        if text is None:
+            text = unquote_plus(str(environ.get("QUERY_STRING") or "")).encode()
+        rule = self.state.take_fault(operation, ("http500", "http503", "reset", "request_limit"), text)
         if rule is None:
             return None
         if rule.kind == "reset":
@@ -288,7 +293,7 @@ class DemoOrgApp:
             ) from None
         op, session_id = _soap_op(root)
         self.state.count(op)
-        faulted = self._faults(op, True, environ)
+        faulted = self._faults(op, True, environ, body)
         if faulted is not None:
             return faulted
         if kind == "u" and op == "login":

@@ -32,7 +32,7 @@ import requests
 from .. import checks
 from ..errors import ArgumentError, OrgError, SourceError
 from ..redact import redact, register_secret
-from .org import DEFAULT_CONCURRENCY, Org
+from .org import DEFAULT_CONCURRENCY, Org, Timeout, mount_timeouts, timeouts
 from .resilience import RetryPolicy
 
 
@@ -74,14 +74,21 @@ def connect(
     concurrency: int = DEFAULT_CONCURRENCY,
     policy: RetryPolicy | None = None,
     demo_options: dict[str, Any] | None = None,
+    timeout: Timeout | None = None,
 ) -> Org:
     """Connect to an org and return an :class:`~toolkit.sources.org.Org` (see the module doc for the modes).
+
+    ``timeout``: seconds of silence allowed while waiting for an answer (the read timeout; connecting
+    gets at most 10 s), or a ``(connect, read)`` pair; default ``(10, 60)``. Each call and its retries get
+    twice the read timeout in all (``RetryPolicy.budget``, 120 s by default) unless ``policy`` says.
 
     >>> connect(instance_url="https://acme.my.salesforce.com", access_token="00Dx!TOKENTOKEN",
     ...         api_version="66.0")
     Org(instance_url='https://acme.my.salesforce.com', auth='access_token', api_version='66.0')
     """
     secrets = [s for s in (access_token, password, security_token, consumer_secret) if s]
+    if policy is None and timeout is not None:
+        policy = RetryPolicy(budget=2 * timeouts(timeout)[1])
     for s in secrets:
         register_secret(s)
     _check_arguments(locals())
@@ -93,10 +100,17 @@ def connect(
         ca_file = checks.pem_file("ca_file", ca_file)
     concurrency = checks.whole_number("concurrency", concurrency, 1, checks.MAX_CONCURRENCY)
     session = requests.Session()
+    # every call, logins included, gets (connect, read) timeouts: 10 s / 60 s unless ``timeout`` says
+    mount_timeouts(session, timeouts(timeout))
     if ca_file:
         session.verify = ca_file  # trust the demo org's CA; TLS verification stays on
         session.trust_env = False  # else a REQUESTS_CA_BUNDLE in the environment overrides ``verify``
-    common: dict[str, Any] = {"concurrency": concurrency, "policy": policy, "secrets": secrets}
+    common: dict[str, Any] = {
+        "concurrency": concurrency,
+        "policy": policy,
+        "secrets": secrets,
+        "timeout": timeout,
+    }
     owned = None
     relogin: Callable[[Any], None] | None = None
     if (
