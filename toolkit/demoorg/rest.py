@@ -233,6 +233,22 @@ class RestApi:
             version, records, result.total_size, _batch_size(batch_header), "tooling/" if tooling else ""
         )
 
+    def query_columns(self, text: str, tooling: bool = False) -> dict[str, Any]:
+        """``GET .../query?q=...&columns=true``: the query's columns, no rows (see :mod:`.soql_columns`)."""
+        from . import soql
+        from .soql_columns import query_columns
+
+        if not text.strip():
+            raise RestError(400, "MALFORMED_QUERY", "unexpected token: <EOF>")
+        source = OrgRowSource(self.state, tooling)
+        try:
+            out = query_columns(text, source)
+        except soql.SoqlError as exc:
+            raise RestError(400, exc.error_code, exc.message) from None
+        entry = SCHEMA.get(str(out["entityName"]))
+        out["keyPrefix"] = entry[1] if entry else None
+        return out
+
     def query_more(self, version: str, locator: str, tooling: bool = False) -> dict[str, Any]:
         cursor_id, _, offset_text = locator.rpartition("-")
         with self._lock:

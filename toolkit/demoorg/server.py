@@ -222,6 +222,16 @@ class DemoOrgApp:
                 self._revoke(request, body)
                 return Response(b"", 200)
             return self.json(auth.oauth_token(self.state, body, request.headers, base_url), usage=False)
+        if path == "/services/oauth2/userinfo" and method in ("GET", "POST"):
+            self.state.count("oauth_userinfo")
+            faulted = self._faults("oauth_userinfo", False, environ)
+            if faulted is not None:
+                return faulted
+            token = auth.bearer_token(request.headers) or request.args.get("access_token")
+            who = auth.check_session(self.state, token)
+            if who is None:  # Salesforce answers a bad token on its identity endpoints this way
+                return Response(b"Bad_OAuth_Token", 403, content_type="text/plain;charset=UTF-8")
+            return self.json(auth.userinfo(self.state, who, base_url), usage=False)
         m = _SOAP.match(path)
         if m and method == "POST":
             return self._soap(m.group(1), m.group(2), body, base_url, environ)
@@ -309,6 +319,8 @@ class DemoOrgApp:
         if head == "limits" and len(p) == 1:
             return self.json(api.limits())
         if head in ("query", "queryAll"):
+            if len(p) == 1 and method == "GET" and request.args.get("columns") == "true":
+                return self.json(api.query_columns(request.args.get("q", ""), tooling))
             if len(p) == 1 and method == "GET":
                 return self.json(
                     api.query(
