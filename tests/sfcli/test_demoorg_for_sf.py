@@ -133,3 +133,12 @@ def test_every_deploy_row_has_a_component_type(demo_org: DemoOrg) -> None:
     rows = re.findall(r"<(componentSuccesses|componentFailures)>(.*?)</\1>", done)
     assert len(rows) == 2 and all("<componentType>" in row for _, row in rows)
     assert "<componentType></componentType>" in dict(rows)["componentSuccesses"]  # package.xml's row
+
+
+def test_single_access_url_and_record_counts(demo_org: DemoOrg) -> None:
+    url = _get(demo_org, "/services/oauth2/singleaccess", redirect_uri="/lightning/setup/SetupOneHome/home")
+    front = url.json()["frontdoor_uri"]
+    assert front.startswith(demo_org.instance_url + "/secur/frontdoor.jsp?otp=")
+    assert "startURL=%2Flightning%2Fsetup" in front and demo_org.access_token not in front
+    counts = _get(demo_org, "/services/data/v66.0/limits/recordCount", sObjects="User,Nope").json()
+    assert counts == {"sObjects": [{"count": len(demo_org.state.objects["User"]), "name": "User"}]}

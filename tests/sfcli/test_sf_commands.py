@@ -32,6 +32,8 @@ def test_login_and_display_hide_the_token(sf_cli: SfLogin, demo_org: DemoOrg) ->
     assert demo_org.access_token not in json.dumps(shown)  # sf 2.136 redacts it here
     token = sf_cli.run("org", "auth", "show-access-token", "--target-org", sf_cli.alias)["result"]
     assert token["accessToken"] == demo_org.access_token
+    opened = sf_cli.run("org", "open", "--url-only", "--target-org", sf_cli.alias)["result"]
+    assert opened["url"].startswith(f"{demo_org.instance_url}/secur/frontdoor.jsp?otp=")
 
 
 def test_data_query_with_columns(sf_cli: SfLogin, demo_org: DemoOrg) -> None:

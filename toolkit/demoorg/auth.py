@@ -14,7 +14,7 @@ import secrets
 import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, quote
 from xml.sax.saxutils import escape
 
 import jwt
@@ -339,3 +339,17 @@ def userinfo(state: OrgState, session: Session, base_url: str) -> dict[str, Any]
         "updated_at": "2025-01-01T00:00:00Z",
         "is_app_installed": True,
     }
+
+
+def single_access(base_url: str, redirect_uri: str | None) -> dict[str, str]:
+    """Answer ``/services/oauth2/singleaccess`` (a one-time front-door URL; ``sf org open`` asks for it).
+
+    The demo org has no UI: the URL names ``/secur/frontdoor.jsp`` as Salesforce does, but nothing serves it.
+
+    >>> single_access("https://h", "/lightning/setup/SetupOneHome/home")["frontdoor_uri"].split("?")[0]
+    'https://h/secur/frontdoor.jsp'
+    """
+    query = f"otp={secrets.token_urlsafe(24)}&cshc={secrets.token_urlsafe(12)}"
+    if redirect_uri:
+        query += "&startURL=" + quote(redirect_uri, safe="")
+    return {"frontdoor_uri": f"{base_url}/secur/frontdoor.jsp?{query}"}

@@ -145,6 +145,19 @@ class RestApi:
             "SingleEmail": {"Max": 15, "Remaining": 15},
         }
 
+    def record_counts(self, names: str | None) -> dict[str, Any]:
+        """``GET .../limits/recordCount?sObjects=A,B``: rows per object (every object without it)."""
+        source = OrgRowSource(self.state)
+        wanted = [n.strip() for n in (names or "").split(",") if n.strip()] or sorted(SCHEMA)
+        counts = []
+        for name in wanted:
+            try:
+                canonical = source.canonical(name)
+            except KeyError:
+                continue  # Salesforce leaves unknown objects out
+            counts.append({"count": sum(1 for _ in source.rows(canonical)), "name": canonical})
+        return {"sObjects": counts}
+
     def global_describe(self, version: str, tooling: bool = False) -> dict[str, Any]:
         names = sorted(TOOLING_OBJECTS) if tooling else sorted(SCHEMA)
         return {
