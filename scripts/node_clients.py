@@ -30,7 +30,8 @@ from pathlib import Path
 SF_VERSION = "2.136.8"  # the release the tests pin (redacts the token in `org display`)
 SF_OLDER = "2.108.6"  # an older release (prints the token in `org display`; no `org auth` commands)
 SF_VERSIONS = (SF_VERSION, SF_OLDER)
-INSTALL_TIMEOUT = 600  # seconds for one npm step
+INSTALL_TIMEOUT = 300  # seconds for one npm step
+FAILURE_MEMORY = 3600  # seconds a failed install is remembered: test workers do not retry it each
 _DONE = ".installed"
 
 
@@ -56,13 +57,14 @@ def locked_install(target: Path, done: Callable[[], bool], install: Callable[[],
             install()
 
 
-def _need_node() -> None:
+def need_node() -> None:
     missing = [tool for tool in ("node", "npm") if shutil.which(tool) is None]
     if missing:
         raise InstallError(f"{' and '.join(missing)} not on PATH")
 
 
-def _run(cmd: list[str], cwd: Path, what: str) -> None:
+def run_npm(cmd: list[str], cwd: Path, what: str) -> None:
+    """Run one npm step in ``cwd``; InstallError (with npm's last words) when it fails or hangs."""
     try:
         done = subprocess.run(
             cmd, cwd=cwd, capture_output=True, text=True, timeout=INSTALL_TIMEOUT, check=False
@@ -78,26 +80,47 @@ def sf_dir(version: str = SF_VERSION) -> Path:
     return cache_root() / f"sf-{version}"
 
 
-def install_sf(version: str = SF_VERSION) -> Path:
-    """The ``bin`` folder holding an ``sf`` for ``version`` (installed on first use); InstallError if not."""
-    _need_node()
+def install_sf(version: str = SF_VERSION, retry_failed: bool = False) -> Path:
+    """The ``bin`` folder holding an ``sf`` for ``version`` (installed on first use); InstallError if not.
+
+    A failed install is remembered for :data:`FAILURE_MEMORY` seconds (``<dir>.failed`` holds why) and
+    raised again at once, unless ``retry_failed`` (``make test`` retries; the test workers do not).
+    """
+    need_node()
     target = sf_dir(version)
+    failed = target.parent / f"{target.name}.failed"
 
     def done() -> bool:
-        return (target / _DONE).is_file()
+        if (target / _DONE).is_file():
+            return True
+        if not retry_failed and failed.is_file() and time.time() - failed.stat().st_mtime < FAILURE_MEMORY:
+            raise InstallError(failed.read_text().strip())
+        return False
 
     def install() -> None:
         work = Path(tempfile.mkdtemp(prefix=f"sf-{version}.partial-", dir=target.parent))
         try:
-            _run(["npm", "pack", f"@salesforce/cli@{version}", "--silent"], work, f"npm pack sf {version}")
+            run_npm(
+                ["npm", "pack", f"@salesforce/cli@{version}", "--loglevel=error"],
+                work,
+                f"npm pack sf {version}",
+            )
             tgz = next(work.glob("salesforce-cli-*.tgz"), None)
             if tgz is None:
                 raise InstallError(f"npm pack sf {version} wrote no tarball")
             with tarfile.open(tgz) as tar:
                 tar.extractall(work, filter="data")
             tgz.unlink()
-            _run(
-                ["npm", "install", "--omit=dev", "--ignore-scripts", "--no-audit", "--no-fund", "--silent"],
+            run_npm(
+                [
+                    "npm",
+                    "install",
+                    "--omit=dev",
+                    "--ignore-scripts",
+                    "--no-audit",
+                    "--no-fund",
+                    "--loglevel=error",
+                ],
                 work / "package",
                 f"npm install sf {version}",
             )
@@ -117,13 +140,20 @@ def install_sf(version: str = SF_VERSION) -> Path:
             if work.exists():
                 shutil.rmtree(work, ignore_errors=True)
 
-    locked_install(target, done, install)
+    try:
+        locked_install(target, done, install)
+    except InstallError as exc:
+        if not failed.is_file() or retry_failed:
+            failed.write_text(f"{exc} (remembered for {FAILURE_MEMORY} s; `make test` retries)\n")
+        raise
+    failed.unlink(missing_ok=True)
     return target / "bin"
 
 
 def sf_env(home: Path, ca_file: str, bin_dir: Path) -> dict[str, str]:
     """The environment to run this ``sf`` in: its own HOME, no telemetry/update checks, the demo org's CA."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SF_", "SFDX_"))}
+    # no SF_*/SFDX_* of the caller (SF_TARGET_ORG, SF_ACCESS_TOKEN...), no XDG_* folders outside ``home``
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SF_", "SFDX_", "XDG_"))}
     env.update(
         HOME=str(home),
         PATH=f"{bin_dir}{os.pathsep}{env.get('PATH', '')}",
@@ -142,7 +172,7 @@ def main(argv: list[str]) -> int:
         started = time.monotonic()
         already = (sf_dir(version) / _DONE).is_file()
         try:
-            bin_dir = install_sf(version)
+            bin_dir = install_sf(version, retry_failed=True)
         except InstallError as exc:
             print(f"note: Salesforce CLI {version} not installed ({exc}); the sf tests will be skipped")
             continue

@@ -9,7 +9,6 @@ Tests skip, saying why, when node/npm are missing or the install fails. Each sf 
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import subprocess
 from collections.abc import Callable
@@ -22,19 +21,7 @@ import pytest
 
 from toolkit.demoorg import DemoOrg
 
-REPO = Path(__file__).resolve().parents[2]
 ALIAS = "demo-sf"
-
-
-def _load_node_clients() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("node_clients", REPO / "scripts" / "node_clients.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-node_clients = _load_node_clients()
 
 
 @dataclass
@@ -78,7 +65,8 @@ class SfLogin:
         return self.run(*args, cwd=project, check=check)
 
 
-def _login(version: str, demo_org: DemoOrg, tmp: Callable[[str], Path]) -> SfLogin:
+def _login(node_clients: ModuleType, older: bool, demo_org: DemoOrg, tmp: Callable[[str], Path]) -> SfLogin:
+    version = node_clients.SF_OLDER if older else node_clients.SF_VERSION
     try:
         bin_dir = node_clients.install_sf(version)
     except node_clients.InstallError as exc:
@@ -119,12 +107,14 @@ def _login_with_token(sf: SfLogin, demo_org: DemoOrg) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="session")
-def sf_cli(demo_org: DemoOrg, tmp_path_factory: pytest.TempPathFactory) -> SfLogin:
+def sf_cli(node_clients: ModuleType, demo_org: DemoOrg, tmp_path_factory: pytest.TempPathFactory) -> SfLogin:
     """The pinned sf release (token redacted in ``org display``), logged in to the session's demo org."""
-    return _login(node_clients.SF_VERSION, demo_org, tmp_path_factory.mktemp)
+    return _login(node_clients, False, demo_org, tmp_path_factory.mktemp)
 
 
 @pytest.fixture(scope="session")
-def sf_cli_older(demo_org: DemoOrg, tmp_path_factory: pytest.TempPathFactory) -> SfLogin:
+def sf_cli_older(
+    node_clients: ModuleType, demo_org: DemoOrg, tmp_path_factory: pytest.TempPathFactory
+) -> SfLogin:
     """The older pinned sf release (token printed by ``org display``), logged in to the demo org."""
-    return _login(node_clients.SF_OLDER, demo_org, tmp_path_factory.mktemp)
+    return _login(node_clients, True, demo_org, tmp_path_factory.mktemp)
