@@ -35,6 +35,8 @@ _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=Fals
 _JSON = "application/json;charset=UTF-8"
 _XML = "text/xml;charset=UTF-8"
 _DATA = re.compile(r"^/services/data/v(\d+(?:\.\d+)?)(/.*)?$")
+# OAuth endpoints answered for the session's user (the Salesforce CLI uses both)
+_IDENTITY = ("/services/oauth2/userinfo", "/services/oauth2/singleaccess")
 _SOAP = re.compile(r"^/services/Soap/([umcT])/(\d+(?:\.\d+)?)(?:/.*)?$")
 
 
@@ -263,6 +265,19 @@ class DemoOrgApp:
                 self._revoke(request, body)
                 return Response(b"", 200)
             return self.json(auth.oauth_token(self.state, body, request.headers, base_url), usage=False)
+        if path in _IDENTITY and method in ("GET", "POST"):
+            op = "oauth_" + path.rsplit("/", 1)[1]
+            self.state.count(op)
+            faulted = self._faults(op, False, environ)
+            if faulted is not None:
+                return faulted
+            token = auth.bearer_token(request.headers) or request.args.get("access_token")
+            who = auth.check_session(self.state, token)
+            if who is None:  # Salesforce answers a bad token on its identity endpoints this way
+                return Response(b"Bad_OAuth_Token", 403, content_type="text/plain;charset=UTF-8")
+            if op == "oauth_singleaccess":
+                return self.json(auth.single_access(base_url, request.args.get("redirect_uri")), usage=False)
+            return self.json(auth.userinfo(self.state, who, base_url), usage=False)
         m = _SOAP.match(path)
         if m and method == "POST":
             return self._soap(m.group(1), m.group(2), body, base_url, environ)
@@ -349,7 +364,11 @@ class DemoOrgApp:
         head = p[0]
         if head == "limits" and len(p) == 1:
             return self.json(api.limits())
+        if head == "limits" and p[1:] == ["recordCount"] and not tooling:
+            return self.json(api.record_counts(request.args.get("sObjects")))
         if head in ("query", "queryAll"):
+            if len(p) == 1 and method == "GET" and request.args.get("columns") == "true":
+                return self.json(api.query_columns(request.args.get("q", ""), tooling))
             if len(p) == 1 and method == "GET":
                 return self.json(
                     api.query(

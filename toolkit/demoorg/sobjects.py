@@ -246,6 +246,7 @@ SCHEMA: dict[str, tuple[str, str, list[_Field]]] = {
             ("LanguageLocaleKey", "string", {}),
             ("TimeZoneSidKey", "string", {}),
             ("DefaultLocaleSidKey", "string", {}),
+            ("TrialExpirationDate", "datetime", {}),  # null: not a trial org (the Salesforce CLI asks)
         ],
     ),
     "ExternalClientApplication": (
