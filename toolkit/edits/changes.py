@@ -153,6 +153,9 @@ def list_item(fld: Field, value: str, app: str = "(every app)") -> str:
     item = value.strip()
     if fld.id == "callback_urls":
         return check_url(app, fld.id, item, custom_scheme=True)
+    if not item:
+        names = f": {', '.join(fld.allowed)}" if fld.allowed else ""
+        raise InvalidValueError(app, fld.id, value, f"a non-empty name{names}")
     if fld.allowed:
         for allowed in fld.allowed:
             if item.lower() == allowed.lower():

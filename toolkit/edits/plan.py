@@ -230,8 +230,15 @@ def plan_edits(
     plan.apps = [by_name[n] for n in names if n in by_name]
     for name in names:
         if name not in by_name:
+            mine = [s for s in specs if s.app in (None, name)]
             _problem(
-                plan, name, "", "(app)", name, _missing_app(name, target, inventory.apps), "an existing app"
+                plan,
+                name,
+                "",
+                ", ".join(s.field for s in mine),
+                ", ".join(s.value for s in mine),
+                _missing_app(name, target, inventory.apps),
+                "an existing app",
             )
     context = _Context(target)
     for app in plan.apps:
@@ -317,7 +324,7 @@ def _apps_table(target: Target) -> pd.DataFrame:
 
 
 def _missing_app(name: str, target: Target, apps: list[AppBundle]) -> str:
-    close = difflib.get_close_matches(name, [a.name for a in apps], n=3)
+    close = difflib.get_close_matches(name, target.all_names or [a.name for a in apps], n=3)
     hint = f" (did you mean {', '.join(close)}?)" if close else ""
     return (
         f"no connected app or external client app named {name!r} in {target.origin}{hint}; "
@@ -326,6 +333,9 @@ def _missing_app(name: str, target: Target, apps: list[AppBundle]) -> str:
 
 
 def _problem(plan: EditPlan, app: str, kind: str, fld: str, value: str, problem: str, allowed: str) -> None:
+    known = cat.CATALOG.get(fld)
+    if (known is not None and known.secret) or fld.rsplit(".", 1)[-1] in SECRET_LEAVES:
+        value = "****"  # a secret typed by mistake is still a secret
     plan.problem_rows.append(
         {"app": app, "kind": kind, "field": fld, "value": value, "problem": problem, "allowed": allowed}
     )
@@ -394,14 +404,10 @@ def _plan_app(
             ops.setdefault(key, []).append(op)
         except _Refusal as refusal:
             _problem(
-                plan,
-                app.name,
-                app.kind,
-                "refresh_policy",
-                parts.get("refresh_policy", ""),
-                refusal.problem,
-                refusal.allowed,
+                plan, app.name, app.kind, parts["_fields"], parts["_values"], refusal.problem, refusal.allowed
             )
+            for index in parts["_rows"].split():
+                plan.rows[int(index)].update(status="refused", reason=refusal.problem)
     for key, doc in working.items():
         before = _doc(plan, key, raws)
         if key in ops and before.diff(doc):
@@ -649,6 +655,9 @@ def _catalog_change(
             (key, source.path), {p: "" if v is None else str(v) for p, v in zip(parts, current, strict=True)}
         )
         slot[fld.id] = str(after)
+        slot["_fields"] = ", ".join(filter(None, [slot.get("_fields", ""), fld.id]))
+        slot["_values"] = ", ".join(filter(None, [slot.get("_values", ""), spec.value]))
+        slot["_rows"] = " ".join(filter(None, [slot.get("_rows", ""), str(len(plan.rows))]))
         if fld.id == "refresh_policy" and after in ("infinite", "zero"):
             slot["refresh_n"] = slot["refresh_unit"] = ""
         elif fld.id != "refresh_policy":

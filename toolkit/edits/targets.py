@@ -45,6 +45,7 @@ class Target:
 
     kind = "?"
     origin = ""
+    all_names: list[str] = []  # every app name the last load() saw (for "did you mean")
     chunk_size = soap.UPDATE_ITEMS_PER_CALL
 
     def load(self, names: list[str] | None) -> tuple[Inventory, dict[Key, bytes]]:
@@ -81,6 +82,7 @@ class OrgTarget(Target):
         types = [CA_TYPE, *sorted(ECA_FAMILY)]
         rows = self.org.list_metadata(types)
         self.listing = {(r.get("type", ""), r.get("fullName", "")): r for r in rows}
+        self.all_names = [n for (t, n) in self.listing if t in (CA_TYPE, ECA_TYPE)]
         wanted = set(names) if names is not None else None
         ca_names = [n for (t, n) in self.listing if t == CA_TYPE and (wanted is None or n in wanted)]
         eca_names = [n for (t, n) in self.listing if t == ECA_TYPE and (wanted is None or n in wanted)]
@@ -210,6 +212,7 @@ class FolderTarget(Target):
                 key = (doc.type_name, doc.full_name)
                 self.paths[key] = Path(doc.source)
                 raws[key] = doc.to_bytes()
+        self.all_names = [a.name for a in inventory.apps]
         if names is not None:
             inventory.apps = [a for a in inventory.apps if a.name in set(names)]
         return inventory, raws
