@@ -23,6 +23,7 @@ import requests
 from lxml import etree
 
 import toolkit
+from toolkit.edits.journal import Journal
 from toolkit.edits.targets import OrgTarget
 
 REPO = Path(__file__).resolve().parent.parent
@@ -176,14 +177,15 @@ def _statuses(stdout: str) -> dict[str, str]:
 
 def _assert_each_app_before_or_after(org: DemoProcess, journal: str) -> dict[str, str]:
     """Every component the journal planned is exactly its pre-image or its intended post-image."""
-    j = Path(journal)
-    plan = json.loads((j / "journal.jsonl").read_text().splitlines()[0])
+    journal_ = Journal.open(journal)
+    plan = journal_.plan_record()
     now = org.raw()
     target = OrgTarget(org.org())
     seen: dict[str, str] = {}
     for c in plan["components"]:
         key, i = (c["type"], c["name"]), c["i"]
-        pre, post = (j / "pre" / f"{i}.xml").read_bytes(), (j / "post" / f"{i}.xml").read_bytes()
+        pre, post = journal_.blob("pre", i), journal_.blob("post", i)
+        assert pre is not None and post is not None
         doc = target.document(key, now[key])
         if now[key] == pre:
             seen[c["name"]] = "before"

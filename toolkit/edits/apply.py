@@ -206,14 +206,13 @@ def apply_plan(
             run.status[i] = ("failed", "the component no longer exists or cannot be read; nothing written")
             continue
         pre[i] = cur
-        journal.write_blob("pre", i, cur)
         decided = _decide(target, comp, cur, force_stale)
         if isinstance(decided, tuple):
             run.status[i] = decided
             continue
         to_write[i] = decided
-        journal.write_blob("post", i, decided.to_bytes())
-    journal.sync()
+    journal.write_images("pre", pre)
+    journal.write_images("post", {i: d.to_bytes() for i, d in to_write.items()})
     journal.append({"type": "preimages", "items": sorted(pre), "to_write": sorted(to_write)})
     _say(progress, f"pre-images of {len(pre)} components saved; writing {len(to_write)}")
     if to_write:
