@@ -6,7 +6,7 @@ A journal is a folder ``edit-<UTC time>-<id>/`` holding:
   (``plan``, ``preimages``, ``intent`` before each chunk, ``result`` after it, ``verify``, ``done``,
   ``rollback``..., ``revoked`` for token revocations);
 - ``pre.jsonl``: the raw XML of every component as read just before the first write (the backups), one
-  ``{"i": n, "xml": "..."}`` line per component (one file, one fsync: backups of 500 apps cost one disk flush);
+  ``{"i": n, "xml": "..."}`` line per component (one file, one fsync: 500 backups cost one disk flush);
 - ``post.jsonl``: what each component is meant to be after the edit, the same way.
 
 No secret is ever written: components are read without their secret leaves, and revoked tokens are recorded
@@ -93,7 +93,7 @@ class Journal:
             os.fsync(fh.fileno())
 
     def write_images(self, kind: str, images: dict[int, bytes]) -> None:
-        """``pre.jsonl`` or ``post.jsonl``: every component's XML, flushed to disk (fsync) before returning."""
+        """``pre.jsonl`` or ``post.jsonl``: every component's XML, on disk (fsynced) when this returns."""
         path = self.path / f"{kind}.jsonl"
         with open(path, "a", encoding="utf-8") as fh:
             for i, data in sorted(images.items()):
@@ -118,7 +118,7 @@ class Journal:
                     try:
                         rec = json.loads(line)
                     except json.JSONDecodeError:
-                        continue  # a torn last line: that image was never complete, nor was anything written after
+                        continue  # a torn last line: never complete, and nothing was written after it
                     raw = rec["xml"].encode("utf-8") if "xml" in rec else base64.b64decode(rec["b64"])
                     cache[int(rec["i"])] = raw
             self.__dict__[f"_{kind}"] = cache
