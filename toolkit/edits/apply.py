@@ -10,7 +10,9 @@ process died, the connection dropped) is *in doubt*: resume and rollback settle 
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -75,33 +77,52 @@ class _Run:
         return (c["type"], c["name"])
 
     def write_chunks(self, docs: dict[int, MetadataDocument], phase: str) -> bool:
-        """Write in chunks (intent before, result after); False when a call failed for good (rest skipped)."""
+        """Write in chunks (intent before, result after), a few chunks in flight at once (the target says how
+        many); False when a call failed for good: chunks not started by then are skipped (not attempted)."""
         chunks = in_chunks(sorted(docs), self.target.chunk_size, key=lambda i: self.components[i]["type"])
-        done = 0
-        for n, chunk in enumerate(chunks):
-            self.journal.append({"type": "intent", "phase": phase, "chunk": n, "items": chunk})
+        lock = threading.Lock()
+        failures: list[str] = []
+        done = [0]
+
+        def one(n: int, chunk: list[int]) -> None:
+            with lock:
+                if failures:
+                    for i in chunk:
+                        self.status[i] = ("not attempted", f"stopped after an earlier failure: {failures[0]}")
+                    return
+                self.journal.append({"type": "intent", "phase": phase, "chunk": n, "items": chunk})
             try:
                 results = self.target.write([docs[i] for i in chunk])
             except OrgError as exc:
                 message = str(exc)
-                self.journal.append(
-                    {"type": "chunk_error", "phase": phase, "chunk": n, "items": chunk, "message": message}
-                )
-                for i in chunk:
-                    self.status[i] = ("in doubt", f"the write call failed ({message}); re-read to settle")
-                for rest in chunks[n + 1 :]:
-                    for i in rest:
-                        self.status[i] = ("not attempted", f"stopped after an earlier failure: {message}")
-                _say(self.progress, f"{phase}: stopped at chunk {n + 1}/{len(chunks)}: {message}")
-                return False
-            record = {}
-            for i, res in zip(chunk, results, strict=True):
-                record[str(i)] = {"ok": res.ok, "message": res.message}
-                self.status[i] = ("written", "") if res.ok else ("failed", res.message)
-            self.journal.append({"type": "result", "phase": phase, "chunk": n, "items": record})
-            done += len(chunk)
-            _say(self.progress, f"{phase}: {done}/{len(docs)} components written")
-        return True
+                with lock:
+                    failures.append(message)
+                    self.journal.append(
+                        {
+                            "type": "chunk_error",
+                            "phase": phase,
+                            "chunk": n,
+                            "items": chunk,
+                            "message": message,
+                        }
+                    )
+                    for i in chunk:
+                        self.status[i] = ("in doubt", f"the write call failed ({message}); re-read to settle")
+                    _say(self.progress, f"{phase}: chunk {n + 1}/{len(chunks)} failed: {message}")
+                return
+            with lock:
+                record = {}
+                for i, res in zip(chunk, results, strict=True):
+                    record[str(i)] = {"ok": res.ok, "message": res.message}
+                    self.status[i] = ("written", "") if res.ok else ("failed", res.message)
+                self.journal.append({"type": "result", "phase": phase, "chunk": n, "items": record})
+                done[0] += len(chunk)
+                _say(self.progress, f"{phase}: {done[0]}/{len(docs)} components written")
+
+        workers = max(1, min(self.target.parallel_writes, len(chunks)))
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="edit-write") as pool:
+            list(pool.map(one, range(len(chunks)), chunks))
+        return not failures
 
     def verify(
         self, expected: dict[int, MetadataDocument], pre: dict[int, bytes], phase: str, good: str = "applied"

@@ -29,6 +29,7 @@ Key = tuple[str, str]  # (metadata type, fullName)
 CA_TYPE: AppKind = "ConnectedApp"
 ECA_TYPE: AppKind = "ExternalClientApplication"
 LOCKED_STATES = frozenset({"installed", "beta", "deprecated", "deleted"})
+MAX_PARALLEL_WRITES = 4
 
 
 def key_text(key: Key) -> str:
@@ -45,6 +46,7 @@ class Target:
 
     kind = "?"
     origin = ""
+    parallel_writes = 1  # write calls in flight at once
     all_names: list[str] = []  # every app name the last load() saw (for "did you mean")
     chunk_size = soap.UPDATE_ITEMS_PER_CALL
 
@@ -75,6 +77,10 @@ class OrgTarget(Target):
 
     def __init__(self, org: Org) -> None:
         self.org = org
+        # updateMetadata calls in flight at once: short calls, well under the org's limit of 25 long-running
+        # requests; more would only add row-lock contention (UNABLE_TO_LOCK_ROW) on Salesforce's side
+        self.parallel_writes = min(MAX_PARALLEL_WRITES, org.concurrency)
+        self._docs: dict[Key, tuple[bytes, MetadataDocument]] = {}
         self.origin = org.instance_url
         self.listing: dict[Key, dict[str, str]] = {}
 
@@ -152,7 +158,12 @@ class OrgTarget(Target):
         return out
 
     def document(self, key: Key, raw: bytes) -> MetadataDocument:
-        return MetadataDocument.from_soap_record(raw, source=f"{self.origin}#{key[0]}/{key[1]}")
+        cached = self._docs.get(key)
+        if cached is not None and cached[0] == raw:
+            return cached[1]  # documents are immutable: the plan's, the stale check's and rollback's share it
+        doc = MetadataDocument.from_soap_record(raw, source=f"{self.origin}#{key[0]}/{key[1]}")
+        self._docs[key] = (raw, doc)
+        return doc
 
     def write(self, docs: list[MetadataDocument]) -> list[soap.SaveResult]:
         body = self.org.metadata_call(
