@@ -11,6 +11,8 @@ from .analysis.compare import compare_mobile
 from .analysis.drift import diff_audits, load_snapshot, save_snapshot
 from .analysis.tables import build_tables
 from .api import audit, fix_plan
+from .edits import EditPlan, EditResult, plan_edits, resume_edits, rollback_edits
+from .edits.tokens import revoke_tokens
 from .errors import (
     InvalidValueError,
     MetadataParseError,
@@ -41,6 +43,8 @@ __all__ = [
     "BaselineError",
     "Change",
     "ConnectedAppView",
+    "EditPlan",
+    "EditResult",
     "ExternalClientAppView",
     "InvalidValueError",
     "MetadataDocument",
@@ -71,6 +75,10 @@ __all__ = [
     "mobile_matrix",
     "mobile_twins",
     "parse_bootconfig",
+    "plan_edits",
+    "resume_edits",
+    "revoke_tokens",
+    "rollback_edits",
     "rule_table",
     "save_snapshot",
     "style_mobile_matrix",
