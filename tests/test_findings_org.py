@@ -201,3 +201,21 @@ def test_org_sarif_points_at_apps(
     assert "logicalLocations" in first and "physicalLocation" not in first
     assert demo_org.access_token not in out.read_text()
     capsys.readouterr()
+
+
+def test_check_with_a_refused_token_is_exit_2(demo_org: DemoOrg, capsys: pytest.CaptureFixture[str]) -> None:
+    args = [
+        "check",
+        "--instance-url",
+        demo_org.instance_url,
+        "--access-token",
+        "00Dbogus!AQbogus",
+        "--ca-file",
+        demo_org.ca_file,
+        "--fail-on",
+        "high",
+    ]
+    assert main(args) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err.startswith("error: ") and len(err.strip().splitlines()) == 1
+    assert "INVALID_SESSION_ID" in err and "AQbogus" not in err
