@@ -54,7 +54,8 @@ def test_a_failed_eca_listing_keeps_the_connected_app_listing(fresh_demo_org: An
         assert apps.loc[name, "coverage"] == "metadata+soql", name  # read, not thrown away
     ecas = apps[apps["kind"] == "ExternalClientApplication"]
     assert len(ecas) == len(truth["categories"]["ecas"])
-    assert ecas["unknown"].str.contains(chunk_type).all()
+    assert ecas["unknown"].str.contains(f"metadata:{chunk_type}").all()
+    assert not tables["scopes"].set_index("app").loc[ecas.index[0], "known"].all()  # unknown, not none
     assert apps["partial"].all() and f"listMetadata {chunk_type}" in apps["partial_reason"].iloc[0]
 
 
