@@ -99,7 +99,7 @@ def summary_html(
         "Refresh token valid until revoked": int((apps["refresh_policy"] == "infinite").sum()),
         "With SAML": int(apps["has_saml"].sum()),
         "With a certificate": int(apps["has_certificate"].sum()),
-        "Files that could not be loaded": len(problems),
+        "Problems (files not loaded, components or objects not read)": len(problems),
     }
     counts_html = "".join(f"<tr><td>{html.escape(k)}</td><td>{v}</td></tr>" for k, v in counts.items())
     mobile = compare_mobile(tables)
