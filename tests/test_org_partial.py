@@ -17,6 +17,7 @@ import pandas as pd
 import pytest
 
 import toolkit
+from toolkit.analysis.summary import summary_html
 from toolkit.errors import InvalidValueError, OrgError
 from toolkit.sources.org import timeouts
 from toolkit.sources.org_inventory import CA_TYPE, ECA_TYPES, load_org
@@ -78,6 +79,8 @@ def test_a_failed_listing_makes_local_apps_unknown_not_packaged(fresh_demo_org: 
     assert (~tables["callbacks"]["known"]).sum() == len(apps[apps["unknown"].str.contains("metadata")])
     assert apps["partial"].all() and "listMetadata" in apps["partial_reason"].iloc[0]
     assert tables["apps"].attrs["partial"] is True
+    page = summary_html(tables)  # for people: "unknown" is written out, an empty cell is "not set"
+    assert "<td>unknown</td>" in page and "metadata_unknown" in page
 
 
 def test_a_failed_read_batch_leaves_those_apps_unknown_and_the_rest_read(fresh_demo_org: Any) -> None:

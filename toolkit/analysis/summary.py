@@ -25,6 +25,7 @@ SUMMARY_COLUMNS = (
     "label",
     "coverage",
     "editable",
+    "unknown",
     "permitted_users",
     "ip_relaxation",
     "refresh_policy",
@@ -76,6 +77,19 @@ def write_outputs(
     return written
 
 
+def _shown(apps: pd.DataFrame) -> pd.DataFrame:
+    """The apps table for people: an unknown ``editable`` says "unknown" (empty cells mean "not set").
+
+    >>> _shown(pd.DataFrame({"editable": pd.array([True, None], dtype="boolean")}))["editable"].tolist()
+    [True, 'unknown']
+    """
+    if "editable" not in apps.columns or not apps["editable"].isna().any():
+        return apps
+    out = apps.copy()
+    out["editable"] = out["editable"].astype(object).where(out["editable"].notna(), "unknown")
+    return out
+
+
 def summary_html(
     tables: dict[str, pd.DataFrame], *, title: str = "Connected app audit", origin: str = ""
 ) -> str:
@@ -120,7 +134,7 @@ def summary_html(
         "<h2>Mobile settings side by side</h2>",
         mobile_html,
         "<h2>Apps</h2>",
-        apps[cols].to_html(index=False, na_rep="", border=0),
+        _shown(apps[cols]).to_html(index=False, na_rep="", border=0),
         "<h2>Problems</h2>",
         problems.to_html(index=False, na_rep="", border=0) if len(problems) else "<p class='note'>None.</p>",
         "</body></html>",
