@@ -195,7 +195,10 @@ def silent_server() -> Iterator[int]:
     srv.close()
 
 
-def test_an_org_that_never_answers_ends_with_a_clear_error(silent_server: int) -> None:
+def test_an_org_that_never_answers_ends_with_a_clear_error(
+    silent_server: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("toolkit.sources.org_inventory.HEARTBEAT_S", 0.2)
     org = toolkit.connect(
         instance_url=f"https://127.0.0.1:{silent_server}",
         access_token="00Dx!NOANSWER",
@@ -211,6 +214,7 @@ def test_an_org_that_never_answers_ends_with_a_clear_error(silent_server: int) -
     assert "--timeout" in str(err.value)
     assert elapsed < 10, elapsed  # budget 2 x 1 s per call, then every other call fails at once
     assert any(line.startswith("retrying") for line in lines)
+    assert any(line.startswith("waiting for the org: ") for line in lines)  # a stall says so
 
 
 def test_cli_timeout_option_bounds_a_silent_org(silent_server: int, tmp_path: Path) -> None:
