@@ -45,6 +45,6 @@ def _run_demo_org(args: argparse.Namespace) -> int:
             f"(some installed from packages) and {args.ecas} external client apps"
         )
         inventory, tables = audit_org(org)
-    summary = report_org(inventory, tables, args.out)
+    summary, code = report_org(inventory, tables, args.out)
     print(f"open {summary.resolve()} in a browser")
-    return 0
+    return code
