@@ -23,6 +23,7 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from ..model import catalog
@@ -104,6 +105,8 @@ def display_value(column: str, value: Any, kind: str = "", coverage: str = "meta
     ('No', '—')
     >>> display_value("pkce", None, "ConnectedApp", "soql_only"), display_value("refresh_n", 6.0)
     ('?', '6')
+    >>> display_value("pkce", pd.array([True], dtype="boolean")[0])
+    'Yes'
     """
     f = catalog.CATALOG.get(column)
     if f is not None and kind and f.binding(kind) is None:
@@ -112,8 +115,10 @@ def display_value(column: str, value: Any, kind: str = "", coverage: str = "meta
         if f is not None and kind and not was_read(f, kind, coverage):
             return UNKNOWN
         return NOT_SET
-    if isinstance(value, bool) or type(value).__name__ == "bool_":
+    if isinstance(value, bool | np.bool_):
         return YES if value else NO
+    if isinstance(value, str) and value.lower() in ("true", "false"):  # e.g. a custom attribute's formula
+        return YES if value.lower() == "true" else NO
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     if isinstance(value, pd.Timestamp):
