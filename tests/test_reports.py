@@ -14,7 +14,8 @@ import pandas as pd
 import pytest
 
 from toolkit import audit
-from toolkit.analysis.display import LEGEND, NOT_APPLICABLE, NOT_SET, UNKNOWN, display_value, people_table
+from toolkit.analysis.display import LEGEND, display_value, people_table
+from toolkit.analysis.markers import NOT_APPLICABLE, NOT_SET, UNKNOWN
 from toolkit.commands import main
 from toolkit.demoorg import DemoOrg
 from toolkit.reports import ReportData, sections

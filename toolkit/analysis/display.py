@@ -5,7 +5,8 @@ the widgets and the report show them through this module so every place reads th
 
 - a setting the app does not set is :data:`NOT_SET`; one that could not be read (a packaged app's metadata,
   a SOQL-only field in a folder audit, an app known only from its tokens) is :data:`UNKNOWN`; a setting the
-  kind of app does not have is :data:`NOT_APPLICABLE`; :data:`LEGEND` says so in words;
+  kind of app does not have is :data:`NOT_APPLICABLE` (the markers: :mod:`.markers`); :data:`LEGEND` says
+  so in words;
 - booleans are ``Yes``/``No``; enum values carry their Setup label
   (:func:`toolkit.model.catalog.value_label`);
 - columns are the curated :data:`REPORT_COLUMNS`, headed by their Setup label.
@@ -14,7 +15,7 @@ the widgets and the report show them through this module so every place reads th
 >>> apps = pd.DataFrame({"name": ["A"], "kind": ["ConnectedApp"], "coverage": ["metadata"],
 ...                      "pkce": [True], "pin_length": [None], "device_flow": [None]})
 >>> people_table(apps, ["name", "pkce", "pin_length", "device_flow"]).iloc[0].tolist()
-['A', 'Yes', '?', 'n/a']
+['A', 'Yes', '(unknown)', '—']
 """
 
 from __future__ import annotations
@@ -27,10 +28,8 @@ import numpy as np
 import pandas as pd
 
 from ..model import catalog
+from .markers import NOT_APPLICABLE, NOT_SET, UNKNOWN
 
-NOT_SET = "—"
-UNKNOWN = "?"
-NOT_APPLICABLE = "n/a"
 LEGEND = {
     NOT_SET: "not set (Salesforce applies its default)",
     UNKNOWN: "unknown: could not be read (see the app's coverage)",
@@ -102,9 +101,9 @@ def display_value(column: str, value: Any, kind: str = "", coverage: str = "meta
     >>> display_value("ip_relaxation", "BYPASS", "ConnectedApp")
     'Relax IP restrictions'
     >>> display_value("pkce", False, "ConnectedApp"), display_value("pkce", None, "ConnectedApp")
-    ('No', '—')
+    ('No', '(not set)')
     >>> display_value("pkce", None, "ConnectedApp", "soql_only"), display_value("refresh_n", 6.0)
-    ('?', '6')
+    ('(unknown)', '6')
     >>> display_value("pkce", pd.array([True], dtype="boolean")[0])
     'Yes'
     """
@@ -149,6 +148,6 @@ def legend_items() -> list[tuple[str, str]]:
     """(marker, meaning) pairs for a legend.
 
     >>> legend_items()[0]
-    ('—', 'not set (Salesforce applies its default)')
+    ('(not set)', 'not set (Salesforce applies its default)')
     """
     return list(LEGEND.items())

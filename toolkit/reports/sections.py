@@ -22,15 +22,8 @@ from typing import Any
 import pandas as pd
 
 from ..analysis.compare import compare_mobile, mobile_fields
-from ..analysis.display import (
-    NOT_APPLICABLE,
-    NOT_SET,
-    REPORT_COLUMNS,
-    UNKNOWN,
-    display_value,
-    legend_items,
-    people_table,
-)
+from ..analysis.display import REPORT_COLUMNS, display_value, legend_items, people_table
+from ..analysis.markers import NOT_APPLICABLE, NOT_SET, UNKNOWN
 from ..model import catalog
 from .data import ReportData
 
@@ -112,8 +105,7 @@ def _value_counts(apps: pd.DataFrame, column: str) -> list[tuple[str, int]]:
         for v, k, c in zip(apps[column], apps["kind"], apps.get("coverage", "metadata+soql"), strict=False)
     )
     counts.pop(NOT_APPLICABLE, None)
-    words = {NOT_SET: f"not set ({NOT_SET})", UNKNOWN: f"unknown ({UNKNOWN})"}
-    return [(words.get(label, label), n) for label, n in counts.most_common()]
+    return counts.most_common()
 
 
 def _cards(cards: Sequence[tuple[str, Any]]) -> str:
