@@ -114,6 +114,22 @@ def _cards(cards: Sequence[tuple[str, Any]]) -> str:
     ) + "</div>"
 
 
+def severity_colors(severities: Sequence[str]) -> list[str]:
+    """The colour of each severity (for charts).
+
+    >>> severity_colors(["high", "odd"])
+    ['#b91c1c', '#3b6ea5']
+    """
+    return [SEVERITY_COLORS.get(s, BAR_COLOR) for s in severities]
+
+
+def failed(findings: pd.DataFrame | None) -> pd.DataFrame | None:
+    """The findings that fail (``status == "fail"``): not those that could not be checked or are ignored."""
+    if findings is None or "status" not in findings:
+        return findings
+    return findings[findings["status"] == "fail"]
+
+
 def severity_counts(findings: pd.DataFrame | None) -> list[tuple[str, int]]:
     """Findings per severity, most severe first (severities with none left out).
 
@@ -144,8 +160,10 @@ def summary(data: ReportData) -> str:
     if "refresh_policy" in apps:
         infinite = int((apps["refresh_policy"] == "infinite").sum())
         cards.append(("refresh tokens valid until revoked", infinite))
-    if data.findings is not None:
-        cards.append(("findings", len(data.findings)))
+    fails = failed(data.findings)
+    if fails is not None:
+        cards.append(("findings", len(fails)))
+        cards.extend((f"{s} findings", n) for s, n in severity_counts(fails) if s in ("critical", "high"))
     stamp = data.generated.strftime("%Y-%m-%d %H:%M UTC")
     parts = [
         f"<h1>{_e(data.title)}</h1>",
@@ -157,10 +175,10 @@ def summary(data: ReportData) -> str:
                      "bounds.</p>")
     parts.append(_cards(cards))
     charts = []
-    sev = severity_counts(data.findings)
+    sev = severity_counts(failed(data.findings))
     if sev:
         charts.append(bar_chart([(s.capitalize(), n) for s, n in sev], title="Findings by severity",
-                                colors=[SEVERITY_COLORS.get(s, BAR_COLOR) for s, _ in sev]))
+                                colors=severity_colors([s for s, _ in sev])))
     for column in ("ip_relaxation", "refresh_policy", "permitted_users"):
         counts = _value_counts(apps, column)
         if counts:
@@ -174,11 +192,14 @@ def findings(data: ReportData) -> str:
 
     Empty when the findings layer is not installed (the notebook then leaves the section out).
     """
-    frame = data.findings
-    if frame is None:
+    frame = failed(data.findings)
+    if frame is None or data.findings is None:
         return ""
+    unchecked = len(data.findings) - len(frame)
+    note = (f"<p class='note'>{unchecked} checks could not be made (a value the audit could not read) or are "
+            "ignored by the baseline: see findings.csv.</p>" if unchecked else "")
     if frame.empty:
-        return "<p>No findings: every rule passed.</p>"
+        return "<p>No findings: every rule passed.</p>" + note
     rank = {s: i for i, s in enumerate(SEVERITIES)}
     rows = []
     groups = frame.groupby("rule", sort=False)
@@ -189,7 +210,9 @@ def findings(data: ReportData) -> str:
         apps = sorted({str(a) for a in group["app"]})
         shown = ", ".join(apps[:MAX_NAMES]) + (f" and {len(apps) - MAX_NAMES} more" if len(apps) > MAX_NAMES
                                                else "")
-        label = catalog.CATALOG[first["field"]].label if str(first.get("field")) in catalog.CATALOG else ""
+        label = str(first.get("title") or "")
+        if not label and str(first.get("field")) in catalog.CATALOG:
+            label = catalog.CATALOG[str(first["field"])].label
         fixable = "Yes" if bool(group.get("fixable_by_api", pd.Series([False])).any()) else "No"
         rows.append(
             f"<tr><td><span class='sev' style='background:{SEVERITY_COLORS.get(sev, BAR_COLOR)}'>"
@@ -201,7 +224,7 @@ def findings(data: ReportData) -> str:
         "<table class='wide'><thead><tr><th>Severity</th><th>Rule / setting</th><th>Apps</th>"
         "<th>Affected apps</th><th>Remedy</th><th>Fixable by API</th></tr></thead><tbody>"
         + "".join(rows) + "</tbody></table><p class='note'>Every finding, one row per app: findings.csv and "
-        "the Findings sheet of the workbook.</p>"
+        "the Findings sheet of the workbook.</p>" + note
     )
 
 
