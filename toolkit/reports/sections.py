@@ -54,7 +54,8 @@ td.marker{color:#7b8794;text-align:center}
 .cards{display:flex;flex-wrap:wrap;gap:12px;margin:12px 0}
 .card{border:1px solid #d3d9e0;border-radius:6px;padding:10px 14px;min-width:150px}
 .card b{display:block;font-size:22px}
-.sev{display:inline-block;padding:1px 8px;border-radius:10px;color:#fff;font-size:12px}
+.sev{display:inline-block;padding:1px 8px;border-radius:10px;color:#fff;font-size:12px;white-space:nowrap}
+table.findings th,table.findings td.num{overflow-wrap:normal}
 .charts{display:flex;flex-wrap:wrap;gap:24px}
 .legend span{display:inline-block;margin-right:18px}
 .legend code{background:#eef2f6;padding:0 6px;border-radius:3px}
@@ -217,11 +218,11 @@ def findings(data: ReportData) -> str:
         rows.append(
             f"<tr><td><span class='sev' style='background:{SEVERITY_COLORS.get(sev, BAR_COLOR)}'>"
             f"{_e(sev)}</span></td><td><b>{_e(rule)}</b>{'<br>' + _e(label) if label else ''}</td>"
-            f"<td>{len(apps)}</td><td>{_e(shown)}</td><td>{_e(first.get('remedy', ''))}</td>"
+            f"<td class='num'>{len(apps)}</td><td>{_e(shown)}</td><td>{_e(first.get('remedy', ''))}</td>"
             f"<td>{fixable}</td></tr>"
         )
     return (
-        "<table class='wide'><thead><tr><th>Severity</th><th>Rule / setting</th><th>Apps</th>"
+        "<table class='wide findings'><thead><tr><th>Severity</th><th>Rule</th><th>Apps</th>"
         "<th>Affected apps</th><th>Remedy</th><th>Fixable by API</th></tr></thead><tbody>"
         + "".join(rows) + "</tbody></table><p class='note'>Every finding, one row per app: findings.csv and "
         "the Findings sheet of the workbook.</p>" + note

@@ -68,7 +68,8 @@ def field_widget(f: catalog.Field) -> widgets.Widget:
         options = [
             (catalog.value_label(f, v), int(v) if _numeric(f.allowed) else v) for v in f.allowed
         ]
-        return widgets.Dropdown(description=f.label, options=options, style=style, layout=layout)
+        # nothing chosen at first: choosing any value (the first one too) marks the setting for change
+        return widgets.Dropdown(description=f.label, options=options, value=None, style=style, layout=layout)
     if f.type == "boolean":
         return widgets.Checkbox(description=f.label, value=False, indent=False, layout=layout)
     if f.type == "integer":
@@ -109,6 +110,8 @@ def check_value(f: catalog.Field, value: Any) -> str:
         low, high = INT_BOUNDS.get(f.id, (0, INT_MAX))
         if not isinstance(value, int) or not low <= value <= high:
             return f"{f.label}: {value!r} is not a whole number from {low} to {high}"
+    if f.type == "enum" and value is None:
+        return f"{f.label}: choose a value"
     if f.type == "enum" and str(value) not in f.allowed:
         return f"{f.label}: {value!r} is not allowed; allowed: {', '.join(f.allowed)}"
     return ""
