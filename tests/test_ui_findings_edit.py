@@ -20,7 +20,7 @@ HAS_EDITS = hasattr(toolkit, "plan_edits")
 FINDINGS = pd.DataFrame({
     "app": ["A", "B", "B", "C"], "kind": ["ConnectedApp"] * 4,
     "rule": ["ip-relaxed", "ip-relaxed", "refresh-forever", "pin-short"],
-    "title": ["IP restrictions relaxed", "IP restrictions relaxed", "Refresh token never expires", "Short PIN"],
+    "title": ["IP restrictions relaxed"] * 2 + ["Refresh token never expires", "Short PIN"],
     "severity": ["high", "high", "medium", "low"], "status": ["fail", "fail", "fail", "cannot check"],
     "setting": ["IP Relaxation"] * 2 + ["Refresh Token Policy", "PIN Length"],
     "observed": ["BYPASS"] * 2 + ["infinite", ""], "expected": ["ENFORCE"] * 2 + ["specific_lifetime", "6"],
@@ -89,7 +89,8 @@ def test_edit_form_on_a_folder_preview_apply_rollback(tmp_path: Path) -> None:
     form.form.inputs["ip_relaxation"].input.value = "ENFORCE"
     form.preview_button.click()
     assert "1 to change in 1 apps" in form.status.value, form.status.value
-    assert "Relax IP restrictions" in form.preview_html.value and "Enforce IP restrictions" in form.preview_html.value
+    preview = form.preview_html.value
+    assert "Relax IP restrictions" in preview and "Enforce IP restrictions" in preview
     assert "ipRelaxation" in form.diff_html.value and not form.apply_button.disabled
     form.apply_button.click()
     assert "Applied" in form.status.value and form.progress.value == 100, form.status.value
