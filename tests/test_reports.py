@@ -115,3 +115,18 @@ def test_sections_split_wide_content_and_leave_out_missing_findings() -> None:
     assert "App_1, App_2" in sections.findings(with_findings) and "IP Relaxation" in sections.findings(
         with_findings)
     assert "Findings by severity" in sections.summary(with_findings)
+
+
+def test_report_folder_is_replaced_whole_and_foreign_folders_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "r"
+    assert main(["report", "--project", str(REPO / "examples"), "--out", str(out)]) == 0
+    (out / "usage.csv").write_text("stale")  # a file of an earlier (org) run: gone after the next one
+    assert main(["report", "--project", str(REPO / "examples"), "--out", str(out)]) == 0
+    assert not (out / "usage.csv").exists() and (out / "report.html").is_file()
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "notes.txt").write_text("keep me")
+    assert main(["report", "--project", str(REPO / "examples"), "--out", str(tmp_path / "mine")]) == 2
+    assert "notes.txt" in capsys.readouterr().err
+    assert (tmp_path / "mine" / "notes.txt").read_text() == "keep me"

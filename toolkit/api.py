@@ -7,6 +7,7 @@ from typing import Any
 
 import pandas as pd
 
+from . import checks
 from .errors import SourceError
 from .model.bundle import Inventory
 
@@ -27,6 +28,11 @@ def audit(source: Any, *, window_days: int = 180, strict: bool = False) -> dict[
     from .analysis.tables import build_tables
     from .sources.org import Org
 
+    if isinstance(source, str) and not source.strip():
+        raise SourceError(
+            "audit('') names no folder (it would mean the current folder); "
+            "pass a folder path or toolkit.connect()"
+        )
     if isinstance(source, Org):
         return audit_org(source, window_days=window_days, strict=strict)[1]
     if isinstance(source, Inventory):
@@ -55,6 +61,10 @@ def audit_org(
     from .analysis import org_tables
     from .analysis.tables import build_tables
     from .sources.org_inventory import load_org
+
+    window_days = checks.whole_number(
+        "window_days", window_days, checks.MIN_WINDOW_DAYS, checks.MAX_WINDOW_DAYS, why=checks.WINDOW_WHY
+    )
 
     early: dict[str, Any] = {}
 

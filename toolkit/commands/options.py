@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
+from .. import checks
 from ..errors import SourceError
 from ..sources.org import DEFAULT_CONCURRENCY
 
@@ -41,7 +42,7 @@ def add_source_arguments(parser: argparse.ArgumentParser, *, project_help: str |
     org.add_argument("--ca-file", help="PEM CA bundle to trust (a demo org's); TLS is always verified")
     org.add_argument(
         "--concurrency", type=int, default=DEFAULT_CONCURRENCY,
-        help=f"parallel requests (default: {DEFAULT_CONCURRENCY})",
+        help=f"parallel requests, 1 to {checks.MAX_CONCURRENCY} (default: {DEFAULT_CONCURRENCY})",
     )
 
 
@@ -56,7 +57,10 @@ def describe_source(args: argparse.Namespace) -> str:
 
 
 def require_source(args: argparse.Namespace) -> None:
-    """:class:`SourceError` unless exactly one source is given."""
+    """:class:`SourceError` unless exactly one source is given; :class:`ArgumentError` for a bad option.
+
+    Options are checked before anything is read or written, so a bad one costs nothing.
+    """
     if is_org_source(args) and getattr(args, "project", None):
         raise SourceError("give either --project DIR or an org (--org / --instance-url), not both")
     if not is_org_source(args) and not getattr(args, "project", None):
@@ -64,6 +68,19 @@ def require_source(args: argparse.Namespace) -> None:
             "nothing to read: give --project DIR (an SFDX project or a folder of metadata files), "
             "or --org demo|ALIAS, or --instance-url URL --access-token TOKEN"
         )
+    if getattr(args, "project", None) is not None:
+        checks.folder_path("--project", args.project)
+    args.concurrency = checks.whole_number(
+        "--concurrency", args.concurrency, 1, checks.MAX_CONCURRENCY, why="parallel requests"
+    )
+    if not is_org_source(args):
+        return
+    if args.instance_url is not None:
+        args.instance_url = checks.https_base_url("--instance-url", args.instance_url)
+    elif args.org is not None and not args.org.strip():
+        raise SourceError("--org cannot be empty: give 'demo' or a Salesforce CLI alias")
+    if args.ca_file is not None:
+        checks.pem_file("--ca-file", args.ca_file)
 
 
 @contextmanager

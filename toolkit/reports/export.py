@@ -17,10 +17,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from .. import checks
+from ..analysis.summary import check_replaceable, replace_folder
 from ..errors import SourceError, ToolkitError
 from ..redact import redact
 from .data import ReportData, save
-from .files import output_folder, write_data_files, write_text_atomic
+from .files import data_files
 from .sections import CSS
 
 REPO = Path(__file__).resolve().parents[2]
@@ -112,8 +114,13 @@ def run_notebook(data_dir: Path, output: Path, notebook: Path = REPORT_NOTEBOOK)
 def write_report(
     data: ReportData, out: str | Path, *, secrets: Iterable[str] = (), notebook: Path = REPORT_NOTEBOOK
 ) -> ReportFiles:
-    """Write ``report.html`` (self-contained, no code), every table as CSV and ``audit.xlsx`` into ``out``."""
-    folder = output_folder(out)
+    """Write ``report.html`` (self-contained, no code), every table as CSV and ``audit.xlsx`` into ``out``.
+
+    ``out`` is replaced as a whole, atomically (see :mod:`.files`); :class:`~toolkit.errors.OutputError` when
+    it holds files no audit or report writes.
+    """
+    folder = checks.folder_path("out", out)
+    check_replaceable(folder)  # before the slow part: a folder holding other files is refused, not emptied
     secret_list = [s for s in secrets if s]
     with tempfile.TemporaryDirectory(prefix="toolkit-report-") as tmp:
         work = Path(tmp)
@@ -125,5 +132,7 @@ def write_report(
     document = redact(page(body, data.title), secret_list, keywords=False)
     if external_references(document):  # a guard: the report must open offline
         raise ReportError(f"the report would fetch {external_references(document)[0]}…; refusing to write it")
-    files = write_data_files(data, folder, secret_list)
-    return ReportFiles(html=write_text_atomic(folder / REPORT_HTML, document), data=files)
+    files = data_files(data, secret_list)
+    files[REPORT_HTML] = document
+    replace_folder(folder, files)
+    return ReportFiles(html=folder / REPORT_HTML, data=[folder / n for n in files if n != REPORT_HTML])

@@ -1,56 +1,24 @@
 """The full data beside the report: one CSV per table and one Excel workbook (a sheet per table).
 
-Every file is written to a temporary name and renamed into place, so a failure never leaves half a file;
-text passes through :func:`toolkit.redact.redact` with the inventory's secret values as a last guard.
+The output folder is written like every audit output (:func:`toolkit.analysis.summary.replace_folder`): all
+files into a temporary folder that then replaces ``out`` by rename, so a failure leaves the previous report as
+it was. CSV cells that a spreadsheet would run as a formula are neutralised (``to_csv``); text passes through
+:func:`toolkit.redact.redact` with the inventory's secret values as a last guard.
 """
 
 from __future__ import annotations
 
-import os
-import tempfile
-from collections.abc import Callable, Iterable
-from pathlib import Path
+import io
+from collections.abc import Iterable
 
 import pandas as pd
 
 from ..analysis.compare import compare_mobile
-from ..errors import SourceError
+from ..analysis.summary import to_csv
 from ..redact import redact
 from .data import ReportData
 
 WORKBOOK = "audit.xlsx"
-
-
-def output_folder(out: str | Path) -> Path:
-    """The output folder, created when missing; :class:`SourceError` (one line) when it cannot be."""
-    folder = Path(out)
-    if not folder.is_dir():
-        try:
-            os.makedirs(folder)
-        except OSError as exc:
-            raise SourceError(f"{folder}: cannot create the output folder ({exc.strerror})") from None
-    return folder
-
-
-def write_atomic(path: Path, write: Callable[[Path], None]) -> Path:
-    """Call ``write(tmp)`` on a temporary file beside ``path``, then rename it to ``path``."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        write(Path(tmp))
-        os.chmod(tmp, 0o644)  # mkstemp makes it private; a report is meant to be shared
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
-
-
-def write_text_atomic(path: Path, text: str) -> Path:
-    def write(tmp: Path) -> None:
-        tmp.write_text(text, encoding="utf-8")
-
-    return write_atomic(path, write)
 
 
 def data_tables(data: ReportData) -> dict[str, pd.DataFrame]:
@@ -75,20 +43,23 @@ def _for_excel(frame: pd.DataFrame, secrets: list[str]) -> pd.DataFrame:
     return out
 
 
-def write_data_files(data: ReportData, out: Path, secrets: Iterable[str] = ()) -> list[Path]:
-    """``<table>.csv`` for every table and ``audit.xlsx`` with one sheet each; returns the paths."""
+def workbook_bytes(tables: dict[str, pd.DataFrame], secrets: Iterable[str] = ()) -> bytes:
+    """An ``.xlsx`` with one sheet per table (openpyxl writes text cells as text, never as formulas)."""
+    secret_list = [s for s in secrets if s]
+    buffer = io.BytesIO()
+    with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
+        for name, frame in tables.items():
+            sheet = name[:31].capitalize()
+            _for_excel(frame, secret_list).to_excel(writer, sheet_name=sheet, index=False)
+    return buffer.getvalue()
+
+
+def data_files(data: ReportData, secrets: Iterable[str] = ()) -> dict[str, str | bytes]:
+    """``{file name: content}``: ``<table>.csv`` for every table and ``audit.xlsx``."""
     secret_list = [s for s in secrets if s]
     tables = data_tables(data)
-    written = [
-        write_text_atomic(out / f"{name}.csv", redact(frame.to_csv(index=False), secret_list))
-        for name, frame in tables.items()
-    ]
-
-    def workbook(tmp: Path) -> None:
-        with pd.ExcelWriter(tmp, engine="openpyxl") as writer:
-            for name, frame in tables.items():
-                sheet = name[:31].capitalize()
-                _for_excel(frame, secret_list).to_excel(writer, sheet_name=sheet, index=False)
-
-    written.append(write_atomic(out / WORKBOOK, workbook))
-    return written
+    files: dict[str, str | bytes] = {
+        f"{name}.csv": redact(to_csv(frame), secret_list) for name, frame in tables.items()
+    }
+    files[WORKBOOK] = workbook_bytes(tables, secret_list)
+    return files
