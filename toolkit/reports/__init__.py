@@ -1,7 +1,7 @@
 """Reports people read and share: ``python -m toolkit report`` (and ``make demo``) write ``report.html``.
 
 :func:`collect` audits a source into :class:`ReportData`; :func:`write_report` runs the report notebook
-(``notebooks/05_report.ipynb``) with papermill, exports it without code (nbconvert) into one self-contained
+(``notebooks/06_report.ipynb``) with papermill, exports it without code (nbconvert) into one self-contained
 HTML file (inline CSS and SVG charts, no script, nothing fetched), and writes the full data beside it: one CSV
 per table and ``audit.xlsx``. :mod:`.sections` builds the report's HTML fragments.
 """

@@ -1,6 +1,6 @@
 """Run the report notebook with papermill and export it to one self-contained HTML file without code.
 
-The notebook (``notebooks/05_report.ipynb``) reads the data :func:`toolkit.reports.data.save` wrote (its
+The notebook (``notebooks/06_report.ipynb``) reads the data :func:`toolkit.reports.data.save` wrote (its
 ``data_dir`` parameter), so no credential is ever a notebook parameter. nbconvert's ``basic`` template gives
 the cells' HTML without any script or stylesheet link (cells tagged ``notebook-only`` left out); :func:`page`
 wraps it with the report's own CSS: nothing is fetched when the file is opened (no CDN), the charts are
@@ -26,7 +26,7 @@ from .files import data_files
 from .sections import CSS
 
 REPO = Path(__file__).resolve().parents[2]
-REPORT_NOTEBOOK = REPO / "notebooks" / "05_report.ipynb"
+REPORT_NOTEBOOK = REPO / "notebooks" / "06_report.ipynb"
 REPORT_HTML = "report.html"
 NOTEBOOK_ONLY = "notebook-only"  # cells with this tag (the notebook's own intro) stay out of the report
 KERNEL_TIMEOUT_S = 300
