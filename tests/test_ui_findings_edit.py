@@ -124,6 +124,9 @@ def test_edit_form_on_the_demo_org(fresh_demo_org: DemoOrg) -> None:
     after = toolkit.audit(form.source)["apps"].set_index("name")
     assert set(after.loc[chosen, "ip_relaxation"]) == {"ENFORCE"}
     assert set(after.loc[chosen, "session_timeout"]) == {30}
+    assert form.picker.selected() == chosen  # re-read after the apply, the selection kept
+    shown = form.picker.table.df.set_index("App")
+    assert set(shown.loc[chosen, "IP Relaxation"]) == {"Enforce IP restrictions"}
     form.rollback_button.click()
     assert "Rolled back" in form.status.value, form.status.value
     form.connect.close_org()

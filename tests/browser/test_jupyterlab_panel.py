@@ -63,21 +63,26 @@ def open_and_run(lab: tuple[str, Any], notebook: str, ready_text: str) -> tuple[
     out = page.locator(".jp-OutputArea-output")  # outputs only: the cell sources hold the same words
     ready = out.get_by_text(ready_text, exact=True).first
     dialog = page.locator(".jp-Dialog", has_text="Select Kernel")
-    # "Run All Cells" clicked before the kernel session is connected runs nothing, and JupyterLab may ask for a
-    # kernel while the session starts: retry until the widgets show
+    # "Run All Cells" clicked before the kernel session is connected runs nothing, and JupyterLab may ask for
+    # a kernel while the session starts: retry until the widgets show
+    running = page.locator(".jp-InputPrompt", has_text="[*]")
     for _attempt in range(4):
         page.locator(".lm-MenuBar-item", has_text="Run").first.click()
         page.locator(".lm-Menu-content .lm-Menu-item", has_text="Run All Cells").first.click()
         try:
             expect(ready.or_(dialog).first).to_be_visible(timeout=15_000)
         except AssertionError:
-            continue
+            if not running.count():
+                continue  # nothing ran: the session was not connected yet
+            # a slow first import: wait for this run rather than queue another (it would redraw the forms)
+            expect(ready.or_(dialog).first).to_be_visible(timeout=90_000)
         if not dialog.is_visible():
             break
         while dialog.count():  # one per Run All that found no kernel; keep the notebook's kernel
             dialog.first.locator("button.jp-mod-accept").click()
             page.wait_for_timeout(200)
     expect(ready).to_be_visible()
+    expect(running).to_have_count(0, timeout=90_000)  # every cell done: no later output replaces the forms
     return page, out
 
 
@@ -151,8 +156,9 @@ def test_bulk_edit_form_in_jupyterlab(lab: tuple[str, Any], fresh_demo_org: Demo
 
         dropdown("Kind").select_option(label="Connected apps")
         dropdown("Platform").select_option(label="iOS")
-        out.locator(".widget-text", has=page.locator("label", has_text="Search")).locator("input").fill("Portal")
-        out.locator(".widget-text", has=page.locator("label", has_text="Search")).locator("input").press("Enter")
+        search = out.locator(".widget-text", has=page.locator("label", has_text="Search")).locator("input")
+        search.fill("Portal")
+        search.press("Enter")
         expect(out.get_by_text(f"of {len(chosen)} shown apps selected")).to_be_visible()
         out.locator("button", has_text="Select all shown").click()
         expect(out.get_by_text(f"{len(chosen)} of {len(chosen)} shown apps selected")).to_be_visible()

@@ -227,6 +227,7 @@ class EditForm(widgets.VBox):  # type: ignore[misc]
             self._busy(False)
         self._show_result(result, "Applied")
         self.plan = None  # applied: a new edit needs a new preview
+        self._reread()
         self._buttons()
 
     def rollback(self) -> None:
@@ -245,9 +246,23 @@ class EditForm(widgets.VBox):  # type: ignore[misc]
             self._busy(False)
         self._show_result(result, "Rolled back")
         self.result = None
+        self._reread()
         self._buttons()
 
     # --- helpers --------------------------------------------------------------------------------------------
+    def _reread(self) -> None:
+        """Audit the source again so the picker shows the values as they are now (the selection stays)."""
+        from ..api import audit
+
+        chosen = self.picker.selected()
+        try:
+            self.tables = audit(Path(self.source) if isinstance(self.source, str) else self.source)
+        except Exception as exc:  # the result above stands; only the picker is out of date
+            self.step.value = html.escape(f"could not re-read the apps: {error_text(exc)}")
+            return
+        self.picker.set_tables(self.tables, self._findings)
+        self.picker.select(chosen)
+
     def _show_result(self, result: Any, verb: str) -> None:
         self.result = result
         self.progress.value = 100

@@ -126,6 +126,11 @@ class AppPicker(widgets.VBox):  # type: ignore[misc]
     def _select(self, rows: list[int]) -> None:
         self.table.selected_rows = rows
 
+    def select(self, names: list[str]) -> None:
+        """Select these apps (those the filters hide are left out)."""
+        wanted = set(names)
+        self._select([i for i, n in enumerate(self._names) if n in wanted])
+
     def selected(self) -> list[str]:
         """The selected apps (names)."""
         return [self._names[i] for i in self.table.selected_rows if 0 <= i < len(self._names)]
