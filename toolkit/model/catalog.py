@@ -796,6 +796,43 @@ def sections(bundle: AppBundle) -> dict[str, bool]:
     return out
 
 
+# Setup labels of values (what the Setup page shows for a canonical value; domain doc §1.3, §1.5, §1.6).
+# Values without an entry are shown as they are (the API name is also what Setup shows, e.g. SHA256).
+KIND_LABELS: dict[str, str] = {CA: "Connected app", ECA: "External client app"}
+VALUE_LABELS: dict[str, dict[str, str]] = {
+    "permitted_users": {"AllSelfAuthorized": "All users may self-authorize",
+                        "AdminApprovedPreAuthorized": "Admin approved users are pre-authorized"},
+    "ip_relaxation": {"ENFORCE": "Enforce IP restrictions",
+                      "ENFORCE_RELAXREFRESH": "Enforce IP restrictions, but relax for refresh tokens",
+                      "BYPASS_2FACTOR": "Relax IP restrictions for activated devices",
+                      "BYPASS": "Relax IP restrictions"},
+    "refresh_policy": {"infinite": "Refresh token is valid until revoked",
+                       "zero": "Immediately expire refresh token",
+                       "specific_lifetime": "Expire refresh token after",
+                       "specific_inactivity": "Expire refresh token if not used for"},
+    "refresh_unit": {"HOURS": "Hour(s)", "DAYS": "Day(s)", "MONTHS": "Month(s)"},
+    "session_level": {"LOW": "Low", "STANDARD": "Standard", "HIGH_ASSURANCE": "High Assurance"},
+    "policy_action": {"Block": "Block", "RaiseSessionLevel": "Raise session level"},
+    "lock_after": {"0": "Never", "1": "1 minute", **{m: f"{m} minutes" for m in LOCK_MINUTES[2:]}},
+    "platform": {"ios": "iOS", "android": "Android"},
+    "device_type": {"phone": "Phone", "tablet": "Tablet", "minitablet": "Mini tablet"},
+    "distribution_state": {"AutoInstalled": "Auto-installed"},
+}
+
+
+def value_label(f: Field | str, value: Any) -> str:
+    """The Setup label of a canonical value (the value itself when Setup shows it as is).
+
+    >>> value_label("ip_relaxation", "ENFORCE_RELAXREFRESH")
+    'Enforce IP restrictions, but relax for refresh tokens'
+    >>> value_label("lock_after", 0), value_label("saml_signing_algo", "SHA256")
+    ('Never', 'SHA256')
+    """
+    fid = f if isinstance(f, str) else f.id
+    text = str(value)
+    return VALUE_LABELS.get(fid, {}).get(text, text)
+
+
 if __name__ == "__main__":  # pragma: no cover - regenerates the table of docs/field-catalog.md
     print(to_markdown(), end="")
 
