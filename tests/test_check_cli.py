@@ -152,3 +152,10 @@ def test_fix_plan_fixes_a_folder(tmp_path: Path) -> None:
     fails = after[after["status"] == "fail"]
     assert not fails["fixable_by_api"].any(), fails[fails["fixable_by_api"]][["app", "rule"]].values.tolist()
     assert set(toolkit.manual_fixes(before)["rule"]) >= set(fails["rule"]) - {"ACC-02"}
+
+
+def test_check_saves_a_snapshot_for_diff(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    code, _, _ = run(capsys, "check", "--project", str(EXAMPLES), "--snapshot", str(tmp_path / "snap"))
+    assert code == 0
+    code, out, _ = run(capsys, "diff", str(tmp_path / "snap"), "--project", str(EXAMPLES))
+    assert code == 0 and "0 settings changed in 0 apps" in out and f"folder {EXAMPLES}" in out
