@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 
 from toolkit.demoorg import DemoOrg
+from toolkit.demoorg.auth import new_session
 
 ALIAS = "demo-sf"
 
@@ -30,15 +31,18 @@ class SfLogin:
 
     version: str
     env: dict[str, str]
+    token: str = field(repr=False)  # the session sf was given
     alias: str = ALIAS
     calls: list[list[str]] = field(default_factory=list)
 
-    def run(self, *args: str, cwd: Path | None = None, check: bool = True) -> dict[str, Any]:
+    def run(
+        self, *args: str, cwd: Path | None = None, check: bool = True, extra_env: dict[str, str] | None = None
+    ) -> dict[str, Any]:
         """``sf ARGS --json`` -> its JSON answer (asserting exit 0 unless ``check`` is false)."""
         self.calls.append(list(args))
         done = subprocess.run(
             ["sf", *args, "--json"],
-            env=self.env,
+            env={**self.env, **(extra_env or {})},
             cwd=cwd,
             capture_output=True,
             text=True,
@@ -72,38 +76,16 @@ def _login(node_clients: ModuleType, older: bool, demo_org: DemoOrg, tmp: Callab
     except node_clients.InstallError as exc:
         pytest.skip(f"Salesforce CLI {version} not available: {exc}")
     env = node_clients.sf_env(tmp(f"sf-home-{version}"), demo_org.ca_file, bin_dir)
-    sf = SfLogin(version, env)
-    out = _login_with_token(sf, demo_org)
+    # sf gets a session of its own, so a test can tell its token from the fixture's
+    sf = SfLogin(version, env, new_session(demo_org.state, demo_org.username).token)
+    # SF_ACCESS_TOKEN is the documented way to hand sf a token non-interactively; only the login sees it
+    out = sf.run(
+        *("org", "login", "access-token", "--instance-url", demo_org.instance_url, "--alias", sf.alias),
+        "--no-prompt",
+        extra_env={"SF_ACCESS_TOKEN": sf.token},
+    )
     assert out["result"]["username"] == demo_org.username
     return sf
-
-
-def _login_with_token(sf: SfLogin, demo_org: DemoOrg) -> dict[str, Any]:
-    # SF_ACCESS_TOKEN is the documented way to hand sf a token non-interactively; only the login sees it
-    login_env = {**sf.env, "SF_ACCESS_TOKEN": demo_org.access_token}
-    done = subprocess.run(
-        [
-            "sf",
-            "org",
-            "login",
-            "access-token",
-            "--instance-url",
-            demo_org.instance_url,
-            "--alias",
-            sf.alias,
-            "--no-prompt",
-            "--json",
-        ],
-        env=login_env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    out: dict[str, Any] = json.loads(done.stdout or "{}")
-    assert done.returncode == 0, (
-        f"sf org login access-token failed: {out.get('message') or done.stderr[-800:]}"
-    )
-    return out
 
 
 @pytest.fixture(scope="session")
