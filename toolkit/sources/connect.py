@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import importlib
 import json
+import os
+import re
 import shutil
 import subprocess
 from collections.abc import Callable
@@ -28,9 +30,10 @@ from urllib.parse import urlparse
 
 import requests
 
-from ..errors import OrgError, SourceError
+from .. import checks
+from ..errors import ArgumentError, OrgError, SourceError
 from ..redact import redact, register_secret
-from .org import DEFAULT_CONCURRENCY, Org
+from .org import DEFAULT_CONCURRENCY, Org, Timeout, mount_timeouts, timeouts
 from .resilience import RetryPolicy
 
 SF_TIMEOUT_SECONDS = 120  # one `sf` command (it starts Node and may refresh the token)
@@ -74,21 +77,43 @@ def connect(
     concurrency: int = DEFAULT_CONCURRENCY,
     policy: RetryPolicy | None = None,
     demo_options: dict[str, Any] | None = None,
+    timeout: Timeout | None = None,
 ) -> Org:
     """Connect to an org and return an :class:`~toolkit.sources.org.Org` (see the module doc for the modes).
+
+    ``timeout``: seconds of silence allowed while waiting for an answer (the read timeout; connecting
+    gets at most 10 s), or a ``(connect, read)`` pair; default ``(10, 60)``. Each call and its retries get
+    twice the read timeout in all (``RetryPolicy.budget``, 120 s by default) unless ``policy`` says.
 
     >>> connect(instance_url="https://acme.my.salesforce.com", access_token="00Dx!TOKENTOKEN",
     ...         api_version="66.0")
     Org(instance_url='https://acme.my.salesforce.com', auth='access_token', api_version='66.0')
     """
     secrets = [s for s in (access_token, password, security_token, consumer_secret) if s]
+    if policy is None and timeout is not None:
+        policy = RetryPolicy(budget=2 * timeouts(timeout)[1])
     for s in secrets:
         register_secret(s)
+    _check_arguments(locals())
+    if instance_url is not None:
+        instance_url = checks.https_base_url("instance_url", instance_url)
+    if login_url is not None:
+        login_url = checks.https_base_url("login_url", login_url)
+    if ca_file is not None:
+        ca_file = checks.pem_file("ca_file", ca_file)
+    concurrency = checks.whole_number("concurrency", concurrency, 1, checks.MAX_CONCURRENCY)
     session = requests.Session()
+    # every call, logins included, gets (connect, read) timeouts: 10 s / 60 s unless ``timeout`` says
+    mount_timeouts(session, timeouts(timeout))
     if ca_file:
         session.verify = ca_file  # trust the demo org's CA; TLS verification stays on
         session.trust_env = False  # else a REQUESTS_CA_BUNDLE in the environment overrides ``verify``
-    common: dict[str, Any] = {"concurrency": concurrency, "policy": policy, "secrets": secrets}
+    common: dict[str, Any] = {
+        "concurrency": concurrency,
+        "policy": policy,
+        "secrets": secrets,
+        "timeout": timeout,
+    }
     owned = None
     relogin: Callable[[Any], None] | None = None
     if (
@@ -153,10 +178,55 @@ def connect(
     try:
         if not api_version:
             org.use_highest_version()
+    except OrgError as exc:
+        org.close()
+        if exc.kind == "TLS_ERROR" or "CERTIFICATE_VERIFY_FAILED" in str(exc):
+            detail = _TLS_DETAIL.search(str(exc))
+            why = f" ({detail.group(1).strip()})" if detail else ""
+            raise OrgError(
+                "TLS_VERIFY_FAILED",
+                f"cannot verify the TLS certificate of {org.instance_url}{why}; {TLS_HINT}",
+            ) from None
+        raise
     except BaseException:
         org.close()
         raise
     return org
+
+
+TLS_HINT = (
+    "if it is signed by a private CA (a demo org, a proxy that inspects TLS), pass --ca-file PEM "
+    "(connect(ca_file=...)) or set REQUESTS_CA_BUNDLE to a bundle that holds that CA; verification is never "
+    "turned off"
+)
+_TLS_DETAIL = re.compile(r"certificate verify failed:?([^'\")(]*)")
+_TEXT_ARGUMENTS = (
+    "target", "alias", "access_token", "login_url", "username", "password", "security_token",
+    "consumer_key", "consumer_secret", "private_key_file", "api_version",
+)
+
+
+def _check_arguments(given: dict[str, Any]) -> None:
+    """:class:`ArgumentError` for a text argument that is not text (or empty), or a bad ``api_version``."""
+    for name in _TEXT_ARGUMENTS:
+        value = given.get(name)
+        if value is None:
+            continue
+        secret = name in ("access_token", "password", "security_token", "consumer_secret")
+        shown = "…" if secret else value
+        if not isinstance(value, str):
+            raise ArgumentError(name, f"<{type(value).__name__}>" if secret else shown, "text")
+        if not value.strip() and name != "security_token":
+            raise ArgumentError(name, shown, "non-empty text")
+    version = given.get("api_version")
+    if version is not None and not _VERSION.fullmatch(version):
+        raise ArgumentError("api_version", version, "an API version such as '66.0'")
+    if given.get("private_key_file") is not None and not os.path.isfile(given["private_key_file"]):
+        raise ArgumentError("private_key_file", given["private_key_file"], "a PEM private key file",
+                            why="no such file")
+
+
+_VERSION = re.compile(r"[1-9]\d{1,2}\.0")
 
 
 def _sf_cli_relogin(client: Any, alias: str) -> None:
@@ -172,14 +242,25 @@ def _build(session: requests.Session, **kwargs: Any) -> Any:
     from simple_salesforce.api import Salesforce
     from simple_salesforce.exceptions import SalesforceAuthenticationFailed
 
+    url = kwargs.pop("instance_url", None)
+    if url is not None:
+        # simple-salesforce takes the host of instance_url without its IPv6 brackets; give it host[:port]
+        kwargs["instance"] = urlparse(url).netloc
     try:
         # plain dicts: simple-salesforce's default OrderedDict costs ~20% on large query pages
         return Salesforce(session=session, object_pairs_hook=dict, **kwargs)
     except SalesforceAuthenticationFailed as exc:
         code = str(getattr(exc, "code", "") or "LOGIN_FAILED")
-        raise OrgError(code, f"login failed: {redact(str(getattr(exc, 'message', exc)))[:300]}") from None
+        raise OrgError(code, f"login failed: {_auth_text(exc)}") from None
     except requests.RequestException as exc:
         raise OrgError("CONNECTION_FAILED", f"cannot reach the org: {redact(str(exc))[:300]}") from None
+
+
+def _auth_text(exc: Any) -> str:
+    """What Salesforce said about a failed login (simple-salesforce keeps it in ``content``, as bytes)."""
+    content = getattr(exc, "content", b"")
+    text = content.decode("utf-8", "replace") if isinstance(content, bytes) else str(content or "")
+    return redact(" ".join(text.split()))[:300] or "no reason given"
 
 
 def _start_demo(options: dict[str, Any]) -> Any:
