@@ -88,15 +88,35 @@ def _login(node_clients: ModuleType, older: bool, demo_org: DemoOrg, tmp: Callab
     return sf
 
 
+def _ready(sf: SfLogin, demo_org: DemoOrg) -> SfLogin:
+    # another test of this worker may have expired every session; a reset revives only the fixture's own
+    session = demo_org.state.sessions.get(sf.token)
+    if session is not None:
+        session.expired = False
+    return sf
+
+
 @pytest.fixture(scope="session")
-def sf_cli(node_clients: ModuleType, demo_org: DemoOrg, tmp_path_factory: pytest.TempPathFactory) -> SfLogin:
-    """The pinned sf release (token redacted in ``org display``), logged in to the session's demo org."""
+def _sf_cli_login(
+    node_clients: ModuleType, demo_org: DemoOrg, tmp_path_factory: pytest.TempPathFactory
+) -> SfLogin:
     return _login(node_clients, False, demo_org, tmp_path_factory.mktemp)
 
 
 @pytest.fixture(scope="session")
-def sf_cli_older(
+def _sf_cli_older_login(
     node_clients: ModuleType, demo_org: DemoOrg, tmp_path_factory: pytest.TempPathFactory
 ) -> SfLogin:
-    """The older pinned sf release (token printed by ``org display``), logged in to the demo org."""
     return _login(node_clients, True, demo_org, tmp_path_factory.mktemp)
+
+
+@pytest.fixture
+def sf_cli(_sf_cli_login: SfLogin, demo_org: DemoOrg) -> SfLogin:
+    """The pinned sf release (token redacted in ``org display``), logged in to the session's demo org."""
+    return _ready(_sf_cli_login, demo_org)
+
+
+@pytest.fixture
+def sf_cli_older(_sf_cli_older_login: SfLogin, demo_org: DemoOrg) -> SfLogin:
+    """The older pinned sf release (token printed by ``org display``), logged in to the demo org."""
+    return _ready(_sf_cli_older_login, demo_org)
