@@ -224,6 +224,13 @@ class RestApi:
                 self.state.soql_only[row["ApplicationId"]]["_IsVisible"] = bool(values["IsVisible"])
                 self.state.__dict__.pop("_derived_cache", None)
             return 204, None
+        sea_write = (method == "POST" and not record_id) or (method == "DELETE" and record_id)
+        if name == "SetupEntityAccess" and sea_write:
+            from .grants import create_setup_entity_access, delete_setup_entity_access
+
+            if method == "POST":
+                return create_setup_entity_access(self.state, body)
+            return delete_setup_entity_access(self.state, str(record_id))
         if name in READ_ONLY:
             raise RestError(400, "INVALID_TYPE_FOR_OPERATION", f"entity type {name} does not support {verb}")
         raise not_found()  # pragma: no cover (every object here is read-only)

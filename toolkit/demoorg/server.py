@@ -296,6 +296,9 @@ class DemoOrgApp:
             if session is not None:
                 session.expired = True
             self.state.refresh_tokens.pop(token, None)
+        from .tokens import revoke_delete_token
+
+        revoke_delete_token(self.state, token)  # an OauthToken.DeleteToken revokes that token's row
 
     def _soap(self, kind: str, version: str, body: bytes, base_url: str, environ: dict[str, Any]) -> Response:
         try:

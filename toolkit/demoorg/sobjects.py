@@ -383,7 +383,7 @@ def sobject_summary(sobject: str, version: str = "66.0") -> dict[str, Any]:
         "queryable": True,
         "retrieveable": True,
         "searchable": False,
-        "createable": False,
+        "createable": sobject == "SetupEntityAccess",
         "updateable": updateable,
         "deletable": sobject in ("AppMenuItem", "SetupEntityAccess"),
         "layoutable": False,
@@ -553,6 +553,15 @@ def _app_menu_item(state: OrgState) -> list[dict[str, Any]]:
     return [dict(_cached(state, "ami", c, make)) for c in _apps(state) if state.soql_only.get(c.id)]
 
 
+def setup_entity_access_id(app_id: str, parent_id: str) -> str:
+    """The Id of the SetupEntityAccess row of (connected app, permission set): unique per pair.
+
+    >>> setup_entity_access_id("0H45g0000000042AAA", "0PS5g0000000007AAA")
+    '0J0000042000007AAA'
+    """
+    return "0J0" + app_id[9:15] + parent_id[-9:]
+
+
 def _setup_entity_access(state: OrgState) -> list[dict[str, Any]]:
     permsets = state.objects.get("PermissionSet", [])
     profiles = {p["Id"]: p["Name"] for p in state.objects.get("Profile", [])}
@@ -569,7 +578,7 @@ def _setup_entity_access(state: OrgState) -> list[dict[str, Any]]:
                 continue
             out.append(
                 {
-                    "Id": "0J0" + c.id[3:9] + ps["Id"][-9:],
+                    "Id": setup_entity_access_id(c.id, ps["Id"]),
                     "ParentId": ps["Id"],
                     "SetupEntityId": c.id,
                     "SetupEntityType": "ConnectedApplication",
