@@ -21,6 +21,9 @@ Commands:
 - ``demo-org``  run the embedded demo org (a local HTTPS Salesforce emulator)
 - ``demo``      what ``make demo`` runs: start the demo org, audit it, print where the output is
 - ``edit``      bulk-edit apps of an org or a folder: dry run, ``--apply``, ``--rollback``, ``--resume``
+- ``check``     findings against a baseline: the CI gate (``--fail-on``, ``--format text|csv|json|sarif``)
+- ``diff``      drift between two audit snapshots (``audit --snapshot``) or two sources
+- ``bootconfig`` Mobile SDK bootconfig.plist / bootconfig.xml / bootconfig.json against the apps
 """
 
 from __future__ import annotations
@@ -46,6 +49,9 @@ COMMANDS = {
     "demo-org": ("toolkit.commands.demo_org", "Serve the embedded demo org (a local HTTPS Salesforce)."),
     "demo": ("toolkit.commands.demo", "Start the demo org, audit it, and print where the output is."),
     "edit": ("toolkit.commands.edit", "Bulk-edit apps: dry run (default), --apply, --rollback, --resume."),
+    "check": ("toolkit.commands.check", "Findings against a baseline; a CI gate (--fail-on, SARIF output)."),
+    "diff": ("toolkit.commands.diff", "What changed between two audits (snapshot folders or sources)."),
+    "bootconfig": ("toolkit.commands.bootconfig", "Check Mobile SDK bootconfig files against the apps."),
 }
 
 
