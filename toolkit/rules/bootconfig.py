@@ -3,7 +3,8 @@
 Each file is matched to its app by consumer key (``remoteAccessConsumerKey`` = the app's consumer key), else
 by callback; then: the callback must be one of the app's callback URLs, the scopes it asks for must be granted
 to the app (none asked: the app gets all of its scopes), the app should have mobile settings, and a mobile
-app should require PKCE (it cannot keep a secret). Template placeholders are reported, never matched. Consumer keys are shown masked.
+app should require PKCE (it cannot keep a secret). Template placeholders are reported, never matched.
+Consumer keys are shown masked.
 
 Columns of :func:`cross_check`: ``file``, ``platform``, ``app``, ``kind``, ``check``, ``status`` (ok / fail /
 warn / info) and ``detail``.
