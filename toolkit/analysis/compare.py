@@ -6,6 +6,7 @@ from collections.abc import Iterable
 
 import pandas as pd
 
+from ..errors import ArgumentError, UnknownNameError
 from ..model import catalog
 from ..model.bundle import Inventory
 from .tables import build_tables
@@ -20,6 +21,25 @@ def mobile_fields() -> list[catalog.Field]:
     ['mobile_start_url', 'pin_length', 'lock_after', 'screen_lock']
     """
     return [f for g in MOBILE_GROUPS for f in catalog.fields(group=g) if not f.secret]
+
+
+def _apps_table(source: object) -> pd.DataFrame:
+    """The apps table of whatever ``source`` is; :class:`ArgumentError` for anything else."""
+    allowed = "an Inventory, the dict of tables from toolkit.audit(), or its 'apps' table"
+    if isinstance(source, Inventory):
+        return build_tables(source)["apps"]
+    if isinstance(source, dict):
+        if "apps" not in source:
+            raise ArgumentError("compare_mobile(source)", f"<dict of {len(source)}>", allowed,
+                                why="it has no 'apps' table")
+        source = source["apps"]
+    if not isinstance(source, pd.DataFrame):
+        raise ArgumentError("compare_mobile(source)", f"<{type(source).__name__}>", allowed)
+    missing = [c for c in ("name", "kind", *(f.id for f in mobile_fields())) if c not in source.columns]
+    if missing:
+        raise ArgumentError("compare_mobile(source)", "<DataFrame>", allowed,
+                            why=f"it lacks the column(s) {', '.join(missing[:5])}")
+    return source
 
 
 def compare_mobile(
@@ -41,16 +61,16 @@ def compare_mobile(
     >>> compare_mobile(inv).loc["PIN Length", "A"]
     6
     """
-    if isinstance(source, Inventory):
-        table = build_tables(source)["apps"]
-    elif isinstance(source, dict):
-        table = source["apps"]
-    else:
-        table = source
+    table = _apps_table(source)
     fields = mobile_fields()
     ids = [f.id for f in fields]
     if apps is not None:
+        if isinstance(apps, str):  # one name, not its characters
+            apps = [apps]
         wanted = list(apps)
+        unknown = [a for a in wanted if a not in set(table["name"])]
+        if unknown:
+            raise UnknownNameError("app", unknown[0], sorted(map(str, table["name"]))[:20])
         table = table.set_index("name").loc[wanted].reset_index()
     elif not all_apps:
         table = table[table[ids].notna().any(axis=1)]

@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from ..errors import UnknownFieldError
+from ..errors import ArgumentError, UnknownFieldError, UnknownNameError
 from .bundle import AppBundle
 from .document import MetadataDocument
 
@@ -580,6 +580,8 @@ def field(id: str) -> Field:
     >>> field("refresh_policy").allowed
     ('infinite', 'zero', 'specific_lifetime', 'specific_inactivity')
     """
+    if not isinstance(id, str):
+        raise UnknownFieldError("catalog", repr(id), "field ids are text, such as 'pin_length'")
     try:
         return CATALOG[id]
     except KeyError:
@@ -602,6 +604,10 @@ def fields(
     >>> "pin_length" in [f.id for f in fields(kind="ConnectedApp", writable=False)]
     True
     """
+    if group is not None and group not in GROUPS:
+        raise UnknownNameError("catalog group", group, GROUPS)
+    if kind is not None and kind not in (CA, ECA):
+        raise UnknownNameError("kind of app", kind, (CA, ECA))
     out = []
     for f in _FIELDS:
         if group is not None and f.group != group:
@@ -644,7 +650,11 @@ def read_value(bundle: AppBundle, f: Field | str) -> Any:
     >>> [read_value(app, i) for i in ("ip_relaxation", "refresh_n", "pin_length", "scopes")]
     ['BYPASS', 90, 6, []]
     """
-    fld = field(f) if isinstance(f, str) else f
+    fld = f if isinstance(f, Field) else field(f)
+    if not isinstance(bundle, AppBundle):
+        raise ArgumentError(
+            "read_value(bundle)", f"<{type(bundle).__name__}>", "an AppBundle (inventory.apps)"
+        )
     binding = fld.binding(bundle.kind)
     if binding is not None:
         for source in binding.reads:
