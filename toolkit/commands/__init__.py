@@ -20,6 +20,7 @@ Commands:
 - ``audit``     audit a folder (``--project``) or an org (``--org``/``--instance-url``) into CSVs + HTML
 - ``demo-org``  run the embedded demo org (a local HTTPS Salesforce emulator)
 - ``demo``      what ``make demo`` runs: start the demo org, audit it, print where the output is
+- ``edit``      bulk-edit apps of an org or a folder: dry run, ``--apply``, ``--rollback``, ``--resume``
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ COMMANDS = {
     "audit": ("toolkit.commands.audit", "Audit connected apps into tables, CSV files and an HTML summary."),
     "demo-org": ("toolkit.commands.demo_org", "Serve the embedded demo org (a local HTTPS Salesforce)."),
     "demo": ("toolkit.commands.demo", "Start the demo org, audit it, and print where the output is."),
+    "edit": ("toolkit.commands.edit", "Bulk-edit apps: dry run (default), --apply, --rollback, --resume."),
 }
 
 
