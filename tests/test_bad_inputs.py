@@ -244,7 +244,7 @@ CASES = [
         check=lambda proc, out: None if (out / "notes.txt").read_text() == "mine" else pytest.fail("lost"),
     ),
     Case("out-disk-full", FORMULAS, 2, "are unchanged", previous_output, previous_intact, fsize=300),
-    Case("out-no-stale-files", FORMULAS, 0, "audited 1 apps", no_stale_files, only_folder_outputs),
+    Case("out-no-stale-files", FORMULAS, 0, "audited 1 app", no_stale_files, only_folder_outputs),
     # org URLs and TLS --------------------------------------------------------------------------------------
     Case("url-not-a-url", audit("--instance-url", "not a url", *TOKEN, *OUT), 2, "it is not a URL"),
     Case(
