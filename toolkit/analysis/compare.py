@@ -12,6 +12,7 @@ from ..model.bundle import Inventory
 from .tables import build_tables
 
 MOBILE_GROUPS = ("mobile", "push")
+UI_ONLY = "unknown (Setup UI only)"  # a setting the kind of app has, but no API reads (PIN Protect of a CA)
 
 
 def mobile_fields() -> list[catalog.Field]:
@@ -54,7 +55,8 @@ def compare_mobile(
     ``source`` is an inventory, the dict of :func:`~toolkit.analysis.tables.build_tables`, or its ``apps``
     table. By default only apps with at least one mobile setting are shown (``all_apps=True`` shows every
     app; ``apps=[...]`` picks some). Rows are indexed by the Setup UI label (``labels=False``: field ids);
-    "—" marks a setting the kind of app does not have (e.g. PIN Length on an external client app).
+    "—" marks a setting the kind of app does not have (e.g. PIN Length on an external client app);
+    :data:`UI_ONLY` one it has but no API reads (PIN Protect of a connected app).
 
     >>> from toolkit.model.bundle import AppBundle
     >>> inv = Inventory(apps=[AppBundle(name="A", kind="ConnectedApp", soql={"PinLength": "6"})])
@@ -78,8 +80,11 @@ def compare_mobile(
     for _, row in table.iterrows():
         for f in fields:
             value = row[f.id]
-            if f.binding(str(row["kind"])) is None:
+            binding = f.binding(str(row["kind"]))
+            if binding is None:
                 value = "—"
+            elif binding.ui_only:
+                value = UI_ONLY
             elif pd.isna(value):
                 value = None
             elif isinstance(value, float) and value.is_integer():
