@@ -37,6 +37,7 @@ SUMMARY_COLUMNS = (
     "label",
     "coverage",
     "editable",
+    "unknown",
     "permitted_users",
     "ip_relaxation",
     "refresh_policy",
@@ -56,6 +57,8 @@ text-align:left;vertical-align:top}th{background:#f2f4f7}h1{font-size:20px}h2{fo
 
 
 SUMMARY_FILE = "summary.html"
+# what else an output folder may hold (the report of toolkit.reports writes into the same kind of folder)
+OTHER_OUTPUTS = frozenset({"report.html", "audit.xlsx"})
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -80,12 +83,12 @@ def write_outputs(
     ['apps.csv', 'attributes.csv', 'callbacks.csv']
     """
     folder = checks.folder_path("out", out)
-    _check_replaceable(folder)
+    check_replaceable(folder)
     secret_list = [s for s in secrets if s]
     files = {f"{name}.csv": redact(to_csv(frame), secret_list) for name, frame in tables.items()}
     page = summary_html(tables, title=title, origin=origin, partial_reason=partial_reason)
     files[SUMMARY_FILE] = redact(page, secret_list)
-    _replace_folder(folder, files)
+    replace_folder(folder, files)
     return [folder / name for name in files]
 
 
@@ -111,10 +114,10 @@ def _neutral(value: Any) -> Any:
 
 
 def _is_output_name(name: str) -> bool:
-    return name.endswith(".csv") or name == SUMMARY_FILE
+    return name.endswith(".csv") or name == SUMMARY_FILE or name in OTHER_OUTPUTS
 
 
-def _check_replaceable(folder: Path) -> None:
+def check_replaceable(folder: Path) -> None:
     """``folder`` may be replaced: absent, or a folder holding only regular files an audit writes."""
     if folder.is_symlink() or (folder.exists() and not folder.is_dir()):
         raise OutputError(f"{folder}: exists and is not a folder; give a new folder for the outputs")
@@ -133,7 +136,7 @@ def _check_replaceable(folder: Path) -> None:
             )
 
 
-def _replace_folder(folder: Path, files: dict[str, str]) -> None:
+def replace_folder(folder: Path, files: dict[str, str] | dict[str, str | bytes]) -> None:
     """Write ``files`` into a temporary folder beside ``folder``, then swap it in by rename."""
     parent = folder.parent
     try:
@@ -144,8 +147,11 @@ def _replace_folder(folder: Path, files: dict[str, str]) -> None:
     old: Path | None = None
     try:
         tmp.chmod(0o755)
-        for name, text in files.items():
-            (tmp / name).write_text(text, encoding="utf-8")
+        for name, content in files.items():
+            if isinstance(content, bytes):
+                (tmp / name).write_bytes(content)
+            else:
+                (tmp / name).write_text(content, encoding="utf-8")
         if folder.exists():
             old = Path(tempfile.mkdtemp(prefix=f".{folder.name}.old-", dir=parent))
             os.replace(folder, old / "previous")
@@ -165,6 +171,19 @@ def _replace_folder(folder: Path, files: dict[str, str]) -> None:
         ) from None
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
+
+
+def _shown(apps: pd.DataFrame) -> pd.DataFrame:
+    """The apps table for people: an unknown ``editable`` says "unknown" (empty cells mean "not set").
+
+    >>> _shown(pd.DataFrame({"editable": pd.array([True, None], dtype="boolean")}))["editable"].tolist()
+    [True, 'unknown']
+    """
+    if "editable" not in apps.columns or not apps["editable"].isna().any():
+        return apps
+    out = apps.copy()
+    out["editable"] = out["editable"].astype(object).where(out["editable"].notna(), "unknown")
+    return out
 
 
 def summary_html(
@@ -194,7 +213,7 @@ def summary_html(
         "Refresh token valid until revoked": int((apps["refresh_policy"] == "infinite").sum()),
         "With SAML": int(apps["has_saml"].sum()),
         "With a certificate": int(apps["has_certificate"].sum()),
-        "Files that could not be loaded": len(problems),
+        "Problems (files not loaded, components or objects not read)": len(problems),
     }
     counts_html = "".join(f"<tr><td>{html.escape(k)}</td><td>{v}</td></tr>" for k, v in counts.items())
     mobile = compare_mobile(tables)
@@ -221,7 +240,7 @@ def summary_html(
         "<h2>Mobile settings side by side</h2>",
         mobile_html,
         "<h2>Apps</h2>",
-        apps[cols].to_html(index=False, na_rep="", border=0),
+        _shown(apps[cols]).to_html(index=False, na_rep="", border=0),
         "<h2>Problems</h2>",
         problems.to_html(index=False, na_rep="", border=0) if len(problems) else "<p class='note'>None.</p>",
         "</body></html>",

@@ -767,6 +767,39 @@ def _raw(doc: MetadataDocument, source: Source) -> Any:
     return None if value is None or value.strip() == "" else value.strip()
 
 
+def locate(bundle: AppBundle, f: Field | str) -> tuple[str, int | None] | None:
+    """Where a field lives in an app's files: (file, line of the element), or the line of the component that
+    would hold it when the element is absent; None when the app has no document (an org-only app).
+
+    >>> doc = MetadataDocument.from_bytes(b'<ConnectedApp xmlns="http://soap.sforce.com/2006/04/metadata">'
+    ...     b'\\n<label>A</label>\\n<oauthPolicy>\\n<ipRelaxation>BYPASS</ipRelaxation>\\n</oauthPolicy>'
+    ...     b'\\n</ConnectedApp>', source="a.connectedApp-meta.xml")
+    >>> app = AppBundle(name="A", kind="ConnectedApp", documents=[doc])
+    >>> locate(app, "ip_relaxation"), locate(app, "pkce")
+    (('a.connectedApp-meta.xml', 4), ('a.connectedApp-meta.xml', 1))
+    """
+    fld = CATALOG.get(f) if isinstance(f, str) else f
+    binding = fld.binding(bundle.kind) if fld is not None else None
+    sources = [s for s in binding.reads if not s.soql] if binding is not None else []
+    for source in sources:
+        for doc in bundle.docs(source.type_name):
+            line = doc.line_of(source.path)
+            if line is not None:
+                return doc.source, line
+    for source in sources:  # absent: the element that would hold it, else its component
+        parent = source.path.rpartition(".")[0]
+        for doc in bundle.docs(source.type_name) if parent else []:
+            line = doc.line_of(parent)
+            if line is not None:
+                return doc.source, line
+    holders = [bundle.doc(s.type_name) for s in sources]
+    holders += [bundle.doc(bundle.kind), *bundle.documents[:1]]
+    for holder in holders:
+        if holder is not None:
+            return holder.source, holder.line_of()
+    return None
+
+
 def secret_values(bundle: AppBundle) -> list[str]:
     """Every secret value an app's documents hold (for :func:`toolkit.redact.redact`), masked fields included.
 
@@ -838,6 +871,43 @@ def sections(bundle: AppBundle) -> dict[str, bool]:
         else:
             out[name] = any(bundle.doc(t) is not None for t in eca_types)
     return out
+
+
+# Setup labels of values (what the Setup page shows for a canonical value; domain doc §1.3, §1.5, §1.6).
+# Values without an entry are shown as they are (the API name is also what Setup shows, e.g. SHA256).
+KIND_LABELS: dict[str, str] = {CA: "Connected app", ECA: "External client app"}
+VALUE_LABELS: dict[str, dict[str, str]] = {
+    "permitted_users": {"AllSelfAuthorized": "All users may self-authorize",
+                        "AdminApprovedPreAuthorized": "Admin approved users are pre-authorized"},
+    "ip_relaxation": {"ENFORCE": "Enforce IP restrictions",
+                      "ENFORCE_RELAXREFRESH": "Enforce IP restrictions, but relax for refresh tokens",
+                      "BYPASS_2FACTOR": "Relax IP restrictions for activated devices",
+                      "BYPASS": "Relax IP restrictions"},
+    "refresh_policy": {"infinite": "Refresh token is valid until revoked",
+                       "zero": "Immediately expire refresh token",
+                       "specific_lifetime": "Expire refresh token after",
+                       "specific_inactivity": "Expire refresh token if not used for"},
+    "refresh_unit": {"HOURS": "Hour(s)", "DAYS": "Day(s)", "MONTHS": "Month(s)"},
+    "session_level": {"LOW": "Low", "STANDARD": "Standard", "HIGH_ASSURANCE": "High Assurance"},
+    "policy_action": {"Block": "Block", "RaiseSessionLevel": "Raise session level"},
+    "lock_after": {"0": "Never", "1": "1 minute", **{m: f"{m} minutes" for m in LOCK_MINUTES[2:]}},
+    "platform": {"ios": "iOS", "android": "Android"},
+    "device_type": {"phone": "Phone", "tablet": "Tablet", "minitablet": "Mini tablet"},
+    "distribution_state": {"AutoInstalled": "Auto-installed"},
+}
+
+
+def value_label(f: Field | str, value: Any) -> str:
+    """The Setup label of a canonical value (the value itself when Setup shows it as is).
+
+    >>> value_label("ip_relaxation", "ENFORCE_RELAXREFRESH")
+    'Enforce IP restrictions, but relax for refresh tokens'
+    >>> value_label("lock_after", 0), value_label("saml_signing_algo", "SHA256")
+    ('Never', 'SHA256')
+    """
+    fid = f if isinstance(f, str) else f.id
+    text = str(value)
+    return VALUE_LABELS.get(fid, {}).get(text, text)
 
 
 if __name__ == "__main__":  # pragma: no cover - regenerates the table of docs/field-catalog.md
