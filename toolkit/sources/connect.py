@@ -187,6 +187,9 @@ def connect(
                 "TLS_VERIFY_FAILED",
                 f"cannot verify the TLS certificate of {org.instance_url}{why}; {TLS_HINT}",
             ) from None
+        if org.instance_url not in str(exc):  # say which org could not be reached
+            said = str(exc).removeprefix(exc.kind + ": ")
+            raise OrgError(exc.kind, f"{org.instance_url}: {said}") from None
         raise
     except BaseException:
         org.close()
