@@ -35,7 +35,8 @@ def _output_text(cell: nbformat.NotebookNode) -> str:
 
 def test_notebooks_are_committed_clean() -> None:
     assert [p.name for p in NOTEBOOKS] == [
-        "01_audit_demo_org.ipynb", "02_compare_mobile_settings.ipynb", "03_audit_panel.ipynb"
+        "01_audit_demo_org.ipynb", "02_compare_mobile_settings.ipynb", "03_audit_panel.ipynb",
+        "04_bulk_edit.ipynb",
     ]
     for path in NOTEBOOKS:
         book = nbformat.read(path, as_version=4)
