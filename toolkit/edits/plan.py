@@ -10,6 +10,7 @@ every problem (all of them, not the first). :class:`EditPlan` shows the result (
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from dataclasses import field as _field
@@ -22,6 +23,7 @@ from ..model import catalog as cat
 from ..model import schema
 from ..model.bundle import AppBundle
 from ..model.document import SECRET_LEAVES, MetadataDocument, MissingRequiredError
+from ..redact import mask_key, redact
 from .changes import ChangeSpec, SpecError, canonical_value, list_item, parse_spec, split_items
 from .select import SelectionError, names_from, select_where
 from .targets import CA_TYPE, Key, OrgTarget, Target, key_text, target_for
@@ -29,6 +31,7 @@ from .targets import CA_TYPE, Key, OrgTarget, Target, key_text, target_for
 if TYPE_CHECKING:
     from .apply import EditResult
 
+_CONSUMER_KEY = re.compile(r"(<consumerKey>)([^<]*)(</consumerKey>)")
 PROBLEM_COLUMNS = ["app", "kind", "field", "value", "problem", "allowed"]
 PREVIEW_COLUMNS = ["app", "kind", "field", "label", "component", "before", "after", "status", "reason"]
 _KIND_LABEL = {CA_TYPE: "connected apps", "ExternalClientApplication": "external client apps"}
@@ -148,13 +151,14 @@ class EditPlan:
         )
 
     def diff(self) -> str:
-        """A unified diff of every component to write (before/after XML)."""
+        """A unified diff of every component to write (before/after XML); consumer keys masked, no secret."""
         out: list[str] = []
         for key, comp in sorted(self.components.items()):
             a = comp.before.to_bytes().decode("utf-8", "replace").splitlines(keepends=True)
             b = comp.after.to_bytes().decode("utf-8", "replace").splitlines(keepends=True)
             out.extend(difflib.unified_diff(a, b, f"a/{key_text(key)}", f"b/{key_text(key)}"))
-        return "".join(out)
+        return redact(_CONSUMER_KEY.sub(lambda m: m.group(1) + (mask_key(m.group(2)) or "") + m.group(3),
+                                        "".join(out)))
 
     def changes(self) -> pd.DataFrame:
         """Leaf-level changes per component (component, path, before, after), for programs."""

@@ -273,6 +273,14 @@ def atomic_write(path: Path, data: bytes) -> None:
     os.replace(tmp, path)
     if mode is not None:
         os.chmod(path, mode & 0o7777)
+    try:  # the rename itself is durable once the folder is flushed
+        fd = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+    except OSError:
+        pass
 
 
 def target_for(source: Any) -> Target:
