@@ -157,8 +157,9 @@ class EditPlan:
             a = comp.before.to_bytes().decode("utf-8", "replace").splitlines(keepends=True)
             b = comp.after.to_bytes().decode("utf-8", "replace").splitlines(keepends=True)
             out.extend(difflib.unified_diff(a, b, f"a/{key_text(key)}", f"b/{key_text(key)}"))
-        return redact(_CONSUMER_KEY.sub(lambda m: m.group(1) + (mask_key(m.group(2)) or "") + m.group(3),
-                                        "".join(out)))
+        return redact(
+            _CONSUMER_KEY.sub(lambda m: m.group(1) + (mask_key(m.group(2)) or "") + m.group(3), "".join(out))
+        )
 
     def changes(self) -> pd.DataFrame:
         """Leaf-level changes per component (component, path, before, after), for programs."""
@@ -616,6 +617,7 @@ def _catalog_change(
             "scalar and list fields of the catalog",
         )
     is_list = fld.type == "list"
+    shown: Callable[[Any], Any] = lambda value: value  # noqa: E731 - how values appear in the preview
     if spec.op != "=" and not is_list:
         raise _Refusal(f"{spec.op} works on list fields only; {fld.id} holds one value", "=")
     before = _text(cat.read_value(app, fld))
@@ -634,13 +636,19 @@ def _catalog_change(
                     app.name, fld.id, unknown[0], sorted(ids)[:20] or ["(none in this org)"]
                 )
             items = [ids.get(i, i) for i in items]
+            names = {v: k for k, v in ids.items()}
+            shown = lambda vals: [f"{names[v]} ({v})" if v in names else v for v in vals or []]  # noqa: E731
         after: Any = _list_op(spec.op, list(before or []), items)
         if not spec.value.strip() and spec.op == "=":
             after = []
     else:
         after = canonical_value(fld, spec.value, app.name)
     if _same(before, after):
-        return _row(app, fld.id, fld.label, "", before, after, "no-op", "already at this value"), None, None
+        return (
+            _row(app, fld.id, fld.label, "", shown(before), shown(after), "no-op", "already at this value"),
+            None,
+            None,
+        )
     if binding.write == "SetupEntityAccess" and isinstance(plan.target, OrgTarget):
         grant = GrantPlan(
             app.name,
@@ -677,7 +685,7 @@ def _catalog_change(
     else:
         op = Op(source.path, "set", cat.to_raw(fld, kind, str(after)))
     working[key] = op.apply(working[key])
-    return _row(app, fld.id, fld.label, component, before, after, "change"), key, op
+    return _row(app, fld.id, fld.label, component, shown(before), shown(after), "change"), key, op
 
 
 def _same(before: Any, after: Any) -> bool:
