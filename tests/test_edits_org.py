@@ -465,3 +465,22 @@ def test_revoking_tokens_of_inactive_users_or_unused_ones(org: DemoProcess, tmp_
     assert len(unused.table) == 0  # nothing is that old
     with pytest.raises(toolkit.ToolkitError, match="not confirmed"):
         toolkit.revoke_tokens(client, app, "all", journal_dir=str(tmp_path))
+
+
+def test_cli_resume_refuses_an_app_changed_meanwhile(org: DemoProcess, apps: list[str]) -> None:
+    pristine = org.raw()
+    org.fault("http500", operation="updateMetadata")
+    failed = org.edit("--apps", ",".join(apps[:15]), *_sets(), "--apply")
+    assert failed.returncode == 3
+    org.control("DELETE", "faults")
+    journal = _journal(failed.stdout)
+    other = org.edit("--apps", apps[7], "--set", "ip_relaxation=BYPASS_2FACTOR", "--apply")  # another process
+    assert other.returncode == 0, other.stderr
+    resumed = org.edit("--resume", journal)
+    assert resumed.returncode == 3
+    statuses = _statuses(resumed.stdout)
+    assert statuses.pop(apps[7]) == "stale" and set(statuses.values()) == {"applied"}
+    assert b"BYPASS_2FACTOR" in org.raw()[("ConnectedApp", apps[7])]  # the other change was not overwritten
+    assert org.edit("--rollback", journal).returncode == 0
+    assert org.edit("--rollback", _journal(other.stdout)).returncode == 0
+    assert org.raw() == pristine
