@@ -7,6 +7,7 @@ from typing import Any
 
 import pandas as pd
 
+from . import checks
 from .errors import SourceError
 from .model.bundle import Inventory
 
@@ -27,6 +28,11 @@ def audit(source: Any, *, window_days: int = 180, strict: bool = False) -> dict[
     from .analysis.tables import build_tables
     from .sources.org import Org
 
+    if isinstance(source, str) and not source.strip():
+        raise SourceError(
+            "audit('') names no folder (it would mean the current folder); "
+            "pass a folder path or toolkit.connect()"
+        )
     if isinstance(source, Org):
         return audit_org(source, window_days=window_days, strict=strict)[1]
     if isinstance(source, Inventory):
@@ -46,9 +52,11 @@ def audit(source: Any, *, window_days: int = 180, strict: bool = False) -> dict[
 
 
 def audit_org(
-    org: Any, *, window_days: int = 180, strict: bool = False
+    org: Any, *, window_days: int = 180, strict: bool = False, progress: Any = None
 ) -> tuple[Inventory, dict[str, pd.DataFrame]]:
     """The inventory of an org and its tables (what :func:`audit` returns for an org, plus the inventory).
+
+    ``progress(line)``, when given, is told each step and retry (the CLI prints them on stderr).
 
     Not a doctest (it needs an org): ``inventory, tables = audit_org(toolkit.connect())``.
     """
@@ -56,13 +64,17 @@ def audit_org(
     from .analysis.tables import build_tables
     from .sources.org_inventory import load_org
 
+    window_days = checks.whole_number(
+        "window_days", window_days, checks.MIN_WINDOW_DAYS, checks.MAX_WINDOW_DAYS, why=checks.WINDOW_WHY
+    )
+
     early: dict[str, Any] = {}
 
     def on_apps(bundles: list[Any]) -> None:
         # built while the usage tables (the largest SOQL) are still arriving
         early["n"], early["tables"] = len(bundles), build_tables(Inventory(apps=bundles))
 
-    inventory = load_org(org, window_days=window_days, strict=strict, on_apps=on_apps)
+    inventory = load_org(org, window_days=window_days, strict=strict, on_apps=on_apps, progress=progress)
     tables = early["tables"]
     late = build_tables(Inventory(apps=inventory.apps[early["n"] :], problems=inventory.problems))
     for name, frame in late.items():  # phantom apps (known from usage only) and the final problems
@@ -118,3 +130,29 @@ def _build_tables(inventory: Inventory) -> dict[str, pd.DataFrame]:
     from .analysis.tables import build_tables
 
     return build_tables(inventory)
+
+
+def fix_plan(findings: pd.DataFrame, source: Any) -> Any:
+    """The bulk-edit plan that fixes every failed, API-fixable finding of ``source`` (an org or a folder).
+
+    :func:`toolkit.rules.fixes.findings_to_changes` gives the changes; ``toolkit.plan_edits`` (the edits
+    layer) plans them: preview with ``plan.preview()``, then ``plan.apply()``. What no API can fix is listed
+    by :func:`toolkit.rules.fixes.manual_fixes` with its Setup path.
+    """
+    import toolkit
+
+    from .errors import ToolkitError
+    from .rules.fixes import findings_to_changes
+
+    plan_edits = getattr(toolkit, "plan_edits", None)
+    if plan_edits is None:
+        raise ToolkitError(
+            "the edits layer (toolkit.plan_edits) is not in this version; use "
+            "toolkit.findings_to_changes(findings) and apply the changes another way"
+        )
+    changes = findings_to_changes(findings)
+    if changes.empty:
+        raise ToolkitError(
+            "no failed finding can be fixed through an API; see toolkit.manual_fixes(findings)"
+        )
+    return plan_edits(source, changes[["app", "field", "value", "op"]])

@@ -39,12 +39,15 @@ class InvalidValueError(ToolkitError):
         super().__init__(f"{app}: {field} cannot be {value!r}; allowed: {self.allowed}")
 
 
-class UnknownFieldError(ToolkitError):
-    """A path names no setting of this metadata type."""
+class UnknownFieldError(ToolkitError, KeyError):
+    """A path names no setting of this metadata type (also a :class:`KeyError`, as a lookup miss)."""
 
     def __init__(self, app: str, field: str, hint: str = "") -> None:
         self.app, self.field = app, field
         super().__init__(f"{app}: no field {field!r}" + (f"; {hint}" if hint else ""))
+
+    def __str__(self) -> str:  # KeyError would show the message quoted
+        return str(self.args[0])
 
 
 class ReadOnlyFieldError(ToolkitError):
@@ -68,3 +71,38 @@ class OrgError(ToolkitError):
     def __init__(self, kind: str, message: str) -> None:
         self.kind = kind
         super().__init__(f"{kind}: {message}")
+
+
+class ArgumentError(ToolkitError, ValueError):
+    """An argument (a command-line option or a Python parameter) has a value that is not allowed.
+
+    Also a :class:`ValueError`, so callers that caught ``ValueError`` before keep working.
+
+    >>> str(ArgumentError("--concurrency", 0, "a whole number from 1 to 64"))
+    '--concurrency cannot be 0; allowed: a whole number from 1 to 64'
+    >>> str(ArgumentError("--out", "", "a folder path", why="'' would be the current folder"))
+    "--out cannot be ''; allowed: a folder path ('' would be the current folder)"
+    """
+
+    def __init__(self, name: str, value: object, allowed: str, *, why: str = "") -> None:
+        self.name, self.value, self.allowed, self.why = name, value, allowed, why
+        super().__init__(f"{name} cannot be {value!r}; allowed: {allowed}" + (f" ({why})" if why else ""))
+
+
+class OutputError(ToolkitError):
+    """The outputs could not be written; the previous outputs (if any) are left as they were."""
+
+
+class UnknownNameError(ToolkitError, KeyError):
+    """A lookup by name found nothing (a catalog group, a table...). Also a :class:`KeyError`.
+
+    >>> str(UnknownNameError("catalog group", "mobil", ["mobile", "oauth"]))
+    "no catalog group 'mobil'; known: mobile, oauth"
+    """
+
+    def __init__(self, what: str, name: object, known: Iterable[str]) -> None:
+        self.what, self.name = what, name
+        super().__init__(f"no {what} {name!r}; known: {', '.join(known)}")
+
+    def __str__(self) -> str:  # KeyError would show the message quoted
+        return str(self.args[0])

@@ -12,9 +12,11 @@ from collections.abc import Iterable
 
 MASK = "****"
 
+# a secret's name, then its value; an error code that merely ends in a secret's name (INVALID_SESSION_ID:
+# "Session expired or invalid") names no value, so the word after it stays
 _SECRET_WORDS = re.compile(
-    r"(?i)(access_token|refresh_token|client_secret|consumer_?secret|password|sessionId|session_id|"
-    r"Authorization:\s*Bearer|assertion)([\"'=:>\s]+)([^\s\"'<&,}]+)"
+    r"(?i)(?<!INVALID_)(?<!EXPIRED_)(access_token|refresh_token|client_secret|consumer_?secret|"
+    r"password|sessionId|session_id|Authorization:\s*Bearer|assertion)([\"'=:>\s]+)([^\s\"'<&,}]+)"
 )
 _SF_TOKEN = re.compile(r"\b00D[A-Za-z0-9]{12,15}![A-Za-z0-9._]{20,}")
 _PEM = re.compile(r"-----BEGIN [A-Z ]+-----.*?-----END [A-Z ]+-----", re.S)
@@ -38,6 +40,8 @@ def redact(text: str, secrets: Iterable[str] = ()) -> str:
 
     >>> redact("access_token=00Dxx0000001gPL!AQ4AQFo.secretpart.abcdefghijkl done")
     'access_token=**** done'
+    >>> redact("INVALID_SESSION_ID: Session expired or invalid")
+    'INVALID_SESSION_ID: Session expired or invalid'
     """
     for secret in sorted({s for s in secrets if s and len(s) >= 4}, key=len, reverse=True):
         text = text.replace(secret, MASK)

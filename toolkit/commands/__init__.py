@@ -12,19 +12,28 @@ Exit codes mean the same in every command (:data:`EXIT_OK` ...):
 - 2 bad input, or nothing could be done (no output written)
 - 3 partial: some of the work was done; the reason is on stderr and in the outputs
 
+Errors are one line on stderr (``error: ...``), never a traceback: a bad option (argparse), a
+:class:`~toolkit.errors.ToolkitError`, an ``OSError`` the command did not foresee, and, as a last guard, any
+other exception (named as an internal error; ``TOOLKIT_DEBUG=1`` shows its traceback).
+
 Commands:
 - ``audit``     audit a folder (``--project``) or an org (``--org``/``--instance-url``) into CSVs + HTML
 - ``demo-org``  run the embedded demo org (a local HTTPS Salesforce emulator)
 - ``demo``      what ``make demo`` runs: start the demo org, audit it, print where the output is
 - ``edit``      bulk-edit apps of an org or a folder: dry run, ``--apply``, ``--rollback``, ``--resume``
+- ``check``     findings against a baseline: the CI gate (``--fail-on``, ``--format text|csv|json|sarif``)
+- ``diff``      drift between two audit snapshots (``audit --snapshot``) or two sources
+- ``bootconfig`` Mobile SDK bootconfig.plist / bootconfig.xml / bootconfig.json against the apps
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from ..errors import ToolkitError
 from ..redact import redact
@@ -40,13 +49,21 @@ COMMANDS = {
     "demo-org": ("toolkit.commands.demo_org", "Serve the embedded demo org (a local HTTPS Salesforce)."),
     "demo": ("toolkit.commands.demo", "Start the demo org, audit it, and print where the output is."),
     "edit": ("toolkit.commands.edit", "Bulk-edit apps: dry run (default), --apply, --rollback, --resume."),
+    "check": ("toolkit.commands.check", "Findings against a baseline; a CI gate (--fail-on, SARIF output)."),
+    "diff": ("toolkit.commands.diff", "What changed between two audits (snapshot folders or sources)."),
+    "bootconfig": ("toolkit.commands.bootconfig", "Check Mobile SDK bootconfig files against the apps."),
 }
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line on stderr and exit code 2 (argparse prints two)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_BAD_INPUT, f"error: {self.prog}: {message} (see --help)\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m toolkit", description=(__doc__ or "").splitlines()[0])
+    parser = OneLineParser(prog="python -m toolkit", description=(__doc__ or "").splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, (module, help_text) in COMMANDS.items():
         p = sub.add_parser(name, help=help_text, description=help_text)
@@ -62,10 +79,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         code: int = importlib.import_module(args._module).run(args)
         return code
     except ToolkitError as exc:
-        print(f"error: {redact(str(exc))}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+        return fail(str(exc))
     except KeyboardInterrupt:
         return 130
+    except OSError as exc:  # a file system or network fault no command foresaw: still one line
+        where = f"{exc.filename}: " if exc.filename else ""
+        return fail(f"{where}{exc.strerror or exc}")
+    except (Exception, RecursionError) as exc:  # the last guard: a bug must not print a traceback either
+        if os.environ.get("TOOLKIT_DEBUG"):
+            raise
+        return fail(f"internal error ({type(exc).__name__}: {exc}); TOOLKIT_DEBUG=1 shows the traceback")
+
+
+def fail(message: str) -> int:
+    """Print ``error: <message>`` (secrets scrubbed, one line) on stderr; return :data:`EXIT_BAD_INPUT`."""
+    one_line = " ".join(redact(message).split())
+    print(f"error: {one_line}", file=sys.stderr)
+    return EXIT_BAD_INPUT
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -7,70 +7,114 @@ Sources are the shared ones of :mod:`toolkit.commands.options`; :func:`toolkit.a
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 import pandas as pd
 
+from .. import checks
+from ..analysis.counts import counts_line
 from ..analysis.summary import write_outputs
 from ..api import audit_folder
+from ..errors import OrgError
 from ..model.bundle import Inventory
 from ..model.catalog import secret_values
-from .options import add_source_arguments, is_org_source, open_org, require_source
+from . import EXIT_OK, EXIT_PARTIAL
+from .options import add_source_arguments, is_org_source, open_org, require_source, stderr_progress
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_source_arguments(parser)
-    parser.add_argument("--out", default="out/audit", help="output folder (default: out/audit)")
-    parser.add_argument("--window-days", type=int, default=180, help="usage window in days (default: 180)")
+    parser.add_argument(
+        "--out", default="out/audit",
+        help="output folder, replaced by each run: new, empty or a previous output folder "
+        "(default: out/audit)",
+    )
+    parser.add_argument(
+        "--window-days", type=int, default=180,
+        help=f"usage window in days, {checks.MIN_WINDOW_DAYS} to {checks.MAX_WINDOW_DAYS} (default: 180; "
+        "LoginHistory keeps about 6 months)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
     require_source(args)
+    out = checks.folder_path("--out", args.out)
     if is_org_source(args):
+        args.window_days = checks.whole_number(
+            "--window-days", args.window_days, checks.MIN_WINDOW_DAYS, checks.MAX_WINDOW_DAYS,
+            why=checks.WINDOW_WHY,
+        )
         return audit_org_command(args)
     inventory, tables = audit_folder(args.project)
-    report(inventory, tables, args.out, title=f"Connected app audit of {Path(args.project).name}")
-    return 0
+    report(inventory, tables, out, title=f"Connected app audit of {Path(args.project).name}")
+    return EXIT_OK
 
 
 def audit_org_command(args: argparse.Namespace) -> int:
-    """``audit --org``/``--instance-url``: connect, audit through the live-org path, write, print calls."""
+    """``audit --org``/``--instance-url``: connect, audit through the live-org path, write, print calls.
+
+    Exit 0 when complete, 3 when partial (reason on stderr and in the outputs); nothing readable (a refused
+    token, say) is an :class:`~toolkit.errors.OrgError`: exit 2 and no output.
+    """
     from ..api import audit_org
 
     with open_org(args) as org:
-        inventory, tables = audit_org(org, window_days=args.window_days)
-    report_org(inventory, tables, args.out)
-    return 0
+        inventory, tables = audit_org(org, window_days=args.window_days, progress=stderr_progress())
+    return report_org(inventory, tables, args.out)[1]
 
 
-def report_org(inventory: Inventory, tables: dict[str, pd.DataFrame], out: str | Path) -> Path:
-    """:func:`report` for an org, plus the API calls used and a loud PARTIAL warning when incomplete."""
+def check_readable(inventory: Inventory) -> None:
+    """:class:`OrgError` when an org audit read nothing at all (no app, and reads failed)."""
+    if inventory.apps or not inventory.partial:
+        return
+    reason = inventory.partial_reason or "every read failed"
+    if "INVALID_SESSION_ID" in reason or "INVALID_AUTH" in reason:
+        raise OrgError(
+            "INVALID_SESSION_ID",
+            f"authentication failed: {inventory.origin} refused the access token (expired, revoked or for "
+            "another org); get a fresh one (sf org display) and try again",
+        )
+    first = reason.split("; ")[0]
+    raise OrgError("NOTHING_READ", f"nothing could be read from {inventory.origin}: {first}")
+
+
+def report_org(
+    inventory: Inventory, tables: dict[str, pd.DataFrame], out: str | Path
+) -> tuple[Path, int]:
+    """:func:`report` for an org, plus the API calls used; returns (summary path, exit code).
+
+    Partial: a loud warning on stderr, the reason atop ``summary.html`` and in ``problems.csv``, exit 3.
+    """
+    check_readable(inventory)
     title = f"Connected app audit of {inventory.origin}"
     if inventory.partial:
         title += " (PARTIAL: see Problems)"
     summary = report(inventory, tables, out, title=title)
     api = tables["api_calls"].set_index("kind")["calls"]
-    used = f"{api.get('TOTAL')} API calls (lower bound {api.get('lower_bound')})"
+    used = f"{api.get('TOTAL')} API calls counted by Salesforce (lower bound {api.get('lower_bound')}"
+    extra = sum(int(n) for k, n in api.items() if str(k).startswith("extra:readMetadata split"))
+    used += f"; {extra} of them to isolate unloadable apps)" if extra else ")"
     if "daily_api_usage_before" in api and "daily_api_usage_after" in api:
         used += f"; org daily API usage {api['daily_api_usage_before']} -> {api['daily_api_usage_after']}"
     print(used)
     if inventory.partial:
-        print(f"warning: PARTIAL audit, tables are incomplete: {inventory.partial_reason}")
-    return summary
+        print(f"warning: PARTIAL audit, tables are incomplete: {inventory.partial_reason}", file=sys.stderr)
+        return summary, EXIT_PARTIAL
+    return summary, EXIT_OK
 
 
 def report(inventory: Inventory, tables: dict[str, pd.DataFrame], out: str | Path, *, title: str) -> Path:
     """Write the outputs and print a short summary; returns the path of ``summary.html``."""
     secrets = [s for app in inventory.apps for s in secret_values(app)]
-    paths = write_outputs(tables, out, title=title, origin=inventory.origin, secrets=secrets)
-    apps = tables["apps"]
-    n_ca = int((apps["kind"] == "ConnectedApp").sum())
-    print(
-        f"audited {len(apps)} apps ({n_ca} connected apps, {len(apps) - n_ca} external client apps) "
-        f"from {inventory.origin}"
+    paths = write_outputs(
+        tables, out, title=title, origin=inventory.origin, secrets=secrets,
+        partial_reason=inventory.partial_reason if inventory.partial else "",
     )
-    if inventory.problems:
-        print(f"warning: {len(inventory.problems)} file(s) could not be loaded: see problems.csv")
+    print(f"audited {counts_line(tables['apps'])}; from {inventory.origin}")
+    if inventory.problems and not inventory.partial:
+        what = "problem(s) reading the org" if inventory.extra.get("api") else "file(s) could not be loaded"
+        print(f"warning: {len(inventory.problems)} {what}: see problems.csv")
     summary = paths[-1]
     print(f"wrote {len(paths) - 1} CSV files and {summary}")
     return summary

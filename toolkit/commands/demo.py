@@ -40,8 +40,11 @@ def _run_demo_org(args: argparse.Namespace) -> int:
 
     options = {"apps": args.apps, "ecas": args.ecas, "seed": 1}
     with connect("demo", demo_options=options) as org:
-        print(f"demo org running at {org.instance_url} ({args.apps} connected apps, {args.ecas} ECAs)")
+        print(
+            f"demo org running at {org.instance_url}, seeded with {args.apps} connected apps "
+            f"(some installed from packages) and {args.ecas} external client apps"
+        )
         inventory, tables = audit_org(org)
-    summary = report_org(inventory, tables, args.out)
+    summary, code = report_org(inventory, tables, args.out)
     print(f"open {summary.resolve()} in a browser")
-    return 0
+    return code

@@ -22,7 +22,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     >>> p = argparse.ArgumentParser(); add_arguments(p); p.parse_args(["--apps", "5"]).apps
     5
     """
-    parser.add_argument("--port", type=int, default=0, help="TCP port on 127.0.0.1 (0 = any free port)")
+    parser.add_argument(
+        "--port", type=int, default=0, help="TCP port on 127.0.0.1, 0 to 65535 (0 = any free port)"
+    )
     parser.add_argument("--apps", type=int, default=60, help="number of connected apps to seed")
     parser.add_argument("--ecas", type=int, default=10, help="number of external client apps to seed")
     parser.add_argument("--seed", type=int, default=1, help="seed of the generated org (same seed, same org)")
@@ -66,7 +68,12 @@ def run(args: argparse.Namespace) -> int:
         if getattr(args, "proxy", False):
             line["proxy_url"] = org.start_proxy()
             line["ca_bundle_file"] = org.ca_bundle_file
+        skipped = org.truth().get("skipped_files") or []
+        if skipped:
+            line["skipped_files"] = skipped
         print(json.dumps(line), flush=True)
+        for problem in skipped:
+            print(f"warning: --from: skipped {problem}", file=sys.stderr, flush=True)
         print(
             f"demo org ready at {org.instance_url} in {org.startup_seconds:.2f} s; Ctrl-C to stop",
             file=sys.stderr,

@@ -12,14 +12,20 @@ from __future__ import annotations
 
 import argparse
 import os
-from collections.abc import Iterator
+import sys
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
+from .. import checks
 from ..errors import SourceError
-from ..sources.org import DEFAULT_CONCURRENCY
+from ..sources.org import DEFAULT_CONCURRENCY, READ_TIMEOUT
 
 if TYPE_CHECKING:
+    import pandas as pd
+
+    from ..model.bundle import Inventory
     from ..sources.org import Org
 
 
@@ -41,7 +47,12 @@ def add_source_arguments(parser: argparse.ArgumentParser, *, project_help: str |
     org.add_argument("--ca-file", help="PEM CA bundle to trust (a demo org's); TLS is always verified")
     org.add_argument(
         "--concurrency", type=int, default=DEFAULT_CONCURRENCY,
-        help=f"parallel requests (default: {DEFAULT_CONCURRENCY})",
+        help=f"parallel requests, 1 to {checks.MAX_CONCURRENCY} (default: {DEFAULT_CONCURRENCY})",
+    )
+    org.add_argument(
+        "--timeout", type=float, default=None, metavar="SECONDS",
+        help=f"longest wait for an answer from the org (default: {READ_TIMEOUT:g}; connecting: at most 10); "
+        "a call and its retries give up after twice this",
     )
 
 
@@ -56,7 +67,10 @@ def describe_source(args: argparse.Namespace) -> str:
 
 
 def require_source(args: argparse.Namespace) -> None:
-    """:class:`SourceError` unless exactly one source is given."""
+    """:class:`SourceError` unless exactly one source is given; :class:`ArgumentError` for a bad option.
+
+    Options are checked before anything is read or written, so a bad one costs nothing.
+    """
     if is_org_source(args) and getattr(args, "project", None):
         raise SourceError("give either --project DIR or an org (--org / --instance-url), not both")
     if not is_org_source(args) and not getattr(args, "project", None):
@@ -64,6 +78,31 @@ def require_source(args: argparse.Namespace) -> None:
             "nothing to read: give --project DIR (an SFDX project or a folder of metadata files), "
             "or --org demo|ALIAS, or --instance-url URL --access-token TOKEN"
         )
+    if getattr(args, "project", None) is not None:
+        checks.folder_path("--project", args.project)
+    args.concurrency = checks.whole_number(
+        "--concurrency", args.concurrency, 1, checks.MAX_CONCURRENCY, why="parallel requests"
+    )
+    if not is_org_source(args):
+        return
+    if args.instance_url is not None:
+        args.instance_url = checks.https_base_url("--instance-url", args.instance_url)
+    elif args.org is not None and not args.org.strip():
+        raise SourceError("--org cannot be empty: give 'demo' or a Salesforce CLI alias")
+    if args.ca_file is not None:
+        checks.pem_file("--ca-file", args.ca_file)
+
+
+def stderr_progress(after: float = 5.0) -> Callable[[str], None]:
+    """A progress callback that prints to stderr, once the work has lasted ``after`` seconds: a quick
+    audit prints nothing, a long or stalled one says what it is doing (and each retry)."""
+    started = time.monotonic()
+
+    def say(line: str) -> None:
+        if time.monotonic() - started >= after:
+            print(f"... {line}", file=sys.stderr, flush=True)
+
+    return say
 
 
 @contextmanager
@@ -84,6 +123,20 @@ def open_org(args: argparse.Namespace, **demo_options: object) -> Iterator[Org]:
         access_token=token if args.instance_url else None,
         ca_file=args.ca_file,
         concurrency=args.concurrency,
+        timeout=getattr(args, "timeout", None),
         **kwargs,  # type: ignore[arg-type]
     ) as org:
         yield org
+
+
+def read_source(
+    args: argparse.Namespace, *, window_days: int = 180
+) -> tuple[Inventory, dict[str, pd.DataFrame]]:
+    """Audit the source the options name: (inventory, tables), the same for folders and orgs."""
+    from ..api import audit_folder, audit_org
+
+    require_source(args)
+    if is_org_source(args):
+        with open_org(args) as org:
+            return audit_org(org, window_days=window_days)
+    return audit_folder(args.project)

@@ -60,8 +60,16 @@ class DemoOrg:
         port: int = 0,
         host: str = "127.0.0.1",
     ) -> None:
-        if apps < 0 or ecas < 0:
-            raise DemoOrgError(f"demo org: apps and ecas cannot be negative (apps={apps}, ecas={ecas})")
+        _check_int("apps", apps, 0, MAX_APPS)
+        _check_int("ecas", ecas, 0, MAX_ECAS)
+        _check_int("port", port, 0, 65535, "a TCP port; 0 picks any free one")
+        _check_int("seed", seed, -(2**63), 2**63 - 1)
+        if isinstance(latency_ms, bool) or not isinstance(latency_ms, int | float) or not (
+            0 <= latency_ms <= MAX_LATENCY_MS
+        ):
+            raise DemoOrgError(
+                f"demo org: latency_ms cannot be {latency_ms!r}; allowed: 0 to {MAX_LATENCY_MS} milliseconds"
+            )
         if from_dir is not None and not Path(from_dir).is_dir():
             raise DemoOrgError(
                 f"demo org: --from {from_dir!s} is not a folder; allowed: an SFDX/mdapi folder"
@@ -142,9 +150,22 @@ class DemoOrg:
 
     # --- lifecycle -------------------------------------------------------------------------------
     def start(self) -> DemoOrg:
-        """Seed the org, start the HTTPS server, and open the admin session."""
+        """Seed the org, start the HTTPS server, and open the admin session.
+
+        A start that fails (port in use, a seed folder that cannot be read...) stops what it began and
+        removes its temporary folder (which holds the JWT private key): nothing is left behind.
+        """
         if self._server is not None:
             return self
+        try:
+            return self._start()
+        except BaseException:
+            self.stop()
+            raise
+
+    def _start(self) -> DemoOrg:
+        if self.port:
+            _check_port_free(self.host, self.port)
         import trustme
 
         from .server import DemoOrgApp, ServerThread, server_ssl_context
@@ -168,7 +189,13 @@ class DemoOrg:
         self._seed()
         app = DemoOrgApp(self.state, self.reset, self.truth)
         self._app = app
-        self._server = ServerThread(app, self.host, self.port, server_ssl_context(leaf))
+        try:
+            self._server = ServerThread(app, self.host, self.port, server_ssl_context(leaf))
+        except (SystemExit, OSError) as exc:  # werkzeug prints and exits when it cannot bind
+            raise DemoOrgError(
+                f"demo org: cannot listen on {self.host}:{self.port} ({_reason(exc)}); "
+                "choose another --port, or 0 for any free one"
+            ) from None
         self.instance_url = f"https://{self.host}:{self._server.port}"
         self.startup_seconds = time.perf_counter() - t0
         return self
@@ -285,3 +312,39 @@ class DemoOrg:
         return (
             f"<DemoOrg {self.instance_url or '(stopped)'} apps={self.apps} ecas={self.ecas} seed={self.seed}>"
         )
+
+
+MAX_APPS = 100_000  # the benchmarks go to 5,000; far more only exhausts memory
+MAX_ECAS = 20_000
+MAX_LATENCY_MS = 60_000
+
+
+def _check_int(name: str, value: object, low: int, high: int, what: str = "") -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        extra = f" ({what})" if what else ""
+        raise DemoOrgError(
+            f"demo org: {name} cannot be {value!r}; allowed: a whole number from {low} to {high}{extra}"
+        )
+
+
+def _check_port_free(host: str, port: int) -> None:
+    """:class:`DemoOrgError` when ``host:port`` is taken (werkzeug would print and exit instead)."""
+    import socket
+
+    probe = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        probe.bind((host, port))
+    except OSError as exc:
+        raise DemoOrgError(
+            f"demo org: port {port} on {host} is in use ({exc.strerror}); "
+            "choose another --port, or 0 for any free one"
+        ) from None
+    finally:
+        probe.close()
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    return "address in use or not available" if isinstance(exc, SystemExit) else str(exc)

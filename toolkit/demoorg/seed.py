@@ -9,6 +9,7 @@ from :class:`Credentials` and never appear in the metadata XML.
 from __future__ import annotations
 
 import hashlib
+import os
 import random
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -16,6 +17,7 @@ from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
 
+from ..errors import MetadataParseError
 from ..model.document import MetadataDocument
 from .models import MetadataComponent, OrgState
 
@@ -95,6 +97,8 @@ def _consumer_key(rng: random.Random) -> str:
 
 
 # --- connected app XML templates ----------------------------------------------------------------
+# an installed app (a packaged kind of _KINDS) that cannot be loaded: apps 14, 54, 94... (index % 40)
+UNLOADABLE_INDEX = 14
 _PERMITTED = ["AllSelfAuthorized", "AdminApprovedPreAuthorized"]
 _SCREEN_LOCK = ["Never", "One", "Five", "Thirty", "Sixty"]
 _KINDS = [
@@ -227,6 +231,10 @@ def _app_xml(spec: dict[str, Any]) -> bytes:
         parts.append("<isFutureFlag2030>true</isFutureFlag2030>")
     parts.append("</ConnectedApp>\n")
     return "".join(parts).encode()
+
+
+_PLANTED = ("ip_relaxation", "refresh_policy", "scopes", "callbacks", "pkce", "rtr", "session_timeout",
+            "high_assurance", "email", "install_url", "certificate")
 
 
 def _app_spec(i: int, rng: random.Random, creds: Credentials) -> dict[str, Any]:
@@ -535,8 +543,11 @@ _SUFFIX_TYPES = {
 }
 
 
-def read_sfdx_dir(path: str | Path) -> list[MetadataDocument]:
+def read_sfdx_dir(path: str | Path, skipped: list[str] | None = None) -> list[MetadataDocument]:
     """Every ConnectedApp/ECA component file under ``path`` (source or mdapi format), grouped by suffix.
+
+    A file that cannot be read or parsed (not a regular file, too big, not well-formed, nested too deeply)
+    is left out and named in ``skipped``; the rest still loads.
 
     >>> read_sfdx_dir("/nonexistent-folder")
     []
@@ -545,11 +556,16 @@ def read_sfdx_dir(path: str | Path) -> list[MetadataDocument]:
     for file in sorted(Path(path).rglob("*")):
         name = file.name
         stem = name[: -len("-meta.xml")] if name.endswith("-meta.xml") else name
-        if "." not in stem or not file.is_file():
+        if "." not in stem or file.is_dir():
             continue
         base, suffix = stem.rsplit(".", 1)
         if suffix in _SUFFIX_TYPES:
-            docs.append(MetadataDocument.from_file(file, full_name=base))
+            try:
+                docs.append(MetadataDocument.from_file(file, full_name=base))
+            except (OSError, MetadataParseError) as exc:
+                if skipped is not None:
+                    shown = os.fsencode(file).decode("utf-8", "replace")
+                    skipped.append(str(exc) if isinstance(exc, MetadataParseError) else f"{shown}: {exc}")
     return docs
 
 
@@ -598,7 +614,9 @@ def build(
 
     specs: list[dict[str, Any]] = []
     if from_dir is not None:
-        for n, doc in enumerate(d for d in read_sfdx_dir(from_dir)):
+        skipped: list[str] = []
+        truth["skipped_files"] = skipped
+        for n, doc in enumerate(d for d in read_sfdx_dir(from_dir, skipped)):
             if doc.type_name == "ConnectedApp":
                 spec: dict[str, Any] = {
                     "name": doc.full_name,
@@ -626,6 +644,8 @@ def build(
             comp.namespace_prefix = spec["namespace"]
             comp.manageable_state = "installed"
             comp.readable = False
+            # one installed app in 40 cannot be loaded at all: readMetadata naming it fails whole
+            comp.load_fails = spec["index"] % 40 == UNLOADABLE_INDEX
         state.soql_only[comp.id] = _soql_only(spec, rng)
         # AppMenuItem Id (kept with the SOQL-only facts so derived rows match OauthToken.AppMenuItemId)
         state.soql_only[comp.id]["_AppMenuItemId"] = sf_id("0DS", spec["index"] + 1)
@@ -688,6 +708,8 @@ def build(
             "grants": len(spec.get("profiles", [])) + len(spec.get("permsets", [])),
             "tokens": spec.get("tokens", 0),
             "logins": spec.get("logins", 0),
+            # the settings planted (for findings tests: expected findings derive from these, not from rules)
+            "settings": {k: spec.get(k) for k in _PLANTED},
         }
     truth["categories"] = {
         "local": [s["name"] for s in specs if not s.get("namespace")],
@@ -702,6 +724,9 @@ def build(
         for s in specs
         if s.get("admin_approved") and not s.get("profiles") and not s.get("permsets")
     ]
+    truth["unloadable"] = sorted(
+        c.full_name for c in state.metadata.values() if c.type_name == "ConnectedApp" and c.load_fails
+    )
     truth["future_element_apps"] = [s["name"] for s in specs if s.get("future")]
     truth["users"] = {
         "active": sum(1 for u in users if u["IsActive"]),
@@ -848,6 +873,10 @@ def _usage(
                 "CipherSuite": "TLS_AES_256_GCM_SHA384",
                 "AuthenticationServiceId": None,
                 "NetworkId": None,
+                "ClientVersion": "N/A",
+                "LoginGeoId": None,
+                "OptionsIsGet": False,
+                "OptionsIsPost": True,  # OAuth token requests are POSTs
             }
         )
 

@@ -17,8 +17,10 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from typing import Any
+from urllib.parse import unquote_plus
 
 from lxml import etree
+from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
@@ -33,7 +35,29 @@ _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=Fals
 _JSON = "application/json;charset=UTF-8"
 _XML = "text/xml;charset=UTF-8"
 _DATA = re.compile(r"^/services/data/v(\d+(?:\.\d+)?)(/.*)?$")
+# OAuth endpoints answered for the session's user (the Salesforce CLI uses both)
+_IDENTITY = ("/services/oauth2/userinfo", "/services/oauth2/singleaccess")
 _SOAP = re.compile(r"^/services/Soap/([umcT])/(\d+(?:\.\d+)?)(?:/.*)?$")
+
+
+_MB = 1024 * 1024
+# Request body caps, as Salesforce's: a SOAP or REST request is limited to 50 MB (SOAP API Developer Guide,
+# "Implementation Considerations"; the same figure is given for synchronous REST calls); Bulk API 2.0 takes
+# uploads of up to 150 MB (Bulk API 2.0 limits). Bigger bodies get HTTP 413 without being read.
+MAX_BODY_BYTES = 50 * _MB
+MAX_BULK_UPLOAD_BYTES = 150 * _MB
+CLOSE_CONNECTION = "toolkit.demoorg.close_connection"  # environ key: answer, then close the connection
+
+
+def body_limit(path: str) -> int:
+    """The largest request body accepted on ``path``.
+
+    >>> body_limit("/services/data/v66.0/jobs/ingest/750x/batches") // _MB
+    150
+    >>> body_limit("/services/Soap/m/66.0") // _MB
+    50
+    """
+    return MAX_BULK_UPLOAD_BYTES if "/jobs/ingest/" in path else MAX_BODY_BYTES
 
 
 class _Handler(WSGIRequestHandler):
@@ -88,6 +112,9 @@ class _Handler(WSGIRequestHandler):
                 if key.lower() not in ("connection", "content-length"):
                     self.send_header(key, value)
             self.send_header("Content-Length", str(len(body)))
+            if environ.get(CLOSE_CONNECTION):
+                self.send_header("Connection", "close")
+                self.close_connection = True
             self.end_headers()
             if self.command != "HEAD" and body:
                 self.wfile.write(body)
@@ -119,7 +146,19 @@ class DemoOrgApp:
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
         request = Request(environ)
-        body = request.get_data()  # always drain the body: the connection is reused
+        request.max_content_length = body_limit(request.path)
+        try:
+            body = request.get_data()  # always drain the body: the connection is reused
+        except RequestEntityTooLarge:
+            # refused before the body is read (Content-Length) or as soon as a chunked one passes the cap;
+            # what is left unread cannot be drained, so the connection is closed after the answer
+            environ[CLOSE_CONNECTION] = True
+            error = RestError(
+                413,
+                "REQUEST_ENTITY_TOO_LARGE",
+                f"The request body exceeds {request.max_content_length // _MB} MB, the most this API accepts",
+            )
+            return self.json(error.body(), 413, raw=True)(environ, start_response)
         try:
             response = self.dispatch(request, body, environ)
         except _ConnectionReset:
@@ -157,8 +196,12 @@ class DemoOrgApp:
             raise invalid_session()
         return session
 
-    def _faults(self, operation: str, soap: bool, environ: dict[str, Any]) -> Response | None:
-        rule = self.state.take_fault(operation, ("http500", "http503", "reset", "request_limit"))
+    def _faults(
+        self, operation: str, soap: bool, environ: dict[str, Any], text: bytes | None = None
+    ) -> Response | None:
+        if text is None:
+            text = unquote_plus(str(environ.get("QUERY_STRING") or "")).encode()
+        rule = self.state.take_fault(operation, ("http500", "http503", "reset", "request_limit"), text)
         if rule is None:
             return None
         if rule.kind == "reset":
@@ -222,6 +265,19 @@ class DemoOrgApp:
                 self._revoke(request, body)
                 return Response(b"", 200)
             return self.json(auth.oauth_token(self.state, body, request.headers, base_url), usage=False)
+        if path in _IDENTITY and method in ("GET", "POST"):
+            op = "oauth_" + path.rsplit("/", 1)[1]
+            self.state.count(op)
+            faulted = self._faults(op, False, environ)
+            if faulted is not None:
+                return faulted
+            token = auth.bearer_token(request.headers) or request.args.get("access_token")
+            who = auth.check_session(self.state, token)
+            if who is None:  # Salesforce answers a bad token on its identity endpoints this way
+                return Response(b"Bad_OAuth_Token", 403, content_type="text/plain;charset=UTF-8")
+            if op == "oauth_singleaccess":
+                return self.json(auth.single_access(base_url, request.args.get("redirect_uri")), usage=False)
+            return self.json(auth.userinfo(self.state, who, base_url), usage=False)
         m = _SOAP.match(path)
         if m and method == "POST":
             return self._soap(m.group(1), m.group(2), body, base_url, environ)
@@ -255,7 +311,7 @@ class DemoOrgApp:
             ) from None
         op, session_id = _soap_op(root)
         self.state.count(op)
-        faulted = self._faults(op, True, environ)
+        faulted = self._faults(op, True, environ, body)
         if faulted is not None:
             return faulted
         if kind == "u" and op == "login":
@@ -311,7 +367,11 @@ class DemoOrgApp:
         head = p[0]
         if head == "limits" and len(p) == 1:
             return self.json(api.limits())
+        if head == "limits" and p[1:] == ["recordCount"] and not tooling:
+            return self.json(api.record_counts(request.args.get("sObjects")))
         if head in ("query", "queryAll"):
+            if len(p) == 1 and method == "GET" and request.args.get("columns") == "true":
+                return self.json(api.query_columns(request.args.get("q", ""), tooling))
             if len(p) == 1 and method == "GET":
                 return self.json(
                     api.query(

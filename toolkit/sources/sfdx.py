@@ -8,6 +8,11 @@ format); its type comes from its root element (the file name is only a hint). Fi
 (``package.xml``, Mobile SDK ``bootconfig.xml``...) are skipped silently; a file that looks like metadata but
 does not parse becomes a :class:`~toolkit.model.bundle.LoadProblem` and the rest still loads.
 
+Only regular files are read (a FIFO, a device or a symlink to one is a problem row, never opened for
+reading), each at most :data:`~toolkit.model.document.MAX_FILE_BYTES`; a file name that is not valid UTF-8
+is shown with replacement characters. A file that fails in any of these ways is one problem row; the rest
+still loads.
+
 The ECA family is grouped into one :class:`~toolkit.model.bundle.AppBundle` per ``ExternalClientApplication``
 through each component's ``externalClientApplication`` element.
 """
@@ -22,7 +27,7 @@ from pathlib import Path
 from ..errors import MetadataParseError, SourceError
 from ..model.bundle import AppBundle, AppKind, Inventory, LoadProblem
 from ..model.catalog import APP_TYPES, ECA_FAMILY
-from ..model.document import MD_NS, MetadataDocument
+from ..model.document import MD_NS, MetadataDocument, read_regular_file
 
 _SKIP_DIRS = {".git", ".sf", ".sfdx", ".venv", "node_modules", "__pycache__", ".idea", ".vscode"}
 _MD_NS_BYTES = MD_NS.encode()
@@ -44,6 +49,10 @@ def load_folder(path: str | Path) -> Inventory:
     >>> [(a.name, a.kind) for a in inv.apps], inv.problems
     ([('A', 'ConnectedApp')], [])
     """
+    if not isinstance(path, str | os.PathLike) or not str(path).strip():
+        raise SourceError(
+            f"load_folder({path!r}) names no folder (it would mean the current folder); {_WANTED}"
+        )
     root = Path(path)
     if not root.exists():
         raise SourceError(f"{root}: no such folder; {_WANTED}")
@@ -67,16 +76,17 @@ def search_roots(root: Path, problems: list[LoadProblem] | None = None) -> list[
     [PosixPath('/nonexistent-folder')]
     """
     project = root / "sfdx-project.json"
-    if not project.is_file():
+    if not project.exists():
         return [root]
     try:
-        data = json.loads(project.read_text(encoding="utf-8"))
+        data = json.loads(read_regular_file(project).decode("utf-8"))
         dirs = [root / str(d["path"]) for d in data.get("packageDirectories", [])]
-    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError) as exc:
+        why = "nested too deeply" if isinstance(exc, RecursionError) else _reason(exc)
         if problems is not None:
             problems.append(
                 LoadProblem(
-                    str(project), None, f"unreadable sfdx-project.json ({exc}); searching the whole folder"
+                    shown(project), None, f"unreadable sfdx-project.json ({why}); searching the whole folder"
                 )
             )
         return [root]
@@ -85,7 +95,7 @@ def search_roots(root: Path, problems: list[LoadProblem] | None = None) -> list[
         for d in dirs:
             if not d.is_dir():
                 problems.append(
-                    LoadProblem(str(project), None, f"package directory {d.name!r} does not exist")
+                    LoadProblem(shown(project), None, f"package directory {shown(d.name)!r} does not exist")
                 )
     return existing or [root]
 
@@ -118,11 +128,27 @@ def _named_like_app(name: str) -> bool:
     return ext == "connectedApp" or ext.startswith("eca")
 
 
+def shown(path: str | Path) -> str:
+    """A path as text that can be printed and written as UTF-8 (undecodable bytes become U+FFFD).
+
+    >>> shown(Path(b"caf\\xe9.xml".decode("utf-8", "surrogateescape")))
+    'caf�.xml'
+    """
+    return os.fsencode(path).decode("utf-8", "replace")
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    return str(exc)
+
+
 def _read(file: Path, problems: list[LoadProblem]) -> MetadataDocument | None:
+    source = shown(file)
     try:
-        data = file.read_bytes()
+        data = read_regular_file(file)
     except OSError as exc:
-        problems.append(LoadProblem(str(file), None, f"cannot read the file: {exc.strerror}"))
+        problems.append(LoadProblem(source, None, f"cannot read the file: {_reason(exc)}"))
         return None
     head = data[:4096]
     named = _named_like_app(file.name)
@@ -130,15 +156,16 @@ def _read(file: Path, problems: list[LoadProblem]) -> MetadataDocument | None:
     if not named and not (_MD_NS_BYTES in head and any(f"<{t}".encode() in head for t in APP_TYPES)):
         return None
     try:
-        doc = MetadataDocument.from_bytes(data, source=str(file))
+        doc = MetadataDocument.from_bytes(data, source=source)
     except MetadataParseError as exc:
-        problems.append(LoadProblem(str(file), exc.line, f"not well-formed XML: {exc.problem}"))
+        what = "refused" if exc.problem.startswith("elements nested") else "not well-formed XML"
+        problems.append(LoadProblem(source, exc.line, f"{what}: {exc.problem}"))
         return None
     if doc.type_name not in APP_TYPES:
         if named:
             problems.append(
                 LoadProblem(
-                    str(file),
+                    source,
                     1,
                     f"root element <{doc.type_name}> is not a connected app or external client app type",
                 )
@@ -146,7 +173,7 @@ def _read(file: Path, problems: list[LoadProblem]) -> MetadataDocument | None:
         return None
     if doc.tree.nsmap.get(None) != MD_NS:
         problems.append(
-            LoadProblem(str(file), 1, f"<{doc.type_name}> is not in the metadata namespace {MD_NS}")
+            LoadProblem(source, 1, f"<{doc.type_name}> is not in the metadata namespace {MD_NS}")
         )
         return None
     return doc
