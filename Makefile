@@ -20,6 +20,7 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	@scripts/ensure-chromium.sh
+	@$(BIN)/python scripts/node_clients.py
 	$(BIN)/python -m pytest -n 2
 
 lint: $(STAMP)

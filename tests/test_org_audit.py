@@ -84,7 +84,10 @@ def test_usage_aggregates_match_the_seed(audited: Any, demo_org: Any) -> None:
 def test_api_calls_are_within_ten_percent_of_the_bound(audited: Any) -> None:
     tables, org, served = audited
     api = tables["api_calls"].set_index("kind")["calls"]
-    assert api["TOTAL"] <= 1.1 * api["lower_bound"], tables["api_calls"].to_string()
+    # the seeded unloadable installed apps cost extra readMetadata calls to isolate (their own row)
+    extra = sum(n for k, n in api.items() if str(k).startswith("extra:readMetadata split"))
+    assert 0 < extra <= 10
+    assert api["TOTAL"] - extra <= 1.1 * api["lower_bound"], tables["api_calls"].to_string()
     assert api["readMetadata"] == served.get("readMetadata")
     assert api["daily_api_usage_after"] >= api["daily_api_usage_before"]
 

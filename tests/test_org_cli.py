@@ -39,7 +39,8 @@ def test_audit_a_running_org_writes_tables_and_calls(demo_org: Any, tmp_path: Pa
         env=env,
     )
     assert proc.returncode == 0, proc.stderr
-    assert "API calls (lower bound" in proc.stdout and str(tmp_path / "summary.html") in proc.stdout
+    assert "API calls counted by Salesforce (lower bound" in proc.stdout
+    assert str(tmp_path / "summary.html") in proc.stdout
     for name in ("apps", "usage", "tokens", "api_calls", "logins"):
         assert (tmp_path / f"{name}.csv").is_file(), name
     apps = pd.read_csv(tmp_path / "apps.csv")
@@ -61,3 +62,18 @@ def test_make_demo_audits_the_demo_org(tmp_path: Path) -> None:
     assert "demo org running at https://127.0.0.1:" in proc.stdout and "API calls" in proc.stdout
     assert (tmp_path / "report.html").is_file() and (tmp_path / "api_calls.csv").is_file()
     assert f"report: {tmp_path / 'report.html'}" in proc.stdout
+
+
+def test_demo_says_what_each_number_counts(tmp_path: Path) -> None:
+    proc = _run("demo", "--out", str(tmp_path))  # the default 60 apps + 10 ECAs of `make demo`
+    assert proc.returncode == 0, proc.stderr
+    assert "seeded with 60 connected apps (some installed from packages) and 10 external client apps" in (
+        proc.stdout
+    )
+    line = next(x for x in proc.stdout.splitlines() if x.startswith("audited "))
+    # phantom apps (tokens/logins only) are not counted as connected apps, and the parts add up
+    assert "63 connected apps" not in proc.stdout
+    assert "apps known only from OAuth tokens or logins (not installed)" in line
+    total, parts = line.removeprefix("audited ").split(";")[0].split(": ", 1)
+    assert int(total.split()[0]) == sum(int(p.split()[0]) for p in parts.split(", "))
+    assert "60 connected apps with metadata" not in line  # 6 of the 60 are installed from packages

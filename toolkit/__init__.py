@@ -10,6 +10,8 @@ from __future__ import annotations
 from .analysis.compare import compare_mobile
 from .analysis.tables import build_tables
 from .api import audit
+from .edits import EditPlan, EditResult, plan_edits, resume_edits, rollback_edits
+from .edits.tokens import revoke_tokens
 from .errors import (
     InvalidValueError,
     MetadataParseError,
@@ -31,6 +33,8 @@ __version__ = "0.1.0"
 __all__ = [
     "Change",
     "ConnectedAppView",
+    "EditPlan",
+    "EditResult",
     "ExternalClientAppView",
     "InvalidValueError",
     "MetadataDocument",
@@ -49,4 +53,8 @@ __all__ = [
     "compare_mobile",
     "connect",
     "load_folder",
+    "plan_edits",
+    "resume_edits",
+    "revoke_tokens",
+    "rollback_edits",
 ]

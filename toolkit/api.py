@@ -52,9 +52,11 @@ def audit(source: Any, *, window_days: int = 180, strict: bool = False) -> dict[
 
 
 def audit_org(
-    org: Any, *, window_days: int = 180, strict: bool = False
+    org: Any, *, window_days: int = 180, strict: bool = False, progress: Any = None
 ) -> tuple[Inventory, dict[str, pd.DataFrame]]:
     """The inventory of an org and its tables (what :func:`audit` returns for an org, plus the inventory).
+
+    ``progress(line)``, when given, is told each step and retry (the CLI prints them on stderr).
 
     Not a doctest (it needs an org): ``inventory, tables = audit_org(toolkit.connect())``.
     """
@@ -72,7 +74,7 @@ def audit_org(
         # built while the usage tables (the largest SOQL) are still arriving
         early["n"], early["tables"] = len(bundles), build_tables(Inventory(apps=bundles))
 
-    inventory = load_org(org, window_days=window_days, strict=strict, on_apps=on_apps)
+    inventory = load_org(org, window_days=window_days, strict=strict, on_apps=on_apps, progress=progress)
     tables = early["tables"]
     late = build_tables(Inventory(apps=inventory.apps[early["n"] :], problems=inventory.problems))
     for name, frame in late.items():  # phantom apps (known from usage only) and the final problems

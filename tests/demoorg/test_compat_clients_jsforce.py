@@ -1,18 +1,18 @@
 """The demo org driven by jsforce (Node.js), the most used JavaScript Salesforce client (issue #3).
 
 jsforce is installed once per machine into ``.venv/node-clients`` (git-ignored, outside the package) and
-reused. The test skips, saying why, when node/npm are missing or the install fails (no registry access).
+reused (``scripts/node_clients.py``'s locked install, shared with the Salesforce CLI tests). The test
+skips, saying why, when node/npm are missing or the install fails (no registry access).
 undici is pinned to 6.x: jsforce 3.10's own undici 8 needs Node 22 (``zlib.createZstdDecompress``).
 """
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
-import shutil
 import subprocess
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import pytest
@@ -59,36 +59,36 @@ const [url, username, password] = process.argv.slice(2);
 """
 
 
-def _install() -> Path:
+def _install(node_clients: ModuleType) -> Path:
     """node_modules with jsforce (installed once, under a lock so parallel runs do not race)."""
-    if shutil.which("node") is None or shutil.which("npm") is None:
-        pytest.skip("node/npm not on PATH: jsforce compatibility not checked")
-    CLIENTS.mkdir(parents=True, exist_ok=True)
+    package, wanted = CLIENTS / "package.json", json.dumps(PACKAGE, indent=2)
     marker = CLIENTS / "node_modules" / "jsforce" / "package.json"
-    with open(CLIENTS / ".install.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        package = CLIENTS / "package.json"
-        wanted = json.dumps(PACKAGE, indent=2)
-        if not marker.exists() or not package.exists() or package.read_text() != wanted:
-            package.write_text(wanted)
-            try:
-                done = subprocess.run(
-                    ["npm", "install", "--no-audit", "--no-fund", "--silent"],
-                    cwd=CLIENTS,
-                    capture_output=True,
-                    text=True,
-                    timeout=300,
-                )
-            except subprocess.TimeoutExpired:
-                pytest.skip("npm install jsforce timed out (no registry access?)")
-            if done.returncode != 0 or not marker.exists():
-                pytest.skip(f"npm install jsforce failed (no registry access?): {done.stderr[-300:]}")
+
+    def done() -> bool:
+        return marker.exists() and package.exists() and package.read_text() == wanted
+
+    def install() -> None:
+        package.write_text(wanted)
+        node_clients.run_npm(
+            ["npm", "install", "--no-audit", "--no-fund", "--silent"], CLIENTS, "npm install jsforce"
+        )
+
+    try:
+        node_clients.need_node()
+        CLIENTS.mkdir(parents=True, exist_ok=True)
+        node_clients.locked_install(CLIENTS / "node_modules", done, install)
+    except node_clients.InstallError as exc:
+        pytest.skip(f"jsforce compatibility not checked: {exc}")
+    if not marker.exists():
+        pytest.skip("jsforce compatibility not checked: npm install left no jsforce")
     return CLIENTS / "node_modules"
 
 
 @pytest.fixture(scope="module")
-def jsforce_run(demo_org: DemoOrg, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    modules = _install()
+def jsforce_run(
+    node_clients: ModuleType, demo_org: DemoOrg, tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, Any]:
+    modules = _install(node_clients)
     script = tmp_path_factory.mktemp("jsforce") / "run.js"
     script.write_text(SCRIPT)
     env = {**os.environ, "NODE_EXTRA_CA_CERTS": demo_org.ca_file, "NODE_PATH": str(modules)}

@@ -234,10 +234,18 @@ def test_versions_need_no_session_and_carry_no_limit_header(demo_org: DemoOrg) -
 def test_bulk2_query_csv_pages(demo_org: DemoOrg) -> None:
     sf = _sf(demo_org)
     chunks = list(
-        sf.bulk2.OauthToken.query(
-            "SELECT AppName, UserId, LastUsedDate FROM OauthToken", max_records=1000, wait=0.05
+        sf.bulk2.LoginHistory.query(
+            "SELECT Application, UserId, LoginTime FROM LoginHistory", max_records=1000, wait=0.05
         )
     )
     lines = sum(len(c.strip().splitlines()) - 1 for c in chunks)
-    assert len(chunks) > 1 and lines == demo_org.truth()["tokens"]
-    assert chunks[0].splitlines()[0] == '"AppName","UserId","LastUsedDate"'
+    assert len(chunks) > 1 and lines == demo_org.truth()["logins"]
+    assert chunks[0].splitlines()[0] == '"Application","UserId","LoginTime"'
+
+
+def test_bulk2_refuses_oauth_token_as_salesforce_refuses_an_unsupported_object(demo_org: DemoOrg) -> None:
+    sf = _sf(demo_org)
+    with pytest.raises(SalesforceMalformedRequest) as err:
+        list(sf.bulk2.OauthToken.query("SELECT AppName FROM OauthToken", wait=0.05))
+    assert err.value.content[0]["errorCode"] == "INVALIDENTITY"
+    assert err.value.content[0]["message"] == "Entity 'OauthToken' is not supported by the Bulk API."

@@ -165,8 +165,19 @@ def usage_table(
     for c in ("last_token_use", "last_login"):
         base[c] = _ts(base[c])
     base["last_used"] = base[["last_token_use", "last_login"]].max(axis=1)
-    base["used"] = (base["tokens"] > 0) | (base["logins"] > 0)
-    base["used"] = base["used"].astype(bool)
+    # a table that could not be read gives unknown (<NA>) counts, never zeros
+    unknown = set(inventory.extra.get("unknown_objects") or ())
+    if "OauthToken" in unknown:
+        base[["tokens", "users", "use_count", "inactive_user_tokens"]] = pd.NA
+        base["last_token_use"] = pd.NaT
+    if "User" in unknown:
+        base["inactive_user_tokens"] = pd.NA
+    if "LoginHistory" in unknown:
+        base["logins"] = pd.NA
+        base["last_login"] = pd.NaT
+        base["logins_by_flow"] = None
+    used = (base["tokens"] > 0) | (base["logins"] > 0)  # Kleene logic: True wins over <NA>
+    base["used"] = used.astype("boolean") if used.isna().any() else used.astype(bool)
     return base[list(USAGE_COLUMNS)]
 
 
@@ -208,6 +219,15 @@ def api_calls_table(inventory: Inventory) -> pd.DataFrame:
         )
     for cat, n in sorted((api.get("retries") or {}).items()):
         rows.append({"kind": f"retry:{cat}", "calls": n, "counted": False, "detail": "retried after a fault"})
+    for what, n in sorted((api.get("extra") or {}).items()):
+        rows.append(
+            {
+                "kind": f"extra:{what}",
+                "calls": n,
+                "counted": False,
+                "detail": "beyond the plan; already in the rows above",
+            }
+        )
     before = _used_before(api)
     after = api.get("usage_last")
     if before is not None:
@@ -267,17 +287,22 @@ def add_org_columns(apps: pd.DataFrame, inventory: Inventory, usage: pd.DataFram
                 or (b.soql.get("AppMenuItem") or {}).get("NamespacePrefix")
                 or None,
                 "manageable_state": b.file_properties.get("manageableState") or None,
+                # final: the usage queries end after the apps table was first built
+                "unknown": "; ".join(b.unknown),
             }
             for b in inventory.apps
         ],
-        columns=["name", "installed", "join_key", "soql_id", "namespace", "manageable_state"],
+        columns=["name", "installed", "join_key", "soql_id", "namespace", "manageable_state", "unknown"],
     )
     extra = extra.drop_duplicates("name")
     u = usage.rename(columns={"app": "name"})[
         ["name", "tokens", "users", "use_count", "inactive_user_tokens", "logins", "last_used", "used"]
     ]
+    position = list(apps.columns).index("unknown") if "unknown" in apps.columns else None
     out = apps.drop(columns=[c for c in extra.columns if c != "name" and c in apps.columns])
     out = out.merge(extra, on="name", how="left").merge(u, on="name", how="left")
+    if position is not None:  # keep the column where build_tables put it
+        out.insert(position, "unknown", out.pop("unknown").fillna(""))
     out["installed"] = out["installed"].astype("boolean")
     out["partial"] = bool(inventory.partial)
     out["partial_reason"] = inventory.partial_reason or ""

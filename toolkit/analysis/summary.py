@@ -29,6 +29,7 @@ from .. import checks
 from ..errors import OutputError
 from ..redact import redact
 from .compare import compare_mobile
+from .counts import app_counts
 
 SUMMARY_COLUMNS = (
     "name",
@@ -189,8 +190,7 @@ def summary_html(
     problems = tables.get("problems", pd.DataFrame())
     counts = {
         "Apps": len(apps),
-        "Connected apps": int((apps["kind"] == "ConnectedApp").sum()),
-        "External client apps": int((apps["kind"] == "ExternalClientApplication").sum()),
+        **{label[:1].upper() + label[1:]: n for label, n in app_counts(apps).items()},
         "With OAuth": int(apps["has_oauth"].sum()),
         "Admin-approved (pre-authorized)": int(
             (apps["permitted_users"] == "AdminApprovedPreAuthorized").sum()

@@ -35,15 +35,18 @@ BASE_COLUMNS = (
     "coverage_reason",
     "editable",
     "not_editable_reason",
+    "unknown",
 )
 _LIST_SEP = "; "
 
+# ``known`` is False on the one marker row of an app whose metadata could not be read: its scopes,
+# callbacks... are unknown, which an absence of rows (nothing set) would not say
 LONG_COLUMNS: dict[str, tuple[str, ...]] = {
-    "scopes": ("app", "kind", "scope", "equivalent", "custom"),
-    "callbacks": ("app", "kind", "position", "url", "scheme", "host", "localhost"),
-    "ip_ranges": ("app", "kind", "start", "end", "description"),
-    "attributes": ("app", "kind", "key", "formula"),
-    "grants": ("app", "kind", "grant_type", "name", "source"),
+    "scopes": ("app", "kind", "scope", "equivalent", "custom", "known"),
+    "callbacks": ("app", "kind", "position", "url", "scheme", "host", "localhost", "known"),
+    "ip_ranges": ("app", "kind", "start", "end", "description", "known"),
+    "attributes": ("app", "kind", "key", "formula", "known"),
+    "grants": ("app", "kind", "grant_type", "name", "source", "known"),
     "problems": ("source", "line", "problem"),
 }
 
@@ -68,7 +71,7 @@ def build_tables(inventory: Inventory) -> dict[str, pd.DataFrame]:
             apps[f.id] = apps[f.id].astype("boolean")
         elif f.id in apps.columns and f.type == "integer":
             apps[f.id] = apps[f.id].astype("Int64")
-    apps["editable"] = apps["editable"].astype(bool)
+    apps["editable"] = apps["editable"].astype("boolean")  # <NA>: unknown
     tables = {"apps": apps}
     long: dict[str, list[dict[str, Any]]] = {name: [] for name in LONG_TABLES}
     for bundle in inventory.apps:
@@ -78,6 +81,8 @@ def build_tables(inventory: Inventory) -> dict[str, pd.DataFrame]:
     ]
     for name in LONG_TABLES:
         frame = pd.DataFrame(long[name], columns=list(LONG_COLUMNS[name]))
+        if "known" in frame.columns:
+            frame["known"] = frame["known"].astype(object).ne(False)
         if name == "problems":
             frame["line"] = frame["line"].astype("Int64")
         tables[name] = frame
@@ -113,6 +118,7 @@ def app_row(bundle: AppBundle) -> dict[str, Any]:
         "coverage_reason": bundle.coverage_reason,
         "editable": bundle.editable,
         "not_editable_reason": bundle.not_editable_reason,
+        "unknown": "; ".join(bundle.unknown),
     }
     row.update({f"has_{k}": v for k, v in catalog.sections(bundle).items()})
     for f in _table_fields():
@@ -147,6 +153,12 @@ def certificate_expiry(text: str) -> date | None:
 
 def _long_rows(bundle: AppBundle, out: dict[str, list[dict[str, Any]]]) -> None:
     key = {"app": bundle.name, "kind": bundle.kind}
+    if "metadata" in bundle.unknown:
+        for name in ("scopes", "callbacks", "ip_ranges", "attributes"):
+            out[name].append({**key, "known": False})
+        out["grants"].append({**key, "source": "metadata", "known": False})
+    if "SetupEntityAccess" in bundle.unknown:
+        out["grants"].append({**key, "source": "SetupEntityAccess", "known": False})
     for scope in catalog.read_value(bundle, "scopes"):
         out["scopes"].append(
             {**key, "scope": scope, "equivalent": catalog.SCOPE_EQUIVALENT.get(scope, scope), "custom": False}

@@ -21,6 +21,7 @@ Commands:
 - ``report``    audit a source into ``report.html`` (the report notebook, exported without code) + CSVs/Excel
 - ``demo-org``  run the embedded demo org (a local HTTPS Salesforce emulator)
 - ``demo``      what ``make demo`` runs: start the demo org, audit it, print where the output is
+- ``edit``      bulk-edit apps of an org or a folder: dry run, ``--apply``, ``--rollback``, ``--resume``
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ COMMANDS = {
     "demo-org": ("toolkit.commands.demo_org", "Serve the embedded demo org (a local HTTPS Salesforce)."),
     "report": ("toolkit.commands.report", "Audit a source into report.html (opens offline) + CSV and Excel."),
     "demo": ("toolkit.commands.demo", "Start the demo org, audit it, and print where the output is."),
+    "edit": ("toolkit.commands.edit", "Bulk-edit apps: dry run (default), --apply, --rollback, --resume."),
 }
 
 

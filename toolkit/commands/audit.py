@@ -13,13 +13,14 @@ from pathlib import Path
 import pandas as pd
 
 from .. import checks
+from ..analysis.counts import counts_line
 from ..analysis.summary import write_outputs
 from ..api import audit_folder
 from ..errors import OrgError
 from ..model.bundle import Inventory
 from ..model.catalog import secret_values
 from . import EXIT_OK, EXIT_PARTIAL
-from .options import add_source_arguments, is_org_source, open_org, require_source
+from .options import add_source_arguments, is_org_source, open_org, require_source, stderr_progress
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -59,7 +60,7 @@ def audit_org_command(args: argparse.Namespace) -> int:
     from ..api import audit_org
 
     with open_org(args) as org:
-        inventory, tables = audit_org(org, window_days=args.window_days)
+        inventory, tables = audit_org(org, window_days=args.window_days, progress=stderr_progress())
     return report_org(inventory, tables, args.out)[1]
 
 
@@ -90,15 +91,22 @@ def report_org(
     if inventory.partial:
         title += " (PARTIAL: see Problems)"
     summary = report(inventory, tables, out, title=title)
-    api = tables["api_calls"].set_index("kind")["calls"]
-    used = f"{api.get('TOTAL')} API calls (lower bound {api.get('lower_bound')})"
-    if "daily_api_usage_before" in api and "daily_api_usage_after" in api:
-        used += f"; org daily API usage {api['daily_api_usage_before']} -> {api['daily_api_usage_after']}"
-    print(used)
+    print(api_calls_line(tables))
     if inventory.partial:
         print(f"warning: PARTIAL audit, tables are incomplete: {inventory.partial_reason}", file=sys.stderr)
         return summary, EXIT_PARTIAL
     return summary, EXIT_OK
+
+
+def api_calls_line(tables: dict[str, pd.DataFrame]) -> str:
+    """What an org audit cost: the calls Salesforce counts, the lower bound, the org's daily usage."""
+    api = tables["api_calls"].set_index("kind")["calls"]
+    used = f"{api.get('TOTAL')} API calls counted by Salesforce (lower bound {api.get('lower_bound')}"
+    extra = sum(int(n) for k, n in api.items() if str(k).startswith("extra:readMetadata split"))
+    used += f"; {extra} of them to isolate unloadable apps)" if extra else ")"
+    if "daily_api_usage_before" in api and "daily_api_usage_after" in api:
+        used += f"; org daily API usage {api['daily_api_usage_before']} -> {api['daily_api_usage_after']}"
+    return used
 
 
 def report(inventory: Inventory, tables: dict[str, pd.DataFrame], out: str | Path, *, title: str) -> Path:
@@ -108,14 +116,10 @@ def report(inventory: Inventory, tables: dict[str, pd.DataFrame], out: str | Pat
         tables, out, title=title, origin=inventory.origin, secrets=secrets,
         partial_reason=inventory.partial_reason if inventory.partial else "",
     )
-    apps = tables["apps"]
-    n_ca = int((apps["kind"] == "ConnectedApp").sum())
-    print(
-        f"audited {len(apps)} apps ({n_ca} connected apps, {len(apps) - n_ca} external client apps) "
-        f"from {inventory.origin}"
-    )
+    print(f"audited {counts_line(tables['apps'])}; from {inventory.origin}")
     if inventory.problems and not inventory.partial:
-        print(f"warning: {len(inventory.problems)} file(s) could not be loaded: see problems.csv")
+        what = "problem(s) reading the org" if inventory.extra.get("api") else "file(s) could not be loaded"
+        print(f"warning: {len(inventory.problems)} {what}: see problems.csv")
     summary = paths[-1]
     print(f"wrote {len(paths) - 1} CSV files and {summary}")
     return summary

@@ -12,13 +12,15 @@ from __future__ import annotations
 
 import argparse
 import os
-from collections.abc import Iterator
+import sys
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 from .. import checks
 from ..errors import SourceError
-from ..sources.org import DEFAULT_CONCURRENCY
+from ..sources.org import DEFAULT_CONCURRENCY, READ_TIMEOUT
 
 if TYPE_CHECKING:
     from ..sources.org import Org
@@ -43,6 +45,11 @@ def add_source_arguments(parser: argparse.ArgumentParser, *, project_help: str |
     org.add_argument(
         "--concurrency", type=int, default=DEFAULT_CONCURRENCY,
         help=f"parallel requests, 1 to {checks.MAX_CONCURRENCY} (default: {DEFAULT_CONCURRENCY})",
+    )
+    org.add_argument(
+        "--timeout", type=float, default=None, metavar="SECONDS",
+        help=f"longest wait for an answer from the org (default: {READ_TIMEOUT:g}; connecting: at most 10); "
+        "a call and its retries give up after twice this",
     )
 
 
@@ -83,6 +90,18 @@ def require_source(args: argparse.Namespace) -> None:
         checks.pem_file("--ca-file", args.ca_file)
 
 
+def stderr_progress(after: float = 5.0) -> Callable[[str], None]:
+    """A progress callback that prints to stderr, once the work has lasted ``after`` seconds: a quick
+    audit prints nothing, a long or stalled one says what it is doing (and each retry)."""
+    started = time.monotonic()
+
+    def say(line: str) -> None:
+        if time.monotonic() - started >= after:
+            print(f"... {line}", file=sys.stderr, flush=True)
+
+    return say
+
+
 @contextmanager
 def open_org(args: argparse.Namespace, **demo_options: object) -> Iterator[Org]:
     """Connect to the org the options name (``--org`` or ``--instance-url`` + token)."""
@@ -101,6 +120,7 @@ def open_org(args: argparse.Namespace, **demo_options: object) -> Iterator[Org]:
         access_token=token if args.instance_url else None,
         ca_file=args.ca_file,
         concurrency=args.concurrency,
+        timeout=getattr(args, "timeout", None),
         **kwargs,  # type: ignore[arg-type]
     ) as org:
         yield org

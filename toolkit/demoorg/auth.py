@@ -14,7 +14,7 @@ import secrets
 import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, quote
 from xml.sax.saxutils import escape
 
 import jwt
@@ -280,3 +280,76 @@ def _jwt_bearer(state: OrgState, assertion: str) -> Session:
     if user is None or not user.get("IsActive"):
         raise OAuthError("invalid_grant", "user hasn't approved this consumer")
     return new_session(state, user["Username"], str(claims["iss"]))
+
+
+# --- OpenID Connect UserInfo ---------------------------------------------------------------------
+def userinfo(state: OrgState, session: Session, base_url: str) -> dict[str, Any]:
+    """Answer ``GET /services/oauth2/userinfo`` for the session's user (Salesforce's OpenID Connect shape).
+
+    The Salesforce CLI (``sf org login access-token``) reads ``user_id`` and ``organization_id`` here.
+
+    >>> from toolkit.demoorg.seed import build
+    >>> st = build(apps=1, ecas=0).state
+    >>> info = userinfo(st, new_session(st, st.objects["User"][0]["Username"]), "https://h")
+    >>> info["organization_id"] == st.org_id, info["sub"] == f"https://h/id/{st.org_id}/{info['user_id']}"
+    (True, True)
+    """
+    user = find_user(state, session.username) or {}
+    org, uid = state.org_id, str(user.get("Id") or session.user_id)
+    soap = f"{base_url}/services/Soap"
+    data = f"{base_url}/services/data/v{{version}}"
+    return {
+        "sub": f"{base_url}/id/{org}/{uid}",
+        "user_id": uid,
+        "organization_id": org,
+        "preferred_username": user.get("Username", session.username),
+        "nickname": str(user.get("Username", session.username)).split("@")[0],
+        "name": user.get("Name"),
+        "email": user.get("Email"),
+        "email_verified": True,
+        "given_name": user.get("FirstName"),
+        "family_name": user.get("LastName"),
+        "zoneinfo": "Europe/Paris",
+        "photos": {
+            "picture": f"{base_url}/profilephoto/005/F",
+            "thumbnail": f"{base_url}/profilephoto/005/T",
+        },
+        "profile": f"{base_url}/{uid}",
+        "picture": f"{base_url}/profilephoto/005/F",
+        "address": {},
+        "urls": {
+            "enterprise": f"{soap}/c/{{version}}/{org}",
+            "metadata": f"{soap}/m/{{version}}/{org}",
+            "partner": f"{soap}/u/{{version}}/{org}",
+            "rest": f"{data}/",
+            "sobjects": f"{data}/sobjects/",
+            "search": f"{data}/search/",
+            "query": f"{data}/query/",
+            "recent": f"{data}/recent/",
+            "tooling_soap": f"{soap}/T/{{version}}/{org}",
+            "tooling_rest": f"{data}/tooling/",
+            "profile": f"{base_url}/{uid}",
+            "custom_domain": base_url,
+        },
+        "active": bool(user.get("IsActive", True)),
+        "user_type": "STANDARD",
+        "language": "en_US",
+        "locale": "en_US",
+        "utcOffset": 3600000,
+        "updated_at": "2025-01-01T00:00:00Z",
+        "is_app_installed": True,
+    }
+
+
+def single_access(base_url: str, redirect_uri: str | None) -> dict[str, str]:
+    """Answer ``/services/oauth2/singleaccess`` (a one-time front-door URL; ``sf org open`` asks for it).
+
+    The demo org has no UI: the URL names ``/secur/frontdoor.jsp`` as Salesforce does, but nothing serves it.
+
+    >>> single_access("https://h", "/lightning/setup/SetupOneHome/home")["frontdoor_uri"].split("?")[0]
+    'https://h/secur/frontdoor.jsp'
+    """
+    query = f"otp={secrets.token_urlsafe(24)}&cshc={secrets.token_urlsafe(12)}"
+    if redirect_uri:
+        query += "&startURL=" + quote(redirect_uri, safe="")
+    return {"frontdoor_uri": f"{base_url}/secur/frontdoor.jsp?{query}"}

@@ -4,6 +4,7 @@
 - ``POST /__emulator/reset``            -> restore the seeded state (sessions stay valid)
 - ``POST /__emulator/latency``          ``{"ms": 50}``
 - ``POST /__emulator/expire-sessions``  ``{"token": "..."}`` (one) or ``{}`` (all, including the caller's)
+- ``POST /__emulator/sessions``         -> ``{"access_token": "..."}``: a new session for the caller's user
 - ``POST /__emulator/faults``           ``{"kind", "operation", "count", "rate", "full_name", "status_code",
   "message"}``; ``DELETE /__emulator/faults`` clears them; ``GET`` lists them
 - ``GET  /__emulator/truth``            -> the seeded truth (app names per category...)
@@ -104,6 +105,13 @@ def handle(
         return 200, {"latency_ms": state.latency_ms}
     if action == "expire-sessions" and method == "POST":
         return 200, {"expired": expire_sessions(state, payload.get("token"))}
+    if action == "sessions" and method == "POST":
+        # another session for the caller's user: tests expire one client's token and keep their own
+        from .auth import new_session
+
+        caller = state.sessions.get(token)
+        username = caller.username if caller is not None else ""
+        return 200, {"access_token": new_session(state, username).token}
     if action == "faults":
         if method == "GET":
             return 200, {"faults": stats(state)["faults"]}

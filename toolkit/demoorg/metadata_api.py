@@ -335,6 +335,13 @@ def read_metadata(state: OrgState, req: SoapRequest, user: dict[str, Any]) -> by
     with state.lock:
         for name in names:
             comp = state.metadata.get((type_name, name))
+            if comp is not None and comp.load_fails:
+                # one unloadable component fails the whole call, whatever the other names
+                raise MetadataFault(
+                    "UNKNOWN_EXCEPTION",
+                    f"Load of metadata from db failed for metadata of type:{type_name} and file "
+                    f"name:{comp.file_name}",
+                )
             # Salesforce returns no record for names it does not have and for connected apps that were not
             # created in the org (installed packages): the client sees a nil record (domain doc §4.2)
             if comp is None or not comp.readable:

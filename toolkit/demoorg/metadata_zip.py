@@ -132,7 +132,8 @@ class _Message:
         return (
             f"<{tag}>"
             + el("changed", self.changed)
-            + el("componentType", self.component_type or None)
+            # always present (empty for package.xml, as on Salesforce): the Salesforce CLI reads every row
+            + el("componentType", self.component_type)
             + el("created", self.created)
             + el("createdDate", when)
             + el("deleted", self.deleted)
@@ -333,7 +334,9 @@ def cancel_deploy(state: OrgState, req: SoapRequest, user: dict[str, Any]) -> by
 # --- retrieve -------------------------------------------------------------------------------------------
 def retrieve(state: OrgState, req: SoapRequest, user: dict[str, Any]) -> bytes:
     """retrieve: build the zip now (unpackaged members incl. ``*``), answer with a queued AsyncResult."""
-    request = next(iter(req.children("retrieveRequest")), None)
+    # the WSDL names it retrieveRequest; jsforce (and so the Salesforce CLI) sends <request>, which
+    # Salesforce accepts too
+    request = next(iter(req.children("retrieveRequest") or req.children("request")), None)
     if request is None:
         raise MetadataFault("soapenv:Client", "retrieve needs a retrieveRequest element")
     fields = {local(c): c for c in request if local(c)}

@@ -38,6 +38,9 @@ class MetadataComponent:
     manageable_state: str = "unmanaged"  # released, installed, beta, unmanaged, installedEditable...
     # packaged/installed connected apps: listMetadata shows them, readMetadata returns a nil record
     readable: bool = True
+    # listed, but loading it fails: a readMetadata call naming it fails whole with UNKNOWN_EXCEPTION "Load
+    # of metadata from db failed" (as some installed apps do on real orgs: sfdx-hardis PR #2070)
+    load_fails: bool = False
 
     @property
     def file_name(self) -> str:
@@ -82,8 +85,14 @@ class OrgState:
         with self.lock:
             self.requests[operation] = self.requests.get(operation, 0) + 1
 
-    def take_fault(self, operation: str, kinds: tuple[str, ...]) -> FaultRule | None:
+    def take_fault(
+        self, operation: str, kinds: tuple[str, ...], text: bytes | None = None
+    ) -> FaultRule | None:
         """The first active fault rule of one of ``kinds`` that fires for ``operation`` (consumes a count).
+
+        A rule with ``full_name`` fires only for requests whose ``text`` (SOAP body, REST query string)
+        contains it: ``http500`` on ``listMetadata`` with ``full_name="ExtlClntAppOauthPolicies"`` fails only
+        the listing of that type.
 
         >>> s = OrgState(org_id="00D000000000001AAA")
         >>> s.faults.append(FaultRule(kind="http500", operation="query", count=1))
@@ -92,7 +101,13 @@ class OrgState:
         >>> s.take_fault("query", ("http500",)) is None
         True
         """
-        return self._take(lambda r: r.kind in kinds and (not r.operation or r.operation == operation))
+        return self._take(
+            lambda r: (
+                r.kind in kinds
+                and (not r.operation or r.operation == operation)
+                and (not r.full_name or (text is not None and r.full_name.encode() in text))
+            )
+        )
 
     def take_save_failure(self, full_name: str, operation: str = "updateMetadata") -> FaultRule | None:
         """For the Metadata part: a per-item SaveResult failure to report for ``full_name``, if injected.

@@ -145,6 +145,19 @@ class RestApi:
             "SingleEmail": {"Max": 15, "Remaining": 15},
         }
 
+    def record_counts(self, names: str | None) -> dict[str, Any]:
+        """``GET .../limits/recordCount?sObjects=A,B``: rows per object (every object without it)."""
+        source = OrgRowSource(self.state)
+        wanted = [n.strip() for n in (names or "").split(",") if n.strip()] or sorted(SCHEMA)
+        counts = []
+        for name in wanted:
+            try:
+                canonical = source.canonical(name)
+            except KeyError:
+                continue  # Salesforce leaves unknown objects out
+            counts.append({"count": sum(1 for _ in source.rows(canonical)), "name": canonical})
+        return {"sObjects": counts}
+
     def global_describe(self, version: str, tooling: bool = False) -> dict[str, Any]:
         names = sorted(TOOLING_OBJECTS) if tooling else sorted(SCHEMA)
         return {
@@ -211,6 +224,13 @@ class RestApi:
                 self.state.soql_only[row["ApplicationId"]]["_IsVisible"] = bool(values["IsVisible"])
                 self.state.__dict__.pop("_derived_cache", None)
             return 204, None
+        sea_write = (method == "POST" and not record_id) or (method == "DELETE" and record_id)
+        if name == "SetupEntityAccess" and sea_write:
+            from .grants import create_setup_entity_access, delete_setup_entity_access
+
+            if method == "POST":
+                return create_setup_entity_access(self.state, body)
+            return delete_setup_entity_access(self.state, str(record_id))
         if name in READ_ONLY:
             raise RestError(400, "INVALID_TYPE_FOR_OPERATION", f"entity type {name} does not support {verb}")
         raise not_found()  # pragma: no cover (every object here is read-only)
@@ -232,6 +252,22 @@ class RestApi:
         return self._page(
             version, records, result.total_size, _batch_size(batch_header), "tooling/" if tooling else ""
         )
+
+    def query_columns(self, text: str, tooling: bool = False) -> dict[str, Any]:
+        """``GET .../query?q=...&columns=true``: the query's columns, no rows (see :mod:`.soql_columns`)."""
+        from . import soql
+        from .soql_columns import query_columns
+
+        if not text.strip():
+            raise RestError(400, "MALFORMED_QUERY", "unexpected token: <EOF>")
+        source = OrgRowSource(self.state, tooling)
+        try:
+            out = query_columns(text, source)
+        except soql.SoqlError as exc:
+            raise RestError(400, exc.error_code, exc.message) from None
+        entry = SCHEMA.get(str(out["entityName"]))
+        out["keyPrefix"] = entry[1] if entry else None
+        return out
 
     def query_more(self, version: str, locator: str, tooling: bool = False) -> dict[str, Any]:
         cursor_id, _, offset_text = locator.rpartition("-")

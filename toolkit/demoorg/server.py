@@ -17,6 +17,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from typing import Any
+from urllib.parse import unquote_plus
 
 from lxml import etree
 from werkzeug.exceptions import RequestEntityTooLarge
@@ -34,6 +35,8 @@ _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=Fals
 _JSON = "application/json;charset=UTF-8"
 _XML = "text/xml;charset=UTF-8"
 _DATA = re.compile(r"^/services/data/v(\d+(?:\.\d+)?)(/.*)?$")
+# OAuth endpoints answered for the session's user (the Salesforce CLI uses both)
+_IDENTITY = ("/services/oauth2/userinfo", "/services/oauth2/singleaccess")
 _SOAP = re.compile(r"^/services/Soap/([umcT])/(\d+(?:\.\d+)?)(?:/.*)?$")
 
 
@@ -193,8 +196,12 @@ class DemoOrgApp:
             raise invalid_session()
         return session
 
-    def _faults(self, operation: str, soap: bool, environ: dict[str, Any]) -> Response | None:
-        rule = self.state.take_fault(operation, ("http500", "http503", "reset", "request_limit"))
+    def _faults(
+        self, operation: str, soap: bool, environ: dict[str, Any], text: bytes | None = None
+    ) -> Response | None:
+        if text is None:
+            text = unquote_plus(str(environ.get("QUERY_STRING") or "")).encode()
+        rule = self.state.take_fault(operation, ("http500", "http503", "reset", "request_limit"), text)
         if rule is None:
             return None
         if rule.kind == "reset":
@@ -258,6 +265,19 @@ class DemoOrgApp:
                 self._revoke(request, body)
                 return Response(b"", 200)
             return self.json(auth.oauth_token(self.state, body, request.headers, base_url), usage=False)
+        if path in _IDENTITY and method in ("GET", "POST"):
+            op = "oauth_" + path.rsplit("/", 1)[1]
+            self.state.count(op)
+            faulted = self._faults(op, False, environ)
+            if faulted is not None:
+                return faulted
+            token = auth.bearer_token(request.headers) or request.args.get("access_token")
+            who = auth.check_session(self.state, token)
+            if who is None:  # Salesforce answers a bad token on its identity endpoints this way
+                return Response(b"Bad_OAuth_Token", 403, content_type="text/plain;charset=UTF-8")
+            if op == "oauth_singleaccess":
+                return self.json(auth.single_access(base_url, request.args.get("redirect_uri")), usage=False)
+            return self.json(auth.userinfo(self.state, who, base_url), usage=False)
         m = _SOAP.match(path)
         if m and method == "POST":
             return self._soap(m.group(1), m.group(2), body, base_url, environ)
@@ -276,6 +296,9 @@ class DemoOrgApp:
             if session is not None:
                 session.expired = True
             self.state.refresh_tokens.pop(token, None)
+        from .tokens import revoke_delete_token
+
+        revoke_delete_token(self.state, token)  # an OauthToken.DeleteToken revokes that token's row
 
     def _soap(self, kind: str, version: str, body: bytes, base_url: str, environ: dict[str, Any]) -> Response:
         try:
@@ -288,7 +311,7 @@ class DemoOrgApp:
             ) from None
         op, session_id = _soap_op(root)
         self.state.count(op)
-        faulted = self._faults(op, True, environ)
+        faulted = self._faults(op, True, environ, body)
         if faulted is not None:
             return faulted
         if kind == "u" and op == "login":
@@ -344,7 +367,11 @@ class DemoOrgApp:
         head = p[0]
         if head == "limits" and len(p) == 1:
             return self.json(api.limits())
+        if head == "limits" and p[1:] == ["recordCount"] and not tooling:
+            return self.json(api.record_counts(request.args.get("sObjects")))
         if head in ("query", "queryAll"):
+            if len(p) == 1 and method == "GET" and request.args.get("columns") == "true":
+                return self.json(api.query_columns(request.args.get("q", ""), tooling))
             if len(p) == 1 and method == "GET":
                 return self.json(
                     api.query(

@@ -21,7 +21,8 @@ from .models import MetadataComponent, OrgState
 from .seed import MOBILE_SESSION_TIMEOUTS, PIN_LENGTHS
 
 # sObject -> (label, key prefix, [(field, type, options)]); options: ref=(target, relationship), len,
-# picklist, nofilter (LoginHistory.Application cannot be filtered), update (updateable)
+# picklist, nofilter (LoginHistory.Application cannot be filtered), filteronly (no sort, no group),
+# update (updateable)
 _AUDIT = [
     ("CreatedById", "reference", {"ref": ("User", "CreatedBy")}),
     ("CreatedDate", "datetime", {}),
@@ -30,6 +31,8 @@ _AUDIT = [
     ("SystemModstamp", "datetime", {}),
 ]
 _Field = tuple[str, str, dict[str, Any]]
+# ConnectedApplication.Options* bit fields: Filter only in the Object Reference (no Group, no Sort)
+_FILTER_ONLY: dict[str, Any] = {"filteronly": True}
 
 SCHEMA: dict[str, tuple[str, str, list[_Field]]] = {
     "ConnectedApplication": (
@@ -46,14 +49,14 @@ SCHEMA: dict[str, tuple[str, str, list[_Field]]] = {
                 "picklist",
                 {"picklist": ["1", "5", "10", "15", "30", "60", "90", "120", "240", "480", "720"]},
             ),
-            ("OptionsAllowAdminApprovedUsersOnly", "boolean", {}),
-            ("OptionsAllowExpiredUvidJWT", "boolean", {}),
-            ("OptionsCodeCredentialGuestEnabled", "boolean", {}),
-            ("OptionsFullContentPushNotifications", "boolean", {}),
-            ("OptionsHasSessionLevelPolicy", "boolean", {}),
-            ("OptionsIsInternal", "boolean", {}),
-            ("OptionsRefreshTokenValidityMetric", "boolean", {}),
-            ("OptionsTokenExchangeManageBitEnabled", "boolean", {}),
+            ("OptionsAllowAdminApprovedUsersOnly", "boolean", _FILTER_ONLY),
+            ("OptionsAllowExpiredUvidJWT", "boolean", _FILTER_ONLY),
+            ("OptionsCodeCredentialGuestEnabled", "boolean", _FILTER_ONLY),
+            ("OptionsFullContentPushNotifications", "boolean", _FILTER_ONLY),
+            ("OptionsHasSessionLevelPolicy", "boolean", _FILTER_ONLY),
+            ("OptionsIsInternal", "boolean", _FILTER_ONLY),
+            ("OptionsRefreshTokenValidityMetric", "boolean", _FILTER_ONLY),
+            ("OptionsTokenExchangeManageBitEnabled", "boolean", _FILTER_ONLY),
             ("PinLength", "picklist", {"picklist": PIN_LENGTHS}),
             ("RefreshTokenValidityPeriod", "int", {}),
             ("StartUrl", "url", {"len": 2400}),
@@ -71,10 +74,14 @@ SCHEMA: dict[str, tuple[str, str, list[_Field]]] = {
                 "picklist",
                 {"picklist": ["ConnectedApplication", "Network", "ServiceProvider", "TabSet"]},
             ),
-            ("Name", "string", {}),
-            ("Label", "string", {}),
-            ("Description", "textarea", {}),
+            ("Name", "string", {"len": 80}),
+            ("Label", "string", {"len": 250}),
+            ("Description", "string", {"len": 250}),
             ("NamespacePrefix", "string", {}),
+            ("IconUrl", "url", {}),
+            ("InfoUrl", "url", {}),
+            ("LogoUrl", "url", {}),
+            ("IsDeleted", "boolean", {}),
             ("IsAccessible", "boolean", {}),
             ("IsVisible", "boolean", {"update": True}),
             ("IsUsingAdminAuthorization", "boolean", {}),
@@ -91,7 +98,10 @@ SCHEMA: dict[str, tuple[str, str, list[_Field]]] = {
             ("IsRegisteredDeviceOnly", "boolean", {}),
             ("CanvasUrl", "url", {}),
             ("CanvasEnabled", "boolean", {}),
-            ("CanvasAccessMethod", "string", {}),
+            ("CanvasAccessMethod", "picklist", {"picklist": ["Get", "Post"]}),
+            ("CanvasOptions", "string", {}),
+            ("CanvasReferenceId", "string", {"len": 18}),
+            ("CanvasSelectedLocations", "string", {}),
             ("SortOrder", "int", {}),
             ("UserSortOrder", "int", {}),
             *_AUDIT,
@@ -176,6 +186,10 @@ SCHEMA: dict[str, tuple[str, str, list[_Field]]] = {
             ),
             ("Status", "string", {"nofilter": True}),
             ("SourceIp", "string", {"nofilter": True}),
+            ("ClientVersion", "string", {"nofilter": True}),
+            ("LoginGeoId", "reference", {"ref": ("LoginGeo", None), "nofilter": True}),
+            ("OptionsIsGet", "boolean", {}),
+            ("OptionsIsPost", "boolean", {}),
             ("LoginUrl", "string", {}),
             ("ApiType", "string", {"nofilter": True}),
             ("ApiVersion", "string", {"nofilter": True}),
@@ -232,6 +246,7 @@ SCHEMA: dict[str, tuple[str, str, list[_Field]]] = {
             ("LanguageLocaleKey", "string", {}),
             ("TimeZoneSidKey", "string", {}),
             ("DefaultLocaleSidKey", "string", {}),
+            ("TrialExpirationDate", "datetime", {}),  # null: not a trial org (the Salesforce CLI asks)
         ],
     ),
     "ExternalClientApplication": (
@@ -314,8 +329,8 @@ def field_describe(sobject: str, name: str, ftype: str, opts: dict[str, Any]) ->
         "createable": False,
         "updateable": bool(opts.get("update")),
         "filterable": not opts.get("nofilter"),
-        "sortable": ftype != "textarea",
-        "groupable": ftype not in ("datetime", "textarea", "double"),
+        "sortable": ftype != "textarea" and not opts.get("filteronly"),
+        "groupable": ftype not in ("datetime", "textarea", "double") and not opts.get("filteronly"),
         "aggregatable": True,
         "custom": False,
         "idLookup": name == "Id",
@@ -368,7 +383,7 @@ def sobject_summary(sobject: str, version: str = "66.0") -> dict[str, Any]:
         "queryable": True,
         "retrieveable": True,
         "searchable": False,
-        "createable": False,
+        "createable": sobject == "SetupEntityAccess",
         "updateable": updateable,
         "deletable": sobject in ("AppMenuItem", "SetupEntityAccess"),
         "layoutable": False,
@@ -519,6 +534,13 @@ def _app_menu_item(state: OrgState) -> list[dict[str, Any]]:
             "CanvasUrl": d.get("canvasConfig.canvasUrl"),
             "CanvasEnabled": d.has("canvasConfig"),
             "CanvasAccessMethod": d.get("canvasConfig.accessMethod"),
+            "CanvasOptions": ",".join(d.get_all("canvasConfig.options")) or None,
+            "CanvasReferenceId": c.id if d.has("canvasConfig") else None,
+            "CanvasSelectedLocations": ",".join(d.get_all("canvasConfig.locations")) or None,
+            "IconUrl": d.get("iconUrl"),
+            "InfoUrl": d.get("infoUrl"),
+            "LogoUrl": d.get("logoUrl"),
+            "IsDeleted": False,
             "SortOrder": None,
             "UserSortOrder": None,
             "CreatedById": admin,
@@ -529,6 +551,15 @@ def _app_menu_item(state: OrgState) -> list[dict[str, Any]]:
         }
 
     return [dict(_cached(state, "ami", c, make)) for c in _apps(state) if state.soql_only.get(c.id)]
+
+
+def setup_entity_access_id(app_id: str, parent_id: str) -> str:
+    """The Id of the SetupEntityAccess row of (connected app, permission set): unique per pair.
+
+    >>> setup_entity_access_id("0H45g0000000042AAA", "0PS5g0000000007AAA")
+    '0J0000042000007AAA'
+    """
+    return "0J0" + app_id[9:15] + parent_id[-9:]
 
 
 def _setup_entity_access(state: OrgState) -> list[dict[str, Any]]:
@@ -547,7 +578,7 @@ def _setup_entity_access(state: OrgState) -> list[dict[str, Any]]:
                 continue
             out.append(
                 {
-                    "Id": "0J0" + c.id[3:9] + ps["Id"][-9:],
+                    "Id": setup_entity_access_id(c.id, ps["Id"]),
                     "ParentId": ps["Id"],
                     "SetupEntityId": c.id,
                     "SetupEntityType": "ConnectedApplication",

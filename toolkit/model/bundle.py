@@ -13,7 +13,9 @@ from .document import MetadataDocument
 
 AppKind = Literal["ConnectedApp", "ExternalClientApplication"]
 # what is known of the app, and from where
-Coverage = Literal["metadata", "metadata+soql", "soql_only", "tokens_only", "unreadable"]
+# "unreadable": listed, but its metadata could not be read; "metadata_unknown": known from SOQL while the
+# listing of its type failed, so whether it has metadata (local or packaged) is not known either
+Coverage = Literal["metadata", "metadata+soql", "soql_only", "tokens_only", "unreadable", "metadata_unknown"]
 
 
 @dataclass
@@ -36,10 +38,13 @@ class AppBundle:
     origin: str = ""  # file path, folder or org instance URL
     coverage: Coverage = "metadata"
     coverage_reason: str = ""  # why the rest is not known (packaged, phantom, unreadable...)
-    editable: bool = True
+    editable: bool | None = True  # None: unknown (what would tell could not be read)
     not_editable_reason: str = ""
     soql: dict[str, Any] = field(default_factory=dict)  # ConnectedApplication / ECA policy rows (org only)
     file_properties: dict[str, Any] = field(default_factory=dict)  # listMetadata FileProperties (org only)
+    # what the source could not read for this app: "metadata" (its components), a metadata type, or a
+    # SOQL object ("ConnectedApplication", "OauthToken"...); the reasons are in coverage_reason / problems
+    unknown: list[str] = field(default_factory=list)
 
     def doc(self, type_name: str) -> MetadataDocument | None:
         """The first document of a metadata type, or None."""

@@ -802,3 +802,79 @@ def value_label(f: Field | str, value: Any) -> str:
 
 if __name__ == "__main__":  # pragma: no cover - regenerates the table of docs/field-catalog.md
     print(to_markdown(), end="")
+
+
+# --- writing (bulk edits: toolkit.edits) --------------------------------------------------------------------
+# Canonical value -> the raw text an app's metadata holds, where the two differ (the inverse of the read
+# mappings above). Keys are (field id, kind).
+WRITE_VALUES: dict[tuple[str, str], dict[str, str]] = {
+    ("ip_relaxation", ECA): {v: k for k, v in _ECA_IP.items()},
+    ("refresh_policy", ECA): {v: k for k, v in _ECA_REFRESH.items()},
+    ("refresh_unit", ECA): {v: k for k, v in _ECA_UNIT.items()},
+    ("lock_after", ECA): {str(v): k for k, v in SCREEN_LOCK_MINUTES.items()},
+    ("permitted_users", CA): {v: k for k, v in _CA_PERMITTED.items()},
+}
+# booleans stored inverted (the UI asks "require secret", the metadata says "secret optional")
+INVERTED_BOOLEANS = frozenset({"secret_web_server"})
+# one metadata leaf holding several settings: path -> the fields that are its parts, in grammar order
+COMPOSITE_PATHS: dict[tuple[str, str], tuple[str, ...]] = {
+    (CA, "oauthPolicy.refreshTokenPolicy"): ("refresh_policy", "refresh_n", "refresh_unit"),
+}
+# fields computed from another one: writing goes through the other field
+DERIVED_FIELDS = {"high_assurance": "session_level"}
+# list fields whose items share one leaf: (field id, kind) -> separator
+JOINED_LISTS: dict[tuple[str, str], str] = {
+    ("callback_urls", CA): "\n",
+    ("callback_urls", ECA): "\n",
+    ("scopes", ECA): ",",
+    ("profiles", ECA): ",",
+    ("permission_sets", ECA): ",",
+}
+# where a person changes a setting that no API writes (Setup, Lightning Experience)
+SETUP_PATHS = {
+    "pin_length": "Setup > App Manager > (app) > Manage > Edit Policies > Mobile Integration > PIN Length",
+    "lock_after": "Setup > App Manager > (app) > Manage > Edit Policies > Mobile Integration > "
+    "Lock App After",
+    "push_service": "Setup > App Manager > (app) > Edit > Mobile App Settings > Push Messaging Enabled",
+    "push_full_content": "Setup > App Manager > (app) > Manage > Edit Policies > Push Notifications",
+}
+# the ECA setting that replaces a connected app setting no API writes
+ECA_ALTERNATIVES = {
+    "pin_length": "none: ECAs have no PIN length either (the Mobile SDK uses the device passcode since 9.2)",
+    "lock_after": "lock_after on an external client app "
+    "(ExtlClntAppMobileConfigurablePolicies.screenLockTimeout)",
+    "push_service": "push_service on an external client app (ExtlClntAppPushSettings.pushServiceType)",
+    "push_full_content": "push_full_content on an external client app "
+    "(ExtlClntAppPushConfigurablePolicies.isFullContent)",
+}
+
+
+def write_source(f: Field | str, kind: str) -> Source | None:
+    """The metadata element an edit writes for this kind of app (the first metadata read source), or None.
+
+    >>> write_source("ip_relaxation", "ExternalClientApplication").describe()[:60]
+    'ExtlClntAppOauthConfigurablePolicies.ipRelaxationPolicyType '
+    >>> write_source("pin_length", "ConnectedApp") is None
+    True
+    """
+    fld = field(f) if isinstance(f, str) else f
+    binding = fld.binding(kind)
+    if binding is None or binding.write == "none":
+        return None
+    return next((s for s in binding.reads if not s.soql), None)
+
+
+def to_raw(f: Field | str, kind: str, canonical: str) -> str:
+    """The raw metadata text of a canonical value (``ENFORCE`` -> ``Enforce`` on an ECA).
+
+    >>> to_raw("ip_relaxation", "ExternalClientApplication", "ENFORCE")
+    'Enforce'
+    >>> to_raw("secret_web_server", "ConnectedApp", "true")
+    'false'
+    >>> to_raw("lock_after", "ExternalClientApplication", "5")
+    'Five'
+    """
+    fld = field(f) if isinstance(f, str) else f
+    if fld.id in INVERTED_BOOLEANS:
+        return "false" if canonical == "true" else "true"
+    return WRITE_VALUES.get((fld.id, kind), {}).get(canonical, canonical)

@@ -22,6 +22,7 @@ from typing import Any
 import pandas as pd
 
 from ..analysis.compare import compare_mobile, mobile_fields
+from ..analysis.counts import app_counts
 from ..analysis.display import REPORT_COLUMNS, display_value, legend_items, people_table
 from ..analysis.markers import NOT_APPLICABLE, NOT_SET, UNKNOWN
 from ..model import catalog
@@ -147,12 +148,7 @@ def severity_counts(findings: pd.DataFrame | None) -> list[tuple[str, int]]:
 def summary(data: ReportData) -> str:
     """The executive summary: title, origin and date, counts, findings by severity, the key charts."""
     apps = data.tables["apps"]
-    kinds = apps["kind"].value_counts()
-    cards: list[tuple[str, Any]] = [
-        ("apps", len(apps)),
-        ("connected apps", int(kinds.get(catalog.CA, 0))),
-        ("external client apps", int(kinds.get(catalog.ECA, 0))),
-    ]
+    cards: list[tuple[str, Any]] = [("apps", len(apps)), *((k, n) for k, n in app_counts(apps).items())]
     usage = data.tables.get("usage")
     if usage is not None and "used" in usage:
         cards.append(("not used in the window", int((~usage["used"].astype(bool)).sum())))

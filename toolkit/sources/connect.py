@@ -5,7 +5,8 @@ Modes (the first that the arguments select):
 - ``connect()`` / ``connect("demo")``: start an embedded demo org in-process (stopped by ``org.close()``);
   with ``instance_url``/``access_token``/``ca_file`` it attaches to a demo org that is already running.
 - ``connect("ALIAS")`` / ``connect(alias="ALIAS")``: reuse a Salesforce CLI login
-  (``sf org display --json --target-org ALIAS``); nothing is stored, a re-login asks ``sf`` again.
+  (``sf org display --json --target-org ALIAS``, then ``sf org auth show-access-token --json`` where
+  ``org display`` redacts the token, sf 2.11x and later); nothing is stored, a re-login asks ``sf`` again.
 - ``connect(instance_url=..., access_token=...)``: a token you already have (no re-login possible).
 - ``connect(username=..., consumer_key=..., private_key_file=..., login_url=...)``: OAuth JWT bearer.
 - ``connect(consumer_key=..., consumer_secret=..., login_url=...)``: OAuth client credentials.
@@ -32,8 +33,10 @@ import requests
 from .. import checks
 from ..errors import ArgumentError, OrgError, SourceError
 from ..redact import redact, register_secret
-from .org import DEFAULT_CONCURRENCY, Org
+from .org import DEFAULT_CONCURRENCY, Org, Timeout, mount_timeouts, timeouts
 from .resilience import RetryPolicy
+
+SF_TIMEOUT_SECONDS = 120  # one `sf` command (it starts Node and may refresh the token)
 
 
 def login_domain(login_url: str | None) -> str | None:
@@ -74,14 +77,21 @@ def connect(
     concurrency: int = DEFAULT_CONCURRENCY,
     policy: RetryPolicy | None = None,
     demo_options: dict[str, Any] | None = None,
+    timeout: Timeout | None = None,
 ) -> Org:
     """Connect to an org and return an :class:`~toolkit.sources.org.Org` (see the module doc for the modes).
+
+    ``timeout``: seconds of silence allowed while waiting for an answer (the read timeout; connecting
+    gets at most 10 s), or a ``(connect, read)`` pair; default ``(10, 60)``. Each call and its retries get
+    twice the read timeout in all (``RetryPolicy.budget``, 120 s by default) unless ``policy`` says.
 
     >>> connect(instance_url="https://acme.my.salesforce.com", access_token="00Dx!TOKENTOKEN",
     ...         api_version="66.0")
     Org(instance_url='https://acme.my.salesforce.com', auth='access_token', api_version='66.0')
     """
     secrets = [s for s in (access_token, password, security_token, consumer_secret) if s]
+    if policy is None and timeout is not None:
+        policy = RetryPolicy(budget=2 * timeouts(timeout)[1])
     for s in secrets:
         register_secret(s)
     _check_arguments(locals())
@@ -93,10 +103,17 @@ def connect(
         ca_file = checks.pem_file("ca_file", ca_file)
     concurrency = checks.whole_number("concurrency", concurrency, 1, checks.MAX_CONCURRENCY)
     session = requests.Session()
+    # every call, logins included, gets (connect, read) timeouts: 10 s / 60 s unless ``timeout`` says
+    mount_timeouts(session, timeouts(timeout))
     if ca_file:
         session.verify = ca_file  # trust the demo org's CA; TLS verification stays on
         session.trust_env = False  # else a REQUESTS_CA_BUNDLE in the environment overrides ``verify``
-    common: dict[str, Any] = {"concurrency": concurrency, "policy": policy, "secrets": secrets}
+    common: dict[str, Any] = {
+        "concurrency": concurrency,
+        "policy": policy,
+        "secrets": secrets,
+        "timeout": timeout,
+    }
     owned = None
     relogin: Callable[[Any], None] | None = None
     if (
@@ -256,38 +273,85 @@ def _start_demo(options: dict[str, Any]) -> Any:
 
 
 def _sf_org_display(alias: str) -> dict[str, Any]:
-    """``sf org display --json --target-org ALIAS`` -> its ``result`` (accessToken, instanceUrl...)."""
+    """``sf org display --json --target-org ALIAS`` -> its ``result`` with a usable ``accessToken``.
+
+    sf releases up to ~2.110 print the token in ``org display``; later ones print a "[REDACTED] ..."
+    placeholder there and reveal it only through ``sf org auth show-access-token --json`` (which does not
+    exist in the older ones). The token is never printed or logged: it is registered as a secret at once.
+    """
     exe = shutil.which("sf")
     if exe is None:
         raise SourceError(
             f"org alias {alias!r}: the Salesforce CLI 'sf' is not on PATH; install it and run "
             f"'sf org login web --alias {alias}'"
         )
+    payload, proc = _sf_json(exe, alias, ["org", "display"])
+    result = payload.get("result")
+    if proc.returncode != 0 or not isinstance(result, dict):
+        raise SourceError(
+            f"org alias {alias!r}: 'sf org display' failed: {_sf_message(payload, proc)}; "
+            f"log in with 'sf org login web --alias {alias}'"
+        )
+    token = result.get("accessToken")
+    if _usable_token(token):
+        register_secret(str(token))
+    else:
+        # sf 2.11x+ redacts the token in `org display`: ask the command made for it
+        shown, proc = _sf_json(exe, alias, ["org", "auth", "show-access-token"])
+        shown_result = shown.get("result")
+        token = shown_result.get("accessToken") if isinstance(shown_result, dict) else None
+        if proc.returncode != 0 or not _usable_token(token):
+            raise SourceError(
+                f"org alias {alias!r}: the Salesforce CLI gave no access token ('sf org display' hides it "
+                f"and 'sf org auth show-access-token --json --target-org {alias}' failed: "
+                f"{_sf_message(shown, proc)}); log in again with 'sf org login web --alias {alias}'"
+            )
+        register_secret(str(token))
+        result = {**result, "accessToken": token}
+    instance_url = str(result.get("instanceUrl") or "").rstrip("/")
+    if not instance_url:
+        raise SourceError(f"org alias {alias!r}: 'sf org display' gave no instanceUrl")
+    return {**result, "instanceUrl": instance_url}
+
+
+def _usable_token(token: object) -> bool:
+    """A real access token, not sf's "[REDACTED] Use 'sf org auth show-access-token' to view" placeholder.
+
+    >>> _usable_token("00D5g0000000002!AQxyz"), _usable_token("[REDACTED] Use 'sf org auth ...' to view")
+    (True, False)
+    """
+    return (
+        isinstance(token, str)
+        and bool(token)
+        and not any(c.isspace() for c in token)
+        and ("REDACTED" not in token.upper())
+    )
+
+
+def _sf_json(exe: str, alias: str, command: list[str]) -> tuple[dict[str, Any], Any]:
+    """Run ``sf <command> --json --target-org ALIAS`` -> (its JSON object or {}, the finished process)."""
+    name = " ".join(command)
     try:
         proc = subprocess.run(
-            [exe, "org", "display", "--json", "--target-org", alias],
+            [exe, *command, "--json", "--target-org", alias],
             capture_output=True,
             text=True,
-            timeout=120,
+            timeout=SF_TIMEOUT_SECONDS,
             check=False,
         )
     except subprocess.TimeoutExpired:
         raise OrgError(
-            "SF_CLI_TIMEOUT", f"org alias {alias!r}: 'sf org display' did not answer in 120 s"
+            "SF_CLI_TIMEOUT", f"org alias {alias!r}: 'sf {name}' did not answer in {SF_TIMEOUT_SECONDS} s"
         ) from None
+    except OSError as exc:
+        raise SourceError(f"org alias {alias!r}: cannot run the Salesforce CLI {exe}: {exc}") from None
     try:
         payload = json.loads(proc.stdout or "{}")
     except json.JSONDecodeError:
         payload = {}
-    result = payload.get("result") if isinstance(payload, dict) else None
-    if proc.returncode != 0 or not isinstance(result, dict) or not result.get("accessToken"):
-        message = payload.get("message") if isinstance(payload, dict) else None
-        raise SourceError(
-            f"org alias {alias!r}: 'sf org display' failed: "
-            f"{redact(str(message or proc.stderr or 'no result'))[:300]}; "
-            f"log in with 'sf org login web --alias {alias}'"
-        )
-    register_secret(str(result["accessToken"]))
-    if not result.get("instanceUrl"):
-        raise SourceError(f"org alias {alias!r}: 'sf org display' gave no instanceUrl")
-    return result
+    return (payload if isinstance(payload, dict) else {}), proc
+
+
+def _sf_message(payload: dict[str, Any], proc: Any) -> str:
+    message = payload.get("message") or (proc.stderr or "").strip() or "no result"
+    return redact(" ".join(str(message).split()))[:300]

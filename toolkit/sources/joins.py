@@ -46,6 +46,12 @@ class OrgFacts:
     documents: dict[tuple[str, str], MetadataDocument] = field(default_factory=dict)  # (type, fullName)
     read_failures: dict[tuple[str, str], str] = field(default_factory=dict)  # (type, fullName) -> why
     soql: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # object name -> flat rows
+    list_failures: dict[str, str] = field(default_factory=dict)  # metadata type not listed -> why
+    soql_failures: dict[str, str] = field(default_factory=dict)  # object not read -> why
+
+    def unknown_objects(self, *objects: str) -> list[str]:
+        """The ``objects`` whose query failed (their facts are unknown, not empty)."""
+        return [o for o in objects if o in self.soql_failures]
 
 
 def _unique(rows: Iterable[dict[str, Any]], key: str) -> dict[str, dict[str, Any]]:
@@ -105,9 +111,15 @@ def join_apps(facts: OrgFacts) -> list[AppBundle]:
             _attach(b, row, key, menu_by_app, grants)
             matched.add(id15(row.get("Id")))
         pending = still
+    ca_failed = facts.soql_failures.get("ConnectedApplication")
     for b, _ in pending:
         if b.coverage == "metadata":
-            b.coverage_reason = "no ConnectedApplication row matched its id, label or API name"
+            b.coverage_reason = (
+                f"query ConnectedApplication failed ({ca_failed}): its SOQL facts are unknown"
+                if ca_failed
+                else "no ConnectedApplication row matched its id, label or API name"
+            )
+    unlisted = facts.list_failures.get("ConnectedApp")
 
     # apps only SOQL knows: installed from a package or another org (readMetadata cannot see them)
     for row in ca_rows:
@@ -115,19 +127,39 @@ def join_apps(facts: OrgFacts) -> list[AppBundle]:
             continue
         menu = menu_by_app.get(id15(row.get("Id")))
         ns = (menu or {}).get("NamespacePrefix")
-        b = AppBundle(
-            name=str(row.get("Name")),
-            kind="ConnectedApp",
-            origin=facts.origin,
-            coverage="soql_only",
-            coverage_reason="packaged or installed app: not in listMetadata"
-            + (f" (namespace {ns})" if ns else "")
-            + "; policies from SOQL only",
-            editable=False,
-            not_editable_reason="not created in this org: only Setup can change its policies",
-        )
+        if unlisted and not ns:
+            # the listing failed: nothing says whether this app is local or packaged
+            b = AppBundle(
+                name=str(row.get("Name")),
+                kind="ConnectedApp",
+                origin=facts.origin,
+                coverage="metadata_unknown",
+                coverage_reason=f"listMetadata ConnectedApp failed ({unlisted}): whether it is local or "
+                "packaged, and its OAuth settings, are unknown; policies from SOQL only",
+                editable=None,
+                not_editable_reason="unknown: the connected apps could not be listed",
+            )
+        else:
+            b = AppBundle(
+                name=str(row.get("Name")),
+                kind="ConnectedApp",
+                origin=facts.origin,
+                coverage="soql_only",
+                coverage_reason="packaged or installed app: not in listMetadata"
+                + (f" (namespace {ns})" if ns else "")
+                + "; policies from SOQL only",
+                editable=False,
+                not_editable_reason="not created in this org: only Setup can change its policies",
+            )
+        b.unknown.append("metadata")
         _attach(b, row, "soql_only", menu_by_app, grants)
         bundles.append(b)
+    for b in bundles:
+        b.unknown.extend(facts.unknown_objects("AppMenuItem", "SetupEntityAccess"))
+        if ca_failed:
+            b.unknown.append("ConnectedApplication")
+        if "AppMenuItem" in facts.soql_failures:
+            b.soql["installed"] = None  # unknown, not "not installed"
 
     bundles.extend(_eca_bundles(facts, grants))
     return bundles
@@ -162,18 +194,23 @@ def _metadata_bundle(facts: OrgFacts, type_name: str, props: dict[str, str]) -> 
         file_properties=dict(props),
     )
     doc = facts.documents.get((type_name, name))
+    failure = facts.read_failures.get((type_name, name))
     if doc is not None:
         b.documents.append(doc)
     else:
         b.coverage = "unreadable"
-        failure = facts.read_failures.get((type_name, name))
-        if failure:
-            b.coverage_reason = f"readMetadata failed: {failure}"
-        elif packaged:
+        b.unknown.append("metadata")
+        if packaged:
             b.coverage_reason = (
                 f"packaged app ({'namespace ' + ns + ', ' if ns else ''}{state or 'installed'}): "
-                "readMetadata returns nothing for apps not created in this org"
+                + (
+                    f"readMetadata failed for it ({failure})"
+                    if failure
+                    else "readMetadata returns nothing for apps not created in this org"
+                )
             )
+        elif failure:
+            b.coverage_reason = f"readMetadata failed: {failure}"
         else:
             b.coverage_reason = "readMetadata returned no record"
     if packaged:
@@ -181,6 +218,8 @@ def _metadata_bundle(facts: OrgFacts, type_name: str, props: dict[str, str]) -> 
             False,
             f"packaged ({state or 'installed'}): only Setup can change it",
         )
+    elif failure:
+        b.editable, b.not_editable_reason = None, "unknown: its metadata could not be read"
     elif doc is None:
         b.editable, b.not_editable_reason = False, "its metadata could not be read"
     return b
@@ -218,16 +257,31 @@ def _eca_bundles(facts: OrgFacts, grants: dict[str, list[dict[str, Any]]]) -> li
             members[doc.get("externalClientApplication") or ""].append(doc)
     out = []
     seen: set[str] = set()
+    unlisted_parts = sorted(
+        t for t in facts.list_failures if t not in ("ConnectedApp", "ExternalClientApplication")
+    )
+    soql_unknown = facts.unknown_objects(
+        "ExternalClientApplication", "ExtlClntAppOauthPlcyCnfg", "SetupEntityAccess"
+    )
     for props in facts.listing:
         if props.get("type") != "ExternalClientApplication":
             continue
         b = _metadata_bundle(facts, "ExternalClientApplication", props)
         b.documents.extend(members.get(b.name, []))
+        b.unknown.extend(unlisted_parts + soql_unknown)
+        if unlisted_parts:
+            b.coverage_reason = "; ".join(
+                filter(
+                    None,
+                    [b.coverage_reason, f"not listed (listMetadata failed): {', '.join(unlisted_parts)}"],
+                )
+            )
         row = eca_rows.get(b.name)
         if row is not None:
             seen.add(b.name)
             _attach_eca(b, row, policies, grants)
         out.append(b)
+    unlisted = facts.list_failures.get("ExternalClientApplication")
     for name, row in eca_rows.items():
         if name in seen:
             continue
@@ -239,7 +293,14 @@ def _eca_bundles(facts: OrgFacts, grants: dict[str, list[dict[str, Any]]]) -> li
             coverage_reason="not in listMetadata (packaged or not visible to this user)",
             editable=False,
             not_editable_reason="its metadata could not be listed",
+            unknown=["metadata", *soql_unknown],
         )
+        if unlisted:
+            b.coverage = "metadata_unknown"
+            b.coverage_reason = (
+                f"listMetadata ExternalClientApplication failed ({unlisted}): its metadata is unknown"
+            )
+            b.editable, b.not_editable_reason = None, "unknown: the ECAs could not be listed"
         _attach_eca(b, row, policies, grants)
         out.append(b)
     return out

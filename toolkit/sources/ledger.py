@@ -59,6 +59,8 @@ class Ledger:
         self._lock = threading.Lock()
         self.calls: Counter[str] = Counter()
         self.retries: Counter[str] = Counter()
+        # calls made beyond the plan, already in ``calls``: name -> count (split readMetadata batches...)
+        self.extra: Counter[str] = Counter()
         self.usage_first: int | None = None
         self.usage_last: int | None = None
         self.usage_max: int | None = None
@@ -81,6 +83,11 @@ class Ledger:
         with self._lock:
             self.retries[category] += 1
 
+    def note_extra(self, what: str, n: int = 1) -> None:
+        """Remember ``n`` calls made beyond the plan (they are already counted in ``calls``)."""
+        with self._lock:
+            self.extra[what] += n
+
     def hook(self, response: Any, *args: Any, **kwargs: Any) -> Any:
         """``requests`` response hook: count the exchange."""
         req = response.request
@@ -98,6 +105,7 @@ class Ledger:
             return {
                 "calls": dict(self.calls),
                 "retries": dict(self.retries),
+                "extra": dict(self.extra),
                 "usage_first": self.usage_first,
                 "usage_last": self.usage_last,
                 "usage_max": self.usage_max,

@@ -19,12 +19,16 @@ from typing import Any
 import requests
 from requests.adapters import HTTPAdapter
 
-from ..errors import OrgError
+from ..errors import InvalidValueError, OrgError
 from ..redact import redact, register_secret
 from . import mdapi_client as soap
 from .ledger import Ledger
 from .resilience import CallFailed, RetryPolicy, with_retries
 
+# seconds: (connect, read) for every HTTP call to the org. ``read`` is the longest silence allowed while
+# waiting for an answer: Metadata and SOQL answers of an audit come in well under a minute.
+CONNECT_TIMEOUT = 10.0
+READ_TIMEOUT = 60.0
 BULK_THRESHOLD = 50_000  # rows: above this a SOQL table comes from one Bulk API 2.0 job, not 25+ REST pages
 # requests in flight at once. Metadata reads and query pages are short requests; Salesforce caps only
 # long-running ones (20 s or more) at 25 per org, so 16 leaves room for the org's other integrations.
@@ -32,6 +36,56 @@ DEFAULT_CONCURRENCY = 16
 _FROM = re.compile(r"(?i)\bFROM\s+(\w+)")
 RELOGIN_DEBOUNCE_S = 5.0  # a second expiry within this time reuses the first re-login
 _LOCATOR = re.compile(r"^(.*/query/[\w]+-)(\d+)$")
+# Bulk API 2.0 errors that mean "not for this object": the REST query still works
+BULK_REFUSED = frozenset({"INVALIDENTITY", "INVALID_TYPE_FOR_OPERATION", "FeatureNotEnabled"})
+
+
+Timeout = float | tuple[float, float]
+
+
+def timeouts(timeout: Timeout | None) -> tuple[float, float]:
+    """``(connect, read)`` seconds from one number (the read timeout; connect stays at most 10 s) or a pair.
+
+    >>> timeouts(None), timeouts(5), timeouts((1, 2))
+    ((10.0, 60.0), (5.0, 5.0), (1.0, 2.0))
+    """
+    if timeout is None:
+        return CONNECT_TIMEOUT, READ_TIMEOUT
+    try:
+        if isinstance(timeout, tuple):
+            connect, read = float(timeout[0]), float(timeout[1])
+        else:
+            read = float(timeout)
+            connect = min(CONNECT_TIMEOUT, read)
+        ok = 0 < connect < 1e6 and 0 < read < 1e6
+    except (TypeError, ValueError, IndexError):
+        ok = False
+    if not ok:
+        raise InvalidValueError("connect()", "timeout", timeout, "seconds > 0, or a (connect, read) pair")
+    return connect, read
+
+
+class TimeoutAdapter(HTTPAdapter):
+    """An ``HTTPAdapter`` that gives every request without a timeout the org's ``(connect, read)`` one.
+
+    simple-salesforce sends most requests (query, queryMore, limits, Bulk API 2.0, logins) without a
+    ``timeout``; mounted on its session, this adapter bounds all of them.
+    """
+
+    def __init__(self, timeout: tuple[float, float], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.timeout = timeout
+
+    def send(self, request: Any, *args: Any, **kwargs: Any) -> Any:
+        if kwargs.get("timeout") is None:
+            kwargs["timeout"] = self.timeout
+        return super().send(request, *args, **kwargs)
+
+
+def mount_timeouts(session: requests.Session, timeout: tuple[float, float], pool: int = 10) -> None:
+    """Mount a :class:`TimeoutAdapter` for ``https://`` (and ``http://``) on ``session``."""
+    for prefix in ("https://", "http://"):
+        session.mount(prefix, TimeoutAdapter(timeout, pool_connections=4, pool_maxsize=pool))
 
 
 class Org:
@@ -58,6 +112,7 @@ class Org:
         secrets: Iterable[str] = (),
         owned: Any = None,
         bulk_threshold: int = BULK_THRESHOLD,
+        timeout: Timeout | None = None,
     ) -> None:
         if concurrency < 1:
             raise ValueError(f"concurrency must be at least 1, not {concurrency}")
@@ -68,6 +123,11 @@ class Org:
         self.bulk_threshold = bulk_threshold
         self.bulk_poll_wait = 0.1  # seconds before the first Bulk API job poll
         self.ledger = Ledger()
+        self.timeout = timeouts(timeout)
+        # called with one line per step and per retry of a long audit (see load_org's ``progress``)
+        self.progress: Callable[[str], None] | None = None
+        # set when a call got no answer within its time budget: later calls fail at once with it
+        self.unreachable: OrgError | None = None
         self.owned = owned  # an embedded DemoOrg this Org started (stopped by close())
         self._relogin = relogin
         self._relogin_lock = threading.RLock()
@@ -77,8 +137,7 @@ class Org:
         for s in self._secrets:
             register_secret(s)
         session: requests.Session = sf.session
-        adapter = HTTPAdapter(pool_connections=4, pool_maxsize=max(10, concurrency + 4))
-        session.mount("https://", adapter)
+        mount_timeouts(session, self.timeout, pool=max(10, concurrency + 4))
         session.hooks.setdefault("response", []).append(self.ledger.hook)
         if getattr(sf, "_salesforce_login_partial", None) is not None:
             self._dedupe_relogin(sf)
@@ -119,7 +178,7 @@ class Org:
         url = f"{self.instance_url}/services/data/"
 
         def get() -> Any:
-            r = self.sf.session.get(url, timeout=60)
+            r = self.sf.session.get(url, timeout=self.timeout)
             if r.status_code >= 300:
                 raise CallFailed(f"HTTP_{r.status_code}", "GET /services/data/ failed", status=r.status_code)
             return r.json()
@@ -146,16 +205,34 @@ class Org:
             # at most `concurrency` requests in flight, whatever pool asks; a slot is not held while
             # waiting between retries
             with self._slots:
+                if self.unreachable is not None:
+                    raise OrgError(self.unreachable.kind, f"{what}: not sent, {self.unreachable}")
                 return fn()
 
-        return with_retries(
-            bounded,
-            what=what,
-            policy=self.policy,
-            reauth=self._reauth,
-            on_retry=self.ledger.note_retry,
-            secrets=self._secrets,
-        )
+        try:
+            return with_retries(
+                bounded,
+                what=what,
+                policy=self.policy,
+                reauth=self._reauth,
+                on_retry=self.ledger.note_retry,
+                secrets=self._secrets,
+                notify=self.progress,
+            )
+        except OrgError as exc:
+            if exc.kind == "TIMEOUT" and self.unreachable is None:
+                # an org that did not answer for a whole budget will not answer the next call either
+                self.unreachable = OrgError(
+                    "TIMEOUT",
+                    f"the org stopped answering ({what} got no answer within "
+                    f"{self.timeout[1]:g} s, {self.policy.budget:g} s with retries; see --timeout)",
+                )
+            raise
+
+    def say(self, message: str) -> None:
+        """One progress line (nothing unless ``progress`` is set)."""
+        if self.progress is not None:
+            self.progress(message)
 
     def _reauth(self) -> bool:
         if self._relogin is None:
@@ -204,7 +281,7 @@ class Org:
             r = self.sf.session.post(
                 self.sf.metadata_url,
                 data=data,
-                timeout=300,
+                timeout=self.timeout,
                 headers={"Content-Type": "text/xml; charset=UTF-8", "SOAPAction": '""'},
             )
             retry_after = r.headers.get("Retry-After")
@@ -252,7 +329,15 @@ class Org:
         if first.get("done", True):
             return [_clean(r) for r in first.get("records", [])]
         if bulk_ok and total > self.bulk_threshold:
-            return self.bulk_query(soql)
+            try:
+                return self.bulk_query(soql)
+            except OrgError as exc:
+                if exc.kind not in BULK_REFUSED:
+                    raise
+                # the object is not served by Bulk API 2.0 (OauthToken's Object Reference lists only
+                # describe and query): page through REST instead
+                self.ledger.note_extra(f"bulk2 refused ({exc.kind}): REST paging for {obj}")
+                self.say(f"Bulk API 2.0 refused {obj} ({exc.kind}): paging through REST instead")
         pages = self._parallel_pages(first, total, obj)
         if pages is None:  # the org refused computed locators: start again and walk the cursor
             pages = [self._retry(lambda: self.sf.query(soql), f"query {obj}")]
@@ -290,6 +375,8 @@ class Org:
 
         def run() -> list[dict[str, Any]]:
             handler = getattr(self.sf.bulk2, obj)
+            # simple-salesforce polls a job for up to 24 hours: an audit waits at most its budget
+            handler._client.DEFAULT_WAIT_TIMEOUT_SECONDS = self.policy.budget
             out: list[dict[str, Any]] = []
             for chunk in handler.query(soql, wait=self.bulk_poll_wait):
                 out.extend(

@@ -17,14 +17,16 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import OrgError
 from ..model import schema
 from ..model.bundle import AppBundle, Inventory, LoadProblem
 from . import mdapi_client as soap
-from .joins import OrgFacts, attach_usage, join_apps
+from .joins import OrgFacts, attach_usage, is_packaged, join_apps
 from .org import Org
+from .resilience import UNLOADABLE_MARK
 
 CA_TYPE = "ConnectedApp"
 # the ECA family as far as metadata files exist for it (the schema's file table is the one list)
@@ -94,8 +96,15 @@ def load_org(
     limits: bool = True,
     include_ecas: bool = True,
     on_apps: Callable[[list[AppBundle]], None] | None = None,
+    progress: Callable[[str], None] | None = None,
 ) -> Inventory:
     """Everything the org knows about its connected apps and ECAs, joined (see the module doc).
+
+    ``progress(line)`` is called for each step and each retry (the CLI prints them on stderr; quiet by
+    default). What could not be read is unknown, with the reason: listings and read batches that failed
+    after their retries, queries that failed (``AppBundle.unknown``, ``problems``, ``partial``). When nothing
+    at all could be read (the org stopped answering, refused the session...), the first :class:`OrgError` is
+    raised instead: there is no table to show.
 
     Not run as a doctest (it needs an org); see tests/test_org_audit.py::
 
@@ -105,10 +114,16 @@ def load_org(
     facts = OrgFacts(origin=org.instance_url)
     problems: list[LoadProblem] = []
     partial: list[str] = []
+    previous_progress = org.progress
+    if progress is not None:
+        org.progress = progress
+
+    errors: list[OrgError] = []
 
     def failed(what: str, exc: OrgError) -> None:
         if strict:
             raise exc
+        errors.append(exc)
         partial.append(f"{what}: {exc}")
         problems.append(LoadProblem(org.instance_url, None, f"{what}: {exc}"))
 
@@ -116,52 +131,58 @@ def load_org(
     queries = soql_queries(window_days)
     if not include_ecas:
         queries = {k: v for k, v in queries.items() if k not in OPTIONAL_OBJECTS}
-    with ThreadPoolExecutor(max_workers=org.concurrency, thread_name_prefix="org") as pool:
-        limits_future = pool.submit(org.limits) if limits else None
-        soql_futures = {obj: pool.submit(_run_query, org, obj, q, window_days) for obj, q in queries.items()}
-        try:
-            facts.listing, types = _list(org, pool, types)
-        except OrgError as exc:
-            if strict:
+    try:
+        with ThreadPoolExecutor(max_workers=org.concurrency, thread_name_prefix="org") as pool:
+            limits_future = pool.submit(org.limits) if limits else None
+            soql_futures = {
+                obj: pool.submit(_run_query, org, obj, q, window_days) for obj, q in queries.items()
+            }
+            try:
+                facts.listing, types, list_errors = _list(org, pool, types, strict)
+            except OrgError:  # strict: the first listing failure stops the audit
                 _cancel(soql_futures.values())
                 raise
-            failed("listMetadata", exc)
-        read_futures = _submit_reads(pool, org, facts.listing)
-        for (type_name, names), fut in read_futures:
-            try:
-                records = fut.result()
-            except OrgError as exc:
-                if strict:
+            for what, exc in list_errors.items():
+                for t in what.split(", "):
+                    facts.list_failures[t] = str(exc)
+                failed(f"listMetadata {what}", exc)
+            org.say(f"listed {len(facts.listing)} metadata components")
+            read_futures = _submit_reads(pool, org, facts.listing, strict)
+            for (type_name, _names), fut in read_futures:
+                try:
+                    batch = fut.result()
+                except OrgError:  # strict
                     _cancel(f for _, f in read_futures)
                     _cancel(soql_futures.values())
                     raise
-                for n in names:
-                    facts.read_failures[(type_name, n)] = str(exc)
-                failed(f"readMetadata {type_name} ({len(names)} apps)", exc)
-                continue
-            for rec in records:
-                if soap.record_full_name(rec) is None:
-                    continue
-                doc = soap.record_to_document(rec, type_name, org.instance_url)
-                facts.documents[(type_name, doc.full_name)] = doc
-        # the apps are known before the usage tables (the largest) arrive: let the caller work meanwhile
-        usage_objects = ("OauthToken", "LoginHistory", "User")
-        app_futures = {o: f for o, f in soql_futures.items() if o not in usage_objects}
-        usage_futures = {o: f for o, f in soql_futures.items() if o in usage_objects}
-        _collect(app_futures, facts, problems, failed, org.instance_url)
-        bundles = join_apps(facts)
-        if on_apps is not None:
-            on_apps(bundles)
-        _collect(usage_futures, facts, problems, failed, org.instance_url)
-        if limits_future is not None:
-            try:
-                org.ledger.limits_before = limits_future.result()
-            except OrgError as exc:  # the audit itself can go on: the before figure is then unknown
-                problems.append(LoadProblem(org.instance_url, None, f"GET /limits: {exc}"))
+                _take_batch(org, facts, type_name, batch, failed, problems, strict)
+            org.say(f"read {len(facts.documents)} metadata records")
+            # the apps are known before the usage tables (the largest) arrive: let the caller work meanwhile
+            usage_objects = ("OauthToken", "LoginHistory", "User")
+            app_futures = {o: f for o, f in soql_futures.items() if o not in usage_objects}
+            usage_futures = {o: f for o, f in soql_futures.items() if o in usage_objects}
+            _collect(app_futures, facts, problems, failed, org.instance_url)
+            bundles = join_apps(facts)
+            if on_apps is not None:
+                on_apps(bundles)
+            _collect(usage_futures, facts, problems, failed, org.instance_url)
+            org.say(f"queried {sum(len(r) for r in facts.soql.values())} SOQL rows")
+            if limits_future is not None:
+                try:
+                    org.ledger.limits_before = limits_future.result()
+                except OrgError as exc:  # the audit itself can go on: the before figure is then unknown
+                    problems.append(LoadProblem(org.instance_url, None, f"GET /limits: {exc}"))
+    finally:
+        org.progress = previous_progress
+    if errors and not facts.listing and set(queries) <= set(facts.soql_failures):
+        # nothing at all could be read (org not answering, session refused, TLS...): no tables to show
+        raise org.unreachable or errors[0]
     _attach_users(facts.soql)
-    inventory = Inventory(
-        apps=bundles + attach_usage(facts, bundles), problems=problems, origin=org.instance_url
-    )
+    phantoms = attach_usage(facts, bundles)
+    usage_unknown = facts.unknown_objects("OauthToken", "LoginHistory", "User")
+    for b in bundles + phantoms:
+        b.unknown.extend(u for u in usage_unknown if u not in b.unknown)
+    inventory = Inventory(apps=bundles + phantoms, problems=problems, origin=org.instance_url)
     if partial:
         inventory.partial = True
         inventory.partial_reason = "; ".join(partial)[:2000]
@@ -169,6 +190,7 @@ def load_org(
         {
             "tokens": facts.soql.get("OauthToken", []),
             "logins": facts.soql.get("LoginHistory", []),
+            "unknown_objects": sorted(facts.soql_failures),
             "window_days": window_days,
             "api": org.ledger.snapshot(),
             "lower_bound": lower_bound(facts.listing, facts.soql, types),
@@ -177,6 +199,34 @@ def load_org(
         }
     )
     return inventory
+
+
+def _take_batch(
+    org: Org,
+    facts: OrgFacts,
+    type_name: str,
+    batch: ReadBatch,
+    failed: Callable[[str, OrgError], None],
+    problems: list[LoadProblem],
+    strict: bool,
+) -> None:
+    """Documents of one read batch into ``facts``; its failed names become unknown, with the reason."""
+    for rec in batch.records:
+        if soap.record_full_name(rec) is None:
+            continue
+        doc = soap.record_to_document(rec, type_name, org.instance_url)
+        facts.documents[(type_name, doc.full_name)] = doc
+    packaged = {p.get("fullName") for p in facts.listing if p.get("type") == type_name and is_packaged(p)}
+    for names, exc in batch.failures:
+        for n in names:
+            facts.read_failures[(type_name, n)] = str(exc)
+        what = f"readMetadata {type_name} {', '.join(names[:3])}{'...' if len(names) > 3 else ''}"
+        if is_unloadable(exc) and set(names) <= packaged:
+            # packaged apps are not readable anyway (readMetadata returns nothing for them): a problem
+            # row, not a partial audit
+            problems.append(LoadProblem(org.instance_url, None, f"{what}: {exc}"))
+            continue
+        failed(f"{what} ({len(names)} apps)", exc)
 
 
 def _collect(
@@ -191,6 +241,7 @@ def _collect(
             facts.soql[obj] = fut.result()
         except OrgError as exc:
             facts.soql[obj] = []
+            facts.soql_failures[obj] = str(exc)
             if obj in OPTIONAL_OBJECTS and exc.kind in _MISSING_CODES:
                 problems.append(LoadProblem(origin, None, f"query {obj} skipped: {exc}"))
                 continue
@@ -252,20 +303,35 @@ def aggregate_logins(raw: list[dict[str, Any]], *, by_flow: bool) -> list[dict[s
     return list(groups.values())
 
 
-def _list(org: Org, pool: ThreadPoolExecutor, types: list[str]) -> tuple[list[dict[str, str]], list[str]]:
+def _list(
+    org: Org, pool: ThreadPoolExecutor, types: list[str], strict: bool = False
+) -> tuple[list[dict[str, str]], list[str], dict[str, OrgError]]:
     """listMetadata for the types (3 per call); the ECA settings/policies types only when ECAs exist.
 
-    Returns the FileProperties and the types actually listed (for the lower bound).
+    Returns the FileProperties of every chunk that was listed, the types asked for (for the lower bound)
+    and the chunks that failed after their retries (``"type, type": error``): what was listed is kept.
     """
     step = soap.LIST_QUERIES_PER_CALL
     head, rest = types[:step], types[step:]
-    rows = _list_chunk(org, head)
+    errors: dict[str, OrgError] = {}
+    try:
+        rows = _list_chunk(org, head)
+    except OrgError as exc:
+        if strict:
+            raise
+        # nothing tells whether ECAs exist: their component types are not listed either
+        return [], types, {", ".join(types): exc}
     if rest and not any(r.get("type") == "ExternalClientApplication" for r in rows):
-        return rows, head  # no ECA in the org: its components cannot exist either
+        return rows, head, errors  # no ECA in the org: its components cannot exist either
     chunks = [rest[i : i + step] for i in range(0, len(rest), step)]
-    for fut in [pool.submit(_list_chunk, org, c) for c in chunks]:
-        rows.extend(fut.result())
-    return rows, types
+    for chunk, fut in [(c, pool.submit(_list_chunk, org, c)) for c in chunks]:
+        try:
+            rows.extend(fut.result())
+        except OrgError as exc:
+            if strict:
+                raise
+            errors[", ".join(chunk)] = exc
+    return rows, types, errors
 
 
 def _list_chunk(org: Org, types: list[str]) -> list[dict[str, str]]:
@@ -285,20 +351,94 @@ def _list_chunk(org: Org, types: list[str]) -> list[dict[str, str]]:
     return rows
 
 
+@dataclass
+class ReadBatch:
+    """What one planned readMetadata batch gave: records, and the names that failed with the error."""
+
+    records: list[Any] = field(default_factory=list)
+    failures: list[tuple[list[str], OrgError]] = field(default_factory=list)
+    unloadable: bool = False  # the failures are "Load of metadata from db failed" (isolated by splitting)
+
+
 def _submit_reads(
-    pool: ThreadPoolExecutor, org: Org, listing: list[dict[str, str]]
-) -> list[tuple[tuple[str, list[str]], Future[list[Any]]]]:
-    by_type: dict[str, list[str]] = {}
+    pool: ThreadPoolExecutor, org: Org, listing: list[dict[str, str]], strict: bool = False
+) -> list[tuple[tuple[str, list[str]], Future[ReadBatch]]]:
+    """readMetadata batches of 10 names. Packaged connected apps go in batches of their own (after the
+    local ones): one that cannot be loaded (a whole-call failure on real orgs) then never costs a local app.
+    """
+    by_type: dict[str, list[tuple[bool, str]]] = {}
     for props in listing:
         if props.get("fullName"):
-            by_type.setdefault(props.get("type") or CA_TYPE, []).append(props["fullName"])
+            type_name = props.get("type") or CA_TYPE
+            by_type.setdefault(type_name, []).append(
+                (type_name == CA_TYPE and is_packaged(props), props["fullName"])
+            )
     out = []
     step = soap.READ_NAMES_PER_CALL
-    for type_name, names in by_type.items():
-        for i in range(0, len(names), step):
-            chunk = names[i : i + step]
-            out.append(((type_name, chunk), pool.submit(org.read_metadata, type_name, chunk)))
+    for type_name, entries in by_type.items():
+        for packaged in (False, True):
+            names = [n for p, n in entries if p is packaged]
+            for i in range(0, len(names), step):
+                chunk = names[i : i + step]
+                out.append(((type_name, chunk), pool.submit(read_batch, org, type_name, chunk, strict)))
     return out
+
+
+def read_batch(org: Org, type_name: str, names: list[str], strict: bool = False) -> ReadBatch:
+    """readMetadata of up to 10 names. A call that fails because one component cannot be loaded
+    (``UNKNOWN_EXCEPTION: Load of metadata from db failed``) is split in halves until the bad names are
+    isolated: one bad name costs about log2(10) extra calls (counted in the ledger), not ten unread apps.
+    Any other failure (after its retries) leaves the whole batch unknown, or raises when ``strict``."""
+    out = ReadBatch()
+    try:
+        out.records = org.read_metadata(type_name, names)
+        return out
+    except OrgError as exc:
+        if not is_unloadable(exc):
+            if strict:
+                raise
+            out.failures.append((names, exc))
+            return out
+        first = exc
+    out.unloadable = True
+    _isolate(org, type_name, names, first, out, strict)
+    return out
+
+
+def is_unloadable(exc: OrgError) -> bool:
+    """The whole-call failure of a listed component that cannot be loaded (not worth a retry)."""
+    return UNLOADABLE_MARK in str(exc)
+
+
+def _isolate(
+    org: Org, type_name: str, names: list[str], error: OrgError, out: ReadBatch, strict: bool
+) -> None:
+    """``names`` are known to fail as a whole: find the bad ones by reading halves.
+
+    When the first half reads, the second is known to fail without asking again.
+    """
+    if len(names) == 1:
+        out.failures.append((names, error))
+        return
+    half = len(names) // 2
+    first, second = names[:half], names[half:]
+    org.ledger.note_extra(f"readMetadata split ({type_name})")
+    try:
+        out.records.extend(org.read_metadata(type_name, first))
+    except OrgError as exc:
+        if not is_unloadable(exc):
+            if strict:
+                raise
+            out.failures.append((first, exc))
+        else:
+            _isolate(org, type_name, first, exc, out, strict)
+        # the second half may be fine: read it like a fresh batch
+        org.ledger.note_extra(f"readMetadata split ({type_name})")
+        rest = read_batch(org, type_name, second, strict)
+        out.records.extend(rest.records)
+        out.failures.extend(rest.failures)
+        return
+    _isolate(org, type_name, second, error, out, strict)
 
 
 def _cancel(futures: Any) -> None:

@@ -33,6 +33,9 @@ _TRANSIENT_CODES = {
     "QUERY_TIMEOUT",
 }
 _LIMIT_CODES = {"REQUEST_LIMIT_EXCEEDED", "CONCURRENT_REQUEST_LIMIT_EXCEEDED"}
+# readMetadata of one listed-but-unloadable component fails the whole call with this UNKNOWN_EXCEPTION
+# (sfdx-hardis PR #2070, jsforce#621): retrying cannot help, splitting the batch can
+UNLOADABLE_MARK = "Load of metadata from db failed"
 _SESSION_CODES = {"INVALID_SESSION_ID"}
 
 
@@ -58,6 +61,8 @@ class CallFailed(Exception):
             return "session"
         if self.code in _LIMIT_CODES:
             return "limit"
+        if UNLOADABLE_MARK in self.message:
+            return "fatal"
         if self.code in _TRANSIENT_CODES or (self.status is not None and self.status >= 500):
             return "transient"
         return "fatal"
@@ -77,6 +82,9 @@ class RetryPolicy:
     cap: float = 5.0
     limit_wait: float = 20.0  # REQUEST_LIMIT_EXCEEDED without Retry-After
     limit_attempts: int = 3  # limit errors tolerated per call before giving up
+    # seconds one call may take, its tries and waits included: no retry starts after that (with the
+    # default 60 s read timeout, an org that stops answering costs a call two tries, about 2 minutes)
+    budget: float = 120.0
 
     def backoff(self, retry: int, rng: random.Random) -> float:
         """Full-jitter exponential backoff (AWS architecture blog): spreads retries of parallel batches."""
@@ -94,8 +102,10 @@ def classify_exception(exc: BaseException) -> CallFailed | None:
     if isinstance(exc, requests.exceptions.SSLError):
         # a certificate problem does not go away by retrying
         return CallFailed("TLS_ERROR", f"TLS verification failed: {str(exc)[:200]}")
+    if isinstance(exc, requests.ConnectTimeout):
+        return CallFailed("TIMEOUT", "could not connect to the org within the connect timeout")
     if isinstance(exc, requests.Timeout):
-        return CallFailed("TIMEOUT", "the org did not answer in time")
+        return CallFailed("TIMEOUT", "the org did not answer within the read timeout")
     if isinstance(exc, requests.exceptions.ChunkedEncodingError | requests.ConnectionError):
         return CallFailed("CONNECTION_RESET", "the connection to the org was reset")
     status = getattr(exc, "status", None)
@@ -128,11 +138,14 @@ def with_retries(
     sleep: Callable[[float], None] = time.sleep,
     rng: random.Random | None = None,
     secrets: tuple[str, ...] = (),
+    notify: Callable[[str], None] | None = None,
+    clock: Callable[[], float] = time.monotonic,
 ) -> T:
     """Call ``fn`` until it succeeds, retrying what :class:`RetryPolicy` says is worth retrying.
 
     ``reauth`` is called at most once, on an expired session; it returns False when the auth mode cannot
-    log in again. ``on_retry(category)`` lets the caller count retries.
+    log in again. ``on_retry(category)`` lets the caller count retries, ``notify(message)`` tell a person.
+    No retry starts once ``policy.budget`` seconds have passed since the first try (waits included).
 
     >>> calls = []
     >>> def flaky():
@@ -144,6 +157,7 @@ def with_retries(
     'ok'
     """
     rng = rng or random.Random()
+    started = clock()
     tries = limits = 0
     reauthed = False
     while True:
@@ -184,8 +198,18 @@ def with_retries(
                     failure.code, f"{what}: still failing after {tries} tries ({detail})"
                 ) from None
             wait = policy.backoff(tries, rng)
+        elapsed = clock() - started
+        if elapsed + wait >= policy.budget:
+            raise OrgError(
+                failure.code,
+                f"{what}: gave up after {tries} tries in {elapsed:.1f} s "
+                f"(time budget {policy.budget:g} s) ({detail})",
+            ) from None
         _note(on_retry, category)
-        log.info("retrying %s after %s (%.2fs)", what, failure.code, wait)
+        message = f"retrying {what} after {failure.code} (try {tries + 1}, waiting {wait:.1f} s)"
+        log.info("%s", message)
+        if notify is not None:
+            notify(message)
         sleep(wait)
 
 

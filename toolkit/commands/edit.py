@@ -1,0 +1,185 @@
+"""``python -m toolkit edit``: bulk-edit apps of an org or a folder (dry run by default).
+
+    edit --org demo --apps A,B --set ip_relaxation=ENFORCE                 # dry run: the preview only
+    edit --org demo --where "platform == 'ios'" --set min_os=17.0 --apply  # prints the journal path first
+    edit --org demo --rollback out/edits/edit-...                          # back to the pre-images
+    edit --org demo --resume out/edits/edit-...                            # finish an interrupted apply
+    edit --org demo --revoke-tokens APP --tokens inactive-users --yes      # irreversible
+
+Exit codes: 0 everything applied (or the dry run is valid), 3 some items failed, were stale or are in doubt
+(the journal says which), 2 bad input or nothing could be done (nothing written).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pandas as pd
+
+from ..errors import SourceError
+from . import EXIT_BAD_INPUT, EXIT_OK
+from .options import add_source_arguments, is_org_source, open_org, require_source
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_source_arguments(parser)
+    sel = parser.add_argument_group("apps")
+    sel.add_argument("--apps", help="comma-separated app API names")
+    sel.add_argument("--where", help="expression over the audit apps table, e.g. \"platform == 'ios'\"")
+    parser.add_argument(
+        "--set",
+        dest="changes",
+        action="append",
+        default=[],
+        metavar="FIELD=VALUE",
+        help="a change (repeatable): FIELD=VALUE, FIELD+=ITEM, FIELD-=ITEM, or Type:path=VALUE",
+    )
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--dry-run", action="store_true", help="print the preview, write nothing (the default)")
+    mode.add_argument("--validate", action="store_true", help="dry run plus a server-side deploy checkOnly")
+    mode.add_argument(
+        "--apply", action="store_true", help="write the changes (prints the journal path first)"
+    )
+    mode.add_argument("--rollback", metavar="JOURNAL", help="restore the pre-images of an apply")
+    mode.add_argument("--resume", metavar="JOURNAL", help="finish an interrupted apply")
+    mode.add_argument("--revoke-tokens", metavar="APP", help="revoke OAuth tokens of an app (irreversible)")
+    parser.add_argument(
+        "--tokens",
+        default=None,
+        metavar="all|inactive-users|unused-days=N",
+        help="which tokens --revoke-tokens revokes",
+    )
+    parser.add_argument("--yes", action="store_true", help="confirm --revoke-tokens without asking")
+    parser.add_argument(
+        "--force-stale",
+        action="store_true",
+        help="apply to apps changed since the plan / roll back apps changed since the edit",
+    )
+    parser.add_argument("--diff", action="store_true", help="also print the XML diff per component")
+    parser.add_argument("--journal-dir", default=None, help="where journals go (default: out/edits)")
+
+
+def _progress(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
+
+
+@contextmanager
+def _source(args: argparse.Namespace) -> Iterator[Any]:
+    require_source(args)
+    if is_org_source(args):
+        with open_org(args) as org:
+            yield org
+    else:
+        yield args.project
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..edits import plan_edits, resume_edits, rollback_edits
+
+    if args.rollback or args.resume:
+        if args.changes or args.apps or args.where:
+            raise SourceError("--rollback/--resume take a journal only; allowed: no --set, --apps or --where")
+        source_given = is_org_source(args) or args.project
+        with _source(args) if source_given else _none() as source:
+            if args.rollback:
+                result = rollback_edits(args.rollback, source, force=args.force_stale, progress=_progress)
+            else:
+                result = resume_edits(args.resume, source, progress=_progress)
+        return _report(result)
+    if args.revoke_tokens:
+        return _revoke(args)
+    if not args.changes:
+        raise SourceError(
+            "nothing to change: give --set FIELD=VALUE (repeatable), e.g. --set ip_relaxation=ENFORCE"
+        )
+    if not args.apps and not args.where:
+        raise SourceError(
+            "no apps selected: give --apps A,B or --where EXPR (e.g. --where \"platform == 'ios'\")"
+        )
+    with _source(args) as source:
+        plan = plan_edits(source, args.changes, apps=args.apps, where=args.where)
+        if not plan.ok:
+            _problems(plan.problems)
+            return EXIT_BAD_INPUT
+        _print_table(plan.preview()[["app", "field", "label", "before", "after", "status"]])
+        print(plan.summary())
+        if args.diff:
+            print(plan.diff(), end="")
+        if args.validate:
+            failures = plan.validate()
+            if len(failures):
+                for row in failures.itertuples():
+                    print(f"error: {row.component}: {row.problem}", file=sys.stderr)
+                return EXIT_BAD_INPUT
+            print("server-side validation (deploy checkOnly): no problem")
+        if not args.apply:
+            print("dry run: nothing was written (add --apply to write)")
+            return EXIT_OK
+        result = plan.apply(
+            journal_dir=args.journal_dir,
+            force_stale=args.force_stale,
+            progress=_progress,
+            on_journal=lambda p: print(f"journal: {p}", flush=True),
+        )
+    return _report(result)
+
+
+@contextmanager
+def _none() -> Iterator[None]:
+    yield None
+
+
+def _problems(problems: pd.DataFrame) -> None:
+    for row in problems.to_dict("records"):
+        print(
+            f"error: {row['app']}: {row['field']} = {row['value']!r}: {row['problem']}; "
+            f"allowed: {row['allowed']}",
+            file=sys.stderr,
+        )
+    print(f"error: {len(problems)} problem(s); nothing was written", file=sys.stderr)
+
+
+def _print_table(df: pd.DataFrame) -> None:
+    if len(df):
+        with pd.option_context("display.max_rows", 500, "display.max_colwidth", 60, "display.width", 200):
+            print(df.to_string(index=False))
+
+
+def _report(result: Any) -> int:
+    _print_table(result.results)
+    if len(result.grants):
+        _print_table(result.grants)
+    print(f"{result.summary()}; journal: {result.journal}")
+    if result.exit_code:
+        print(f"warning: not everything ended as intended; see {result.journal}", file=sys.stderr)
+    return int(result.exit_code)
+
+
+def _revoke(args: argparse.Namespace) -> int:
+    from ..edits.tokens import parse_token_filter, revoke_tokens
+
+    if not is_org_source(args):
+        raise SourceError("--revoke-tokens needs an org (--org / --instance-url); folders hold no tokens")
+    which = parse_token_filter(args.tokens)
+    with open_org(args) as org:
+
+        def confirm(summary: str) -> bool:
+            print(summary, flush=True)
+            if args.yes:
+                return True
+            if not sys.stdin.isatty():
+                print("error: revocation needs --yes (or an interactive confirmation)", file=sys.stderr)
+                return False
+            answer = input(f"type the app name ({args.revoke_tokens}) to revoke, anything else to stop: ")
+            return bool(answer.strip() == args.revoke_tokens)
+
+        result = revoke_tokens(
+            org, args.revoke_tokens, which, confirm=confirm, journal_dir=args.journal_dir, progress=_progress
+        )
+    _print_table(result.table)
+    print(result.summary())
+    return int(result.exit_code)

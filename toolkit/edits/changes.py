@@ -1,0 +1,187 @@
+"""Change specs (``ip_relaxation=ENFORCE``, ``callback_urls+=https://x``, ``ConnectedApp:path=v``), values.
+
+A spec names a catalog field (or a raw metadata path of a component), an operator (``=``, ``+=``/``-=`` for
+lists) and a value as text. Values are parsed by the catalog type of the field: booleans, whole numbers,
+enums (the allowed values are listed), URLs, e-mail addresses, lists.
+
+>>> parse_spec("callback_urls += https://app.example.com/cb")
+ChangeSpec(field='callback_urls', op='+=', value='https://app.example.com/cb', app=None)
+>>> canonical_value(field("pkce"), "Yes")
+'true'
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from urllib.parse import urlparse
+
+from ..errors import InvalidValueError, ToolkitError
+from ..model.catalog import Field, field
+
+OPS = ("=", "+=", "-=")
+_SPEC = re.compile(r"^\s*(?P<field>[A-Za-z_][\w.:]*)\s*(?P<op>\+=|-=|=)(?P<value>.*)$", re.S)
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+_TRUE = {"true", "yes", "1", "on"}
+_FALSE = {"false", "no", "0", "off"}
+MAX_TEXT = 4000  # longer values are refused rather than sent (no Metadata API text field is that long)
+
+
+@dataclass(frozen=True)
+class ChangeSpec:
+    """One change: ``field op value``, for every selected app (``app=None``) or one app.
+
+    >>> ChangeSpec("ip_relaxation", "=", "ENFORCE").text
+    'ip_relaxation=ENFORCE'
+    """
+
+    field: str
+    op: str
+    value: str
+    app: str | None = None
+
+    @property
+    def text(self) -> str:
+        return f"{self.field}{self.op}{self.value}"
+
+    @property
+    def is_raw_path(self) -> bool:
+        """``ConnectedApp:mobileAppConfig.minimumOsVersion`` style: a metadata path of one component type."""
+        return ":" in self.field
+
+
+class SpecError(ToolkitError):
+    """A change that cannot even be parsed (no ``=``, empty field)."""
+
+
+def parse_spec(text: str, app: str | None = None) -> ChangeSpec:
+    """``"field=value"``, ``"field+=item"``, ``"field-=item"`` -> :class:`ChangeSpec`.
+
+    >>> parse_spec("ConnectedApp:mobileAppConfig.minimumOsVersion=17.0").field
+    'ConnectedApp:mobileAppConfig.minimumOsVersion'
+    >>> parse_spec("ip_relaxation ENFORCE")
+    Traceback (most recent call last):
+    toolkit.edits.changes.SpecError: change 'ip_relaxation ENFORCE' is not FIELD=VALUE; allowed: \
+FIELD=VALUE, FIELD+=ITEM, FIELD-=ITEM (e.g. ip_relaxation=ENFORCE)
+    """
+    m = _SPEC.match(text if isinstance(text, str) else "")
+    if m is None:
+        raise SpecError(
+            f"change {text!r} is not FIELD=VALUE; allowed: FIELD=VALUE, FIELD+=ITEM, FIELD-=ITEM "
+            "(e.g. ip_relaxation=ENFORCE)"
+        )
+    return ChangeSpec(m.group("field"), m.group("op"), m.group("value").strip(), app)
+
+
+def check_text(app: str, name: str, value: str) -> str:
+    """Plain text: no control characters, not absurdly long."""
+    if _CONTROL.search(value):
+        raise InvalidValueError(app, name, value, "text without control characters")
+    if len(value) > MAX_TEXT:
+        raise InvalidValueError(app, name, value[:40] + "...", f"at most {MAX_TEXT} characters")
+    return value
+
+
+def check_url(app: str, name: str, value: str, *, custom_scheme: bool = False) -> str:
+    """An absolute URL (``https://host/...``); callback URLs may use a custom scheme (``myapp://cb``).
+
+    >>> check_url("A", "callback_urls", "myapp://cb", custom_scheme=True)
+    'myapp://cb'
+    >>> check_url("A", "info_url", "www.example.com")
+    Traceback (most recent call last):
+    toolkit.errors.InvalidValueError: A: info_url cannot be 'www.example.com'; allowed: an absolute URL \
+such as https://host/path
+    """
+    allowed = "an absolute URL such as https://host/path" + (" or myapp://callback" if custom_scheme else "")
+    check_text(app, name, value)
+    parsed = urlparse(value)
+    if not value or any(c.isspace() for c in value) or not parsed.scheme or "://" not in value:
+        raise InvalidValueError(app, name, value, allowed)
+    if parsed.scheme in ("http", "https") and not parsed.netloc:
+        raise InvalidValueError(app, name, value, allowed)
+    if not custom_scheme and parsed.scheme not in ("http", "https"):
+        raise InvalidValueError(app, name, value, "an http:// or https:// URL")
+    return value
+
+
+def canonical_value(fld: Field, value: str, app: str = "(every app)") -> str:
+    """A value as the catalog's canonical text, checked against the field's type; InvalidValueError if not.
+
+    >>> canonical_value(field("ip_relaxation"), "enforce")
+    'ENFORCE'
+    >>> canonical_value(field("session_timeout"), "ten")
+    Traceback (most recent call last):
+    toolkit.errors.InvalidValueError: (every app): session_timeout cannot be 'ten'; allowed: a whole number \
+of 1 or more
+    """
+    name = fld.id
+    kind = fld.type
+    if kind == "boolean":
+        low = value.strip().lower()
+        if low in _TRUE:
+            return "true"
+        if low in _FALSE:
+            return "false"
+        raise InvalidValueError(app, name, value, "true, false")
+    if kind == "integer" or (kind == "enum" and fld.allowed and all(a.isdigit() for a in fld.allowed)):
+        if not re.fullmatch(r"\d+", value.strip()) or (kind == "integer" and int(value) < 1):
+            if kind == "integer":
+                raise InvalidValueError(app, name, value, "a whole number of 1 or more")
+        else:
+            value = str(int(value))
+    if kind == "enum" or (fld.allowed and kind != "list"):
+        for allowed in fld.allowed:
+            if value.strip().lower() == allowed.lower():
+                return allowed
+        raise InvalidValueError(app, name, value, fld.allowed)
+    if kind == "url":
+        return check_url(app, name, value.strip())
+    if kind == "email":
+        if not _EMAIL.match(value.strip()):
+            raise InvalidValueError(app, name, value, "an e-mail address such as admin@example.com")
+        return value.strip()
+    return check_text(app, name, value)
+
+
+def list_item(fld: Field, value: str, app: str = "(every app)") -> str:
+    """One item of a list field (a callback URL, a scope name, a profile name).
+
+    >>> list_item(field("scopes"), "refreshtoken")
+    'RefreshToken'
+    """
+    item = value.strip()
+    if fld.id == "callback_urls":
+        return check_url(app, fld.id, item, custom_scheme=True)
+    if not item:
+        names = f": {', '.join(fld.allowed)}" if fld.allowed else ""
+        raise InvalidValueError(app, fld.id, value, f"a non-empty name{names}")
+    if fld.allowed:
+        for allowed in fld.allowed:
+            if item.lower() == allowed.lower():
+                return allowed
+        raise InvalidValueError(app, fld.id, value, fld.allowed)
+    if not item:
+        raise InvalidValueError(app, fld.id, value, "a non-empty name")
+    return check_text(app, fld.id, item)
+
+
+def split_items(value: str) -> list[str]:
+    """The items of a whole-list value: comma- or newline-separated (``scopes=Api,RefreshToken``).
+
+    >>> split_items("Api, RefreshToken"), split_items("")
+    (['Api', 'RefreshToken'], [])
+    """
+    return [p.strip() for p in re.split(r"[,\n]", value) if p.strip()]
+
+
+__all__ = [
+    "ChangeSpec",
+    "SpecError",
+    "canonical_value",
+    "check_url",
+    "field",
+    "list_item",
+    "parse_spec",
+    "split_items",
+]

@@ -1,0 +1,705 @@
+"""Plan a bulk edit: every selected app × change resolved through the field catalog, validated, previewed.
+
+Nothing is written here. :func:`plan_edits` reads the apps once, applies each change to an in-memory copy
+of each component (byte-stable patches of :class:`~toolkit.model.document.MetadataDocument`) and records
+every problem (all of them, not the first). :class:`EditPlan` shows the result (``preview()``, ``diff()``,
+``problems``), validates it on the server (``validate()``) and applies it (``apply()``, in
+:mod:`toolkit.edits.apply`).
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from dataclasses import field as _field
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from ..errors import InvalidValueError, ToolkitError, UnknownFieldError
+from ..model import catalog as cat
+from ..model import schema
+from ..model.bundle import AppBundle
+from ..model.document import SECRET_LEAVES, MetadataDocument, MissingRequiredError
+from .changes import ChangeSpec, SpecError, canonical_value, list_item, parse_spec, split_items
+from .select import SelectionError, names_from, select_where
+from .targets import CA_TYPE, Key, OrgTarget, Target, key_text, target_for
+
+if TYPE_CHECKING:
+    from .apply import EditResult
+
+PROBLEM_COLUMNS = ["app", "kind", "field", "value", "problem", "allowed"]
+PREVIEW_COLUMNS = ["app", "kind", "field", "label", "component", "before", "after", "status", "reason"]
+_KIND_LABEL = {CA_TYPE: "connected apps", "ExternalClientApplication": "external client apps"}
+NOT_SET = "(not set)"
+
+
+class PlanHasProblems(ToolkitError):
+    """``apply()`` of a plan with problems: nothing is written until every problem is fixed."""
+
+    def __init__(self, problems: pd.DataFrame) -> None:
+        self.problems = problems
+        first = problems.iloc[0]
+        more = f" (and {len(problems) - 1} more problems: see plan.problems)" if len(problems) > 1 else ""
+        super().__init__(
+            f"{first['app']}: {first['field']} = {first['value']!r}: {first['problem']}; "
+            f"allowed: {first['allowed']}{more}; nothing was written"
+        )
+
+
+@dataclass
+class Op:
+    """One leaf operation on a component: ``set`` a value, ``set_all`` a repeated leaf, ``remove``."""
+
+    path: str
+    action: str
+    value: Any = None
+    required: dict[str, str] = _field(default_factory=dict)
+    allow_unknown: bool = False
+
+    def apply(self, doc: MetadataDocument) -> MetadataDocument:
+        """The document with this operation done (raises the model's errors on bad values)."""
+        if self.action == "remove":
+            return doc.remove(self.path, allow_unknown=self.allow_unknown)
+        if self.action == "set_all":
+            return doc.set_all(self.path, list(self.value), allow_unknown=self.allow_unknown)
+        return doc.set(
+            self.path, self.value, allow_unknown=self.allow_unknown, required=self.required or None
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "path": self.path,
+            "action": self.action,
+            "value": self.value,
+            "required": self.required,
+            "allow_unknown": self.allow_unknown,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Op:
+        return cls(
+            data["path"],
+            data["action"],
+            data.get("value"),
+            dict(data.get("required") or {}),
+            bool(data.get("allow_unknown")),
+        )
+
+
+@dataclass
+class ComponentPlan:
+    """One component to write: its plan-time raw bytes, the patched document and the operations."""
+
+    key: Key
+    app: str
+    raw: bytes
+    before: MetadataDocument
+    after: MetadataDocument
+    ops: list[Op] = _field(default_factory=list)
+
+
+@dataclass
+class GrantPlan:
+    """Pre-authorizations to add/remove on a connected app of an org (SetupEntityAccess rows)."""
+
+    app: str
+    field: str  # "profiles" or "permission_sets"
+    add: list[str] = _field(default_factory=list)
+    remove: list[str] = _field(default_factory=list)
+
+
+@dataclass
+class EditPlan:
+    """A bulk edit, resolved and validated; nothing has been written. Save it, show it, apply it.
+
+    ``preview()`` one row per app × change, ``problems`` every refusal, ``diff()`` the XML per component.
+    """
+
+    target: Target
+    specs: list[ChangeSpec]
+    rows: list[dict[str, Any]] = _field(default_factory=list)
+    problem_rows: list[dict[str, Any]] = _field(default_factory=list)
+    components: dict[Key, ComponentPlan] = _field(default_factory=dict)
+    grants: list[GrantPlan] = _field(default_factory=list)
+    apps: list[AppBundle] = _field(default_factory=list)
+
+    @property
+    def problems(self) -> pd.DataFrame:
+        """Every validation problem: app, kind, field, value, problem, allowed (empty: the plan is valid)."""
+        return pd.DataFrame(self.problem_rows, columns=PROBLEM_COLUMNS)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problem_rows
+
+    def preview(self) -> pd.DataFrame:
+        """One row per app × change: app, kind, field, Setup label, component, before, after, status, why."""
+        return pd.DataFrame(self.rows, columns=PREVIEW_COLUMNS)
+
+    def summary(self) -> str:
+        """``3 to change, 1 no-op, 0 refused in 4 apps`` (one line for people)."""
+        counts = self.preview()["status"].value_counts() if self.rows else pd.Series(dtype=int)
+        apps = len({r["app"] for r in self.rows if r["status"] == "change"})
+        return (
+            f"{int(counts.get('change', 0))} to change in {apps} apps, {int(counts.get('no-op', 0))} no-op, "
+            f"{len(self.problem_rows)} refused"
+        )
+
+    def diff(self) -> str:
+        """A unified diff of every component to write (before/after XML)."""
+        out: list[str] = []
+        for key, comp in sorted(self.components.items()):
+            a = comp.before.to_bytes().decode("utf-8", "replace").splitlines(keepends=True)
+            b = comp.after.to_bytes().decode("utf-8", "replace").splitlines(keepends=True)
+            out.extend(difflib.unified_diff(a, b, f"a/{key_text(key)}", f"b/{key_text(key)}"))
+        return "".join(out)
+
+    def changes(self) -> pd.DataFrame:
+        """Leaf-level changes per component (component, path, before, after), for programs."""
+        rows = [
+            {"component": key_text(k), "path": c.path, "before": c.old, "after": c.new}
+            for k, comp in sorted(self.components.items())
+            for c in comp.before.diff(comp.after)
+        ]
+        return pd.DataFrame(rows, columns=["component", "path", "before", "after"])
+
+    def validate(self) -> pd.DataFrame:
+        """Server-side validation (``deploy`` with ``checkOnly``): a row per component failure (none: valid).
+
+        Folders have no server: the plan's own validation is all there is (an empty table).
+        """
+        if not isinstance(self.target, OrgTarget) or not self.components:
+            return pd.DataFrame(columns=["component", "problem"])
+        failures = self.target.validate([c.after for c in self.components.values()])
+        return pd.DataFrame(
+            [
+                {
+                    "component": f"{f.get('componentType', '')}:{f.get('fullName', '')}",
+                    "problem": f.get("problem", ""),
+                }
+                for f in failures
+            ],
+            columns=["component", "problem"],
+        )
+
+    def apply(
+        self,
+        journal_dir: str | None = None,
+        force_stale: bool = False,
+        progress: Callable[[str], None] | None = None,
+        on_journal: Callable[[str], None] | None = None,
+    ) -> EditResult:
+        """Write the plan (:func:`toolkit.edits.apply.apply_plan`); raises :class:`PlanHasProblems` first."""
+        from .apply import apply_plan
+
+        return apply_plan(
+            self, journal_dir=journal_dir, force_stale=force_stale, progress=progress, on_journal=on_journal
+        )
+
+
+# --- planning -----------------------------------------------------------------------------------------------
+def plan_edits(
+    source: Any,
+    changes: Iterable[str] | pd.DataFrame,
+    *,
+    apps: Any = None,
+    where: str | None = None,
+) -> EditPlan:
+    """Plan changes for the selected apps of an org or a folder; nothing is written.
+
+    ``changes``: strings (``"ip_relaxation=ENFORCE"``, ``"callback_urls+=https://x"``, raw paths
+    ``"ConnectedApp:mobileAppConfig.minimumOsVersion=17.0"``) applied to the apps of ``apps=`` (names or a
+    DataFrame with a ``name``/``app`` column) or ``where=`` (an expression over the audit ``apps`` table), or
+    a
+    DataFrame with columns ``app``, ``field``, ``value`` and optionally ``op``.
+
+    >>> import shutil, tempfile
+    >>> d = shutil.copytree("examples", tempfile.mkdtemp() + "/p")
+    >>> plan = plan_edits(d, ["ip_relaxation=ENFORCE"], apps=["Legacy_Partner_Portal"])
+    >>> plan.preview()[["app", "before", "after", "status"]].values.tolist()
+    [['Legacy_Partner_Portal', 'BYPASS', 'ENFORCE', 'change']]
+    """
+    target = target_for(source)
+    plan = EditPlan(target=target, specs=[])
+    specs = _specs(changes, plan)
+    names = _selected(target, specs, apps, where, plan)
+    inventory, raws = target.load(names)
+    by_name = {a.name: a for a in inventory.apps}
+    plan.apps = [by_name[n] for n in names if n in by_name]
+    for name in names:
+        if name not in by_name:
+            mine = [s for s in specs if s.app in (None, name)]
+            _problem(
+                plan,
+                name,
+                "",
+                ", ".join(s.field for s in mine),
+                ", ".join(s.value for s in mine),
+                _missing_app(name, target, inventory.apps),
+                "an existing app",
+            )
+    context = _Context(target)
+    for app in plan.apps:
+        app_specs = [s for s in specs if s.app in (None, app.name)]
+        _plan_app(plan, app, app_specs, raws, context)
+    return plan
+
+
+def _specs(changes: Iterable[str] | pd.DataFrame, plan: EditPlan) -> list[ChangeSpec]:
+    specs: list[ChangeSpec] = []
+    if isinstance(changes, pd.DataFrame):
+        missing = [c for c in ("app", "field", "value") if c not in changes.columns]
+        if missing:
+            raise SpecError(
+                f"changes DataFrame lacks column(s) {', '.join(missing)}; allowed: app, field, value and "
+                f"optionally op (=, +=, -=); columns given: {', '.join(map(str, changes.columns))}"
+            )
+        for row in changes.to_dict("records"):
+            op = str(row.get("op") or "=")
+            value = "" if row["value"] is None else str(row["value"])
+            if op not in ("=", "+=", "-="):
+                _problem(
+                    plan,
+                    str(row["app"]),
+                    "",
+                    str(row["field"]),
+                    value,
+                    f"unknown operator {op!r}",
+                    "=, +=, -=",
+                )
+                continue
+            specs.append(ChangeSpec(str(row["field"]), op, value, str(row["app"])))
+    else:
+        if isinstance(changes, str):
+            changes = [changes]
+        for text in changes:
+            try:
+                specs.append(parse_spec(text))
+            except SpecError as exc:
+                _problem(
+                    plan, "(every app)", "", str(text), "", str(exc), "FIELD=VALUE, FIELD+=ITEM, FIELD-=ITEM"
+                )
+    if not specs and not plan.problem_rows:
+        raise SpecError("no change given; allowed: FIELD=VALUE (e.g. ip_relaxation=ENFORCE), repeatable")
+    plan.specs = specs
+    return specs
+
+
+def _selected(
+    target: Target, specs: list[ChangeSpec], apps: Any, where: str | None, plan: EditPlan
+) -> list[str]:
+    per_app = [s.app for s in specs if s.app is not None]
+    if apps is None and where is None:
+        if per_app:
+            return list(dict.fromkeys(per_app))
+        raise SelectionError(
+            "no apps selected; allowed: apps=[names] / --apps A,B, or where=EXPR / --where EXPR "
+            "(e.g. \"platform == 'ios'\")"
+        )
+    names: list[str] = []
+    if apps is not None:
+        names = names_from(apps)
+        if not names:
+            raise SelectionError("apps= is empty; allowed: one or more app names")
+    if where is not None:
+        table = _apps_table(target)
+        chosen = select_where(table, where)
+        names = [n for n in names if n in chosen] if apps is not None else chosen
+        if not names:
+            raise SelectionError(f"--where {where!r} selects no app of {target.origin}")
+    return list(dict.fromkeys(names + [a for a in per_app if a not in names]))
+
+
+def _apps_table(target: Target) -> pd.DataFrame:
+    if isinstance(target, OrgTarget):
+        from ..api import audit_org
+
+        return audit_org(target.org)[1]["apps"]
+    from ..analysis.tables import build_tables
+    from ..sources.sfdx import load_folder
+
+    return build_tables(load_folder(target.origin))["apps"]
+
+
+def _missing_app(name: str, target: Target, apps: list[AppBundle]) -> str:
+    close = difflib.get_close_matches(name, target.all_names or [a.name for a in apps], n=3)
+    hint = f" (did you mean {', '.join(close)}?)" if close else ""
+    return (
+        f"no connected app or external client app named {name!r} in {target.origin}{hint}; "
+        "edits never create apps (Spring '26: new connected apps cannot be created)"
+    )
+
+
+def _problem(plan: EditPlan, app: str, kind: str, fld: str, value: str, problem: str, allowed: str) -> None:
+    known = cat.CATALOG.get(fld)
+    if (known is not None and known.secret) or fld.rsplit(".", 1)[-1] in SECRET_LEAVES:
+        value = "****"  # a secret typed by mistake is still a secret
+    plan.problem_rows.append(
+        {"app": app, "kind": kind, "field": fld, "value": value, "problem": problem, "allowed": allowed}
+    )
+
+
+class _Context:
+    """Lookups a plan may need once (profile and permission set names and Ids of an org)."""
+
+    def __init__(self, target: Target) -> None:
+        self.target = target
+        self._ids: dict[str, dict[str, str]] | None = None
+
+    def ids(self, which: str) -> dict[str, str]:
+        """Name -> Id of profiles (``profiles``) or permission sets (``permission_sets``) of an org."""
+        if self._ids is None:
+            from .grants import name_ids
+
+            assert isinstance(self.target, OrgTarget)
+            self._ids = name_ids(self.target.org)
+        return self._ids[which]
+
+
+@dataclass
+class _Refusal(Exception):
+    problem: str
+    allowed: str
+
+
+def _plan_app(
+    plan: EditPlan, app: AppBundle, specs: list[ChangeSpec], raws: dict[Key, bytes], ctx: _Context
+) -> None:
+    working: dict[Key, MetadataDocument] = {}
+    ops: dict[Key, list[Op]] = {}
+    composite: dict[tuple[Key, str], dict[str, str]] = {}
+    for spec in specs:
+        try:
+            if not app.editable:
+                raise _Refusal(
+                    f"cannot be edited: {app.not_editable_reason or 'packaged/installed app'}",
+                    "apps created in this org (not installed from a package)",
+                )
+            if spec.is_raw_path:
+                row, key, op = _raw_path(app, spec, working, raws, plan)
+            else:
+                row, key, op = _catalog_change(app, spec, working, raws, plan, ctx, composite)
+        except _Refusal as refusal:
+            _problem(plan, app.name, app.kind, spec.field, spec.value, refusal.problem, refusal.allowed)
+            plan.rows.append(
+                _row(app, spec.field, _label(spec.field), "", None, None, "refused", refusal.problem)
+            )
+            continue
+        except (InvalidValueError, UnknownFieldError, MissingRequiredError) as exc:
+            problem, allowed = _explain(exc)
+            _problem(plan, app.name, app.kind, spec.field, spec.value, problem, allowed)
+            plan.rows.append(_row(app, spec.field, _label(spec.field), "", None, None, "refused", problem))
+            continue
+        if op is not None and key is not None:
+            ops.setdefault(key, []).append(op)
+        plan.rows.append(row)
+    for (key, path), parts in composite.items():
+        doc = working[key]
+        try:
+            text = _compose_refresh(app.name, parts)
+            op = Op(path, "set", text)
+            working[key] = op.apply(doc)
+            ops.setdefault(key, []).append(op)
+        except _Refusal as refusal:
+            _problem(
+                plan, app.name, app.kind, parts["_fields"], parts["_values"], refusal.problem, refusal.allowed
+            )
+            for index in parts["_rows"].split():
+                plan.rows[int(index)].update(status="refused", reason=refusal.problem)
+    for key, doc in working.items():
+        before = _doc(plan, key, raws)
+        if key in ops and before.diff(doc):
+            plan.components[key] = ComponentPlan(key, app.name, raws[key], before, doc, ops[key])
+
+
+def _label(name: str) -> str:
+    if name in cat.CATALOG:
+        return cat.CATALOG[name].label
+    type_name, _, path = name.partition(":")
+    known = cat.for_path(type_name, path) if path else None
+    return known.label if known else name
+
+
+def _explain(exc: Exception) -> tuple[str, str]:
+    """(problem, allowed) of a model error, without repeating the app name."""
+    if isinstance(exc, InvalidValueError):
+        return f"{exc.field} cannot be {exc.value!r}", exc.allowed
+    if isinstance(exc, MissingRequiredError):
+        parent = exc.field.split(".")[0]
+        return (
+            f"the app has no {parent}; setting {exc.field} would create it, and it also needs "
+            f"{', '.join(exc.missing)}",
+            f"apps that have {parent}, or set {', '.join(exc.missing)} too",
+        )
+    text = str(exc)
+    prefix = f"{getattr(exc, 'app', '')}: "
+    return (text[len(prefix) :] if text.startswith(prefix) else text), "a field of the catalog or a WSDL path"
+
+
+def _doc(plan: EditPlan, key: Key, raws: dict[Key, bytes]) -> MetadataDocument:
+    return plan.target.document(key, raws[key])
+
+
+def _row(
+    app: AppBundle,
+    fld: str,
+    label: str,
+    component: str,
+    before: Any,
+    after: Any,
+    status: str,
+    reason: str = "",
+) -> dict[str, Any]:
+    return {
+        "app": app.name,
+        "kind": app.kind,
+        "field": fld,
+        "label": label,
+        "component": component,
+        "before": _show(before),
+        "after": _show(after),
+        "status": status,
+        "reason": reason,
+    }
+
+
+def _show(value: Any) -> Any:
+    if value is None or value == []:
+        return NOT_SET
+    if isinstance(value, list | tuple):
+        return "; ".join(str(v) for v in value)
+    return value
+
+
+def _text(value: Any) -> Any:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return [str(v) for v in value]
+    return None if value is None else str(value)
+
+
+def _component(
+    app: AppBundle,
+    type_name: str,
+    working: dict[Key, MetadataDocument],
+    raws: dict[Key, bytes],
+    plan: EditPlan,
+) -> Key:
+    docs = app.docs(type_name)
+    if not docs:
+        raise _Refusal(
+            f"the app has no {type_name} component; bulk edits change existing components, never create them",
+            f"apps that have a {type_name}",
+        )
+    key = (type_name, docs[0].full_name)
+    if key not in working:
+        working[key] = _doc(plan, key, raws)
+    return key
+
+
+def _raw_path(
+    app: AppBundle,
+    spec: ChangeSpec,
+    working: dict[Key, MetadataDocument],
+    raws: dict[Key, bytes],
+    plan: EditPlan,
+) -> tuple[dict[str, Any], Key | None, Op | None]:
+    type_name, _, path = spec.field.partition(":")
+    kinds = {CA_TYPE} if app.kind == CA_TYPE else set(cat.ECA_FAMILY)
+    if type_name not in cat.APP_TYPES:
+        raise _Refusal(f"unknown component type {type_name!r}", ", ".join(sorted(kinds)))
+    if type_name not in kinds:
+        raise _Refusal(f"{_KIND_LABEL[app.kind]} have no {type_name} component", ", ".join(sorted(kinds)))
+    known = cat.for_path(type_name, path)
+    label = known.label if known else path
+    if path.rsplit(".", 1)[-1] in SECRET_LEAVES or (known and (known.secret or known.masked)):
+        why = known.why_not_writable(app.kind) if known else "a secret is never sent"
+        raise _Refusal(f"{path} cannot be changed: {why or 'a secret is never sent'}", "a non-secret element")
+    if not schema.has_field(type_name, path):
+        raise _Refusal(
+            f"no element {path!r} in {type_name} (WSDL v66)",
+            f"a leaf of {type_name}, e.g. {type_name}:{_example_leaf(type_name)}",
+        )
+    key = _component(app, type_name, working, raws, plan)
+    doc = working[key]
+    repeated = schema.is_repeated(type_name, path)
+    before_list = doc.get_all(path)
+    if spec.op != "=" and not repeated:
+        raise _Refusal(f"{spec.op} works on repeated elements only; {path} holds one value", "=")
+    if not spec.value and spec.op == "=":
+        raise _Refusal("an empty value", "a value")
+    if repeated:
+        items = split_items(spec.value) if spec.op == "=" else [spec.value.strip()]
+        after_list = _list_op(spec.op, before_list, items)
+        op = Op(path, "set_all", after_list)
+        before: Any = before_list
+        after: Any = after_list
+    else:
+        op = Op(path, "set", spec.value)
+        before, after = doc.get(path), spec.value
+    new = op.apply(doc)
+    if not doc.diff(new):
+        return (
+            _row(app, spec.field, label, key_text(key), before, after, "no-op", "already at this value"),
+            None,
+            None,
+        )
+    working[key] = new
+    return _row(app, spec.field, label, key_text(key), before, after, "change"), key, op
+
+
+def _example_leaf(type_name: str) -> str:
+    for name in schema.child_order(type_name):
+        if name not in ("fullName", "module") and not schema.field_info(type_name, name).is_complex:
+            return name
+    return "label"
+
+
+def _list_op(op: str, before: list[str], items: list[str]) -> list[str]:
+    if op == "=":
+        return list(dict.fromkeys(items))
+    if op == "+=":
+        return before + [i for i in items if i not in before]
+    return [b for b in before if b not in items]
+
+
+def _catalog_change(
+    app: AppBundle,
+    spec: ChangeSpec,
+    working: dict[Key, MetadataDocument],
+    raws: dict[Key, bytes],
+    plan: EditPlan,
+    ctx: _Context,
+    composite: dict[tuple[Key, str], dict[str, str]],
+) -> tuple[dict[str, Any], Key | None, Op | None]:
+    try:
+        fld = cat.field(spec.field)
+    except UnknownFieldError:
+        close = difflib.get_close_matches(spec.field, list(cat.CATALOG), n=3)
+        writable = [f.id for f in cat.fields(kind=app.kind, writable=True) if not f.secret]
+        raise _Refusal(
+            f"no field {spec.field!r} in the catalog"
+            + (f" (did you mean {', '.join(close)}?)" if close else ""),
+            ", ".join(writable) + ", or a raw path Type:path",
+        ) from None
+    kind = app.kind
+    if fld.id in cat.DERIVED_FIELDS:
+        other = cat.DERIVED_FIELDS[fld.id]
+        raise _Refusal(
+            f"{fld.id} is computed from {other}; set {other} instead",
+            f"{other}={', '.join(cat.field(other).allowed)}",
+        )
+    binding = fld.binding(kind)
+    if binding is None:
+        others = [k for k in (CA_TYPE, "ExternalClientApplication") if fld.binding(k) is not None]
+        raise _Refusal(
+            f"not applicable: {_KIND_LABEL[kind]} have no {fld.label!r} setting",
+            f"{' and '.join(_KIND_LABEL[k] for k in others)} only",
+        )
+    if binding.write == "none" or fld.secret or fld.masked or fld.type in ("secret", "certificate"):
+        why = binding.why_not or "a secret is never sent"
+        setup = cat.SETUP_PATHS.get(fld.id)
+        alt = cat.ECA_ALTERNATIVES.get(fld.id) if kind == CA_TYPE else None
+        problem = f"read-only for {_KIND_LABEL[kind]}: {why}" + (f"; change it in {setup}" if setup else "")
+        raise _Refusal(problem, f"ECA alternative: {alt}" if alt else "no API can write it")
+    source = cat.write_source(fld, kind)
+    if source is None or source.record or source.attribute:
+        raise _Refusal(
+            f"{fld.label} ({fld.type}) is not supported by bulk edits yet; edit it in Setup or in the files",
+            "scalar and list fields of the catalog",
+        )
+    is_list = fld.type == "list"
+    if spec.op != "=" and not is_list:
+        raise _Refusal(f"{spec.op} works on list fields only; {fld.id} holds one value", "=")
+    before = _text(cat.read_value(app, fld))
+    if is_list:
+        items = split_items(spec.value) if spec.op == "=" else [spec.value]
+        items = [list_item(fld, i, app.name) for i in items]
+        if (
+            (fld.id, kind) in cat.JOINED_LISTS
+            and fld.id in ("profiles", "permission_sets")
+            and isinstance(plan.target, OrgTarget)
+        ):
+            ids = ctx.ids(fld.id)
+            unknown = [i for i in items if i not in ids and i not in ids.values()]
+            if unknown:
+                raise InvalidValueError(
+                    app.name, fld.id, unknown[0], sorted(ids)[:20] or ["(none in this org)"]
+                )
+            items = [ids.get(i, i) for i in items]
+        after: Any = _list_op(spec.op, list(before or []), items)
+        if not spec.value.strip() and spec.op == "=":
+            after = []
+    else:
+        after = canonical_value(fld, spec.value, app.name)
+    if _same(before, after):
+        return _row(app, fld.id, fld.label, "", before, after, "no-op", "already at this value"), None, None
+    if binding.write == "SetupEntityAccess" and isinstance(plan.target, OrgTarget):
+        grant = GrantPlan(
+            app.name,
+            fld.id,
+            [a for a in after if a not in before or []],
+            [b for b in before or [] if b not in after],
+        )
+        plan.grants.append(grant)
+        return _row(app, fld.id, fld.label, "SetupEntityAccess", before, after, "change"), None, None
+    key = _component(app, source.type_name, working, raws, plan)
+    component = key_text(key)
+    parts = cat.COMPOSITE_PATHS.get((source.type_name, source.path))
+    if parts:
+        current = cat.parse_refresh_policy(working[key].get(source.path) or "") or ("", None, None)
+        slot = composite.setdefault(
+            (key, source.path), {p: "" if v is None else str(v) for p, v in zip(parts, current, strict=True)}
+        )
+        slot[fld.id] = str(after)
+        slot["_fields"] = ", ".join(filter(None, [slot.get("_fields", ""), fld.id]))
+        slot["_values"] = ", ".join(filter(None, [slot.get("_values", ""), spec.value]))
+        slot["_rows"] = " ".join(filter(None, [slot.get("_rows", ""), str(len(plan.rows))]))
+        if fld.id == "refresh_policy" and after in ("infinite", "zero"):
+            slot["refresh_n"] = slot["refresh_unit"] = ""
+        elif fld.id != "refresh_policy":
+            slot["_parts_set"] = "yes"
+        return _row(app, fld.id, fld.label, component, before, after, "change"), None, None
+    if is_list:
+        sep = cat.JOINED_LISTS.get((fld.id, kind))
+        raw_items = [cat.to_raw(fld, kind, a) for a in after]
+        if sep is not None:
+            op = Op(source.path, "set", sep.join(raw_items)) if raw_items else Op(source.path, "remove")
+        else:
+            op = Op(source.path, "set_all", raw_items)
+    else:
+        op = Op(source.path, "set", cat.to_raw(fld, kind, str(after)))
+    working[key] = op.apply(working[key])
+    return _row(app, fld.id, fld.label, component, before, after, "change"), key, op
+
+
+def _same(before: Any, after: Any) -> bool:
+    if isinstance(after, list):
+        return list(before or []) == after
+    return bool(before == after)
+
+
+def _compose_refresh(app: str, parts: dict[str, str]) -> str:
+    policy, n, unit = (
+        parts.get("refresh_policy", ""),
+        parts.get("refresh_n", ""),
+        parts.get("refresh_unit", ""),
+    )
+    if policy in ("specific_lifetime", "specific_inactivity"):
+        if not n or not unit:
+            raise _Refusal(
+                f"refresh token policy {policy} needs a period and a unit (refresh_n, refresh_unit)",
+                f"refresh_policy={policy} refresh_n=90 refresh_unit=DAYS",
+            )
+        return f"{policy}:{n}:{unit}"
+    if policy in ("infinite", "zero"):
+        if parts.get("_parts_set") and (n or unit):
+            raise _Refusal(
+                f"refresh_n/refresh_unit apply only to specific_* policies, not {policy}",
+                "refresh_policy=specific_lifetime or specific_inactivity",
+            )
+        return policy
+    raise _Refusal(f"refresh token policy {policy!r} is not set", ", ".join(cat.REFRESH_POLICIES))
