@@ -255,7 +255,7 @@ def _majority(cells: list[str]) -> str | None:
 def mobile_matrix(data: ReportData) -> str:
     """The mobile settings of the apps that have any, in blocks of :data:`APPS_PER_BLOCK` apps.
 
-    Rows are Setup labels (settings no app sets are left out). With the rules layer, cells are judged by it
+    Rows are Setup labels (settings no app sets are left out). With findings, cells are judged by the rules
     (red: fails the baseline; amber: differs from most apps of its platform group) and apps come in its
     order (twins side by side); without it, a policy value that differs from the most common one is amber.
     """
@@ -265,7 +265,7 @@ def mobile_matrix(data: ReportData) -> str:
     matrix = compare_mobile(tables, labels=False)
     if matrix.shape[1] == 0:
         return "<p>No app has a mobile setting.</p>"
-    judged = judged_cells(tables)
+    judged = judged_cells(tables) if data.findings is not None else None  # judged when the rules ran
     if judged is not None:
         ordered = [a for a in judged[0] if a in matrix.columns]
         matrix = matrix[ordered + [c for c in matrix.columns if c not in set(ordered)]]
