@@ -17,6 +17,7 @@ import pandas as pd
 import pytest
 
 import toolkit
+from toolkit.analysis.summary import summary_html
 from toolkit.errors import InvalidValueError, OrgError
 from toolkit.sources.org import timeouts
 from toolkit.sources.org_inventory import CA_TYPE, ECA_TYPES, load_org
@@ -54,7 +55,8 @@ def test_a_failed_eca_listing_keeps_the_connected_app_listing(fresh_demo_org: An
         assert apps.loc[name, "coverage"] == "metadata+soql", name  # read, not thrown away
     ecas = apps[apps["kind"] == "ExternalClientApplication"]
     assert len(ecas) == len(truth["categories"]["ecas"])
-    assert ecas["unknown"].str.contains(chunk_type).all()
+    assert ecas["unknown"].str.contains(f"metadata:{chunk_type}").all()
+    assert not tables["scopes"].set_index("app").loc[ecas.index[0], "known"].all()  # unknown, not none
     assert apps["partial"].all() and f"listMetadata {chunk_type}" in apps["partial_reason"].iloc[0]
 
 
@@ -77,6 +79,8 @@ def test_a_failed_listing_makes_local_apps_unknown_not_packaged(fresh_demo_org: 
     assert (~tables["callbacks"]["known"]).sum() == len(apps[apps["unknown"].str.contains("metadata")])
     assert apps["partial"].all() and "listMetadata" in apps["partial_reason"].iloc[0]
     assert tables["apps"].attrs["partial"] is True
+    page = summary_html(tables)  # for people: "unknown" is written out, an empty cell is "not set"
+    assert "<td>unknown</td>" in page and "metadata_unknown" in page
 
 
 def test_a_failed_read_batch_leaves_those_apps_unknown_and_the_rest_read(fresh_demo_org: Any) -> None:
@@ -191,7 +195,10 @@ def silent_server() -> Iterator[int]:
     srv.close()
 
 
-def test_an_org_that_never_answers_ends_with_a_clear_error(silent_server: int) -> None:
+def test_an_org_that_never_answers_ends_with_a_clear_error(
+    silent_server: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("toolkit.sources.org_inventory.HEARTBEAT_S", 0.2)
     org = toolkit.connect(
         instance_url=f"https://127.0.0.1:{silent_server}",
         access_token="00Dx!NOANSWER",
@@ -207,6 +214,7 @@ def test_an_org_that_never_answers_ends_with_a_clear_error(silent_server: int) -
     assert "--timeout" in str(err.value)
     assert elapsed < 10, elapsed  # budget 2 x 1 s per call, then every other call fails at once
     assert any(line.startswith("retrying") for line in lines)
+    assert any(line.startswith("waiting for the org: ") for line in lines)  # a stall says so
 
 
 def test_cli_timeout_option_bounds_a_silent_org(silent_server: int, tmp_path: Path) -> None:

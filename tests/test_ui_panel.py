@@ -57,7 +57,7 @@ def example_panel() -> AuditPanel:
 
 def test_folder_audit_fills_status_tables_and_mobile(example_panel: AuditPanel) -> None:
     panel = example_panel
-    assert "Audited 8 apps (7 connected apps, 1 external client app)" in panel.status.value
+    assert "Audited 8 apps: 7 connected apps with metadata, 1 external client app;" in panel.status.value
     assert panel.table_picker.value == "apps" and not panel.table_picker.disabled
     assert "Field_Sales_iOS" in panel.table.value and "8 rows" in panel.table.value
     assert "FieldSalesIos" not in panel.table.value  # consumer key masked: first/last four only
@@ -105,7 +105,11 @@ def test_demo_org_audit_renders_no_secret(demo_org: DemoOrg) -> None:
     panel = AuditPanel(connect_options={"instance_url": demo_org.instance_url,
                                         "access_token": demo_org.access_token, "ca_file": demo_org.ca_file})
     panel.run_button.click()
-    expected = "Audited 73 apps (63 connected apps, 10 external client apps) from the demo org"
+    expected = (
+        "Audited 73 apps: 54 connected apps with metadata, 6 installed connected apps (settings from SOQL "
+        "only), 10 external client apps, 3 apps known only from OAuth tokens or logins (not installed); "
+        "from the demo org"
+    )
     assert expected in panel.status.value
     assert "API calls" in panel.status.value
     for name in panel.tables:

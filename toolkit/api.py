@@ -130,3 +130,29 @@ def _build_tables(inventory: Inventory) -> dict[str, pd.DataFrame]:
     from .analysis.tables import build_tables
 
     return build_tables(inventory)
+
+
+def fix_plan(findings: pd.DataFrame, source: Any) -> Any:
+    """The bulk-edit plan that fixes every failed, API-fixable finding of ``source`` (an org or a folder).
+
+    :func:`toolkit.rules.fixes.findings_to_changes` gives the changes; ``toolkit.plan_edits`` (the edits
+    layer) plans them: preview with ``plan.preview()``, then ``plan.apply()``. What no API can fix is listed
+    by :func:`toolkit.rules.fixes.manual_fixes` with its Setup path.
+    """
+    import toolkit
+
+    from .errors import ToolkitError
+    from .rules.fixes import findings_to_changes
+
+    plan_edits = getattr(toolkit, "plan_edits", None)
+    if plan_edits is None:
+        raise ToolkitError(
+            "the edits layer (toolkit.plan_edits) is not in this version; use "
+            "toolkit.findings_to_changes(findings) and apply the changes another way"
+        )
+    changes = findings_to_changes(findings)
+    if changes.empty:
+        raise ToolkitError(
+            "no failed finding can be fixed through an API; see toolkit.manual_fixes(findings)"
+        )
+    return plan_edits(source, changes[["app", "field", "value", "op"]])

@@ -28,6 +28,7 @@ def compare_mobile(
     *,
     all_apps: bool = False,
     labels: bool = True,
+    only_differ: bool = False,
 ) -> pd.DataFrame:
     """Mobile settings side by side: one column per app, one row per setting.
 
@@ -35,11 +36,16 @@ def compare_mobile(
     table. By default only apps with at least one mobile setting are shown (``all_apps=True`` shows every
     app; ``apps=[...]`` picks some). Rows are indexed by the Setup UI label (``labels=False``: field ids);
     "—" marks a setting the kind of app does not have (e.g. PIN Length on an external client app).
+    ``only_differ=True`` keeps the settings whose values are not all the same (a row where every app is empty
+    is not a difference; under pandas 3 ``astype(str).nunique()`` counted it as one).
 
     >>> from toolkit.model.bundle import AppBundle
     >>> inv = Inventory(apps=[AppBundle(name="A", kind="ConnectedApp", soql={"PinLength": "6"})])
     >>> compare_mobile(inv).loc["PIN Length", "A"]
     6
+    >>> inv.apps.append(AppBundle(name="B", kind="ConnectedApp", soql={"PinLength": "8"}))
+    >>> list(compare_mobile(inv, only_differ=True).index)
+    ['Kind', 'PIN Length']
     """
     if isinstance(source, Inventory):
         table = build_tables(source)["apps"]
@@ -65,9 +71,32 @@ def compare_mobile(
             elif isinstance(value, float) and value.is_integer():
                 value = int(value)  # nullable ints come back as floats from iterrows: 4.0 -> 4
             out.loc[f.id, row["name"]] = value
+    if only_differ:
+        out = differing(out)
     kinds = pd.DataFrame([list(table["kind"])], index=["kind"], columns=out.columns, dtype=object)
     out = pd.concat([kinds, out])
     if labels:
-        out.index = ["Kind", *[f.label for f in fields]]
+        label_of = {f.id: f.label for f in fields}
+        out.index = ["Kind", *[label_of[i] for i in out.index[1:]]]
     out.columns.name = "app"
     return out
+
+
+def _same_text(value: object) -> str:
+    """A cell as comparable text: missing values (None, NaN, NA) are all "", ``6.0`` is ``6``."""
+    if value is None or value is pd.NA or value is pd.NaT:
+        return ""
+    if isinstance(value, float):
+        return "" if value != value else str(int(value)) if value.is_integer() else str(value)
+    return str(value)
+
+
+def differing(frame: pd.DataFrame) -> pd.DataFrame:
+    """The rows whose values are not all the same; all-empty rows are not differences.
+
+    >>> df = pd.DataFrame({"A": [None, 6, "x"], "B": [float("nan"), 6.0, "y"]}, index=["empty", "pin", "p"])
+    >>> list(differing(df).index)
+    ['p']
+    """
+    keep = [len({_same_text(v) for v in row}) > 1 for row in frame.itertuples(index=False)]
+    return frame[keep]

@@ -287,13 +287,18 @@ def add_org_columns(apps: pd.DataFrame, inventory: Inventory, usage: pd.DataFram
                 or (b.soql.get("AppMenuItem") or {}).get("NamespacePrefix")
                 or None,
                 "manageable_state": b.file_properties.get("manageableState") or None,
+                "last_modified": b.file_properties.get("lastModifiedDate") or None,
                 # final: the usage queries end after the apps table was first built
                 "unknown": "; ".join(b.unknown),
             }
             for b in inventory.apps
         ],
-        columns=["name", "installed", "join_key", "soql_id", "namespace", "manageable_state", "unknown"],
+        columns=[
+            "name", "installed", "join_key", "soql_id", "namespace", "manageable_state", "last_modified",
+            "unknown",
+        ],
     )
+    extra["last_modified"] = _ts(extra["last_modified"])
     extra = extra.drop_duplicates("name")
     u = usage.rename(columns={"app": "name"})[
         ["name", "tokens", "users", "use_count", "inactive_user_tokens", "logins", "last_used", "used"]

@@ -37,6 +37,7 @@ SUMMARY_COLUMNS = (
     "label",
     "coverage",
     "editable",
+    "unknown",
     "permitted_users",
     "ip_relaxation",
     "refresh_policy",
@@ -172,6 +173,19 @@ def replace_folder(folder: Path, files: dict[str, str] | dict[str, str | bytes])
         shutil.rmtree(old, ignore_errors=True)
 
 
+def _shown(apps: pd.DataFrame) -> pd.DataFrame:
+    """The apps table for people: an unknown ``editable`` says "unknown" (empty cells mean "not set").
+
+    >>> _shown(pd.DataFrame({"editable": pd.array([True, None], dtype="boolean")}))["editable"].tolist()
+    [True, 'unknown']
+    """
+    if "editable" not in apps.columns or not apps["editable"].isna().any():
+        return apps
+    out = apps.copy()
+    out["editable"] = out["editable"].astype(object).where(out["editable"].notna(), "unknown")
+    return out
+
+
 def summary_html(
     tables: dict[str, pd.DataFrame],
     *,
@@ -199,7 +213,7 @@ def summary_html(
         "Refresh token valid until revoked": int((apps["refresh_policy"] == "infinite").sum()),
         "With SAML": int(apps["has_saml"].sum()),
         "With a certificate": int(apps["has_certificate"].sum()),
-        "Files that could not be loaded": len(problems),
+        "Problems (files not loaded, components or objects not read)": len(problems),
     }
     counts_html = "".join(f"<tr><td>{html.escape(k)}</td><td>{v}</td></tr>" for k, v in counts.items())
     mobile = compare_mobile(tables)
@@ -226,7 +240,7 @@ def summary_html(
         "<h2>Mobile settings side by side</h2>",
         mobile_html,
         "<h2>Apps</h2>",
-        apps[cols].to_html(index=False, na_rep="", border=0),
+        _shown(apps[cols]).to_html(index=False, na_rep="", border=0),
         "<h2>Problems</h2>",
         problems.to_html(index=False, na_rep="", border=0) if len(problems) else "<p class='note'>None.</p>",
         "</body></html>",

@@ -153,7 +153,7 @@ def certificate_expiry(text: str) -> date | None:
 
 def _long_rows(bundle: AppBundle, out: dict[str, list[dict[str, Any]]]) -> None:
     key = {"app": bundle.name, "kind": bundle.kind}
-    if "metadata" in bundle.unknown:
+    if any(u.startswith("metadata") for u in bundle.unknown):  # all of it, or some of its types
         for name in ("scopes", "callbacks", "ip_ranges", "attributes"):
             out[name].append({**key, "known": False})
         out["grants"].append({**key, "source": "metadata", "known": False})

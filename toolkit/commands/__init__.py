@@ -22,6 +22,9 @@ Commands:
 - ``demo-org``  run the embedded demo org (a local HTTPS Salesforce emulator)
 - ``demo``      what ``make demo`` runs: start the demo org, audit it, print where the output is
 - ``edit``      bulk-edit apps of an org or a folder: dry run, ``--apply``, ``--rollback``, ``--resume``
+- ``check``     findings against a baseline: the CI gate (``--fail-on``, ``--format text|csv|json|sarif``)
+- ``diff``      drift between two audit snapshots (``audit --snapshot``) or two sources
+- ``bootconfig`` Mobile SDK bootconfig.plist / bootconfig.xml / bootconfig.json against the apps
 """
 
 from __future__ import annotations
@@ -48,6 +51,9 @@ COMMANDS = {
     "report": ("toolkit.commands.report", "Audit a source into report.html (opens offline) + CSV and Excel."),
     "demo": ("toolkit.commands.demo", "Start the demo org, audit it, and print where the output is."),
     "edit": ("toolkit.commands.edit", "Bulk-edit apps: dry run (default), --apply, --rollback, --resume."),
+    "check": ("toolkit.commands.check", "Findings against a baseline; a CI gate (--fail-on, SARIF output)."),
+    "diff": ("toolkit.commands.diff", "What changed between two audits (snapshot folders or sources)."),
+    "bootconfig": ("toolkit.commands.bootconfig", "Check Mobile SDK bootconfig files against the apps."),
 }
 
 

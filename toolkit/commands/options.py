@@ -23,6 +23,9 @@ from ..errors import SourceError
 from ..sources.org import DEFAULT_CONCURRENCY, READ_TIMEOUT
 
 if TYPE_CHECKING:
+    import pandas as pd
+
+    from ..model.bundle import Inventory
     from ..sources.org import Org
 
 
@@ -124,3 +127,16 @@ def open_org(args: argparse.Namespace, **demo_options: object) -> Iterator[Org]:
         **kwargs,  # type: ignore[arg-type]
     ) as org:
         yield org
+
+
+def read_source(
+    args: argparse.Namespace, *, window_days: int = 180
+) -> tuple[Inventory, dict[str, pd.DataFrame]]:
+    """Audit the source the options name: (inventory, tables), the same for folders and orgs."""
+    from ..api import audit_folder, audit_org
+
+    require_source(args)
+    if is_org_source(args):
+        with open_org(args) as org:
+            return audit_org(org, window_days=window_days)
+    return audit_folder(args.project)

@@ -233,6 +233,10 @@ def _app_xml(spec: dict[str, Any]) -> bytes:
     return "".join(parts).encode()
 
 
+_PLANTED = ("ip_relaxation", "refresh_policy", "scopes", "callbacks", "pkce", "rtr", "session_timeout",
+            "high_assurance", "email", "install_url", "certificate")
+
+
 def _app_spec(i: int, rng: random.Random, creds: Credentials) -> dict[str, Any]:
     special = {0: "jwt", 1: "cc"}
     kind = special.get(i) or _KINDS[i % len(_KINDS)]
@@ -704,6 +708,8 @@ def build(
             "grants": len(spec.get("profiles", [])) + len(spec.get("permsets", [])),
             "tokens": spec.get("tokens", 0),
             "logins": spec.get("logins", 0),
+            # the settings planted (for findings tests: expected findings derive from these, not from rules)
+            "settings": {k: spec.get(k) for k in _PLANTED},
         }
     truth["categories"] = {
         "local": [s["name"] for s in specs if not s.get("namespace")],

@@ -42,8 +42,9 @@ class AppBundle:
     not_editable_reason: str = ""
     soql: dict[str, Any] = field(default_factory=dict)  # ConnectedApplication / ECA policy rows (org only)
     file_properties: dict[str, Any] = field(default_factory=dict)  # listMetadata FileProperties (org only)
-    # what the source could not read for this app: "metadata" (its components), a metadata type, or a
-    # SOQL object ("ConnectedApplication", "OauthToken"...); the reasons are in coverage_reason / problems
+    # what the source could not read for this app: "metadata" (its components), "metadata:<Type>" (the
+    # components of one type), or a SOQL object ("ConnectedApplication", "OauthToken"...); the reasons are
+    # in coverage_reason / problems
     unknown: list[str] = field(default_factory=list)
 
     def doc(self, type_name: str) -> MetadataDocument | None:

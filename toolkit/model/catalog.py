@@ -693,6 +693,39 @@ def _raw(doc: MetadataDocument, source: Source) -> Any:
     return None if value is None or value.strip() == "" else value.strip()
 
 
+def locate(bundle: AppBundle, f: Field | str) -> tuple[str, int | None] | None:
+    """Where a field lives in an app's files: (file, line of the element), or the line of the component that
+    would hold it when the element is absent; None when the app has no document (an org-only app).
+
+    >>> doc = MetadataDocument.from_bytes(b'<ConnectedApp xmlns="http://soap.sforce.com/2006/04/metadata">'
+    ...     b'\\n<label>A</label>\\n<oauthPolicy>\\n<ipRelaxation>BYPASS</ipRelaxation>\\n</oauthPolicy>'
+    ...     b'\\n</ConnectedApp>', source="a.connectedApp-meta.xml")
+    >>> app = AppBundle(name="A", kind="ConnectedApp", documents=[doc])
+    >>> locate(app, "ip_relaxation"), locate(app, "pkce")
+    (('a.connectedApp-meta.xml', 4), ('a.connectedApp-meta.xml', 1))
+    """
+    fld = CATALOG.get(f) if isinstance(f, str) else f
+    binding = fld.binding(bundle.kind) if fld is not None else None
+    sources = [s for s in binding.reads if not s.soql] if binding is not None else []
+    for source in sources:
+        for doc in bundle.docs(source.type_name):
+            line = doc.line_of(source.path)
+            if line is not None:
+                return doc.source, line
+    for source in sources:  # absent: the element that would hold it, else its component
+        parent = source.path.rpartition(".")[0]
+        for doc in bundle.docs(source.type_name) if parent else []:
+            line = doc.line_of(parent)
+            if line is not None:
+                return doc.source, line
+    holders = [bundle.doc(s.type_name) for s in sources]
+    holders += [bundle.doc(bundle.kind), *bundle.documents[:1]]
+    for holder in holders:
+        if holder is not None:
+            return holder.source, holder.line_of()
+    return None
+
+
 def secret_values(bundle: AppBundle) -> list[str]:
     """Every secret value an app's documents hold (for :func:`toolkit.redact.redact`), masked fields included.
 

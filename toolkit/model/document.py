@@ -372,6 +372,20 @@ class MetadataDocument:
         """Texts of every (non-nil) element at the path."""
         return [str(e.text or "") for e in self.elements(path) if not self._nil(e)]
 
+    def line_of(self, path: str = "") -> int | None:
+        """The line of the first element at the path (``""``: the root element), None when absent.
+
+        >>> doc = MetadataDocument.from_bytes(b'<ConnectedApp xmlns="http://soap.sforce.com/2006/04/metadata">'
+        ...     b'\\n  <label>A</label>\\n  <oauthConfig>\\n    <scopes>Api</scopes>\\n  </oauthConfig>'
+        ...     b'\\n</ConnectedApp>')
+        >>> doc.line_of(), doc.line_of("label"), doc.line_of("oauthConfig.scopes"), doc.line_of("startUrl")
+        (1, 2, 4, None)
+        """
+        line = self.tree.sourceline if not path else next(iter(self.elements(path)), self.tree).sourceline
+        if path and not self.elements(path):
+            return None
+        return line if isinstance(line, int) else None
+
     def is_nil(self, path: str) -> bool:
         """Whether the first element at the path carries ``xsi:nil="true"``."""
         els = self.elements(path)

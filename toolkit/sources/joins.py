@@ -268,7 +268,7 @@ def _eca_bundles(facts: OrgFacts, grants: dict[str, list[dict[str, Any]]]) -> li
             continue
         b = _metadata_bundle(facts, "ExternalClientApplication", props)
         b.documents.extend(members.get(b.name, []))
-        b.unknown.extend(unlisted_parts + soql_unknown)
+        b.unknown.extend([f"metadata:{t}" for t in unlisted_parts] + soql_unknown)
         if unlisted_parts:
             b.coverage_reason = "; ".join(
                 filter(

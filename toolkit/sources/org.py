@@ -128,6 +128,7 @@ class Org:
         self.progress: Callable[[str], None] | None = None
         # set when a call got no answer within its time budget: later calls fail at once with it
         self.unreachable: OrgError | None = None
+        self._in_flight: dict[int, tuple[str, float]] = {}  # requests being sent: id -> (what, started)
         self.owned = owned  # an embedded DemoOrg this Org started (stopped by close())
         self._relogin = relogin
         self._relogin_lock = threading.RLock()
@@ -207,7 +208,12 @@ class Org:
             with self._slots:
                 if self.unreachable is not None:
                     raise OrgError(self.unreachable.kind, f"{what}: not sent, {self.unreachable}")
-                return fn()
+                key = threading.get_ident()
+                self._in_flight[key] = (what, time.monotonic())
+                try:
+                    return fn()
+                finally:
+                    self._in_flight.pop(key, None)
 
         try:
             return with_retries(
@@ -228,6 +234,11 @@ class Org:
                     f"{self.timeout[1]:g} s, {self.policy.budget:g} s with retries; see --timeout)",
                 )
             raise
+
+    def waiting(self) -> list[tuple[str, float]]:
+        """The requests waiting for an answer now: (what, seconds waited), longest first."""
+        now = time.monotonic()
+        return sorted(((w, now - t) for w, t in list(self._in_flight.values())), key=lambda x: -x[1])
 
     def say(self, message: str) -> None:
         """One progress line (nothing unless ``progress`` is set)."""

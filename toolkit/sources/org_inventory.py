@@ -14,6 +14,7 @@ or leaves the inventory ``partial`` with the reason; it is never silently incomp
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -32,6 +33,7 @@ CA_TYPE = "ConnectedApp"
 # the ECA family as far as metadata files exist for it (the schema's file table is the one list)
 ECA_TYPES = tuple(k.type_name for k in schema.FILE_KINDS if k.type_name != CA_TYPE)
 DEFAULT_WINDOW_DAYS = 180
+HEARTBEAT_S = 15.0  # with ``progress``: how often a call still waiting for the org is reported
 
 
 def soql_queries(window_days: int = DEFAULT_WINDOW_DAYS) -> dict[str, str]:
@@ -115,8 +117,10 @@ def load_org(
     problems: list[LoadProblem] = []
     partial: list[str] = []
     previous_progress = org.progress
+    stop_heartbeat = threading.Event()
     if progress is not None:
         org.progress = progress
+        threading.Thread(target=_heartbeat, args=(org, stop_heartbeat), daemon=True).start()
 
     errors: list[OrgError] = []
 
@@ -173,6 +177,7 @@ def load_org(
                 except OrgError as exc:  # the audit itself can go on: the before figure is then unknown
                     problems.append(LoadProblem(org.instance_url, None, f"GET /limits: {exc}"))
     finally:
+        stop_heartbeat.set()
         org.progress = previous_progress
     if errors and not facts.listing and set(queries) <= set(facts.soql_failures):
         # nothing at all could be read (org not answering, session refused, TLS...): no tables to show
@@ -199,6 +204,18 @@ def load_org(
         }
     )
     return inventory
+
+
+def _heartbeat(org: Org, stop: threading.Event) -> None:
+    """Every ``HEARTBEAT_S`` seconds, say which call has waited longest for the org (a stall is visible)."""
+    while not stop.wait(HEARTBEAT_S):
+        waiting = org.waiting()
+        if waiting:
+            what, seconds = waiting[0]
+            org.say(
+                f"waiting for the org: {len(waiting)} request(s) in flight, longest {what} ({seconds:.0f} s; "
+                f"read timeout {org.timeout[1]:g} s)"
+            )
 
 
 def _take_batch(

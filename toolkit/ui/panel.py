@@ -8,9 +8,9 @@ from typing import Any
 import ipywidgets as widgets
 import pandas as pd
 
+from ..analysis.counts import counts_line
 from ..api import audit
 from ..errors import SourceError
-from ..model import catalog
 from .html import DEFAULT_MAX_ROWS, error_text, frame_html, status_html
 from .mobile import MobileComparison
 
@@ -31,19 +31,14 @@ def _audit_org(demo_options: dict[str, Any], connect_options: dict[str, Any]) ->
 
 
 def summary_line(tables: dict[str, pd.DataFrame], where: str) -> str:
-    """The status line after an audit: app counts by kind, then API calls and the partial flag (org audits).
+    """The status line after an audit: apps by what is known of them, then API calls and the partial flag.
 
     >>> apps = pd.DataFrame({"name": ["A", "B"], "kind": ["ConnectedApp", "ExternalClientApplication"]})
     >>> summary_line({"apps": apps}, "examples")
-    'Audited 2 apps (1 connected app, 1 external client app) from examples.'
+    'Audited 2 apps: 1 connected app with metadata, 1 external client app; from examples.'
     """
     apps = tables["apps"]
-    counts = apps["kind"].value_counts()
-    parts = []
-    for kind, name in ((catalog.CA, "connected app"), (catalog.ECA, "external client app")):
-        n = int(counts.get(kind, 0))
-        parts.append(f"{n} {name}{'' if n == 1 else 's'}")
-    line = f"Audited {len(apps)} apps ({', '.join(parts)}) from {where}"
+    line = f"Audited {counts_line(apps)}; from {where}"
     calls = tables.get("api_calls")
     if calls is not None and (calls["kind"] == "TOTAL").any():
         line += f"; {int(calls.loc[calls['kind'] == 'TOTAL', 'calls'].iloc[0])} API calls"

@@ -1,0 +1,361 @@
+"""Every rule: an app that triggers it and one that does not (tables built in code; a clean app per kind)."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+
+import toolkit
+from toolkit.rules.definitions import MOBILE_SDK, RULES, RULES_BY_ID
+from toolkit.rules.engine import FINDING_COLUMNS
+
+TODAY = date(2026, 6, 1)
+NOW = pd.Timestamp(TODAY, tz="UTC")
+
+WEB: dict[str, Any] = {
+    "name": "App",
+    "kind": "ConnectedApp",
+    "label": "Sales Portal",
+    "coverage": "metadata+soql",
+    "coverage_reason": "",
+    "editable": True,
+    "has_oauth": True,
+    "has_mobile_config": False,
+    "callback_urls": "https://app.example.com/cb",
+    "scopes": "Api; RefreshToken",
+    "pkce": True,
+    "rtr": True,
+    "secret_web_server": True,
+    "secret_refresh": True,
+    "client_credentials": False,
+    "permitted_users": "AdminApprovedPreAuthorized",
+    "profiles": "Sales",
+    "ip_relaxation": "ENFORCE",
+    "refresh_policy": "specific_lifetime",
+    "refresh_n": 30,
+    "refresh_unit": "DAYS",
+    "session_timeout": 30,
+    "contact_email": "owner@example.com",
+    "has_certificate": False,
+    "certificate_expires": None,
+    "installed": True,
+    "used": True,
+    "inactive_user_tokens": 0,
+    "namespace": None,
+    "last_modified": NOW - pd.Timedelta(days=400),
+}
+MOBILE = {
+    **WEB,
+    "has_mobile_config": True,
+    "platform": "ios",
+    "callback_urls": "myapp://oauth/done",
+    "scopes": "Api; RefreshToken; Web",
+    "secret_web_server": False,
+    "pin_length": 8,
+    "lock_after": 5,
+    "mobile_start_url": "https://m.example.com/start",
+    "install_url": "https://apps.example.com/x",
+}
+ECA = {
+    **MOBILE,
+    "kind": "ExternalClientApplication",
+    "platform": None,
+    "mobile_plugin": True,
+    "oauth_plugin": True,
+    "screen_lock": True,
+    "pin_length": None,
+    "device_flow": False,
+    "push_environment": "Production",
+    "mobile_start_url": None,
+    "install_url": None,
+}
+BASES = {"web": WEB, "mobile": MOBILE, "eca": ECA}
+TOKEN = {"app": "App", "created": NOW - pd.Timedelta(days=100), "last_used": NOW - pd.Timedelta(days=3)}
+
+
+def tables(row: dict[str, Any], **long: list[dict[str, Any]]) -> dict[str, pd.DataFrame]:
+    apps = pd.DataFrame([row])
+    out = {"apps": apps}
+    out["tokens"] = pd.DataFrame(long.get("tokens", [TOKEN]), columns=["app", "created", "last_used"])
+    out["logins"] = pd.DataFrame(
+        long.get("logins", [{"app": "App", "login_subtype": "OauthWebServer", "logins": 5}]),
+        columns=["app", "login_subtype", "logins"],
+    )
+    for name, cols in {
+        "ip_ranges": ["app", "start", "end"],
+        "attributes": ["app", "key", "formula"],
+        "grants": ["app", "name"],
+    }.items():
+        out[name] = pd.DataFrame(long.get(name, []), columns=cols)
+    if "extra_apps" in long:
+        out["apps"] = pd.concat([apps, pd.DataFrame(long["extra_apps"])], ignore_index=True)
+    return out
+
+
+def fails(t: dict[str, pd.DataFrame], baseline: str | None = None) -> pd.DataFrame:
+    f = toolkit.findings(t, baseline, today=TODAY)
+    return f[f["status"] == "fail"]
+
+
+# rule id -> (base app, overrides that trigger it, overrides of an app that does not, long tables of each)
+CASES: dict[str, tuple[str, dict[str, Any], dict[str, Any], dict[str, Any], dict[str, Any]]] = {
+    "ACC-01": ("web", {"permitted_users": "AllSelfAuthorized"}, {}, {}, {}),
+    "ACC-02": (
+        "web",
+        {"profiles": None},
+        {"profiles": None},
+        {},
+        {"grants": [{"app": "App", "name": "Ops"}]},
+    ),
+    "ACC-03": ("web", {"profiles": "System Administrator"}, {"profiles": "Field Ops"}, {}, {}),
+    "ACC-04": (
+        "web",
+        {"coverage": "tokens_only", "name": "Phantom"},
+        {"coverage": "tokens_only", "name": "Eca_X"},
+        {},
+        {"extra_apps": [{"name": "Eca_X", "kind": "ExternalClientApplication", "label": "X"}]},
+    ),
+    "ACC-07": ("web", {"installed": False}, {"installed": False, "used": False}, {}, {}),
+    "OAU-01": (
+        "web",
+        {"pkce": False},
+        {"pkce": False, "client_credentials": True, "run_as": "api@x.com"},
+        {},
+        {},
+    ),
+    "OAU-02": ("web", {"rtr": False}, {"rtr": False, "scopes": "Api"}, {}, {}),
+    "OAU-03": (
+        "web",
+        {"secret_web_server": False},
+        {"secret_web_server": False, "callback_urls": "app://cb"},
+        {},
+        {},
+    ),
+    "OAU-04": ("mobile", {"pkce": False}, {}, {}, {}),
+    "OAU-05": ("web", {"secret_refresh": False}, {"secret_refresh": False, "scopes": "Api"}, {}, {}),
+    "OAU-06": ("web", {"scopes": "Api; Full"}, {}, {}, {}),
+    "OAU-07": ("web", {"client_credentials": True, "run_as": None}, {}, {}, {}),
+    "OAU-08": ("web", {"introspect_all": True}, {"introspect_all": False}, {}, {}),
+    "OAU-09": ("web", {"callback_urls": "http://app.example.com/cb"}, {"callback_urls": "app://cb"}, {}, {}),
+    "OAU-10": (
+        "web",
+        {"has_certificate": True, "certificate_expires": TODAY + timedelta(days=10)},
+        {"has_certificate": True, "certificate_expires": TODAY + timedelta(days=300)},
+        {},
+        {},
+    ),
+    "OAU-11": (
+        "web",
+        {},
+        {},
+        {"logins": [{"app": "App", "login_subtype": "OauthUsernamePassword", "logins": 3}]},
+        {},
+    ),
+    "OAU-12": (
+        "web",
+        {},
+        {},
+        {"logins": [{"app": "App", "login_subtype": "OauthUserAgent", "logins": 3}]},
+        {},
+    ),
+    "OAU-13": ("web", {"callback_urls": "https://app.example.com/cb; https://localhost:8443/cb"}, {}, {}, {}),
+    "OAU-14": ("eca", {"device_flow": True}, {}, {}, {}),
+    "OAU-15": (
+        "web",
+        {"client_credentials": True, "run_as": "api@x.com"},
+        {
+            "client_credentials": True,
+            "run_as": "api@x.com",
+            "has_certificate": True,
+            "certificate_expires": TODAY + timedelta(days=300),
+        },
+        {},
+        {},
+    ),
+    "OAU-16": ("web", {}, {}, {"tokens": [{**TOKEN, "created": NOW - pd.Timedelta(days=500)}]}, {}),
+    "TOK-01": ("web", {"refresh_policy": "infinite", "refresh_n": None, "refresh_unit": None}, {}, {}, {}),
+    "TOK-02": (
+        "web",
+        {"refresh_n": 12, "refresh_unit": "MONTHS"},
+        {"refresh_n": 3, "refresh_unit": "MONTHS"},
+        {},
+        {},
+    ),
+    "NET-01": ("web", {"ip_relaxation": "BYPASS"}, {}, {}, {}),
+    "NET-04": ("web", {"ip_relaxation": "BYPASS_2FACTOR"}, {}, {}, {}),
+    "NET-02": (
+        "web",
+        {},
+        {},
+        {"ip_ranges": [{"app": "App", "start": "10.0.0.0", "end": "10.255.255.255"}]},
+        {"ip_ranges": [{"app": "App", "start": "10.0.0.0", "end": "10.0.255.255"}]},
+    ),
+    "SES-01": ("web", {"session_timeout": None}, {"session_timeout": 60}, {}, {}),
+    "SES-02": ("web", {"scopes": "Api; Full"}, {"scopes": "Api; Full", "high_assurance": True}, {}, {}),
+    "MOB-01": ("mobile", {"pin_length": 4}, {}, {}, {}),
+    "MOB-02": ("mobile", {"lock_after": 0}, {"lock_after": 1}, {}, {}),
+    "MOB-08": ("eca", {"screen_lock": False}, {}, {}, {}),
+    "MOB-03": (
+        "mobile",
+        {},
+        {"lock_after": 15},
+        {
+            "attributes": [
+                {"app": "App", "key": "ENABLE_BIOMETRIC_AUTHENTICATION", "formula": '"true"'},
+                {"app": "App", "key": "BIOMETRIC_AUTHENTICATION_TIMEOUT", "formula": '"15"'},
+            ]
+        },
+        {
+            "attributes": [
+                {"app": "App", "key": "ENABLE_BIOMETRIC_AUTHENTICATION", "formula": '"true"'},
+                {"app": "App", "key": "BIOMETRIC_AUTHENTICATION_TIMEOUT", "formula": '"15"'},
+            ]
+        },
+    ),
+    "MOB-04": (
+        "mobile",
+        {"ip_relaxation": "BYPASS", "refresh_policy": "infinite"},
+        {"ip_relaxation": "BYPASS"},
+        {},
+        {},
+    ),
+    "MOB-06": ("mobile", {"install_url": "http://apps.example.com/x"}, {}, {}, {}),
+    "MOB-07": ("eca", {"push_environment": "Sandbox"}, {}, {}, {}),
+    "USE-01": ("web", {"used": False}, {}, {}, {}),
+    "USE-02": ("web", {"inactive_user_tokens": 2}, {}, {}, {}),
+    "USE-03": ("web", {}, {}, {"tokens": [{**TOKEN, "last_used": NOW - pd.Timedelta(days=200)}]}, {}),
+    "GOV-01": ("web", {"contact_email": None}, {}, {}, {}),
+    "GOV-02": (
+        "web",
+        {"label": "Data Loader Sync"},
+        {"label": "Data Loader Sync", "namespace": "dlv"},
+        {},
+        {},
+    ),
+    "GOV-03": ("web", {"namespace": "acme"}, {}, {}, {}),
+    "GOV-04": ("web", {}, {"namespace": "acme"}, {}, {}),
+    "MSDK-01": ("mobile", {"callback_urls": "https://m.example.com/cb", "platform": "ios"}, {}, {}, {}),
+    "MSDK-02": ("mobile", {"scopes": "Api; RefreshToken"}, {"scopes": "Api; OfflineAccess; Web"}, {}, {}),
+    "MSDK-03": ("mobile", {"mobile_start_url": None}, {}, {}, {}),
+    "MSDK-04": ("mobile", {"pin_length": None}, {}, {}, {}),
+    "MSDK-05": ("mobile", {"pkce": False}, {}, {}, {}),
+}
+
+
+def test_every_rule_has_a_case() -> None:
+    assert set(CASES) == set(RULES_BY_ID)
+
+
+@pytest.mark.parametrize("base", sorted(BASES))
+@pytest.mark.parametrize("baseline", [None, MOBILE_SDK])
+def test_clean_apps_have_no_finding(base: str, baseline: str | None) -> None:
+    found = fails(tables(BASES[base]), baseline)
+    assert found[found["severity"] != "info"].empty, found[["rule", "message"]].values.tolist()
+
+
+@pytest.mark.parametrize("rule_id", sorted(CASES))
+def test_rule_triggers_and_passes(rule_id: str) -> None:
+    base, trigger, passing, trigger_long, pass_long = CASES[rule_id]
+    baseline = (
+        MOBILE_SDK if MOBILE_SDK in RULES_BY_ID[rule_id].baselines and rule_id.startswith("MSDK") else None
+    )
+    app = {**BASES[base], **trigger}
+    hit = fails(tables(app, **trigger_long), baseline)
+    assert rule_id in set(hit["rule"]), f"{rule_id} did not trigger"
+    row = hit[hit["rule"] == rule_id].iloc[0]
+    assert row["app"] == app["name"] and row["severity"] == RULES_BY_ID[rule_id].severity
+    ok = fails(tables({**BASES[base], **passing}, **pass_long), baseline)
+    assert rule_id not in set(ok["rule"]), f"{rule_id} triggered on the passing app"
+
+
+def test_unknown_value_is_cannot_check_not_pass_or_fail() -> None:
+    # a folder (metadata only) cannot know PIN Length: MOB-01 is "cannot check" with the reason
+    f = toolkit.findings(tables({**MOBILE, "coverage": "metadata", "pin_length": None}), today=TODAY)
+    row = f[f["rule"] == "MOB-01"].iloc[0]
+    assert row["status"] == "cannot check" and "only readable from an org" in row["message"]
+    # a packaged app read through SOQL only: metadata rules cannot check, never pass
+    packaged = {**WEB, "coverage": "soql_only", "coverage_reason": "packaged app", "ip_relaxation": None}
+    f = toolkit.findings(tables(packaged), today=TODAY)
+    assert f.set_index("rule").loc["NET-01", "status"] == "cannot check"
+
+
+def test_rules_needing_an_org_are_not_run_on_folders() -> None:
+    t = {
+        "apps": pd.DataFrame(
+            [{k: v for k, v in WEB.items() if k not in ("used", "installed", "inactive_user_tokens")}]
+        )
+    }
+    f = toolkit.findings(t, today=TODAY)
+    assert {"USE-01", "ACC-07", "OAU-11"} <= set(f.attrs["not_run"])
+    assert not set(f["rule"]) & {"USE-01", "ACC-07", "OAU-11"}
+
+
+def test_findings_columns_are_stable_and_documented() -> None:
+    """The ui branch builds on these columns: each is documented in docs/findings.md, in this order."""
+    f = fails(tables({**WEB, "ip_relaxation": "BYPASS"}))
+    assert tuple(f.columns) == FINDING_COLUMNS
+    doc = (Path(__file__).resolve().parent.parent / "docs" / "findings.md").read_text()
+    documented = re.findall(r"^\| `(\w+)` \|", doc.split("## The findings table", 1)[1], flags=re.M)
+    assert tuple(documented[: len(FINDING_COLUMNS)]) == FINDING_COLUMNS
+    row = f.set_index("rule").loc["NET-01"]
+    assert (row["field"], row["setting"], row["fixable_by_api"]) == ("ip_relaxation", "IP Relaxation", True)
+
+
+def test_rule_table_lists_every_rule_with_a_basis() -> None:
+    table = toolkit.rule_table()
+    assert len(table) == len(RULES) and table["basis"].str.len().min() > 3
+    assert "MOB-05" not in set(table["id"])  # dropped: a required secret is not an embedded one
+
+
+def test_findings_to_changes_and_manual_fixes() -> None:
+    f = fails(
+        tables(
+            {
+                **WEB,
+                "ip_relaxation": "BYPASS",
+                "scopes": "Api; Full",
+                "refresh_policy": "infinite",
+                "callback_urls": "http://app.example.com/cb",
+            }
+        )
+    )
+    changes = toolkit.findings_to_changes(f)
+    got = {(r.field, r.value, r.op) for r in changes.itertuples()}
+    assert {
+        ("ip_relaxation", "ENFORCE", "="),
+        ("scopes", "Full", "-="),
+        ("refresh_policy", "specific_lifetime", "="),
+        ("refresh_n", "90", "="),
+        ("refresh_unit", "DAYS", "="),
+    } <= got
+    assert len(changes) == len(changes.drop_duplicates(["app", "field", "op", "value"]))
+    manual = toolkit.manual_fixes(f)
+    assert "OAU-09" in set(manual["rule"]) and manual["setup_path"].str.startswith("Setup").all()
+
+
+def test_pin_length_is_not_fixable_by_api() -> None:
+    f = fails(tables({**MOBILE, "pin_length": 4}))
+    assert not f.set_index("rule").loc["MOB-01", "fixable_by_api"]
+
+
+def test_eca_readiness() -> None:
+    t = tables(
+        {**MOBILE, "namespace": None},
+        logins=[{"app": "App", "login_subtype": "OauthUsernamePassword", "logins": 1}],
+    )
+    r = toolkit.eca_readiness(t).iloc[0]
+    assert r["status"] == "not eligible" and "username-password" in r["reasons"]
+    r = toolkit.eca_readiness(tables(MOBILE)).iloc[0]
+    assert r["status"] == "eligible, settings lost" and "PIN Length" in r["lost_settings"]
+    assert r["plan"].startswith("plan only") and "ExtlClntAppOauthConfigurablePolicies" in r["plan"]
+
+
+def test_every_rule_is_documented() -> None:
+    doc = (Path(__file__).resolve().parent.parent / "docs" / "findings.md").read_text()
+    missing = [r.id for r in RULES if f"| {r.id} | {r.severity} |" not in doc]
+    assert not missing, f"add these rules to docs/findings.md: {missing}"

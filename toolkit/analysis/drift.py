@@ -1,0 +1,206 @@
+"""Drift: save an audit as a snapshot folder, and say per app and setting what changed between two audits.
+
+A snapshot is a folder with one CSV per table and ``manifest.json`` (source, UTC time, toolkit version, the
+tables with their row counts). :func:`diff_audits` compares the settings of two audits (two dates of one org,
+or a sandbox and production): apps added, removed, and per app each catalog setting that changed. Usage
+counters (tokens, logins, last use) are not settings and are not compared.
+
+>>> import pandas as pd
+>>> old = {"apps": pd.DataFrame([{"name": "A", "kind": "ConnectedApp", "ip_relaxation": "BYPASS"},
+...                              {"name": "B", "kind": "ConnectedApp", "ip_relaxation": "ENFORCE"}])}
+>>> new = {"apps": pd.DataFrame([{"name": "A", "kind": "ConnectedApp", "ip_relaxation": "ENFORCE"}])}
+>>> diff_audits(old, new)[["app", "change", "field", "old", "new"]].values.tolist()
+[['A', 'changed', 'ip_relaxation', 'BYPASS', 'ENFORCE'], ['B', 'removed', '', None, None]]
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from ..errors import SourceError
+from ..model import catalog
+
+MANIFEST = "manifest.json"
+_WHOLE = re.compile(r"^-?\d+\.0$")
+DIFF_COLUMNS = ("app", "kind", "change", "field", "setting", "old", "new")
+_EXTRA = ("has_certificate", "certificate_expires")  # settings shown apart from the catalog columns
+_RECORDS = {"ip_ranges": ("start", "end"), "attributes": ("key", "formula")}
+_RECORD_FIELD = {"ip_ranges": "ip_ranges", "attributes": "custom_attributes"}
+
+
+def save_snapshot(tables: dict[str, pd.DataFrame], folder: str | Path, *, source: str = "") -> Path:
+    """Write ``tables`` (one CSV each) and ``manifest.json`` into ``folder``; returns the manifest path."""
+    from .. import __version__
+
+    out = Path(folder)
+    out.mkdir(parents=True, exist_ok=True)
+    entries = {}
+    for name, frame in tables.items():
+        frame.to_csv(out / f"{name}.csv", index=False)
+        entries[name] = {"file": f"{name}.csv", "rows": len(frame)}
+    apps = tables.get("apps")
+    manifest = {
+        "source": source or (apps.attrs.get("origin", "") if apps is not None else ""),
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "toolkit_version": __version__,
+        "partial": bool(apps.attrs.get("partial", False)) if apps is not None else False,
+        "tables": entries,
+    }
+    path = out / MANIFEST
+    path.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+    return path
+
+
+def load_snapshot(folder: str | Path) -> tuple[dict[str, pd.DataFrame], dict[str, Any]]:
+    """(tables, manifest) of a snapshot folder; :class:`SourceError` when it is not one."""
+    path = Path(folder) / MANIFEST
+    if not path.is_file():
+        raise SourceError(f"{folder}: not a snapshot (no {MANIFEST}); save one with toolkit.save_snapshot()")
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+        tables = {
+            name: pd.read_csv(
+                Path(folder) / entry["file"], dtype=object, keep_default_na=False, na_values=[""]
+            )
+            for name, entry in manifest["tables"].items()
+        }
+    except (ValueError, KeyError, OSError) as exc:
+        raise SourceError(f"{path}: unreadable snapshot manifest or table: {exc}") from None
+    if "apps" in tables:
+        tables["apps"] = _typed(tables["apps"])
+    for frame in tables.values():
+        frame.attrs["origin"] = manifest.get("source", "")
+    return tables, manifest
+
+
+_BOOL_TEXT = {"True": True, "False": False, "true": True, "false": False}
+
+
+def _typed(apps: pd.DataFrame) -> pd.DataFrame:
+    """The ``apps`` table with the catalog's types back (CSV keeps text): booleans, whole numbers."""
+    out = apps.copy()
+    for col in out.columns:
+        f = catalog.CATALOG.get(col)
+        if col.startswith("has_") or col in ("editable", "installed", "used", "partial") or (
+            f is not None and f.type == "boolean"
+        ):
+            out[col] = out[col].map(_BOOL_TEXT).astype("boolean")
+        elif (f is not None and f.type == "integer") or col in ("tokens", "users", "logins",
+                                                                 "inactive_user_tokens", "use_count"):
+            out[col] = pd.to_numeric(out[col], errors="coerce").astype("Int64")
+        elif col == "pin_length" or col == "lock_after":
+            out[col] = pd.to_numeric(out[col], errors="coerce")
+    return out
+
+
+def is_snapshot(folder: str | Path) -> bool:
+    return (Path(folder) / MANIFEST).is_file()
+
+
+def compared_columns(apps: pd.DataFrame) -> list[str]:
+    """The settings compared: catalog columns (never secrets) plus certificate facts, in catalog order."""
+    ids = [f.id for f in catalog.fields() if not f.secret]
+    return [c for c in [*ids, *_EXTRA] if c in apps.columns]
+
+
+def diff_audits(old: Any, new: Any) -> pd.DataFrame:
+    """Per app and setting what changed from ``old`` to ``new`` (tables dicts, snapshot folders, or sources).
+
+    Columns: ``app``, ``kind``, ``change`` (``added`` / ``removed`` / ``changed``), ``field`` (catalog id),
+    ``setting`` (Setup label), ``old``, ``new`` (display text; None when not set).
+    """
+    a, b = _tables(old), _tables(new)
+    left, right = _settings(a), _settings(b)
+    rows: list[dict[str, Any]] = []
+    only_old = left.index.difference(right.index)
+    only_new = right.index.difference(left.index)
+    for name in only_new:
+        rows.append(_row(name, right.at[name, "kind"], "added"))
+    for name in only_old:
+        rows.append(_row(name, left.at[name, "kind"], "removed"))
+    both = left.index.intersection(right.index)
+    cols = [c for c in left.columns if c in right.columns and c != "kind"]
+    lv = left.loc[both, cols]
+    rv = right.loc[both, cols]
+    differ = lv.fillna("\0").to_numpy() != rv.fillna("\0").to_numpy()
+    for i, j in zip(*differ.nonzero(), strict=True):
+        name, col = both[i], cols[j]
+        rows.append(_row(name, right.at[name, "kind"], "changed", col, lv.iat[i, j], rv.iat[i, j]))
+    out = pd.DataFrame(rows, columns=list(DIFF_COLUMNS), dtype=object)
+    rank = {"changed": 0, "added": 1, "removed": 2}
+    order = {c: i for i, c in enumerate(cols)}
+    out = out.assign(_r=out["change"].map(rank), _c=out["field"].map(order).fillna(-1))
+    return out.sort_values(["_r", "app", "_c"], ignore_index=True).drop(columns=["_r", "_c"])
+
+
+def _tables(value: Any) -> dict[str, pd.DataFrame]:
+    if isinstance(value, dict):
+        return value
+    if isinstance(value, str | Path) and is_snapshot(value):
+        return load_snapshot(value)[0]
+    from ..api import audit
+
+    return audit(value)
+
+
+def _settings(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """One text row per app: the compared settings as display text (None when not set)."""
+    apps = tables["apps"]
+    cols = compared_columns(apps)
+    frame = pd.DataFrame(
+        {c: [_text(v) for v in apps[c].astype(object)] for c in cols},
+        index=apps["name"].astype(str),
+        dtype=object,
+    )
+    frame.insert(0, "kind", list(apps["kind"].astype(str)))
+    for table, keys in _RECORDS.items():
+        long = tables.get(table)
+        if long is None:
+            continue
+        joined: dict[str, list[str]] = {}
+        for r in long.to_dict("records"):
+            joined.setdefault(str(r["app"]), []).append(" ".join(str(_text(r[k]) or "") for k in keys))
+        frame[_RECORD_FIELD[table]] = [
+            "; ".join(sorted(joined[n])) if n in joined else None for n in frame.index
+        ]
+    return frame[~frame.index.duplicated()]
+
+
+def _text(value: Any) -> str | None:
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, float):
+        if math.isnan(value):
+            return None
+        if value.is_integer():
+            return str(int(value))
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, pd.Timestamp):
+        return value.isoformat()
+    text = str(value)
+    if _WHOLE.match(text):
+        text = text[:-2]  # a whole number written by a float column ("30.0") reads back as text
+    return text if text != "" else None
+
+
+def _row(
+    name: str, kind: Any, change: str, col: str = "", old: Any = None, new: Any = None
+) -> dict[str, Any]:
+    label = catalog.CATALOG[col].label if col in catalog.CATALOG else col.replace("_", " ")
+    return {
+        "app": name,
+        "kind": kind,
+        "change": change,
+        "field": col,
+        "setting": label if col else "",
+        "old": old,
+        "new": new,
+    }

@@ -1,0 +1,68 @@
+"""``python -m toolkit check``: the CI gate. Findings of a folder or an org against a baseline.
+
+Exit codes: 1 when failed findings at ``--fail-on`` severity or worse remain (ignored and "cannot check" ones
+do not count), 0 otherwise, 2 on bad input (no output written), 3 when the org audit was partial (reason on
+stderr). ``--format sarif`` points at the file and line of each element for folder sources.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from ..rules.engine import findings, rule_table
+from ..rules.model import SEVERITIES
+from ..rules.report import FORMATS, failing, locations, render, summary_line
+from . import EXIT_GATE_FAILED, EXIT_OK, EXIT_PARTIAL
+from .options import add_source_arguments, is_org_source, read_source
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_source_arguments(parser)
+    parser.add_argument(
+        "--baseline",
+        default=None,
+        help="a TOML baseline file, or 'Salesforce recommended' (default) / 'Mobile SDK ready'",
+    )
+    parser.add_argument(
+        "--fail-on",
+        choices=SEVERITIES,
+        default=None,
+        metavar="SEVERITY",
+        help=f"exit 1 when failed findings at this severity or worse remain ({', '.join(SEVERITIES)})",
+    )
+    parser.add_argument("--format", choices=FORMATS, default="text", help="output format (default: text)")
+    parser.add_argument("--out", default=None, help="write the report to this file (default: stdout)")
+    parser.add_argument("--list-rules", action="store_true", help="print the rules and exit")
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.list_rules:
+        table = rule_table()[["id", "severity", "applies_to", "title", "remedy", "baselines"]]
+        print(table.to_string(index=False))
+        return EXIT_OK
+    from ..rules.baseline import resolve_baseline
+
+    baseline = resolve_baseline(args.baseline)  # bad baselines fail before any org call
+    inventory, tables = read_source(args)
+    result = findings(tables, baseline)
+    where = None if is_org_source(args) else locations(inventory, result, args.project)
+    text = render(result, args.format, locations=where, root="" if is_org_source(args) else args.project)
+    if args.out:
+        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.out).write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+    if args.format != "text" or args.out:
+        print(summary_line(result), file=sys.stderr)
+    if args.fail_on and len(failing(result, args.fail_on)):
+        print(
+            f"check failed: {len(failing(result, args.fail_on))} findings at {args.fail_on} or worse",
+            file=sys.stderr,
+        )
+        return EXIT_GATE_FAILED
+    if inventory.partial:
+        print(f"warning: PARTIAL audit: {inventory.partial_reason}", file=sys.stderr)
+        return EXIT_PARTIAL
+    return EXIT_OK

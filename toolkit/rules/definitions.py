@@ -1,0 +1,964 @@
+"""The rules, as data. Ids follow the domain notes (``../shared/docs/salesforce-domain.md`` §7.2).
+
+Corrections applied from Salesforce's documentation (see docs/findings.md): ACC-04 does not call a token of an
+external client app a phantom (ECAs have no AppMenuItem); MOB-05 is dropped (a required secret does not mean
+an embedded one); OAU-09 follows Code Analyzer's ``UseHttpsCallbackUrl`` (https or a custom scheme). Added:
+OAU-14 device flow, OAU-15 no digital signature on server-to-server apps, OAU-16 tokens older than the
+app's last change (when it became admin-approved), ACC-07 uninstalled apps in use (Sept 2025 restriction),
+ACC-02 admin-approved apps nobody can use. MSDK-* rules form the "Mobile SDK ready" baseline.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Callable
+from datetime import date, timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+from ..model import catalog
+from .model import AppFacts, CannotCheck, Outcome, Remedy, Rule
+
+RECOMMENDED = "Salesforce recommended"
+MOBILE_SDK = "Mobile SDK ready"
+
+_HELP = "Salesforce Help security control"
+_MOBILE_HELP = "Help: Create a Connected App for Mobile App Integration"
+_APP = "Setup > App Manager > the app > Edit"
+_POLICIES = "Setup > App Manager > the app > Manage > Edit Policies"
+_ECA = "Setup > External Client App Manager > the app > Edit Settings / Edit Policies"
+_USAGE = "Setup > Connected Apps OAuth Usage"
+_SERVER_FLOWS = ("OauthJwtBearer", "OauthClientCredentials")
+LOOPBACK = ("localhost", "127.0.0.1", "::1")
+
+
+def _set(*pairs: tuple[str, Any]) -> tuple[tuple[str, Any, str], ...]:
+    return tuple((f, v, "=") for f, v in pairs)
+
+
+# --- applicability ------------------------------------------------------------------------------------------
+def _opaque(f: AppFacts) -> bool:
+    return str(f.row.get("coverage")) in ("tokens_only", "unreadable", "soql_only")
+
+
+def scheme(url: str) -> str:
+    return urlsplit(url).scheme.lower()
+
+
+Test = Callable[[AppFacts], "bool | None"]
+
+
+def _memo(test: Test) -> Test:
+    """Applicability tests run for many rules of one app: computed once per app."""
+
+    def cached(f: AppFacts) -> bool | None:
+        name = test.__name__
+        if name not in f.memo:
+            f.memo[name] = test(f)
+        value: bool | None = f.memo[name]
+        return value
+
+    cached.__name__ = test.__name__
+    cached.__doc__ = test.__doc__
+    return cached
+
+
+@_memo
+def is_mobile(f: AppFacts) -> bool | None:
+    """MOB-00: a mobile app (mobile settings, a mobile start URL, a PIN, or a custom-scheme callback).
+
+    None when the audit cannot tell (no metadata was readable).
+    """
+    if f.value("platform") or f.value("has_mobile_config") or f.value("mobile_start_url"):
+        return True
+    if f.value("mobile_plugin") or f.value("pin_length") is not None:
+        return True
+    if any(scheme(u) not in ("http", "https", "") for u in f.callbacks):
+        return True
+    return None if _opaque(f) else False
+
+
+@_memo
+def has_oauth(f: AppFacts) -> bool | None:
+    if f.value("has_oauth") or f.value("oauth_plugin"):
+        return True
+    return None if _opaque(f) else False
+
+
+@_memo
+def interactive(f: AppFacts) -> bool | None:
+    """OAuth with a callback a browser or a device comes back to (not a pure JWT/client-credentials app)."""
+    oauth = has_oauth(f)
+    if not oauth:
+        return oauth
+    if f.value("client_credentials") or f.value("has_certificate"):
+        return False  # a server-to-server integration (client credentials, JWT bearer)
+    return bool(f.callbacks) and not all(urlsplit(u).hostname in LOOPBACK for u in f.callbacks)
+
+
+@_memo
+def confidential(f: AppFacts) -> bool | None:
+    """A web app with https callbacks only (it can keep a secret)."""
+    inter = interactive(f)
+    if not inter:
+        return inter
+    return all(scheme(u) == "https" for u in f.callbacks)
+
+
+def _refresh_scope(f: AppFacts) -> bool:
+    return bool(f.scopes & {"RefreshToken", "OfflineAccess"})
+
+
+def _and(*tests: Any) -> Any:
+    def when(f: AppFacts) -> bool | None:
+        seen: bool | None = True
+        for test in tests:
+            value = test(f)
+            if value is False:
+                return False
+            if value is None:
+                seen = None
+        return seen
+
+    return when
+
+
+# --- custom checks ------------------------------------------------------------------------------------------
+def _grants(f: AppFacts) -> Outcome | None:
+    if f.grants:
+        return None
+    return Outcome("no profile or permission set", "at least one", "admin-approved, but nobody is assigned")
+
+
+_BROAD = ("System Administrator", "Standard User")
+
+
+def _broad(f: AppFacts) -> Outcome | None:
+    broad = [g for g in f.grants if g in _BROAD]
+    if len(f.grants) > 10 or broad:
+        seen = ", ".join(broad) if broad else f"{len(f.grants)} assignments"
+        return Outcome(seen, "<= 10 assignments, no org-wide profiles", "pre-authorised too widely")
+    return None
+
+
+def _phantom(f: AppFacts) -> Outcome | None:
+    if f.row.get("coverage") != "tokens_only" or f.name in f.eca_names:
+        return None  # an ECA's tokens have no AppMenuItem by design: not a phantom
+    return Outcome("used, not installed", "installed", "OAuth tokens or logins of an app not installed here")
+
+
+def _uninstalled(f: AppFacts) -> Outcome | None:
+    if f.value("installed") is False and f.value("used") and f.row.get("coverage") != "tokens_only":
+        return Outcome("not installed", "installed", "in use but not installed: blocked since Sept 2025")
+    return None
+
+
+def _public_no_pkce(f: AppFacts) -> Outcome | None:
+    if f.effective("secret_web_server") is False and not f.effective("pkce"):
+        return Outcome("secret optional, PKCE off", "PKCE required", "public client without PKCE")
+    return None
+
+
+def _full_scope(f: AppFacts) -> Outcome | None:
+    return Outcome("Full", "no Full scope", "Full scope grants everything") if "Full" in f.scopes else None
+
+
+def _client_credentials(f: AppFacts) -> Outcome | None:
+    if not f.value("client_credentials"):
+        return None
+    user = f.value("run_as")
+    why = f"runs as {user}: confirm an API-only, least-privilege user" if user else "no run-as user set"
+    return Outcome(user or "(no run-as user)", "disabled, or an API-only run-as user", why)
+
+
+_RISKY = ("token_exchange", "introspect_all", "code_credential", "named_user_jwt")
+
+
+def _risky_flows(f: AppFacts) -> Outcome | None:
+    on = [catalog.field(i).label for i in _RISKY if f.value(i)]
+    return Outcome("; ".join(on), "off unless justified", "high-risk flows enabled") if on else None
+
+
+def _http_callbacks(f: AppFacts) -> Outcome | None:
+    bad = [u for u in f.callbacks if scheme(u) == "http"]
+    return Outcome("; ".join(bad), "https or a custom scheme", "plain-http callback URL") if bad else None
+
+
+def _stale_callbacks(f: AppFacts) -> Outcome | None:
+    bad = [u for u in f.callbacks if urlsplit(u).hostname in LOOPBACK or "*" in u or "__INSERT" in u.upper()]
+    return Outcome("; ".join(bad), "no loopback, wildcard or placeholder", "stale callback") if bad else None
+
+
+def _certificate(f: AppFacts) -> Outcome | CannotCheck | None:
+    if not f.value("has_certificate"):
+        return None
+    expires = f.value("certificate_expires")
+    if expires is None:
+        return CannotCheck("the certificate could not be parsed")
+    expires = expires.date() if hasattr(expires, "date") and not isinstance(expires, date) else expires
+    if isinstance(expires, str):
+        expires = date.fromisoformat(expires[:10])
+    today = f.today or date.today()
+    if expires < today + timedelta(days=30):
+        state = "expired" if expires < today else "expires within 30 days"
+        return Outcome(str(expires), "valid for more than 30 days", f"certificate {state}")
+    return None
+
+
+def _flow(name: str, label: str) -> Any:
+    def check(f: AppFacts) -> Outcome | None:
+        n = f.logins_by_flow.get(name, 0)
+        return Outcome(f"{n} logins", "none", f"{label} in use") if n else None
+
+    return check
+
+
+def _no_signature(f: AppFacts) -> Outcome | None:
+    server = f.value("client_credentials") or any(f.logins_by_flow.get(s) for s in _SERVER_FLOWS)
+    if server and not f.value("has_certificate"):
+        return Outcome(
+            "no certificate", "Use Digital Signatures", "server-to-server app without a certificate"
+        )
+    return None
+
+
+def _tokens_before_change(f: AppFacts) -> Outcome | CannotCheck | None:
+    if f.value("permitted_users") != "AdminApprovedPreAuthorized":
+        return None
+    if f.value("last_modified") is None:
+        return CannotCheck("the audit has no modification date for this app")
+    if f.tokens_before_change:
+        return Outcome(
+            f"{f.tokens_before_change} tokens",
+            "none older than the app's last change",
+            "tokens issued before the app's last change (when it became admin-approved?)",
+        )
+    return None
+
+
+_UNIT_DAYS = {"HOURS": 1 / 24, "DAYS": 1, "MONTHS": 30}
+
+
+def _refresh_infinite(f: AppFacts) -> Outcome | None:
+    policy = f.value("refresh_policy")
+    if policy in (None, "infinite"):
+        return Outcome(policy or "not set (valid until revoked)", "a lifetime", "refresh token never expires")
+    return None
+
+
+def _refresh_long(f: AppFacts) -> Outcome | None:
+    policy, n, unit = f.value("refresh_policy"), f.value("refresh_n"), f.value("refresh_unit")
+    if policy not in ("specific_lifetime", "specific_inactivity") or n is None:
+        return None
+    days = float(n) * _UNIT_DAYS.get(str(unit).upper(), 1)
+    limit = 90 if policy == "specific_lifetime" else 30
+    if days > limit:
+        return Outcome(f"{policy}:{n}:{unit}", f"<= {limit} days", "refresh token lives too long")
+    return None
+
+
+def _ip_relaxed(f: AppFacts) -> Outcome | None:
+    value = f.value("ip_relaxation")
+    if value in ("ENFORCE_RELAXREFRESH", "BYPASS_2FACTOR"):
+        return Outcome(value, "ENFORCE", "IP restrictions relaxed")
+    return None
+
+
+def _wide_ranges(f: AppFacts) -> Outcome | None:
+    wide = []
+    for start, end in f.ip_ranges:
+        try:
+            size = int(ipaddress.ip_address(end)) - int(ipaddress.ip_address(start)) + 1
+        except ValueError:
+            continue
+        if size > 65536:
+            wide.append(f"{start}-{end}")
+    return Outcome("; ".join(wide), "no range wider than /16", "IP range too wide") if wide else None
+
+
+def _biometric(f: AppFacts) -> Outcome | CannotCheck | None:
+    if str(f.attributes.get("ENABLE_BIOMETRIC_AUTHENTICATION", "")).strip('"').lower() != "true":
+        return None
+    timeout = str(f.attributes.get("BIOMETRIC_AUTHENTICATION_TIMEOUT", "15")).strip('"')
+    lock = f.value("lock_after")
+    if lock is None:
+        return None
+    if str(timeout) != str(int(lock)):
+        return Outcome(
+            f"biometric {timeout} min, lock {int(lock)} min",
+            "the same value",
+            "biometric timeout differs from Lock App After",
+        )
+    return None
+
+
+def _mobile_relaxed(f: AppFacts) -> Outcome | None:
+    if f.value("ip_relaxation") == "BYPASS" and f.value("refresh_policy") in (None, "infinite"):
+        return Outcome(
+            "BYPASS + infinite refresh",
+            "ENFORCE or a refresh lifetime",
+            "mobile app with relaxed IP and a never-expiring refresh token",
+        )
+    return None
+
+
+def _http_install(f: AppFacts) -> Outcome | None:
+    url = f.value("install_url")
+    return Outcome(url, "https", "App Binary URL over plain http") if url and scheme(url) == "http" else None
+
+
+def _unused(f: AppFacts) -> Outcome | None:
+    if f.value("used") is False and f.row.get("coverage") != "tokens_only":
+        return Outcome("no token or login in the window", "used", "unused app")
+    return None
+
+
+def _inactive(f: AppFacts) -> Outcome | None:
+    n = f.value("inactive_user_tokens") or 0
+    return Outcome(f"{n} tokens", "0", "tokens held by inactive users") if n else None
+
+
+def _stale_tokens(f: AppFacts) -> Outcome | None:
+    n = f.stale_tokens
+    return Outcome(f"{n} tokens", "used within 90 days", "stale tokens") if n else None
+
+
+_MIMIC = ("data loader", "dataloader", "salesforce cli", "workbench", "salesforce inspector")
+
+
+def _mimic(f: AppFacts) -> Outcome | None:
+    label = str(f.value("label") or f.name).lower()
+    if f.value("namespace") is None and any(m in label for m in _MIMIC):
+        return Outcome(
+            f.value("label"),
+            "a name that does not mimic a Salesforce tool",
+            "local app named like a Salesforce tool (UNC6040 used a fake Data Loader)",
+        )
+    return None
+
+
+def _packaged(f: AppFacts) -> Outcome | None:
+    ns = f.value("namespace")
+    return Outcome(ns, "a vendor due-diligence record", "third-party (packaged) app") if ns else None
+
+
+def _migration(f: AppFacts) -> Outcome | None:
+    from .readiness import readiness_of
+
+    eligible, _reasons, _plan = readiness_of(f)
+    if eligible:
+        return Outcome("eligible", "an external client app", "can be migrated to an external client app")
+    return None
+
+
+def _callback_registered(f: AppFacts) -> Outcome | None:
+    if any(scheme(u) not in ("http", "https") for u in f.callbacks):
+        return None
+    return Outcome(
+        "; ".join(f.callbacks) or "(none)",
+        "a custom-scheme callback (myapp://...)",
+        "no mobile callback registered",
+    )
+
+
+_SDK_SCOPES = {"Api": "api", "RefreshToken": "refresh_token", "Web": "web"}
+
+
+def _sdk_scopes(f: AppFacts) -> Outcome | None:
+    have = f.scopes | ({"RefreshToken"} if "OfflineAccess" in f.scopes else set())
+    missing = [s for s in _SDK_SCOPES if s not in have]
+    if missing:
+        return Outcome(
+            "; ".join(sorted(f.scopes)) or "(none)",
+            "Api, RefreshToken, Web",
+            f"missing scopes: {', '.join(missing)}",
+        )
+    return None
+
+
+def _pin_protect(f: AppFacts) -> Outcome | None:
+    if f.kind == catalog.ECA:
+        ok = f.value("screen_lock") is True
+    else:
+        ok = f.value("pin_length") is not None
+    return None if ok else Outcome("not set", "PIN protect on", "PIN protect is off")
+
+
+# --- the rules ----------------------------------------------------------------------------------------------
+RULES: tuple[Rule, ...] = (
+    # access / authorisation
+    Rule(
+        "ACC-01",
+        "Users may self-authorise",
+        "high",
+        "Any user can authorise the app; pre-approval by profile or permission set limits who can.",
+        f"{_HELP} 'Manage Profiles'; SBS-OAUTH-002",
+        ("permitted_users",),
+        remedy=Remedy(
+            _set(("permitted_users", "AdminApprovedPreAuthorized")),
+            _POLICIES,
+            "set Permitted Users to 'Admin approved users are pre-authorized', then assign "
+            "profiles or permission sets",
+        ),
+        expect="== AdminApprovedPreAuthorized",
+        when=has_oauth,
+    ),
+    Rule(
+        "ACC-02",
+        "Admin-approved app nobody can use",
+        "medium",
+        "Admin-approved, but no profile or permission set is assigned: nobody can use it.",
+        "Salesforce Inspector org analyzer; sfdx-hardis 'Not accessible'",
+        ("permitted_users", "profiles"),
+        remedy=Remedy(
+            (),
+            f"{_POLICIES} > Manage Profiles / Manage Permission Sets",
+            "assign the profiles or permission sets that should use it (or delete the app)",
+        ),
+        field="profiles",
+        when=lambda f: f.value("permitted_users") == "AdminApprovedPreAuthorized",
+        check=_grants,
+    ),
+    Rule(
+        "ACC-03",
+        "Pre-authorised too widely",
+        "medium",
+        "More than 10 assignments, or org-wide profiles such as System Administrator or Standard User.",
+        f"{_HELP} 'Manage Profiles'; Salesforce Inspector analyzer threshold",
+        ("profiles", "permission_sets"),
+        remedy=Remedy((), f"{_POLICIES} > Manage Profiles", "narrow the profiles and permission sets"),
+        check=_broad,
+    ),
+    Rule(
+        "ACC-04",
+        "Used but not installed (phantom)",
+        "high",
+        "OAuth tokens or logins of an app with no installed record (not an external client app).",
+        "SBS-OAUTH-001; KB 005132365",
+        ("tokens",),
+        applies_to="ConnectedApp",
+        remedy=Remedy((), f"{_USAGE} > Install, or revoke its tokens"),
+        field="label",
+        check=_phantom,
+        needs=("tokens",),
+    ),
+    Rule(
+        "ACC-07",
+        "Uninstalled app in use",
+        "high",
+        "Since September 2025 uninstalled connected apps are blocked for users without 'Approve "
+        "Uninstalled Connected Apps'.",
+        "KB 005132365",
+        ("installed", "used"),
+        remedy=Remedy((), f"{_USAGE} > Install"),
+        field="label",
+        check=_uninstalled,
+        needs=("installed",),
+    ),
+    # OAuth configuration
+    Rule(
+        "OAU-01",
+        "PKCE not required",
+        "medium",
+        "Proof Key for Code Exchange protects the authorization code flow; required for ISV apps.",
+        "Help 'Review External Client Apps'; ISV PKCE requirement (May 2026)",
+        ("pkce", "callback_urls"),
+        remedy=Remedy(_set(("pkce", True)), _APP),
+        expect="== true",
+        when=interactive,
+    ),
+    Rule(
+        "OAU-02",
+        "Refresh token rotation off",
+        "high",
+        "Rotation makes a stolen refresh token usable once at most.",
+        f"{_HELP} 'Enable Refresh Token Rotation' (CVSS 9-10)",
+        ("rtr", "scopes"),
+        remedy=Remedy(_set(("rtr", True)), _APP),
+        expect="== true",
+        when=_refresh_scope,
+    ),
+    Rule(
+        "OAU-03",
+        "Secret not required for the web server flow",
+        "high",
+        "A confidential web app (https callbacks) should authenticate with its secret.",
+        f"{_HELP} 'Require Secret for Web Server Flow' (CVSS 9-10)",
+        ("secret_web_server", "callback_urls"),
+        remedy=Remedy(_set(("secret_web_server", True)), _APP),
+        expect="== true",
+        when=confidential,
+    ),
+    Rule(
+        "OAU-04",
+        "Public client without PKCE",
+        "high",
+        "Secret optional and PKCE off: an intercepted code can be redeemed by anyone.",
+        f"{_HELP} 'Authorization Code and Credentials Flow'",
+        ("secret_web_server", "pkce"),
+        remedy=Remedy(_set(("pkce", True)), _APP),
+        field="pkce",
+        when=has_oauth,
+        check=_public_no_pkce,
+    ),
+    Rule(
+        "OAU-05",
+        "Secret not required for the refresh token flow",
+        "medium",
+        "A confidential client should present its secret when it refreshes.",
+        "Help 'Review External Client Apps'",
+        ("secret_refresh", "secret_web_server", "scopes"),
+        remedy=Remedy(_set(("secret_refresh", True)), _APP),
+        expect="== true",
+        when=_and(
+            confidential, lambda f: f.effective("secret_web_server") is not False and _refresh_scope(f)
+        ),
+    ),
+    Rule(
+        "OAU-06",
+        "Full scope",
+        "high",
+        "'Full' grants every permission of the user; least privilege asks for the scopes needed.",
+        "Code Analyzer pmd-appexchange LimitConnectedAppScope",
+        ("scopes",),
+        remedy=Remedy(
+            (("scopes", "Full", "-="),),
+            _APP,
+            "remove Full from Selected OAuth Scopes (add the scopes the app needs)",
+        ),
+        check=_full_scope,
+    ),
+    Rule(
+        "OAU-07",
+        "Client credentials flow enabled",
+        "medium",
+        "Disable unless needed; the run-as user should be API-only with least privilege.",
+        "Help 'Review External Client Apps'",
+        ("client_credentials", "run_as"),
+        remedy=Remedy((), _APP, "disable the flow, or set an API-only run-as user"),
+        field="client_credentials",
+        check=_client_credentials,
+    ),
+    Rule(
+        "OAU-08",
+        "High-risk flows enabled",
+        "medium",
+        "Token exchange, introspect-all, code-and-credentials and named-user JWT need a justification.",
+        "sf-connected-app-compliance no_guest_code_credential_flow",
+        _RISKY,
+        remedy=Remedy(_set(*((i, False) for i in _RISKY)), _APP),
+        field="token_exchange",
+        check=_risky_flows,
+    ),
+    Rule(
+        "OAU-09",
+        "Insecure callback URL",
+        "high",
+        "Callbacks must use https or a custom scheme; the app's client must change with it.",
+        "Code Analyzer UseHttpsCallbackUrl",
+        ("callback_urls",),
+        remedy=Remedy((), _APP, "use https (or a custom scheme) here and in the client"),
+        check=_http_callbacks,
+    ),
+    Rule(
+        "OAU-10",
+        "Certificate expired or expiring",
+        "high",
+        "JWT bearer and digital-signature clients stop working when the certificate expires.",
+        "operational (domain notes §7.2)",
+        ("certificate",),
+        remedy=Remedy((), _APP, "upload a new certificate (Use Digital Signatures)"),
+        check=_certificate,
+    ),
+    Rule(
+        "OAU-11",
+        "Username-password flow in use",
+        "high",
+        "The flow sends passwords to the client and blocks migration to an external client app.",
+        "Help 'Migrate a Connected App to an External Client App'; OauthOidcSettings.blockOAuthUnPwFlow",
+        ("logins",),
+        remedy=Remedy((), "the client", "move the client to JWT bearer or web server + PKCE"),
+        field="label",
+        check=_flow("OauthUsernamePassword", "username-password flow"),
+        needs=("logins",),
+    ),
+    Rule(
+        "OAU-12",
+        "User-agent (implicit) flow in use",
+        "medium",
+        "Tokens in the URL fragment; the OAuth BCP deprecates the implicit flow.",
+        "OAuth 2.0 Security BCP; OauthOidcSettings.blockOAuthUsrAgtFlow",
+        ("logins",),
+        remedy=Remedy((), "the client", "move the client to the web server flow with PKCE"),
+        field="label",
+        check=_flow("OauthUserAgent", "user-agent flow"),
+        needs=("logins",),
+    ),
+    Rule(
+        "OAU-13",
+        "Loopback, wildcard or placeholder callback",
+        "low",
+        "Callbacks to localhost, with wildcards or template placeholders are leftovers.",
+        "OAuth best practice; sample statistics (domain notes §7.2)",
+        ("callback_urls",),
+        remedy=Remedy((), _APP, "remove the stale callback"),
+        check=_stale_callbacks,
+    ),
+    Rule(
+        "OAU-14",
+        "Device flow enabled",
+        "medium",
+        "The device flow lets a user authorise a device by code: phishable, enable only for devices.",
+        "Help 'OAuth 2.0 Device Flow'",
+        ("device_flow",),
+        applies_to="ExternalClientApplication",
+        remedy=Remedy(_set(("device_flow", False)), _ECA),
+        expect="!= true",
+    ),
+    Rule(
+        "OAU-15",
+        "Server-to-server app without digital signatures",
+        "medium",
+        "JWT bearer / client credentials integrations should authenticate with a certificate.",
+        "Help 'OAuth 2.0 JWT Bearer Flow'",
+        ("client_credentials", "certificate"),
+        remedy=Remedy((), _APP, "enable Use Digital Signatures with the integration's certificate"),
+        field="certificate",
+        check=_no_signature,
+    ),
+    Rule(
+        "OAU-16",
+        "Tokens older than the app's last change",
+        "low",
+        "Tokens issued while users could self-authorise stay valid after the app becomes admin-approved.",
+        "Help 'Manage OAuth Access Policies'",
+        ("permitted_users", "tokens"),
+        remedy=Remedy((), f"{_USAGE} > the app > Revoke", "review and revoke those tokens"),
+        field="permitted_users",
+        check=_tokens_before_change,
+        needs=("tokens", "last_modified"),
+    ),
+    # tokens, network, session
+    Rule(
+        "TOK-01",
+        "Refresh token never expires",
+        "high",
+        "Salesforce recommends that refresh tokens expire after 90 days or fewer.",
+        "Salesforce CLI doc 'Use the Default Connected App Securely'",
+        ("refresh_policy",),
+        remedy=Remedy(
+            _set(("refresh_policy", "specific_lifetime"), ("refresh_n", 90), ("refresh_unit", "DAYS")),
+            _POLICIES,
+        ),
+        when=has_oauth,
+        check=_refresh_infinite,
+    ),
+    Rule(
+        "TOK-02",
+        "Refresh token lives too long",
+        "medium",
+        "A lifetime over 90 days, or an inactivity limit over 30 days.",
+        "Salesforce CLI doc (90 days); idle refresh-token TTL help (30 days)",
+        ("refresh_policy", "refresh_n", "refresh_unit"),
+        remedy=Remedy(_set(("refresh_n", 90), ("refresh_unit", "DAYS")), _POLICIES),
+        field="refresh_n",
+        check=_refresh_long,
+    ),
+    Rule(
+        "NET-01",
+        "IP restrictions bypassed",
+        "high",
+        "Relax IP restrictions lets tokens be used from anywhere.",
+        f"{_HELP} 'IP Relaxation' (Enforce IP restrictions)",
+        ("ip_relaxation",),
+        remedy=Remedy(_set(("ip_relaxation", "ENFORCE")), _POLICIES),
+        expect="!= BYPASS",
+        when=has_oauth,
+    ),
+    Rule(
+        "NET-04",
+        "IP restrictions relaxed",
+        "medium",
+        "Relaxed for refresh tokens or with second factor: weaker than Enforce.",
+        f"{_HELP} 'IP Relaxation'",
+        ("ip_relaxation",),
+        remedy=Remedy(_set(("ip_relaxation", "ENFORCE")), _POLICIES),
+        check=_ip_relaxed,
+    ),
+    Rule(
+        "NET-02",
+        "IP range too wide",
+        "medium",
+        "An app IP range wider than /16 is close to no range at all.",
+        "domain notes §7.2",
+        ("ip_ranges",),
+        remedy=Remedy((), _APP, "narrow the range"),
+        check=_wide_ranges,
+    ),
+    Rule(
+        "SES-01",
+        "Session timeout too long or not set",
+        "high",
+        "Without an app timeout the profile/org timeout applies; the control recommends 1 hour.",
+        f"{_HELP} 'Session Timeout' (1 hour, CVSS 9-10)",
+        ("session_timeout",),
+        remedy=Remedy(_set(("session_timeout", 60)), _POLICIES),
+        expect="<= 60",
+        when=has_oauth,
+    ),
+    Rule(
+        "SES-02",
+        "High assurance not required for a Full-scope app",
+        "medium",
+        "Privileged apps should require a high-assurance (MFA) session.",
+        "Help 'Manage Session Policies'; GTIG UNC6040 hardening",
+        ("high_assurance", "scopes"),
+        remedy=Remedy(
+            _set(("session_level", "HIGH_ASSURANCE"), ("policy_action", "RaiseSessionLevel")), _POLICIES
+        ),
+        expect="== true",
+        when=lambda f: "Full" in f.scopes,
+    ),
+    # mobile
+    Rule(
+        "MOB-01",
+        "PIN too short or not set",
+        "medium",
+        "The control recommends 8 digits (Mobile SDK 9.2+ uses the device passcode instead).",
+        f"{_HELP} 'Mobile PIN Complexity' (8)",
+        ("pin_length",),
+        applies_to="ConnectedApp",
+        remedy=Remedy((), _POLICIES, "set PIN Length to 8 (Setup only: no API writes it)"),
+        expect=">= 8",
+        when=is_mobile,
+        baselines=(RECOMMENDED, MOBILE_SDK),
+    ),
+    Rule(
+        "MOB-02",
+        "Lock App After too long or never",
+        "medium",
+        "The control recommends locking the app after 5 minutes.",
+        f"{_HELP} 'Mobile PIN Timeout' (5 minutes)",
+        ("lock_after",),
+        remedy=Remedy((), _POLICIES, "set Lock App After to 5 minutes (connected apps: Setup only)"),
+        expect="in [1, 5]",
+        when=is_mobile,
+        baselines=(RECOMMENDED, MOBILE_SDK),
+    ),
+    Rule(
+        "MOB-08",
+        "Screen lock off",
+        "medium",
+        "The app does not ask for a PIN or passcode.",
+        f"{_HELP} 'Mobile PIN Timeout'",
+        ("screen_lock",),
+        applies_to="ExternalClientApplication",
+        remedy=Remedy(_set(("screen_lock", True)), _ECA),
+        expect="== true",
+        when=is_mobile,
+        baselines=(RECOMMENDED, MOBILE_SDK),
+    ),
+    Rule(
+        "MOB-03",
+        "Biometric timeout differs from Lock App After",
+        "low",
+        "The Mobile SDK doc asks to set Lock App After to the biometric timeout.",
+        "Mobile SDK guide 'Biometric Authentication'",
+        ("custom_attributes", "lock_after"),
+        applies_to="ConnectedApp",
+        remedy=Remedy((), _POLICIES, "make both timeouts equal"),
+        field="biometric",
+        when=is_mobile,
+        check=_biometric,
+        baselines=(RECOMMENDED, MOBILE_SDK),
+    ),
+    Rule(
+        "MOB-04",
+        "Mobile app with bypassed IP and a never-expiring refresh token",
+        "high",
+        "A public client whose tokens work from anywhere, forever.",
+        f"{_HELP}s 'IP Relaxation' + 'Refresh Token Rotation'",
+        ("ip_relaxation", "refresh_policy"),
+        remedy=Remedy(
+            _set(
+                ("ip_relaxation", "ENFORCE"),
+                ("refresh_policy", "specific_lifetime"),
+                ("refresh_n", 90),
+                ("refresh_unit", "DAYS"),
+            ),
+            _POLICIES,
+        ),
+        when=is_mobile,
+        check=_mobile_relaxed,
+        baselines=(RECOMMENDED, MOBILE_SDK),
+    ),
+    Rule(
+        "MOB-06",
+        "App binary over plain http",
+        "low",
+        "The install URL of a private app should be https.",
+        "domain notes §7.2 (distribution hygiene)",
+        ("install_url",),
+        applies_to="ConnectedApp",
+        remedy=Remedy((), _APP, "serve the binary over https"),
+        check=_http_install,
+        baselines=(RECOMMENDED, MOBILE_SDK),
+    ),
+    Rule(
+        "MOB-07",
+        "APNs sandbox environment",
+        "low",
+        "Production apps push through the production APNs environment.",
+        "Help 'Migrate a Connected App to an External Client App' (push)",
+        ("push_environment",),
+        applies_to="ExternalClientApplication",
+        remedy=Remedy(_set(("push_environment", "Production")), _ECA),
+        expect="!= Sandbox",
+        baselines=(RECOMMENDED, MOBILE_SDK),
+    ),
+    # usage, governance
+    Rule(
+        "USE-01",
+        "Unused app",
+        "low",
+        "No token used and no login in the audit window.",
+        "sfdx-hardis unused-connected-apps",
+        ("used",),
+        remedy=Remedy((), "Setup > App Manager", "confirm with the owner, then remove it"),
+        field="label",
+        check=_unused,
+        needs=("used",),
+    ),
+    Rule(
+        "USE-02",
+        "Tokens of inactive users",
+        "medium",
+        "Tokens of deactivated users should be revoked.",
+        "standard hygiene; sfdx-hardis",
+        ("inactive_user_tokens",),
+        remedy=Remedy((), f"{_USAGE} > the app > Revoke"),
+        field="label",
+        check=_inactive,
+        needs=("inactive_user_tokens",),
+    ),
+    Rule(
+        "USE-03",
+        "Stale tokens",
+        "low",
+        "Tokens not used for more than 90 days.",
+        "Salesforce CLI doc (90 days)",
+        ("tokens",),
+        remedy=Remedy((), f"{_USAGE} > the app > Revoke"),
+        field="label",
+        check=_stale_tokens,
+        needs=("tokens",),
+    ),
+    Rule(
+        "GOV-01",
+        "No contact email",
+        "low",
+        "Every app needs an owner to ask.",
+        "SBS-OAUTH-003 (inventory)",
+        ("contact_email",),
+        remedy=Remedy((), _APP, "set Contact Email to the owner's address"),
+        expect="set",
+    ),
+    Rule(
+        "GOV-02",
+        "Named like a Salesforce tool",
+        "medium",
+        "UNC6040 victims authorised a modified 'Data Loader' app.",
+        "GTIG UNC6040",
+        ("label",),
+        remedy=Remedy((), "Setup > App Manager", "confirm who created it"),
+        check=_mimic,
+    ),
+    Rule(
+        "GOV-03",
+        "Third-party (packaged) app",
+        "info",
+        "Vendor apps need a due-diligence record.",
+        "SBS-OAUTH-004",
+        ("namespace",),
+        remedy=Remedy((), "vendor management", "record the vendor review"),
+        field="label",
+        check=_packaged,
+        needs=("namespace",),
+    ),
+    Rule(
+        "GOV-04",
+        "Can migrate to an external client app",
+        "info",
+        "Local, no username-password flow, no setting without an ECA equivalent.",
+        "Help 'Migrate a Connected App to an External Client App'",
+        ("label",),
+        applies_to="ConnectedApp",
+        remedy=Remedy((), "Setup > App Manager > the app > Migrate to External Client App"),
+        check=_migration,
+    ),
+    # Mobile SDK ready (help page "Create a Connected App for Mobile App Integration")
+    Rule(
+        "MSDK-01",
+        "No mobile callback registered",
+        "high",
+        "The Mobile SDK app's oauthRedirectURI must be one of the app's callback URLs.",
+        _MOBILE_HELP,
+        ("callback_urls",),
+        remedy=Remedy((), _APP, "add the app's custom-scheme callback"),
+        when=is_mobile,
+        check=_callback_registered,
+        baselines=(MOBILE_SDK,),
+    ),
+    Rule(
+        "MSDK-02",
+        "Mobile SDK scopes missing",
+        "medium",
+        "The help page asks for api, refresh_token (offline_access) and web.",
+        _MOBILE_HELP,
+        ("scopes",),
+        remedy=Remedy(tuple(("scopes", s, "+=") for s in _SDK_SCOPES), _APP),
+        when=is_mobile,
+        check=_sdk_scopes,
+        baselines=(MOBILE_SDK,),
+    ),
+    Rule(
+        "MSDK-03",
+        "No mobile start URL",
+        "low",
+        "Where the app lands after login.",
+        _MOBILE_HELP,
+        ("mobile_start_url",),
+        applies_to="ConnectedApp",
+        remedy=Remedy((), _APP, "set Mobile Start URL"),
+        expect="set",
+        when=is_mobile,
+        baselines=(MOBILE_SDK,),
+    ),
+    Rule(
+        "MSDK-04",
+        "PIN protect off",
+        "medium",
+        "PIN Protect (screen lock) for the mobile app.",
+        _MOBILE_HELP,
+        ("pin_length", "screen_lock"),
+        remedy=Remedy((), _POLICIES, "enable PIN Protect"),
+        field="pin_length",
+        when=is_mobile,
+        check=_pin_protect,
+        baselines=(MOBILE_SDK,),
+    ),
+    Rule(
+        "MSDK-05",
+        "Mobile app without PKCE",
+        "medium",
+        "A mobile app cannot keep a secret: use PKCE.",
+        _MOBILE_HELP,
+        ("pkce",),
+        remedy=Remedy(_set(("pkce", True)), _APP),
+        expect="== true",
+        when=is_mobile,
+        baselines=(MOBILE_SDK,),
+    ),
+)
+
+RULES_BY_ID = {r.id: r for r in RULES}

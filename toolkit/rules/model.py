@@ -1,0 +1,234 @@
+"""What a rule is (data), what it sees of an app (:class:`AppFacts`) and what it answers (:class:`Outcome`).
+
+A rule is an id, a title, a severity, a rationale with its public basis, the catalog ids it reads, what kind
+of app it applies to and a remedy (the catalog field and value that fix it, or the Setup path when no API
+can). Most rules are one expectation on one catalog field (``field`` + ``expect``); the others carry a small
+``check`` function over :class:`AppFacts`. Rules never see metadata paths: only canonical catalog values.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from ..model import catalog
+
+Severity = Literal["critical", "high", "medium", "low", "info"]
+SEVERITIES: tuple[Severity, ...] = ("critical", "high", "medium", "low", "info")
+RANK = {s: i for i, s in enumerate(reversed(SEVERITIES))}  # info 0 ... critical 4
+AppliesTo = Literal["ConnectedApp", "ExternalClientApplication", "both", "org"]
+
+FAIL, CANNOT_CHECK, IGNORED = "fail", "cannot check", "ignored"
+
+
+def at_least(severity: str, threshold: str) -> bool:
+    """Whether ``severity`` is ``threshold`` or worse.
+
+    >>> at_least("critical", "high"), at_least("low", "medium")
+    (True, False)
+    """
+    return RANK[severity] >= RANK[threshold]  # type: ignore[index]
+
+
+@dataclass(frozen=True)
+class Remedy:
+    """How to fix a finding: catalog field/value pairs an edit can set, else the Setup path (``setup``)."""
+
+    changes: tuple[
+        tuple[str, Any, str], ...
+    ] = ()  # (catalog id, value, op: = | += | -=), the edits layer's ops
+    setup: str = ""  # where a person does it when no API can (or a choice is needed)
+    text: str = ""  # one line for people when the changes do not say it all
+
+    def fixable_by_api(self, kind: str) -> bool:
+        return bool(self.changes) and all(catalog.field(f).writable(kind) for f, _, _ in self.changes)
+
+    def describe(self) -> str:
+        if self.text:
+            return self.text
+        verbs = {"=": "set {} to {}", "+=": "add {1} to {0}", "-=": "remove {1} from {0}"}
+        parts = [verbs[op].format(catalog.field(f).label, _shown(v)) for f, v, op in self.changes]
+        return "; ".join(parts) or self.setup
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """A failed check: what was seen, what was expected, and a sentence for people."""
+
+    observed: Any
+    expected: str
+    message: str = ""
+
+
+@dataclass(frozen=True)
+class CannotCheck:
+    """The audit could not read what the rule needs: never a pass, never a fail."""
+
+    why: str
+
+
+Check = Callable[["AppFacts"], "Outcome | CannotCheck | None"]
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One rule, as data (see the module docstring); ``needs``: the audit tables it cannot run without."""
+
+    id: str
+    title: str
+    severity: Severity
+    rationale: str
+    basis: str  # the public source
+    reads: tuple[str, ...]  # catalog ids (and audit columns such as ``tokens``)
+    applies_to: AppliesTo = "both"
+    remedy: Remedy = field(default_factory=Remedy)
+    field: str = ""  # the catalog id a finding points at (the first of ``reads`` by default)
+    expect: str = ""  # an expectation on ``field`` (toolkit.analysis.expect); baselines may override it
+    when: Callable[[AppFacts], bool | None] | None = None  # applicability (e.g. mobile apps only)
+    check: Check | None = None  # custom logic when one expectation is not enough
+    needs: tuple[str, ...] = ()  # audit tables/columns only an org provides (usage, tokens, logins)
+    baselines: tuple[str, ...] = ("Salesforce recommended",)
+
+    @property
+    def target(self) -> str:
+        return self.field or (self.reads[0] if self.reads else "")
+
+    def applies(self, kind: str) -> bool:
+        return self.applies_to in ("both", kind)
+
+
+@dataclass
+class AppFacts:
+    """One app as rules see it: its ``apps`` row (canonical values, None when unset) plus its long rows.
+
+    ``row`` values are already clean (None for NaN/NA: :func:`clean_records`).
+    """
+
+    row: Mapping[Any, Any]
+    scopes: frozenset[str] = frozenset()
+    callbacks: tuple[str, ...] = ()
+    ip_ranges: tuple[tuple[str, str], ...] = ()
+    attributes: Mapping[str, str] = field(default_factory=dict)
+    grants: tuple[str, ...] = ()
+    logins_by_flow: Mapping[str, int] = field(default_factory=dict)
+    stale_tokens: int = 0  # tokens not used for more than 90 days
+    tokens_before_change: int = 0  # tokens created before the app's last modification
+    eca_names: frozenset[str] = frozenset()
+    today: Any = None
+    memo: dict[str, Any] = field(default_factory=dict)  # applicability tests computed once per app
+
+    def __post_init__(self) -> None:
+        self.name: str = str(self.row["name"])
+        self.kind: str = str(self.row["kind"])
+
+    def value(self, field_id: str) -> Any:
+        """The canonical value (None when unset)."""
+        return self.row.get(field_id)
+
+    def effective(self, field_id: str) -> Any:
+        """The value, or what Salesforce assumes when the setting is absent (the catalog default)."""
+        value = self.row.get(field_id)
+        if value is None and field_id in catalog.CATALOG:
+            return catalog.CATALOG[field_id].default
+        return value
+
+    def unknown(self, field_id: str) -> str | None:
+        """Why the audit could not read this field for this app (None when it could)."""
+        row = self.row
+        return _unknown_cached(row.get("kind"), row.get("coverage"), row.get("coverage_reason"), field_id)
+
+
+def clean_records(frame: Any) -> list[dict[Any, Any]]:
+    """The rows of a DataFrame as dicts of plain Python values, None for every missing value."""
+    names = list(frame.columns)
+    columns = [_clean_column(frame.iloc[:, i]) for i in range(len(names))]
+    return [dict(zip(names, values, strict=True)) for values in zip(*columns, strict=True)]
+
+
+def _clean_column(series: pd.Series) -> list[Any]:
+    # column-wise: ``tolist()`` is C, and only columns that can hold missing values are scanned
+    values = series.tolist()
+    if isinstance(series.dtype, np.dtype) and series.dtype.kind in "iub":
+        return values  # numpy ints and bools have no missing value
+    return [None if v is None or v is _NA or v is _NAT or (type(v) is float and v != v) else v
+            for v in values]
+
+
+_PLAIN = (str, bool, int)
+_NA, _NAT = pd.NA, pd.NaT
+
+
+def clean(value: Any) -> Any:
+    """NaN, NA and NaT as None; numpy scalars as Python values.
+
+    >>> clean(float("nan")) is None, clean(3.0)
+    (True, 3.0)
+    """
+    if value is None or type(value) in _PLAIN:
+        return value
+    if isinstance(value, float):
+        return None if math.isnan(value) else value
+    if value is _NA or value is _NAT:
+        return None
+    item = getattr(value, "item", None)
+    if callable(item) and not isinstance(value, str | bytes):
+        try:
+            return item()
+        except (ValueError, TypeError):
+            return value
+    return value
+
+
+_METADATA_COVERAGE = ("metadata", "metadata+soql")
+_SOQL_COVERAGE = ("metadata+soql", "soql_only")
+
+
+@functools.lru_cache(maxsize=4096)
+def _unknown_cached(kind: Any, coverage: Any, reason: Any, field_id: str) -> str | None:
+    return unknown_reason({"kind": kind, "coverage": coverage, "coverage_reason": reason}, field_id)
+
+
+def unknown_reason(row: Mapping[Any, Any], field_id: str) -> str | None:
+    """Why a catalog field could not be read for an app, from its ``coverage`` (None when it could).
+
+    >>> unknown_reason({"kind": "ConnectedApp", "coverage": "metadata"}, "pin_length")[:40]
+    'PIN Length is only readable from an org '
+    >>> unknown_reason({"kind": "ConnectedApp", "coverage": "metadata"}, "pkce") is None
+    True
+    """
+    if field_id not in catalog.CATALOG:
+        return None
+    coverage = str(row.get("coverage") or "metadata")
+    reason = str(clean(row.get("coverage_reason")) or coverage)
+    f = catalog.field(field_id)
+    binding = f.binding(str(row.get("kind")))
+    if binding is None:
+        return None  # the kind has no such setting: the rule does not apply (not unknown)
+    if not binding.reads:
+        return f"{f.label} cannot be read by any API ({binding.why_not or 'Setup only'})"
+    if coverage in ("unreadable", "tokens_only"):
+        return f"{f.label} could not be read: {reason}"
+    soql = any(s.soql for s in binding.reads)
+    metadata = any(not s.soql for s in binding.reads)
+    if coverage in _METADATA_COVERAGE and metadata:
+        return None
+    if coverage in _SOQL_COVERAGE and soql:
+        return None
+    if coverage == "soql_only":
+        return f"{f.label} could not be read: {reason} (no metadata)"
+    return (
+        f"{f.label} is only readable from an org (SOQL {binding.reads[0].type_name}."
+        f"{binding.reads[0].path}); this source has metadata only"
+    )
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)

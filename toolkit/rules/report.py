@@ -1,0 +1,206 @@
+"""Findings for people and programs: text, CSV, JSON and SARIF 2.1.0 (code-scanning UIs).
+
+SARIF results point at the file and line of the element for folder sources (``locations``: a map from
+(app, field) to (file, line), built by :func:`locations` from the inventory) and at the app as a logical
+location for orgs. Ignored findings carry a SARIF suppression with the reason; "cannot check" ones are
+``kind: open`` (the tool could not tell).
+
+>>> import pandas as pd
+>>> f = pd.DataFrame([{"app": "A", "kind": "ConnectedApp", "rule": "NET-01", "title": "IP",
+...     "severity": "high", "status": "fail", "field": "ip_relaxation", "setting": "IP Relaxation",
+...     "observed": "BYPASS",
+...     "expected": "!= BYPASS", "message": "m", "remedy": "r", "fixable_by_api": True, "setup_path": "",
+...     "basis": "b", "ignore_reason": ""}])
+>>> to_sarif(f)["runs"][0]["results"][0]["level"]
+'error'
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from ..model import catalog
+from ..model.bundle import Inventory
+from .definitions import RULES, RULES_BY_ID
+from .model import CANNOT_CHECK, FAIL, IGNORED, SEVERITIES, at_least
+
+FORMATS = ("text", "csv", "json", "sarif")
+SARIF_SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
+_LEVEL = {"critical": "error", "high": "error", "medium": "warning", "low": "note", "info": "note"}
+_SECURITY_SEVERITY = {"critical": "9.5", "high": "8.0", "medium": "5.5", "low": "3.0", "info": "0.0"}
+Locations = Mapping[tuple[str, str], tuple[str, int | None]]
+
+
+def failing(findings: pd.DataFrame, threshold: str) -> pd.DataFrame:
+    """Failed (not ignored, not "cannot check") findings at ``threshold`` severity or worse."""
+    mask = (findings["status"] == FAIL) & findings["severity"].map(lambda s: at_least(str(s), threshold))
+    return findings[mask.astype(bool)]
+
+
+def summary_line(findings: pd.DataFrame) -> str:
+    """``"12 findings: 1 critical, 5 high, ... ; 3 cannot check, 2 ignored"``."""
+    fails = findings[findings["status"] == FAIL]
+    counts = ", ".join(f"{int((fails['severity'] == s).sum())} {s}" for s in SEVERITIES)
+    other = (
+        f"{int((findings['status'] == CANNOT_CHECK).sum())} cannot check, "
+        f"{int((findings['status'] == IGNORED).sum())} ignored"
+    )
+    return f"{len(fails)} findings: {counts}; {other}"
+
+
+def to_text(findings: pd.DataFrame) -> str:
+    """One line per finding, worst first, then the summary line."""
+    lines = []
+    for r in findings.to_dict("records"):
+        if r["status"] == FAIL:
+            where = r["setup_path"] if r["setup_path"] and r["setup_path"] != r["remedy"] else ""
+            fix = " [API]" if r["fixable_by_api"] else f" [{where}]" if where else ""
+            lines.append(
+                f"{r['severity'].upper():8} {r['rule']:8} {r['app']}: {r['message']} ({r['setting']}: "
+                f"{r['observed']}, expected {r['expected']}); fix: {r['remedy']}{fix}"
+            )
+        elif r["status"] == CANNOT_CHECK:
+            lines.append(f"{'?':8} {r['rule']:8} {r['app']}: cannot check: {r['message']}")
+        else:
+            lines.append(f"{'-':8} {r['rule']:8} {r['app']}: ignored: {r['ignore_reason']}")
+    lines.append(summary_line(findings))
+    return "\n".join(lines) + "\n"
+
+
+def to_json(findings: pd.DataFrame) -> str:
+    return (
+        json.dumps(
+            {
+                "baseline": findings.attrs.get("baseline", ""),
+                "not_run": findings.attrs.get("not_run", {}),
+                "findings": findings.to_dict("records"),
+            },
+            indent=2,
+            default=str,
+        )
+        + "\n"
+    )
+
+
+def render(findings: pd.DataFrame, fmt: str, *, locations: Locations | None = None, root: str = "") -> str:
+    """The findings in one of :data:`FORMATS`."""
+    if fmt == "text":
+        return to_text(findings)
+    if fmt == "csv":
+        return str(findings.to_csv(index=False))
+    if fmt == "json":
+        return to_json(findings)
+    return json.dumps(to_sarif(findings, locations=locations, root=root), indent=2, default=str) + "\n"
+
+
+def locations(
+    inventory: Inventory, findings: pd.DataFrame, root: str | Path
+) -> dict[tuple[str, str], tuple[str, int | None]]:
+    """(app, field) → (file relative to ``root``, line) for every finding of an app with files."""
+    by_name = {b.name: b for b in inventory.apps}
+    base = Path(root).resolve()
+    out: dict[tuple[str, str], tuple[str, int | None]] = {}
+    for app, field_id in set(zip(findings["app"], findings["field"], strict=True)):
+        bundle = by_name.get(str(app))
+        where = catalog.locate(bundle, str(field_id)) if bundle is not None else None
+        if where is None:
+            continue
+        path = Path(where[0]).resolve()
+        try:
+            uri = path.relative_to(base).as_posix()
+        except ValueError:
+            uri = path.as_uri()
+        out[(str(app), str(field_id))] = (uri, where[1])
+    return out
+
+
+def to_sarif(findings: pd.DataFrame, *, locations: Locations | None = None, root: str = "") -> dict[str, Any]:
+    """A SARIF 2.1.0 log: one run, every rule described, one result per finding."""
+    from .. import __version__
+
+    used = [r for r in RULES if r.id in set(findings["rule"])]
+    index = {r.id: i for i, r in enumerate(used)}
+    rules = [
+        {
+            "id": r.id,
+            "name": "".join(w.capitalize() for w in r.title.replace("-", " ").split() if w.isalnum()),
+            "shortDescription": {"text": r.title},
+            "fullDescription": {"text": r.rationale},
+            "help": {"text": f"{r.remedy.describe()}. Basis: {r.basis}"},
+            "defaultConfiguration": {"level": _LEVEL[r.severity]},
+            "properties": {
+                "security-severity": _SECURITY_SEVERITY[r.severity],
+                "tags": ["security", r.id[:3]],
+            },
+        }
+        for r in used
+    ]
+    results = [_result(r, index, locations or {}) for r in findings.to_dict("records")]
+    run: dict[str, Any] = {
+        "tool": {
+            "driver": {
+                "name": "connected-app-toolkit",
+                "version": __version__,
+                "rules": rules,
+            }
+        },
+        "results": results,
+        "properties": {"baseline": findings.attrs.get("baseline", "")},
+    }
+    if root:
+        run["originalUriBaseIds"] = {"SRCROOT": {"uri": Path(root).resolve().as_uri() + "/"}}
+    return {"$schema": SARIF_SCHEMA, "version": "2.1.0", "runs": [run]}
+
+
+def _result(r: dict[Any, Any], index: dict[str, int], where: Locations) -> dict[str, Any]:
+    rule = RULES_BY_ID[r["rule"]]
+    text = (
+        f"{r['app']}: {r['message']} ({r['setting']}: {r['observed']}, expected {r['expected']}). "
+        f"Fix: {r['remedy']}"
+        if r["status"] != CANNOT_CHECK
+        else f"{r['app']}: cannot check {rule.title}: {r['message']}"
+    )
+    out: dict[str, Any] = {
+        "ruleId": rule.id,
+        "ruleIndex": index[rule.id],
+        "level": _LEVEL[str(r["severity"])] if r["status"] != CANNOT_CHECK else "none",
+        "kind": "fail" if r["status"] != CANNOT_CHECK else "open",
+        "message": {"text": text},
+        "partialFingerprints": {"appRule/v1": f"{r['app']}/{rule.id}"},
+        "properties": {k: _plain(r[k]) for k in ("app", "kind", "field", "severity", "observed", "expected")},
+    }
+    loc = where.get((str(r["app"]), str(r["field"])))
+    if loc is not None:
+        region = {"startLine": loc[1]} if loc[1] else {}
+        physical: dict[str, Any] = {"artifactLocation": {"uri": loc[0]}}
+        if not loc[0].startswith("file:"):
+            physical["artifactLocation"]["uriBaseId"] = "SRCROOT"
+        if region:
+            physical["region"] = region
+        out["locations"] = [{"physicalLocation": physical}]
+    else:
+        out["locations"] = [
+            {
+                "logicalLocations": [
+                    {
+                        "name": str(r["app"]),
+                        "kind": "resource",
+                        "fullyQualifiedName": f"{r['kind']}/{r['app']}",
+                    }
+                ]
+            }
+        ]
+    if r["status"] == IGNORED:
+        out["suppressions"] = [{"kind": "external", "justification": str(r["ignore_reason"])}]
+    return out
+
+
+def _plain(value: Any) -> Any:
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    return str(value)
