@@ -89,7 +89,7 @@ def bar_chart(items: Sequence[tuple[str, int]], *, title: str, colors: Sequence[
         y = top + i * row_h
         w = max(1, round(bar_w * n / scale)) if n else 0
         color = colors[i] if i < len(colors) else BAR_COLOR
-        short = label if len(label) <= 38 else label[:37] + "…"
+        short = label if len(label) <= 34 else label[:33] + "…"
         parts.append(
             f'<text x="{label_w - 6}" y="{y + 15}" font-size="12" text-anchor="end" fill="#1f2933">'
             f"{_e(short)}</text>"
