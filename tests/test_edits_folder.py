@@ -160,3 +160,9 @@ def test_revocation_journals_cannot_be_rolled_back(tmp_path: Path) -> None:
     j.append({"type": "plan", "kind": "revoke", "app": "A", "tokens": []})
     with pytest.raises(JournalError, match="cannot be restored"):
         toolkit.rollback_edits(str(j))
+
+
+def test_diff_masks_consumer_keys(project: Path) -> None:
+    plan = toolkit.plan_edits(project, ["pkce=false"], apps=["Field_Sales_iOS"])
+    text = plan.diff()
+    assert "<consumerKey>3MVG" in text and "3MVG9EXAMPLE.FieldSalesIos" not in text

@@ -422,3 +422,65 @@ def test_token_revocation_needs_confirmation_and_never_writes_a_token(
     assert not any(t in text for t in tokens)
     rollback = org.edit("--rollback", str(next(tmp_path.glob("revoke-*"))))
     assert rollback.returncode == 2 and "cannot be restored" in rollback.stderr
+
+
+def test_unknown_elements_survive_and_only_the_edited_leaf_changes(org: DemoProcess, tmp_path: Path) -> None:
+    future = org.control("GET", "truth")["future_element_apps"][:3]
+    client = org.org()
+    before = {n: v for (t, n), v in org.raw().items() if n in future}
+    assert all(b"isFutureFlag2030" in v for v in before.values())
+    result = toolkit.plan_edits(client, ["session_timeout=45"], apps=future).apply(journal_dir=str(tmp_path))
+    assert result.exit_code == 0
+    after = {n: v for (t, n), v in org.raw().items() if n in future}
+    target = OrgTarget(client)
+    for name in future:
+        assert b"<isFutureFlag2030>true</isFutureFlag2030>" in after[name]
+        changes = target.document(("ConnectedApp", name), before[name]).diff(
+            target.document(("ConnectedApp", name), after[name])
+        )
+        assert [c.path for c in changes] == ["sessionPolicy.sessionTimeout"], changes
+
+
+def test_revoking_tokens_of_inactive_users_or_unused_ones(org: DemoProcess, tmp_path: Path) -> None:
+    client = org.org()
+    users = {u["Id"]: u["IsActive"] for u in client.query("SELECT Id, IsActive FROM User")}
+    rows = client.query("SELECT AppName, UserId, LastUsedDate FROM OauthToken")
+    by_app: dict[str, list[bool]] = {}
+    for r in rows:
+        by_app.setdefault(r["AppName"], []).append(users.get(r["UserId"], True))
+    label = next(a for a, flags in by_app.items() if not all(flags) and any(flags))
+    app = next(name for name in toolkit.audit(client)["apps"].query("label == @label")["name"])
+    result = toolkit.revoke_tokens(
+        client,
+        app,
+        "inactive-users",
+        confirm=lambda summary: "IRREVERSIBLE" in summary,
+        journal_dir=str(tmp_path),
+    )
+    assert result.exit_code == 0 and len(result.table) == by_app[label].count(False)
+    assert not result.table["user_active"].any()
+    left = client.query(f"SELECT UserId FROM OauthToken WHERE AppName = '{label}'")
+    assert len(left) == by_app[label].count(True) and all(users[r["UserId"]] for r in left)
+    unused = toolkit.revoke_tokens(client, app, "unused-days=100000", confirm=True, journal_dir=str(tmp_path))
+    assert len(unused.table) == 0  # nothing is that old
+    with pytest.raises(toolkit.ToolkitError, match="not confirmed"):
+        toolkit.revoke_tokens(client, app, "all", journal_dir=str(tmp_path))
+
+
+def test_cli_resume_refuses_an_app_changed_meanwhile(org: DemoProcess, apps: list[str]) -> None:
+    pristine = org.raw()
+    org.fault("http500", operation="updateMetadata")
+    failed = org.edit("--apps", ",".join(apps[:15]), *_sets(), "--apply")
+    assert failed.returncode == 3
+    org.control("DELETE", "faults")
+    journal = _journal(failed.stdout)
+    other = org.edit("--apps", apps[7], "--set", "ip_relaxation=BYPASS_2FACTOR", "--apply")  # another process
+    assert other.returncode == 0, other.stderr
+    resumed = org.edit("--resume", journal)
+    assert resumed.returncode == 3
+    statuses = _statuses(resumed.stdout)
+    assert statuses.pop(apps[7]) == "stale" and set(statuses.values()) == {"applied"}
+    assert b"BYPASS_2FACTOR" in org.raw()[("ConnectedApp", apps[7])]  # the other change was not overwritten
+    assert org.edit("--rollback", journal).returncode == 0
+    assert org.edit("--rollback", _journal(other.stdout)).returncode == 0
+    assert org.raw() == pristine

@@ -36,7 +36,7 @@ def _output_text(cell: nbformat.NotebookNode) -> str:
 def test_notebooks_are_committed_clean() -> None:
     assert [p.name for p in NOTEBOOKS] == [
         "01_audit_demo_org.ipynb", "02_compare_mobile_settings.ipynb", "03_audit_panel.ipynb",
-        "05_bulk_edit_form.ipynb", "06_report.ipynb",
+        "04_bulk_edit.ipynb", "05_bulk_edit_form.ipynb", "06_report.ipynb",
     ]
     for path in NOTEBOOKS:
         book = nbformat.read(path, as_version=4)

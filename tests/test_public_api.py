@@ -27,3 +27,10 @@ def test_doctests_of_every_module_pass() -> None:
         module = importlib.import_module(info.name)
         result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
         assert result.failed == 0, info.name
+
+
+def test_bulk_edit_api_is_public() -> None:
+    for name in ("plan_edits", "rollback_edits", "resume_edits", "revoke_tokens", "EditPlan", "EditResult"):
+        assert name in toolkit.__all__, name
+    plan_doc = toolkit.EditPlan.__doc__ or ""
+    assert "preview" in plan_doc and "problems" in plan_doc

@@ -106,7 +106,7 @@ def test_sections_split_wide_content_and_leave_out_missing_findings() -> None:
     data = ReportData({"apps": apps})
     matrix = sections.mobile_matrix(data)
     assert matrix.count("<table") == 2  # 7 apps per block
-    assert matrix.count("class='dev'") == 2  # the odd platform and the odd PIN length
+    assert matrix.count("<td class='dev'>") == 2  # the odd platform and the odd PIN length
     assert sections.section("Findings", sections.findings(data)) == ""
     findings = pd.DataFrame({"app": ["App_1", "App_2"], "rule": ["ip-relaxed"] * 2, "severity": ["high"] * 2,
                              "field": ["ip_relaxation"] * 2, "remedy": ["Enforce IP restrictions"] * 2,

@@ -82,6 +82,8 @@ def test_edit_form_on_a_folder_preview_apply_rollback(tmp_path: Path) -> None:
     project = shutil.copytree(REPO / "examples", tmp_path / "p")
     files = {p: p.read_bytes() for p in Path(project).rglob("*-meta.xml")}
     form = EditForm(source=str(project))
+    if HAS_FINDINGS:  # the rules layer's findings are a filter of the picker
+        assert form.picker.finding.layout.display == "" and len(form.picker.finding.options) > 1
     form.picker.text.value = "Legacy_Partner_Portal"
     form.picker.select_all.click()
     form.preview_button.click()

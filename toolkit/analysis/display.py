@@ -51,8 +51,10 @@ REPORT_COLUMNS = (
     "name", "kind", "coverage", "permitted_users", "ip_relaxation", "refresh_policy", "pkce",
     "secret_web_server", "client_credentials", "session_level", "has_certificate",
 )
-# coverage -> which sources were read
-_READ_NOTHING = frozenset({"tokens_only", "unreadable"})
+# coverage -> which sources were read: nothing (an app only tokens or logins name), or SOQL only (a packaged
+# app; an app whose metadata could not be read)
+_READ_NOTHING = frozenset({"tokens_only"})
+_READ_SOQL_ONLY = frozenset({"soql_only", "unreadable", "metadata_unknown"})
 
 
 def column_label(column: str) -> str:
@@ -88,7 +90,7 @@ def was_read(f: catalog.Field, kind: str, coverage: str) -> bool:
         return False
     soql = any(s.soql for s in binding.reads)
     metadata = any(not s.soql for s in binding.reads)
-    if coverage == "soql_only":
+    if coverage in _READ_SOQL_ONLY:
         return soql
     if coverage == "metadata":  # a folder, or an org app whose SOQL row did not match
         return metadata

@@ -23,7 +23,7 @@ Commands:
 - ``demo``      what ``make demo`` runs: start the demo org, audit it, print where the output is
 - ``edit``      bulk-edit apps of an org or a folder: dry run, ``--apply``, ``--rollback``, ``--resume``
 - ``check``     findings against a baseline: the CI gate (``--fail-on``, ``--format text|csv|json|sarif``)
-- ``diff``      drift between two audit snapshots (``audit --snapshot``) or two sources
+- ``diff``      drift between two audit snapshots (``diff --snapshot``) or two sources
 - ``bootconfig`` Mobile SDK bootconfig.plist / bootconfig.xml / bootconfig.json against the apps
 """
 

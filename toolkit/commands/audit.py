@@ -103,17 +103,22 @@ def report_org(
     if inventory.partial:
         title += " (PARTIAL: see Problems)"
     summary = report(inventory, tables, out, title=title)
+    print(api_calls_line(tables))
+    if inventory.partial:
+        print(f"warning: PARTIAL audit, tables are incomplete: {inventory.partial_reason}", file=sys.stderr)
+        return summary, EXIT_PARTIAL
+    return summary, EXIT_OK
+
+
+def api_calls_line(tables: dict[str, pd.DataFrame]) -> str:
+    """What an org audit cost: the calls Salesforce counts, the lower bound, the org's daily usage."""
     api = tables["api_calls"].set_index("kind")["calls"]
     used = f"{api.get('TOTAL')} API calls counted by Salesforce (lower bound {api.get('lower_bound')}"
     extra = sum(int(n) for k, n in api.items() if str(k).startswith("extra:readMetadata split"))
     used += f"; {extra} of them to isolate unloadable apps)" if extra else ")"
     if "daily_api_usage_before" in api and "daily_api_usage_after" in api:
         used += f"; org daily API usage {api['daily_api_usage_before']} -> {api['daily_api_usage_after']}"
-    print(used)
-    if inventory.partial:
-        print(f"warning: PARTIAL audit, tables are incomplete: {inventory.partial_reason}", file=sys.stderr)
-        return summary, EXIT_PARTIAL
-    return summary, EXIT_OK
+    return used
 
 
 def report(inventory: Inventory, tables: dict[str, pd.DataFrame], out: str | Path, *, title: str) -> Path:

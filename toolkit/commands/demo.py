@@ -10,8 +10,8 @@ import argparse
 from pathlib import Path
 
 from ..errors import SourceError
-from ..reports import collect, write_report
-from .report import print_written
+from ..reports import collect
+from .report import write_and_say
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
@@ -28,8 +28,8 @@ def run(args: argparse.Namespace) -> int:
         return _run_demo_org(args)
     if not EXAMPLES.is_dir():
         raise SourceError(f"{EXAMPLES}: the example project is missing (run from a checkout of the repo)")
-    data, secrets = collect(EXAMPLES)
-    return print_written(write_report(data, args.out, secrets=secrets))
+    data, inventory = collect(EXAMPLES)
+    return write_and_say(data, inventory, args.out)
 
 
 def _run_demo_org(args: argparse.Namespace) -> int:
@@ -42,6 +42,5 @@ def _run_demo_org(args: argparse.Namespace) -> int:
             f"demo org running at {org.instance_url}, seeded with {args.apps} connected apps "
             f"(some installed from packages) and {args.ecas} external client apps"
         )
-        data, secrets = collect(org)
-    files = write_report(data, args.out, secrets=secrets)
-    return print_written(files, data.partial_reason, data.tables)
+        data, inventory = collect(org)
+    return write_and_say(data, inventory, args.out)

@@ -8,14 +8,15 @@ sources are the shared ones of :mod:`toolkit.commands.options`. Exit code 3 when
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
-import pandas as pd
-
 from ..analysis.counts import counts_line
-from ..reports import ReportFiles, collect, write_report
+from ..model.bundle import Inventory
+from ..reports import ReportData, collect, inventory_secrets, write_report
 from . import EXIT_OK, EXIT_PARTIAL
-from .options import add_source_arguments, is_org_source, open_org, require_source
+from .audit import api_calls_line, check_readable
+from .options import add_source_arguments, is_org_source, open_org, require_source, stderr_progress
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -28,25 +29,23 @@ def run(args: argparse.Namespace) -> int:
     require_source(args)
     if is_org_source(args):
         with open_org(args) as org:
-            data, secrets = collect(org, window_days=args.window_days)
+            data, inventory = collect(org, window_days=args.window_days, progress=stderr_progress())
     else:
-        data, secrets = collect(Path(args.project))
-    files = write_report(data, args.out, secrets=secrets)
-    return print_written(files, data.partial_reason, data.tables)
+        data, inventory = collect(Path(args.project))
+    return write_and_say(data, inventory, args.out)
 
 
-def print_written(
-    files: ReportFiles, partial_reason: str = "", tables: dict[str, pd.DataFrame] | None = None
-) -> int:
-    """Say what was written, the API calls an org audit used, that it is partial; the exit code for it."""
-    if tables and "apps" in tables:
-        print(f"audited {counts_line(tables['apps'])}")
-    calls = (tables or {}).get("api_calls")
-    if calls is not None and len(calls):
-        used = calls.set_index("kind")["calls"]
-        print(f"{used.get('TOTAL')} API calls (lower bound {used.get('lower_bound')})")
+def write_and_say(data: ReportData, inventory: Inventory, out: str | Path) -> int:
+    """Write the report and say what was audited, what it cost (orgs), where it is; the exit code."""
+    check_readable(inventory)
+    files = write_report(data, out, secrets=inventory_secrets(inventory))
+    print(f"audited {counts_line(data.tables['apps'])}; from {inventory.origin}")
+    if "api_calls" in data.tables:
+        print(api_calls_line(data.tables))
     print(f"wrote {len(files.data) - 1} CSV files and {files.data[-1].name} (all the data) beside the report")
-    if partial_reason:
-        print(f"warning: PARTIAL audit, the report says so: {partial_reason}")
+    code = EXIT_OK
+    if data.partial_reason:
+        print(f"warning: PARTIAL audit, the report says so: {data.partial_reason}", file=sys.stderr)
+        code = EXIT_PARTIAL
     print(f"report: {files.html.resolve()}")
-    return EXIT_PARTIAL if partial_reason else EXIT_OK
+    return code

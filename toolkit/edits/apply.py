@@ -315,11 +315,20 @@ def _open(journal: str | Path, source: Any) -> tuple[Journal, Target, dict[str, 
     return j, target, rec
 
 
+NOT_WRITTEN = frozenset({"not applied", "stale", "failed", "not attempted"})
+
+
 def _touched(records: list[dict[str, Any]]) -> set[int]:
+    """Components an apply or resume wrote or may have written: announced by an ``intent``, and not settled
+    as never written (``not applied``, ``stale``...) by a later ``done`` record."""
     out: set[int] = set()
     for r in records:
-        if r.get("type") == "intent" and r.get("phase") in ("apply", "resume"):
+        if r.get("phase") not in ("apply", "resume"):
+            continue
+        if r.get("type") == "intent":
             out.update(int(i) for i in r["items"])
+        elif r.get("type") == "done":
+            out -= {int(i) for i, status in r.get("statuses", {}).items() if status in NOT_WRITTEN}
     return out
 
 

@@ -10,6 +10,7 @@ every problem (all of them, not the first). :class:`EditPlan` shows the result (
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from dataclasses import field as _field
@@ -22,6 +23,7 @@ from ..model import catalog as cat
 from ..model import schema
 from ..model.bundle import AppBundle
 from ..model.document import SECRET_LEAVES, MetadataDocument, MissingRequiredError
+from ..redact import mask_key, redact
 from .changes import ChangeSpec, SpecError, canonical_value, list_item, parse_spec, split_items
 from .select import SelectionError, names_from, select_where
 from .targets import CA_TYPE, Key, OrgTarget, Target, key_text, target_for
@@ -29,6 +31,7 @@ from .targets import CA_TYPE, Key, OrgTarget, Target, key_text, target_for
 if TYPE_CHECKING:
     from .apply import EditResult
 
+_CONSUMER_KEY = re.compile(r"(<consumerKey>)([^<]*)(</consumerKey>)")
 PROBLEM_COLUMNS = ["app", "kind", "field", "value", "problem", "allowed"]
 PREVIEW_COLUMNS = ["app", "kind", "field", "label", "component", "before", "after", "status", "reason"]
 _KIND_LABEL = {CA_TYPE: "connected apps", "ExternalClientApplication": "external client apps"}
@@ -148,13 +151,15 @@ class EditPlan:
         )
 
     def diff(self) -> str:
-        """A unified diff of every component to write (before/after XML)."""
+        """A unified diff of every component to write (before/after XML); consumer keys masked, no secret."""
         out: list[str] = []
         for key, comp in sorted(self.components.items()):
             a = comp.before.to_bytes().decode("utf-8", "replace").splitlines(keepends=True)
             b = comp.after.to_bytes().decode("utf-8", "replace").splitlines(keepends=True)
             out.extend(difflib.unified_diff(a, b, f"a/{key_text(key)}", f"b/{key_text(key)}"))
-        return "".join(out)
+        return redact(
+            _CONSUMER_KEY.sub(lambda m: m.group(1) + (mask_key(m.group(2)) or "") + m.group(3), "".join(out))
+        )
 
     def changes(self) -> pd.DataFrame:
         """Leaf-level changes per component (component, path, before, after), for programs."""
@@ -612,6 +617,7 @@ def _catalog_change(
             "scalar and list fields of the catalog",
         )
     is_list = fld.type == "list"
+    shown: Callable[[Any], Any] = lambda value: value  # noqa: E731 - how values appear in the preview
     if spec.op != "=" and not is_list:
         raise _Refusal(f"{spec.op} works on list fields only; {fld.id} holds one value", "=")
     before = _text(cat.read_value(app, fld))
@@ -630,13 +636,19 @@ def _catalog_change(
                     app.name, fld.id, unknown[0], sorted(ids)[:20] or ["(none in this org)"]
                 )
             items = [ids.get(i, i) for i in items]
+            names = {v: k for k, v in ids.items()}
+            shown = lambda vals: [f"{names[v]} ({v})" if v in names else v for v in vals or []]  # noqa: E731
         after: Any = _list_op(spec.op, list(before or []), items)
         if not spec.value.strip() and spec.op == "=":
             after = []
     else:
         after = canonical_value(fld, spec.value, app.name)
     if _same(before, after):
-        return _row(app, fld.id, fld.label, "", before, after, "no-op", "already at this value"), None, None
+        return (
+            _row(app, fld.id, fld.label, "", shown(before), shown(after), "no-op", "already at this value"),
+            None,
+            None,
+        )
     if binding.write == "SetupEntityAccess" and isinstance(plan.target, OrgTarget):
         grant = GrantPlan(
             app.name,
@@ -673,7 +685,7 @@ def _catalog_change(
     else:
         op = Op(source.path, "set", cat.to_raw(fld, kind, str(after)))
     working[key] = op.apply(working[key])
-    return _row(app, fld.id, fld.label, component, before, after, "change"), key, op
+    return _row(app, fld.id, fld.label, component, shown(before), shown(after), "change"), key, op
 
 
 def _same(before: Any, after: Any) -> bool:

@@ -85,8 +85,8 @@ class OrgTarget(Target):
         self.listing: dict[Key, dict[str, str]] = {}
 
     def load(self, names: list[str] | None) -> tuple[Inventory, dict[Key, bytes]]:
-        types = [CA_TYPE, *sorted(ECA_FAMILY)]
-        rows = self.org.list_metadata(types)
+        # one listMetadata call names every app; the other ECA types are listed only when an ECA is selected
+        rows = self.org.list_metadata([CA_TYPE, ECA_TYPE])
         self.listing = {(r.get("type", ""), r.get("fullName", "")): r for r in rows}
         self.all_names = [n for (t, n) in self.listing if t in (CA_TYPE, ECA_TYPE)]
         wanted = set(names) if names is not None else None
@@ -94,6 +94,8 @@ class OrgTarget(Target):
         eca_names = [n for (t, n) in self.listing if t == ECA_TYPE and (wanted is None or n in wanted)]
         keys: list[Key] = [(CA_TYPE, n) for n in ca_names if not self._locked((CA_TYPE, n))]
         if eca_names:  # ECA settings/policies are grouped by their externalClientApplication element
+            more = self.org.list_metadata(sorted(ECA_FAMILY - {ECA_TYPE}))
+            self.listing.update({(r.get("type", ""), r.get("fullName", "")): r for r in more})
             keys += [k for k in self.listing if k[0] in ECA_FAMILY]
         raws = {k: r for k, r in self.read(keys).items() if r is not None}
         docs = [self.document(k, r) for k, r in raws.items()]
@@ -271,6 +273,14 @@ def atomic_write(path: Path, data: bytes) -> None:
     os.replace(tmp, path)
     if mode is not None:
         os.chmod(path, mode & 0o7777)
+    try:  # the rename itself is durable once the folder is flushed
+        fd = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+    except OSError:
+        pass
 
 
 def target_for(source: Any) -> Target:

@@ -9,10 +9,10 @@ per table and ``audit.xlsx``. :mod:`.sections` builds the report's HTML fragment
 from __future__ import annotations
 
 from . import sections
-from .data import ReportData, collect, load, save
+from .data import ReportData, collect, inventory_secrets, load, save
 from .export import REPORT_HTML, REPORT_NOTEBOOK, ReportError, ReportFiles, write_report
 
 __all__ = [
-    "REPORT_HTML", "REPORT_NOTEBOOK", "ReportData", "ReportError", "ReportFiles", "collect", "load", "save",
-    "sections", "write_report",
+    "REPORT_HTML", "REPORT_NOTEBOOK", "ReportData", "ReportError", "ReportFiles", "collect",
+    "inventory_secrets", "load", "save", "sections", "write_report",
 ]

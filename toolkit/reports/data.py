@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 import pandas as pd
 
 from ..errors import SourceError
+from ..model.bundle import Inventory
 
 META = "report.json"
 
@@ -61,21 +62,20 @@ def org_name(org: Any) -> str:
     return urlsplit(str(org.instance_url)).hostname or "the org"
 
 
-def collect(source: Any, *, window_days: int = 180) -> tuple[ReportData, list[str]]:
-    """Audit an org or a folder into :class:`ReportData`; also returns the secret values to redact."""
+def collect(source: Any, *, window_days: int = 180, progress: Any = None) -> tuple[ReportData, Inventory]:
+    """Audit an org or a folder into :class:`ReportData`; also returns the inventory (for its secret values,
+    :func:`inventory_secrets`, which never go into the data)."""
     from ..api import audit_folder, audit_org
-    from ..model.catalog import secret_values
     from ..sources.org import Org
 
     if isinstance(source, Org):
-        inventory, tables = audit_org(source, window_days=window_days)
+        inventory, tables = audit_org(source, window_days=window_days, progress=progress)
         name = org_name(source)
     elif isinstance(source, str | Path):
         inventory, tables = audit_folder(source)
         name = Path(source).resolve().name
     else:
         raise SourceError(f"a report needs an org from toolkit.connect() or a folder, not {type(source)}")
-    secrets = [s for app in inventory.apps for s in secret_values(app)]
     data = ReportData(
         tables=tables,
         findings=findings_of(tables),
@@ -83,7 +83,14 @@ def collect(source: Any, *, window_days: int = 180) -> tuple[ReportData, list[st
         origin=urlsplit(inventory.origin).hostname or inventory.origin,
         partial_reason=inventory.partial_reason if inventory.partial else "",
     )
-    return data, secrets
+    return data, inventory
+
+
+def inventory_secrets(inventory: Inventory) -> list[str]:
+    """Every secret value the inventory's documents hold (to scrub from what is written)."""
+    from ..model.catalog import secret_values
+
+    return [s for app in inventory.apps for s in secret_values(app)]
 
 
 def save(data: ReportData, folder: str | Path) -> Path:

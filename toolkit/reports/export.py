@@ -100,6 +100,7 @@ def run_notebook(data_dir: Path, output: Path, notebook: Path = REPORT_NOTEBOOK)
             str(notebook), str(output), parameters={"data_dir": str(data_dir)}, kernel_name="python3",
             cwd=str(notebook.parent), progress_bar=False, log_output=False,
             execution_timeout=KERNEL_TIMEOUT_S,
+            extra_arguments=["--IPKernelApp.log_level=ERROR"],  # no kernel start-up chatter on stderr
         )
     except PapermillExecutionError as exc:
         raise ReportError(f"the report notebook failed in cell {exc.exec_count}: {exc.ename}: "

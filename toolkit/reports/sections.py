@@ -22,6 +22,7 @@ from typing import Any
 import pandas as pd
 
 from ..analysis.compare import compare_mobile, mobile_fields
+from ..analysis.counts import app_counts
 from ..analysis.display import REPORT_COLUMNS, display_value, legend_items, people_table
 from ..analysis.markers import NOT_APPLICABLE, NOT_SET, UNKNOWN
 from ..model import catalog
@@ -48,7 +49,8 @@ table{border-collapse:collapse;margin:8px 0 16px;font-size:12.5px;max-width:100%
 th,td{border:1px solid #d3d9e0;padding:4px 7px;text-align:left;vertical-align:top;overflow-wrap:anywhere}
 thead th{background:#eef2f6}tbody th{background:#f7f9fb;font-weight:600}
 table.wide{width:100%}
-td.dev{background:#fff3c4;font-weight:600}
+td.dev,span.dev{background:#fff3c4;font-weight:600}
+td.fail,span.fail{background:#f8d7da;color:#58151c;font-weight:600}
 td.marker{color:#7b8794;text-align:center}
 .meta{color:#52606d}.note{color:#52606d;font-size:13px}
 .cards{display:flex;flex-wrap:wrap;gap:12px;margin:12px 0}
@@ -87,7 +89,7 @@ def bar_chart(items: Sequence[tuple[str, int]], *, title: str, colors: Sequence[
         y = top + i * row_h
         w = max(1, round(bar_w * n / scale)) if n else 0
         color = colors[i] if i < len(colors) else BAR_COLOR
-        short = label if len(label) <= 38 else label[:37] + "…"
+        short = label if len(label) <= 34 else label[:33] + "…"
         parts.append(
             f'<text x="{label_w - 6}" y="{y + 15}" font-size="12" text-anchor="end" fill="#1f2933">'
             f"{_e(short)}</text>"
@@ -147,12 +149,7 @@ def severity_counts(findings: pd.DataFrame | None) -> list[tuple[str, int]]:
 def summary(data: ReportData) -> str:
     """The executive summary: title, origin and date, counts, findings by severity, the key charts."""
     apps = data.tables["apps"]
-    kinds = apps["kind"].value_counts()
-    cards: list[tuple[str, Any]] = [
-        ("apps", len(apps)),
-        ("connected apps", int(kinds.get(catalog.CA, 0))),
-        ("external client apps", int(kinds.get(catalog.ECA, 0))),
-    ]
+    cards: list[tuple[str, Any]] = [("apps", len(apps)), *((k, n) for k, n in app_counts(apps).items())]
     usage = data.tables.get("usage")
     if usage is not None and "used" in usage:
         cards.append(("not used in the window", int((~usage["used"].astype(bool)).sum())))
@@ -229,11 +226,38 @@ def findings(data: ReportData) -> str:
     )
 
 
+def judged_cells(tables: dict[str, pd.DataFrame]) -> tuple[list[str], dict[tuple[str, str], str]] | None:
+    """The rules layer's mobile matrix (:func:`toolkit.mobile_matrix`), when installed: its app order
+    (platform groups, iOS/Android twins side by side) and each (app, field id) cell's status (``baseline``:
+    fails the baseline, ``majority``: differs from most of its platform group...); None without it."""
+    import toolkit
+
+    matrix = getattr(toolkit, "mobile_matrix", None)
+    if matrix is None:
+        return None
+    states = matrix(tables, status=True)
+    ids = {f.label: f.id for f in mobile_fields()}
+    order = [str(app) for _group, app in states.index]
+    cells = {
+        (str(app), ids[str(label)]): str(state)
+        for (_group, app), row in states.iterrows()
+        for label, state in row.items()
+        if str(label) in ids
+    }
+    return order, cells
+
+
+def _majority(cells: list[str]) -> str | None:
+    common = Counter(c for c in cells if c not in MARKERS).most_common(1)
+    return common[0][0] if common else None
+
+
 def mobile_matrix(data: ReportData) -> str:
     """The mobile settings of the apps that have any, in blocks of :data:`APPS_PER_BLOCK` apps.
 
-    Rows are Setup labels (settings no app sets are left out); a cell that differs from the setting's most
-    common value across all apps is highlighted.
+    Rows are Setup labels (settings no app sets are left out). With findings, cells are judged by the rules
+    (red: fails the baseline; amber: differs from most apps of its platform group) and apps come in its
+    order (twins side by side); without it, a policy value that differs from the most common one is amber.
     """
     apps = data.tables["apps"]
     missing = [f.id for f in mobile_fields() if f.id not in apps]
@@ -241,15 +265,20 @@ def mobile_matrix(data: ReportData) -> str:
     matrix = compare_mobile(tables, labels=False)
     if matrix.shape[1] == 0:
         return "<p>No app has a mobile setting.</p>"
-    apps = tables["apps"].set_index("name")
-    coverage = {str(n): str(apps.loc[n, "coverage"]) if "coverage" in apps else "" for n in matrix.columns}
+    judged = judged_cells(tables) if data.findings is not None else None  # judged when the rules ran
+    if judged is not None:
+        ordered = [a for a in judged[0] if a in matrix.columns]
+        matrix = matrix[ordered + [c for c in matrix.columns if c not in set(ordered)]]
+    by_name = tables["apps"].drop_duplicates("name")
+    coverage = {str(n): str(c) for n, c in zip(by_name["name"], by_name.get("coverage", ""), strict=False)}
+    names = [str(c) for c in matrix.columns]
     kinds = {str(n): str(k) for n, k in matrix.loc["kind"].items()}
     shown: dict[str, list[str]] = {}
     for fid in [f.id for f in mobile_fields()]:
-        cells = [display_value(fid, v, kinds[str(a)], coverage[str(a)]) for a, v in matrix.loc[fid].items()]
+        cells = [display_value(fid, v, kinds[str(a)], coverage.get(str(a), ""))
+                 for a, v in matrix.loc[fid].items()]
         if any(c not in MARKERS for c in cells):
             shown[fid] = cells
-    names = [str(c) for c in matrix.columns]
     blocks = []
     for start in range(0, len(names), APPS_PER_BLOCK):
         cols = range(start, min(start + APPS_PER_BLOCK, len(names)))
@@ -257,21 +286,29 @@ def mobile_matrix(data: ReportData) -> str:
         kind_row = "".join(f"<td>{_e(catalog.KIND_LABELS.get(kinds[names[i]], ''))}</td>" for i in cols)
         body = [f"<tr><th>Kind</th>{kind_row}</tr>"]
         for fid, cells in shown.items():
-            policy = catalog.field(fid).type in POLICY_TYPES
-            common = Counter(c for c in cells if c != NOT_APPLICABLE).most_common(1)
-            usual = common[0][0] if common else None
+            usual = _majority(cells) if catalog.field(fid).type in POLICY_TYPES else None
             tds = []
             for i in cols:
                 c = cells[i]
-                cls = "marker" if c in MARKERS else ""
-                if policy and c != NOT_APPLICABLE and usual is not None and c != usual:
-                    cls = (cls + " dev").strip()
-                tds.append(f"<td class='{cls}'>{_e(c)}</td>" if cls else f"<td>{_e(c)}</td>")
+                classes = ["marker"] if c in MARKERS else []
+                if judged is not None:
+                    state = judged[1].get((names[i], fid), "")
+                    classes += {"baseline": ["fail"], "majority": ["dev"]}.get(state, [])
+                elif usual is not None and c not in MARKERS and c != usual:
+                    classes.append("dev")
+                cls = f" class='{' '.join(classes)}'" if classes else ""
+                tds.append(f"<td{cls}>{_e(c)}</td>")
             body.append(f"<tr><th>{_e(catalog.field(fid).label)}</th>{''.join(tds)}</tr>")
         blocks.append(f"<table class='wide'><thead><tr><th>Setting</th>{head}</tr></thead>"
                       f"<tbody>{''.join(body)}</tbody></table>")
-    return (f"<p class='note'>{len(names)} apps with mobile settings; highlighted cells differ from the most "
-            "common value of the setting.</p>" + "".join(blocks))
+    how = (
+        "<span class='fail'>red</span>: fails the baseline; <span class='dev'>amber</span>: differs from "
+        "most apps of its platform group (iOS/Android twins side by side)"
+        if judged is not None
+        else "<span class='dev'>amber</span>: a policy value (choice, switch, number) that differs from the "
+        "most common one"
+    )
+    return f"<p class='note'>{len(names)} apps with mobile settings; {how}.</p>" + "".join(blocks)
 
 
 def apps_table(data: ReportData, columns: Sequence[str] = REPORT_COLUMNS) -> str:

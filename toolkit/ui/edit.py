@@ -20,6 +20,7 @@ from ..analysis.display import display_value
 from ..errors import ToolkitError
 from ..model import catalog
 from .connect import ConnectForm
+from .findings import compute_findings
 from .forms import FieldForm, form_fields
 from .html import error_text, status_html
 from .picker import AppPicker
@@ -97,7 +98,7 @@ class EditForm(widgets.VBox):  # type: ignore[misc]
         self.tables: dict[str, pd.DataFrame] = {}
         self.plan: Any = None
         self.result: Any = None
-        self._findings = findings
+        self._findings = self._given_findings = findings
         self.connect = connect_form or ConnectForm()
         self.connect.on_connect(self.use_source)
         self.picker = AppPicker()
@@ -150,6 +151,11 @@ class EditForm(widgets.VBox):  # type: ignore[misc]
             self._error(exc)
             return
         self.source, self.tables, self.plan, self.result = source, tables, None, None
+        if self._given_findings is None:  # the rules layer's findings feed the picker's "Finding" filter
+            try:
+                self._findings = compute_findings(tables)
+            except Exception:  # findings are a filter here, not the point: the edit goes on without them
+                self._findings = None
         self.picker.set_tables(tables, self._findings)
         self._buttons()
         self.preview_html.value = self.diff_html.value = self.results_html.value = ""
