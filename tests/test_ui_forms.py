@@ -40,7 +40,7 @@ def test_read_only_field_is_disabled_with_the_catalogs_reason() -> None:
 
 @pytest.mark.parametrize(
     ("field_id", "bad", "message"),
-    [("info_url", "not a url", "is not a URL"), ("contact_email", "nobody", "is not an e-mail"),
+    [("logo_url", "not a url", "is not a URL"), ("contact_email", "nobody", "is not an e-mail"),
      ("callback_urls", "https://ok/cb\nno-scheme", "'no-scheme' is not a URL"),
      ("scopes", "Api\nNope", "'Nope' is not a scope")],
 )

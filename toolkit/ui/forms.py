@@ -122,7 +122,7 @@ class FieldInput(widgets.HBox):  # type: ignore[misc]
 
     A setting no API can write for one of ``kinds`` is shown disabled with the catalog's reason.
 
-    >>> row = FieldInput("info_url")
+    >>> row = FieldInput("logo_url")
     >>> row.input.value = "nope"
     >>> row.include.value, "is not a URL" in row.message.value
     (True, True)
