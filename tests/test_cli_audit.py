@@ -128,7 +128,7 @@ def test_demo_command_audits_the_examples(tmp_path: Path) -> None:
         timeout=120,
     )
     assert proc.returncode == 0, proc.stderr
-    assert "open " in proc.stdout and (tmp_path / "summary.html").is_file()
+    assert f"report: {tmp_path / 'report.html'}" in proc.stdout and (tmp_path / "audit.xlsx").is_file()
 
 
 @pytest.mark.shared

@@ -84,39 +84,41 @@ def test_findings_match_what_the_seed_planted(audited: dict[str, pd.DataFrame], 
     assert set(net["app"]) == packaged and set(net["status"]) == {"cannot check"}
 
 
-def test_check_gate_fails_then_passes_after_the_fix(
-    fresh_demo_org: DemoOrg,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+def test_check_gate_fails_then_passes_after_the_fixes_through_the_edits_layer(
+    fresh_demo_org: DemoOrg, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """``check --fail-on high`` exits 1, then 0 once the failing apps are fixed through the Metadata API.
-
-    The edits layer (toolkit.plan_edits) is not on this branch yet: the fix is the equivalent change made with
-    simple-salesforce's Metadata API client (read, set ipRelaxation, update).
-    """
+    """``check --fail-on high`` exits 1 on the demo org; ``toolkit.fix_plan`` applies every API-fixable fix
+    through the edits layer; what no API can fix is ignored with a reason; then the gate exits 0."""
     demo = fresh_demo_org
-    baseline = tmp_path / "ip.toml"
-    rules = [r for r in toolkit.rule_table()["id"] if r != "NET-01"]
-    baseline.write_text("[rules]\n" + "".join(f'"{r}" = "off"\n' for r in rules), encoding="utf-8")
-    args = ["check", *_org_args(demo), "--baseline", str(baseline), "--fail-on", "high", "--format", "json"]
+    args = ["check", *_org_args(demo), "--fail-on", "high", "--format", "json"]
     assert main(args) == 1
-    report = json.loads(capsys.readouterr().out)
-    failing = sorted({r["app"] for r in report["findings"] if r["status"] == "fail"})
-    assert failing
-    changes = toolkit.findings_to_changes(pd.DataFrame(report["findings"]))
-    assert set(changes["field"]) == {"ip_relaxation"} and set(changes["value"]) == {"ENFORCE"}
-    _set_ip_relaxation(demo, monkeypatch, sorted(changes["app"]), "ENFORCE")
-    assert main(args) == 1  # packaged apps cannot be edited through any API: they remain, and are ignored
-    left = json.loads(capsys.readouterr().out)["findings"]
-    rest = sorted({r["app"] for r in left if r["status"] == "fail"})
-    assert rest and not any(r["fixable_by_api"] for r in left if r["status"] == "fail")
-    assert set(rest) == set(failing) - set(changes["app"])
-    ignores = "".join(
-        f'[[ignore]]\napp = "{a}"\nrule = "NET-01"\nreason = "packaged: vendor ticket"\n' for a in rest
+    before = pd.DataFrame(json.loads(capsys.readouterr().out)["findings"])
+    high = before[(before["status"] == "fail") & before["severity"].isin(["critical", "high"])]
+    assert high["fixable_by_api"].any() and not high["fixable_by_api"].all()
+
+    org = _connect(demo)
+    plan = toolkit.fix_plan(before, org)
+    assert plan.problems.empty, plan.problems.to_string()
+    result = plan.apply(journal_dir=tmp_path / "journal")
+    assert result.exit_code == 0
+
+    assert main(args) == 1  # left: findings no API can fix (phantoms, packaged apps, flows in use...)
+    after = pd.DataFrame(json.loads(capsys.readouterr().out)["findings"])
+    left = after[(after["status"] == "fail") & after["severity"].isin(["critical", "high"])]
+    assert not left["fixable_by_api"].any()
+    pairs = set(zip(left["app"], left["rule"], strict=True))
+    assert pairs <= set(zip(high["app"], high["rule"], strict=True))
+    fixed = high[high["fixable_by_api"]]
+    assert not set(zip(fixed["app"], fixed["rule"], strict=True)) & pairs
+    baseline = tmp_path / "accepted.toml"
+    baseline.write_text(
+        "".join(
+            f'[[ignore]]\napp = "{a}"\nrule = "{r}"\nreason = "no API can fix it: {m}"\n\n'
+            for a, r, m in zip(left["app"], left["rule"], left["setup_path"], strict=True)
+        ),
+        encoding="utf-8",
     )
-    baseline.write_text(baseline.read_text() + ignores, encoding="utf-8")
-    assert main(args) == 0
+    assert main([*args, "--baseline", str(baseline)]) == 0
     capsys.readouterr()
 
 
@@ -127,55 +129,63 @@ def _sf(demo: DemoOrg, monkeypatch: pytest.MonkeyPatch) -> Salesforce:
     )
 
 
-_ECA_IP = {"ENFORCE": "Enforce", "BYPASS": "Bypass"}
-
-
-def _set_ip_relaxation(demo: DemoOrg, monkeypatch: pytest.MonkeyPatch, names: list[str], value: str) -> None:
-    """Set IP Relaxation with simple-salesforce's Metadata API client: a connected app's ``oauthPolicy``, an
-    ECA's OAuth policies component (its name from the audit inventory)."""
-    from toolkit.api import audit_org
-
-    sf = _sf(demo, monkeypatch)
-    inventory, _ = audit_org(_connect(demo))
-    bundles = {b.name: b for b in inventory.apps if b.name in names}
-    for name, b in bundles.items():
-        if b.kind == "ConnectedApp":
-            record = sf.mdapi.ConnectedApp.read(name)
-            record.oauthPolicy.ipRelaxation = value
-            sf.mdapi.ConnectedApp.update(record)
-        else:
-            policy = b.doc("ExtlClntAppOauthConfigurablePolicies")
-            assert policy is not None
-            record = sf.mdapi.ExtlClntAppOauthConfigurablePolicies.read(policy.full_name)
-            record.ipRelaxationPolicyType = _ECA_IP[value]
-            sf.mdapi.ExtlClntAppOauthConfigurablePolicies.update(record)
-
-
-def test_diff_before_and_after_an_edit_shows_exactly_the_edited_fields(
+def test_check_gate_after_a_metadata_api_fix(
     fresh_demo_org: DemoOrg,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
+    """The gate sees a fix made by another client too (simple-salesforce's Metadata API)."""
+    demo = fresh_demo_org
+    baseline = tmp_path / "ip.toml"
+    rules = [r for r in toolkit.rule_table()["id"] if r != "NET-01"]
+    baseline.write_text("[rules]\n" + "".join(f'"{r}" = "off"\n' for r in rules), encoding="utf-8")
+    args = ["check", *_org_args(demo), "--baseline", str(baseline), "--fail-on", "high", "--format", "json"]
+    assert main(args) == 1
+    report = pd.DataFrame(json.loads(capsys.readouterr().out)["findings"])
+    local = sorted(report[(report["kind"] == "ConnectedApp") & report["fixable_by_api"]]["app"])
+    assert local
+    sf = _sf(demo, monkeypatch)
+    for name in local:
+        record = sf.mdapi.ConnectedApp.read(name)
+        record.oauthPolicy.ipRelaxation = "ENFORCE"
+        sf.mdapi.ConnectedApp.update(record)
+    main(args)
+    left = pd.DataFrame(json.loads(capsys.readouterr().out)["findings"])
+    assert not set(left[left["status"] == "fail"]["app"]) & set(local)
+
+
+def test_diff_before_and_after_a_bulk_edit_shows_exactly_the_edited_fields(
+    fresh_demo_org: DemoOrg, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     demo = fresh_demo_org
     before = tmp_path / "before"
     assert main(["diff", str(before), *_org_args(demo)]) == 2  # no snapshot yet: one clear error
     assert "no such folder" in capsys.readouterr().err
-    toolkit.save_snapshot(toolkit.audit(_connect(demo)), before, source="demo before")
+    org = _connect(demo)
+    toolkit.save_snapshot(toolkit.audit(org), before, source="demo before")
     planted = {n: a["settings"] for n, a in demo.truth()["apps"].items() if a["kind"] in ("web", "ios")}
-    edited = sorted(n for n, s in planted.items() if s["ip_relaxation"] != "ENFORCE")[:3]
-    _set_ip_relaxation(demo, monkeypatch, edited, "ENFORCE")
+    bypass = sorted(n for n, s in planted.items() if s["ip_relaxation"] != "ENFORCE")[:3]
+    timeout = sorted(n for n, s in planted.items() if s["session_timeout"] != 30)[:2]
+    changes = pd.DataFrame(
+        [{"app": n, "field": "ip_relaxation", "value": "ENFORCE"} for n in bypass]
+        + [{"app": n, "field": "session_timeout", "value": "30"} for n in timeout]
+    )
+    result = toolkit.plan_edits(org, changes).apply(journal_dir=tmp_path / "journal")
+    assert result.exit_code == 0
     after = tmp_path / "after"
     assert main(["diff", str(before), *_org_args(demo), "--snapshot", str(after), "--format", "csv"]) == 0
-    out = capsys.readouterr().out
-    diff = pd.read_csv(io.StringIO(out))
-    assert sorted(zip(diff["app"], diff["field"], diff["new"], strict=True)) == [
-        (n, "ip_relaxation", "ENFORCE") for n in edited
+    diff = pd.read_csv(io.StringIO(capsys.readouterr().out), dtype=str)
+    expected = [(n, "ip_relaxation", "ENFORCE") for n in bypass] + [
+        (n, "session_timeout", "30") for n in timeout
     ]
+    assert sorted(zip(diff["app"], diff["field"], diff["new"], strict=True)) == sorted(expected)
     assert set(diff["change"]) == {"changed"}
     manifest = json.loads((after / "manifest.json").read_text())
     assert manifest["toolkit_version"] == toolkit.__version__ and manifest["tables"]["apps"]["rows"] > 60
-    assert toolkit.diff_audits(before, after).equals(toolkit.diff_audits(before, after))
+    # the edits layer's rollback puts every app back: no difference left
+    toolkit.rollback_edits(result.journal, org)
+    assert toolkit.diff_audits(before, toolkit.audit(org)).empty
 
 
 def test_org_sarif_points_at_apps(
@@ -191,3 +201,21 @@ def test_org_sarif_points_at_apps(
     assert "logicalLocations" in first and "physicalLocation" not in first
     assert demo_org.access_token not in out.read_text()
     capsys.readouterr()
+
+
+def test_check_with_a_refused_token_is_exit_2(demo_org: DemoOrg, capsys: pytest.CaptureFixture[str]) -> None:
+    args = [
+        "check",
+        "--instance-url",
+        demo_org.instance_url,
+        "--access-token",
+        "00Dbogus!AQbogus",
+        "--ca-file",
+        demo_org.ca_file,
+        "--fail-on",
+        "high",
+    ]
+    assert main(args) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err.startswith("error: ") and len(err.strip().splitlines()) == 1
+    assert "INVALID_SESSION_ID" in err and "AQbogus" not in err

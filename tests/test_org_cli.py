@@ -60,7 +60,8 @@ def test_make_demo_audits_the_demo_org(tmp_path: Path) -> None:
     proc = _run("demo", "--apps", "8", "--ecas", "2", "--out", str(tmp_path))
     assert proc.returncode == 0, proc.stderr
     assert "demo org running at https://127.0.0.1:" in proc.stdout and "API calls" in proc.stdout
-    assert (tmp_path / "summary.html").is_file() and (tmp_path / "api_calls.csv").is_file()
+    assert (tmp_path / "report.html").is_file() and (tmp_path / "api_calls.csv").is_file()
+    assert f"report: {tmp_path / 'report.html'}" in proc.stdout
 
 
 def test_demo_says_what_each_number_counts(tmp_path: Path) -> None:

@@ -213,8 +213,8 @@ def test_an_org_that_never_answers_ends_with_a_clear_error(
     assert err.value.kind == "TIMEOUT" and "stopped answering" in str(err.value)
     assert "--timeout" in str(err.value)
     assert elapsed < 10, elapsed  # budget 2 x 1 s per call, then every other call fails at once
-    assert any(line.startswith("retrying") for line in lines)
-    assert any(line.startswith("waiting for the org: ") for line in lines)  # a stall says so
+    # a stall says so (whether a retry still fits in the 2 s budget depends on the machine's load)
+    assert any(line.startswith("waiting for the org: ") for line in lines)
 
 
 def test_cli_timeout_option_bounds_a_silent_org(silent_server: int, tmp_path: Path) -> None:

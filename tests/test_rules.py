@@ -359,3 +359,29 @@ def test_every_rule_is_documented() -> None:
     doc = (Path(__file__).resolve().parent.parent / "docs" / "findings.md").read_text()
     missing = [r.id for r in RULES if f"| {r.id} | {r.severity} |" not in doc]
     assert not missing, f"add these rules to docs/findings.md: {missing}"
+
+
+def test_failed_reads_are_cannot_check() -> None:
+    """The audit's ``unknown`` column (a failed SOQL object or metadata read) makes the rules that need it
+    "cannot check"; the ``known=False`` marker rows of long tables are not grants, scopes or ranges."""
+    app = {**WEB, "unknown": "OauthToken; SetupEntityAccess", "inactive_user_tokens": None, "profiles": None}
+    t = tables(app, grants=[{"app": "App", "name": None}])
+    t["grants"]["known"] = False
+    f = toolkit.findings(t, today=TODAY).set_index("rule")
+    for rule in ("USE-02", "USE-03", "ACC-02"):
+        assert f.loc[rule, "status"] == "cannot check", rule
+    assert "OauthToken could not be read" in f.loc["USE-02", "message"]
+    meta = toolkit.findings(
+        tables(
+            {
+                **WEB,
+                "unknown": "metadata",
+                "coverage": "metadata_unknown",
+                "coverage_reason": "listing failed",
+            }
+        ),
+        today=TODAY,
+    ).set_index("rule")
+    assert (
+        meta.loc["NET-01", "status"] == "cannot check" and "listing failed" in meta.loc["NET-01", "message"]
+    )

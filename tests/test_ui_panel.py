@@ -153,3 +153,18 @@ def test_read_only_note_comes_from_the_catalog(example_panel: AuditPanel) -> Non
     assert f"{pin.label} (connected apps): {pin.ca.why_not}" in view.note.value  # type: ignore[union-attr]
     view.apps.value = ("Field_Sales_Next",)  # an ECA: Lock App After is writable there
     assert lock.label not in view.note.value and f"{lock.label}†" not in view.table.value
+
+
+def test_new_tables_reset_the_mobile_filters_and_markers_tell_unknown(tmp_path: Path) -> None:
+    from toolkit import audit
+
+    view = MobileComparison(audit(_folder(tmp_path, {"A_ios": ("ios", "16.0"), "B_ios": ("ios", "16.0")})))
+    view.platform.value, view.only_differ.value = "android", True
+    assert "No app" in view.table.value and view.note.value == ""
+    view.set_tables(audit(EXAMPLES))  # another source: the old filters would hide everything
+    assert view.platform.value == "" and not view.only_differ.value
+    assert "Field_Sales_iOS" in view.table.value
+    assert "(unknown)" in view.table.value  # PIN Length of a folder audit: not read, not "not set"
+    view.apps.value = ("Field_Sales_iOS",)
+    view.only_differ.value = True  # one app: nothing differs, and no claim about writability
+    assert "No setting differs" in view.table.value and "can be written" not in view.note.value

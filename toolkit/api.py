@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from . import checks
 from .errors import SourceError
 from .model.bundle import Inventory
+
+if TYPE_CHECKING:
+    from .edits import EditPlan
 
 
 def audit(source: Any, *, window_days: int = 180, strict: bool = False) -> dict[str, pd.DataFrame]:
@@ -132,24 +135,17 @@ def _build_tables(inventory: Inventory) -> dict[str, pd.DataFrame]:
     return build_tables(inventory)
 
 
-def fix_plan(findings: pd.DataFrame, source: Any) -> Any:
+def fix_plan(findings: pd.DataFrame, source: Any) -> EditPlan:
     """The bulk-edit plan that fixes every failed, API-fixable finding of ``source`` (an org or a folder).
 
     :func:`toolkit.rules.fixes.findings_to_changes` gives the changes; ``toolkit.plan_edits`` (the edits
     layer) plans them: preview with ``plan.preview()``, then ``plan.apply()``. What no API can fix is listed
     by :func:`toolkit.rules.fixes.manual_fixes` with its Setup path.
     """
-    import toolkit
-
+    from .edits import plan_edits
     from .errors import ToolkitError
     from .rules.fixes import findings_to_changes
 
-    plan_edits = getattr(toolkit, "plan_edits", None)
-    if plan_edits is None:
-        raise ToolkitError(
-            "the edits layer (toolkit.plan_edits) is not in this version; use "
-            "toolkit.findings_to_changes(findings) and apply the changes another way"
-        )
     changes = findings_to_changes(findings)
     if changes.empty:
         raise ToolkitError(

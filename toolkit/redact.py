@@ -35,11 +35,16 @@ def mask_key(value: str | None) -> str | None:
     return f"{value[:4]}…{value[-4:]}"
 
 
-def redact(text: str, secrets: Iterable[str] = ()) -> str:
+def redact(text: str, secrets: Iterable[str] = (), *, keywords: bool = True) -> str:
     """Remove known secret values and anything shaped like a token, password or key from ``text``.
+
+    ``keywords=False`` keeps the words after ``password``, ``access_token``... (prose such as a report's
+    "Username-password flow in use"); known values, tokens and PEM blocks are still removed.
 
     >>> redact("access_token=00Dxx0000001gPL!AQ4AQFo.secretpart.abcdefghijkl done")
     'access_token=**** done'
+    >>> redact("Username-password flow in use", keywords=False)
+    'Username-password flow in use'
     >>> redact("INVALID_SESSION_ID: Session expired or invalid")
     'INVALID_SESSION_ID: Session expired or invalid'
     """
@@ -47,6 +52,8 @@ def redact(text: str, secrets: Iterable[str] = ()) -> str:
         text = text.replace(secret, MASK)
     text = _PEM.sub(MASK, text)
     text = _SF_TOKEN.sub(MASK, text)
+    if not keywords:
+        return text
     return _SECRET_WORDS.sub(lambda m: f"{m.group(1)}{m.group(2)}{MASK}", text)
 
 

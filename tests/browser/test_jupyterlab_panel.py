@@ -1,78 +1,190 @@
-"""AuditPanel in a real JupyterLab + Debian chromium: run the notebook, audit examples/, compare mobile."""
+"""The forms in a real JupyterLab + Debian chromium, one JupyterLab for the module:
+
+- ``03_audit_panel.ipynb``: audit examples/ with the AuditPanel, compare mobile settings;
+- ``05_bulk_edit_form.ipynb`` (when the edits layer is installed): connect to the demo org through the
+  ConnectForm (access token typed into the password box), pick apps with a filter, set two settings, preview,
+  apply, see per-app results, roll back; the demo org's state is checked after each step. Screenshots are
+  saved in each test's tmp_path.
+"""
 
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from jupyter_harness import CHROMIUM_ARGS, chromium_path, jupyter_lab
 
+import toolkit
+from toolkit.demoorg import DemoOrg
+
 REPO = Path(__file__).resolve().parents[2]
-NOTEBOOK = "03_audit_panel.ipynb"
+PANEL, EDIT = "03_audit_panel.ipynb", "05_bulk_edit_form.ipynb"
 
 # A real browser against a real JupyterLab: kernel start-up races are outside our code, so a failed run is
-# retried once from scratch (a fresh server and browser) before it counts as a failure.
+# retried once from scratch (a fresh page) before it counts as a failure.
 pytestmark = [pytest.mark.browser, pytest.mark.flaky(reruns=1)]
 
 
-def test_audit_panel_runs_in_jupyterlab(tmp_path: Path) -> None:
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Any]]:
+    """One JupyterLab (on copies of the notebooks: JupyterLab saves outputs) and one chromium."""
     chromium = chromium_path()  # skips when Debian chromium is missing
     from playwright.sync_api import expect, sync_playwright
 
     expect.set_options(timeout=30_000)
-
-    # a copy: JupyterLab saves the notebook with outputs, and the repo's notebooks stay clean
-    root, home = tmp_path / "root", tmp_path / "home"
+    base = tmp_path_factory.mktemp("lab")
+    root, home = base / "root", base / "home"
     (root / "notebooks").mkdir(parents=True)
     home.mkdir()
-    shutil.copy(REPO / "notebooks" / NOTEBOOK, root / "notebooks" / NOTEBOOK)
+    for name in (PANEL, EDIT):
+        shutil.copy(REPO / "notebooks" / name, root / "notebooks" / name)
     shutil.copytree(REPO / "examples", root / "examples")
-
     with jupyter_lab(root, home) as url, sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
         try:
-            page = browser.new_page(viewport={"width": 1400, "height": 1000})
-            page.set_default_timeout(30_000)
-            page.goto(url.replace("/?token=", f"/lab/tree/notebooks/{NOTEBOOK}?token="))
-            page.locator(".jp-NotebookPanel .jp-Cell").first.wait_for()
-            expect(page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']").first).to_be_attached(
-                timeout=30_000
-            )
-            out = page.locator(".jp-OutputArea-output")  # outputs only: the cell sources hold the same words
-            source_button = out.locator(".widget-toggle-button", has_text="SFDX folder")
-            dialog = page.locator(".jp-Dialog", has_text="Select Kernel")
-            # "Run All Cells" clicked before the kernel session is connected runs nothing, and JupyterLab may
-            # ask for a kernel while the session starts: retry until the panel shows
-            for _attempt in range(4):
-                page.locator(".lm-MenuBar-item", has_text="Run").first.click()
-                page.locator(".lm-Menu-content .lm-Menu-item", has_text="Run All Cells").first.click()
-                try:
-                    expect(source_button.or_(dialog).first).to_be_visible(timeout=15_000)
-                except AssertionError:
-                    continue
-                if not dialog.is_visible():
-                    break
-                while dialog.count():  # one per Run All that found no kernel; keep the notebook's kernel
-                    dialog.first.locator("button.jp-mod-accept").click()
-                    page.wait_for_timeout(200)
-            source_button.click()
-            folder = out.locator(".widget-text", has_text="Folder").locator("input")
-            expect(folder).to_have_value("../examples")
-            out.locator("button", has_text="Run audit").click()
-            expect(out.locator(".widget-html", has_text="Audited 8 apps")).to_be_visible()
-            expect(out.locator("table.ca-table").first).to_contain_text("Field_Sales_iOS")
-
-            out.locator(".lm-TabBar-tab", has_text="Mobile comparison").click()
-            mobile = out.locator("table.ca-mobile")
-            expect(mobile).to_be_visible()
-            row = mobile.locator("tr", has_text="Minimum OS Version")
-            expect(row).to_contain_text("16.0")  # Field_Sales_iOS (examples/)
-            expect(out.locator(".ca-note")).to_contain_text("PIN Length")
-            page.screenshot(path=str(tmp_path / "audit_panel.png"), full_page=True)
-        except Exception:
-            page.screenshot(path=str(tmp_path / "failure.png"), full_page=True)  # for the failure report
-            raise
+            yield url, browser
         finally:
             browser.close()
+
+
+def open_and_run(lab: tuple[str, Any], notebook: str, ready_text: str) -> tuple[Any, Any]:
+    """Open ``notebook``, Run All Cells until ``ready_text`` shows in an output; (page, outputs locator)."""
+    from playwright.sync_api import expect
+
+    url, browser = lab
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.set_default_timeout(30_000)
+    page.goto(url.replace("/?token=", f"/lab/tree/notebooks/{notebook}?token="))
+    page.locator(".jp-NotebookPanel .jp-Cell").first.wait_for()
+    expect(page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']").first).to_be_attached()
+    out = page.locator(".jp-OutputArea-output")  # outputs only: the cell sources hold the same words
+    ready = out.get_by_text(ready_text, exact=True).first
+    dialog = page.locator(".jp-Dialog", has_text="Select Kernel")
+    # "Run All Cells" clicked before the kernel session is connected runs nothing, and JupyterLab may ask for
+    # a kernel while the session starts: retry until the widgets show
+    running = page.locator(".jp-InputPrompt", has_text="[*]")
+    for _attempt in range(4):
+        page.locator(".lm-MenuBar-item", has_text="Run").first.click()
+        page.locator(".lm-Menu-content .lm-Menu-item", has_text="Run All Cells").first.click()
+        try:
+            expect(ready.or_(dialog).first).to_be_visible(timeout=15_000)
+        except AssertionError:
+            if not running.count():
+                continue  # nothing ran: the session was not connected yet
+            # a slow first import: wait for this run rather than queue another (it would redraw the forms)
+            expect(ready.or_(dialog).first).to_be_visible(timeout=90_000)
+        if not dialog.is_visible():
+            break
+        while dialog.count():  # one per Run All that found no kernel; keep the notebook's kernel
+            dialog.first.locator("button.jp-mod-accept").click()
+            page.wait_for_timeout(200)
+    expect(ready).to_be_visible()
+    expect(running).to_have_count(0, timeout=90_000)  # every cell done: no later output replaces the forms
+    return page, out
+
+
+def test_audit_panel_runs_in_jupyterlab(lab: tuple[str, Any], tmp_path: Path) -> None:
+    from playwright.sync_api import expect
+
+    page, out = open_and_run(lab, PANEL, "SFDX folder")
+    try:
+        out.locator(".widget-toggle-button", has_text="SFDX folder").click()
+        folder = out.locator(".widget-text", has_text="Folder").locator("input")
+        expect(folder).to_have_value("../examples")
+        out.locator("button", has_text="Run audit").click()
+        expect(out.locator(".widget-html", has_text="Audited 8 apps")).to_be_visible()
+        expect(out.locator("table.ca-table").first).to_contain_text("Field_Sales_iOS")
+
+        out.locator(".lm-TabBar-tab", has_text="Mobile comparison").click()
+        mobile = out.locator("table.ca-mobile")
+        expect(mobile).to_be_visible()
+        expect(mobile.locator("tr", has_text="Minimum OS Version")).to_contain_text("16.0")  # Field_Sales_iOS
+        expect(out.locator(".ca-note")).to_contain_text("PIN Length")
+        page.screenshot(path=str(tmp_path / "audit_panel.png"), full_page=True)
+    except Exception:
+        page.screenshot(path=str(tmp_path / "failure.png"), full_page=True)  # for the failure report
+        raise
+    finally:
+        page.close()
     assert (tmp_path / "audit_panel.png").stat().st_size > 10_000
+
+
+def _state(org: DemoOrg, names: list[str]) -> dict[str, tuple[str, str]]:
+    with toolkit.connect(instance_url=org.instance_url, access_token=org.access_token,
+                         ca_file=org.ca_file) as live:
+        apps = toolkit.audit(live)["apps"].set_index("name")
+    return {n: (str(apps.loc[n, "ip_relaxation"]), str(apps.loc[n, "refresh_policy"])) for n in names}
+
+
+@pytest.mark.skipif(not hasattr(toolkit, "plan_edits"), reason="needs the edits layer (toolkit.plan_edits)")
+def test_bulk_edit_form_in_jupyterlab(lab: tuple[str, Any], fresh_demo_org: DemoOrg, tmp_path: Path) -> None:
+    from playwright.sync_api import expect
+
+    org = fresh_demo_org
+    with toolkit.connect(instance_url=org.instance_url, access_token=org.access_token,
+                         ca_file=org.ca_file) as live:
+        apps = toolkit.audit(live)["apps"]
+    ios = apps[(apps["kind"] == "ConnectedApp") & (apps["platform"] == "ios")]
+    chosen = sorted(n for n in ios["name"] if "Portal" in n)
+    assert chosen, "the demo org has iOS portal apps"
+    before = _state(org, chosen)
+
+    page, out = open_and_run(lab, EDIT, "Access token")
+    shot = 0
+
+    def screenshot(name: str) -> None:
+        nonlocal shot
+        shot += 1
+        page.screenshot(path=str(tmp_path / f"{shot:02d}_{name}.png"), full_page=True)
+
+    def dropdown(label: str) -> Any:
+        return out.locator(".widget-dropdown", has=page.locator("label", has_text=label)).locator("select")
+
+    try:
+        out.locator(".widget-toggle-button", has_text="Access token").click()
+        out.locator(".widget-text", has=page.locator("label", has_text="Instance URL")).locator(
+            "input").fill(org.instance_url)
+        out.locator(".widget-text", has=page.locator("label", has_text="CA file")).locator(
+            "input").first.fill(org.ca_file)
+        out.locator("input[type='password']").fill(org.access_token)
+        out.locator("button", has_text="Connect").click()
+        expect(out.get_by_text("Connected to https://127.0.0.1")).to_be_visible()
+        expect(out.locator("input[type='password']")).to_have_value("")  # the token is not kept
+
+        dropdown("Kind").select_option(label="Connected apps")
+        dropdown("Platform").select_option(label="iOS")
+        search = out.locator(".widget-text", has=page.locator("label", has_text="Search")).locator("input")
+        search.fill("Portal")
+        search.press("Enter")
+        expect(out.get_by_text(f"of {len(chosen)} shown apps selected")).to_be_visible()
+        out.locator("button", has_text="Select all shown").click()
+        expect(out.get_by_text(f"{len(chosen)} of {len(chosen)} shown apps selected")).to_be_visible()
+        screenshot("picked")
+
+        dropdown("IP Relaxation").select_option(label="Enforce IP restrictions")
+        dropdown("Refresh Token Policy").select_option(label="Immediately expire refresh token")
+        out.locator("button", has_text="Preview").click()
+        expect(out.get_by_text("to change in")).to_be_visible()
+        expect(out.locator("table.ca-table", has_text="Before").first).to_contain_text(chosen[0])
+        screenshot("preview")
+        assert _state(org, chosen) == before  # a preview writes nothing
+
+        out.locator("button", has_text="Apply").click()
+        expect(out.get_by_text("Applied:")).to_be_visible(timeout=60_000)
+        expect(out.locator("table.ca-table", has_text="Component").first).to_contain_text("applied")
+        screenshot("applied")
+        assert set(_state(org, chosen).values()) == {("ENFORCE", "zero")}
+
+        out.locator("button", has_text="Roll back").click()
+        expect(out.get_by_text("Rolled back:")).to_be_visible(timeout=60_000)
+        screenshot("rolled_back")
+        assert _state(org, chosen) == before
+    except Exception:
+        page.screenshot(path=str(tmp_path / "failure.png"), full_page=True)
+        raise
+    finally:
+        page.close()
+    assert len(list(tmp_path.glob("0*.png"))) == 4

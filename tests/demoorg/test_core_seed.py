@@ -79,7 +79,8 @@ def test_from_dir_seeds_the_folder(tmp_path: Path) -> None:
     assert [row["Name"] for row in OrgRowSource(r.state).rows("ConnectedApplication")] == ["My Mobile"]
 
 
-def test_5000_apps_start_fast() -> None:
+def test_5000_apps_start() -> None:
+    # the start time is printed (and measured in benchmarks/), not asserted: a loaded machine is slower
     t = time.perf_counter()
     with DemoOrg(apps=5000, ecas=100, seed=2) as org:
         elapsed = time.perf_counter() - t
@@ -88,7 +89,6 @@ def test_5000_apps_start_fast() -> None:
             f"({org.truth()['tokens']} tokens, {org.truth()['logins']} logins)"
         )
         assert len(org.truth()["apps"]) == 5000
-    assert elapsed < 10
 
 
 def test_from_dir_with_the_real_samples(shared_dir: Path) -> None:

@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 
 from toolkit.demoorg import DemoOrg
+from toolkit.demoorg.auth import new_session
 
 ALIAS = "demo-sf"
 
@@ -30,15 +31,18 @@ class SfLogin:
 
     version: str
     env: dict[str, str]
+    token: str = field(repr=False)  # the session sf was given
     alias: str = ALIAS
     calls: list[list[str]] = field(default_factory=list)
 
-    def run(self, *args: str, cwd: Path | None = None, check: bool = True) -> dict[str, Any]:
+    def run(
+        self, *args: str, cwd: Path | None = None, check: bool = True, extra_env: dict[str, str] | None = None
+    ) -> dict[str, Any]:
         """``sf ARGS --json`` -> its JSON answer (asserting exit 0 unless ``check`` is false)."""
         self.calls.append(list(args))
         done = subprocess.run(
             ["sf", *args, "--json"],
-            env=self.env,
+            env={**self.env, **(extra_env or {})},
             cwd=cwd,
             capture_output=True,
             text=True,
@@ -72,49 +76,47 @@ def _login(node_clients: ModuleType, older: bool, demo_org: DemoOrg, tmp: Callab
     except node_clients.InstallError as exc:
         pytest.skip(f"Salesforce CLI {version} not available: {exc}")
     env = node_clients.sf_env(tmp(f"sf-home-{version}"), demo_org.ca_file, bin_dir)
-    sf = SfLogin(version, env)
-    out = _login_with_token(sf, demo_org)
+    # sf gets a session of its own, so a test can tell its token from the fixture's
+    sf = SfLogin(version, env, new_session(demo_org.state, demo_org.username).token)
+    # SF_ACCESS_TOKEN is the documented way to hand sf a token non-interactively; only the login sees it
+    out = sf.run(
+        *("org", "login", "access-token", "--instance-url", demo_org.instance_url, "--alias", sf.alias),
+        "--no-prompt",
+        extra_env={"SF_ACCESS_TOKEN": sf.token},
+    )
     assert out["result"]["username"] == demo_org.username
     return sf
 
 
-def _login_with_token(sf: SfLogin, demo_org: DemoOrg) -> dict[str, Any]:
-    # SF_ACCESS_TOKEN is the documented way to hand sf a token non-interactively; only the login sees it
-    login_env = {**sf.env, "SF_ACCESS_TOKEN": demo_org.access_token}
-    done = subprocess.run(
-        [
-            "sf",
-            "org",
-            "login",
-            "access-token",
-            "--instance-url",
-            demo_org.instance_url,
-            "--alias",
-            sf.alias,
-            "--no-prompt",
-            "--json",
-        ],
-        env=login_env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    out: dict[str, Any] = json.loads(done.stdout or "{}")
-    assert done.returncode == 0, (
-        f"sf org login access-token failed: {out.get('message') or done.stderr[-800:]}"
-    )
-    return out
+def _ready(sf: SfLogin, demo_org: DemoOrg) -> SfLogin:
+    # another test of this worker may have expired every session; a reset revives only the fixture's own
+    session = demo_org.state.sessions.get(sf.token)
+    if session is not None:
+        session.expired = False
+    return sf
 
 
 @pytest.fixture(scope="session")
-def sf_cli(node_clients: ModuleType, demo_org: DemoOrg, tmp_path_factory: pytest.TempPathFactory) -> SfLogin:
-    """The pinned sf release (token redacted in ``org display``), logged in to the session's demo org."""
+def _sf_cli_login(
+    node_clients: ModuleType, demo_org: DemoOrg, tmp_path_factory: pytest.TempPathFactory
+) -> SfLogin:
     return _login(node_clients, False, demo_org, tmp_path_factory.mktemp)
 
 
 @pytest.fixture(scope="session")
-def sf_cli_older(
+def _sf_cli_older_login(
     node_clients: ModuleType, demo_org: DemoOrg, tmp_path_factory: pytest.TempPathFactory
 ) -> SfLogin:
-    """The older pinned sf release (token printed by ``org display``), logged in to the demo org."""
     return _login(node_clients, True, demo_org, tmp_path_factory.mktemp)
+
+
+@pytest.fixture
+def sf_cli(_sf_cli_login: SfLogin, demo_org: DemoOrg) -> SfLogin:
+    """The pinned sf release (token redacted in ``org display``), logged in to the session's demo org."""
+    return _ready(_sf_cli_login, demo_org)
+
+
+@pytest.fixture
+def sf_cli_older(_sf_cli_older_login: SfLogin, demo_org: DemoOrg) -> SfLogin:
+    """The older pinned sf release (token printed by ``org display``), logged in to the demo org."""
+    return _ready(_sf_cli_older_login, demo_org)

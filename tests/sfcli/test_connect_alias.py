@@ -48,7 +48,8 @@ def test_connect_by_alias_real_sf(
     with toolkit.connect(sf.alias, ca_file=demo_org.ca_file) as org:
         assert org.auth == "sf_cli" and org.api_version == "66.0"
         assert org.instance_url == demo_org.instance_url  # sf's trailing slash is dropped
-        assert demo_org.access_token not in repr(org)
+        assert org.sf.session_id == sf.token  # the token sf holds (not the placeholder)
+        assert sf.token not in repr(org)
         assert org.limits()["DailyApiRequests"]["Max"] == 15000
 
 
@@ -63,7 +64,7 @@ def test_audit_cli_by_alias_real_sf(sf_cli: SfLogin, demo_org: DemoOrg, tmp_path
     assert set(demo_org.truth()["apps"]) <= apps
     assert (out / "summary.html").is_file() and (out / "apps.csv").is_file()
     everything = done.stdout + done.stderr + "".join(p.read_text() for p in out.iterdir() if p.is_file())
-    assert demo_org.access_token not in everything
+    assert sf_cli.token not in everything
 
 
 # --- stand-in sf scripts (no Node.js needed) -----------------------------------------------------------

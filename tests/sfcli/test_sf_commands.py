@@ -29,9 +29,9 @@ def test_login_and_display_hide_the_token(sf_cli: SfLogin, demo_org: DemoOrg) ->
     assert shown["username"] == demo_org.username and shown["id"] == demo_org.state.org_id
     assert shown["instanceUrl"].rstrip("/") == demo_org.instance_url
     assert shown["connectedStatus"] == "Connected" and shown["apiVersion"] == "66.0"
-    assert demo_org.access_token not in json.dumps(shown)  # sf 2.136 redacts it here
+    assert sf_cli.token not in json.dumps(shown)  # sf 2.136 redacts it here
     token = sf_cli.run("org", "auth", "show-access-token", "--target-org", sf_cli.alias)["result"]
-    assert token["accessToken"] == demo_org.access_token
+    assert token["accessToken"] == sf_cli.token
     opened = sf_cli.run("org", "open", "--url-only", "--target-org", sf_cli.alias)["result"]
     assert opened["url"].startswith(f"{demo_org.instance_url}/secur/frontdoor.jsp?otp=")
 

@@ -6,11 +6,13 @@ from collections.abc import Iterable
 
 import pandas as pd
 
+from ..errors import ArgumentError, UnknownNameError
 from ..model import catalog
 from ..model.bundle import Inventory
 from .tables import build_tables
 
 MOBILE_GROUPS = ("mobile", "push")
+UI_ONLY = "unknown (Setup UI only)"  # a setting the kind of app has, but no API reads (PIN Protect of a CA)
 
 
 def mobile_fields() -> list[catalog.Field]:
@@ -20,6 +22,25 @@ def mobile_fields() -> list[catalog.Field]:
     ['mobile_start_url', 'pin_length', 'lock_after', 'screen_lock']
     """
     return [f for g in MOBILE_GROUPS for f in catalog.fields(group=g) if not f.secret]
+
+
+def _apps_table(source: object) -> pd.DataFrame:
+    """The apps table of whatever ``source`` is; :class:`ArgumentError` for anything else."""
+    allowed = "an Inventory, the dict of tables from toolkit.audit(), or its 'apps' table"
+    if isinstance(source, Inventory):
+        return build_tables(source)["apps"]
+    if isinstance(source, dict):
+        if "apps" not in source:
+            raise ArgumentError("compare_mobile(source)", f"<dict of {len(source)}>", allowed,
+                                why="it has no 'apps' table")
+        source = source["apps"]
+    if not isinstance(source, pd.DataFrame):
+        raise ArgumentError("compare_mobile(source)", f"<{type(source).__name__}>", allowed)
+    missing = [c for c in ("name", "kind", *(f.id for f in mobile_fields())) if c not in source.columns]
+    if missing:
+        raise ArgumentError("compare_mobile(source)", "<DataFrame>", allowed,
+                            why=f"it lacks the column(s) {', '.join(missing[:5])}")
+    return source
 
 
 def compare_mobile(
@@ -35,7 +56,8 @@ def compare_mobile(
     ``source`` is an inventory, the dict of :func:`~toolkit.analysis.tables.build_tables`, or its ``apps``
     table. By default only apps with at least one mobile setting are shown (``all_apps=True`` shows every
     app; ``apps=[...]`` picks some). Rows are indexed by the Setup UI label (``labels=False``: field ids);
-    "—" marks a setting the kind of app does not have (e.g. PIN Length on an external client app).
+    "—" marks a setting the kind of app does not have (e.g. PIN Length on an external client app);
+    :data:`UI_ONLY` one it has but no API reads (PIN Protect of a connected app).
     ``only_differ=True`` keeps the settings whose values are not all the same (a row where every app is empty
     is not a difference; under pandas 3 ``astype(str).nunique()`` counted it as one).
 
@@ -47,16 +69,16 @@ def compare_mobile(
     >>> list(compare_mobile(inv, only_differ=True).index)
     ['Kind', 'PIN Length']
     """
-    if isinstance(source, Inventory):
-        table = build_tables(source)["apps"]
-    elif isinstance(source, dict):
-        table = source["apps"]
-    else:
-        table = source
+    table = _apps_table(source)
     fields = mobile_fields()
     ids = [f.id for f in fields]
     if apps is not None:
+        if isinstance(apps, str):  # one name, not its characters
+            apps = [apps]
         wanted = list(apps)
+        unknown = [a for a in wanted if a not in set(table["name"])]
+        if unknown:
+            raise UnknownNameError("app", unknown[0], sorted(map(str, table["name"]))[:20])
         table = table.set_index("name").loc[wanted].reset_index()
     elif not all_apps:
         table = table[table[ids].notna().any(axis=1)]
@@ -64,8 +86,11 @@ def compare_mobile(
     for _, row in table.iterrows():
         for f in fields:
             value = row[f.id]
-            if f.binding(str(row["kind"])) is None:
+            binding = f.binding(str(row["kind"]))
+            if binding is None:
                 value = "—"
+            elif binding.ui_only:
+                value = UI_ONLY
             elif pd.isna(value):
                 value = None
             elif isinstance(value, float) and value.is_integer():

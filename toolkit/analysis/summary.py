@@ -57,6 +57,8 @@ text-align:left;vertical-align:top}th{background:#f2f4f7}h1{font-size:20px}h2{fo
 
 
 SUMMARY_FILE = "summary.html"
+# what else an output folder may hold (the report of toolkit.reports writes into the same kind of folder)
+OTHER_OUTPUTS = frozenset({"report.html", "audit.xlsx"})
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -81,12 +83,12 @@ def write_outputs(
     ['apps.csv', 'attributes.csv', 'callbacks.csv']
     """
     folder = checks.folder_path("out", out)
-    _check_replaceable(folder)
+    check_replaceable(folder)
     secret_list = [s for s in secrets if s]
     files = {f"{name}.csv": redact(to_csv(frame), secret_list) for name, frame in tables.items()}
     page = summary_html(tables, title=title, origin=origin, partial_reason=partial_reason)
     files[SUMMARY_FILE] = redact(page, secret_list)
-    _replace_folder(folder, files)
+    replace_folder(folder, files)
     return [folder / name for name in files]
 
 
@@ -112,10 +114,10 @@ def _neutral(value: Any) -> Any:
 
 
 def _is_output_name(name: str) -> bool:
-    return name.endswith(".csv") or name == SUMMARY_FILE
+    return name.endswith(".csv") or name == SUMMARY_FILE or name in OTHER_OUTPUTS
 
 
-def _check_replaceable(folder: Path) -> None:
+def check_replaceable(folder: Path) -> None:
     """``folder`` may be replaced: absent, or a folder holding only regular files an audit writes."""
     if folder.is_symlink() or (folder.exists() and not folder.is_dir()):
         raise OutputError(f"{folder}: exists and is not a folder; give a new folder for the outputs")
@@ -134,7 +136,7 @@ def _check_replaceable(folder: Path) -> None:
             )
 
 
-def _replace_folder(folder: Path, files: dict[str, str]) -> None:
+def replace_folder(folder: Path, files: dict[str, str] | dict[str, str | bytes]) -> None:
     """Write ``files`` into a temporary folder beside ``folder``, then swap it in by rename."""
     parent = folder.parent
     try:
@@ -145,8 +147,11 @@ def _replace_folder(folder: Path, files: dict[str, str]) -> None:
     old: Path | None = None
     try:
         tmp.chmod(0o755)
-        for name, text in files.items():
-            (tmp / name).write_text(text, encoding="utf-8")
+        for name, content in files.items():
+            if isinstance(content, bytes):
+                (tmp / name).write_bytes(content)
+            else:
+                (tmp / name).write_text(content, encoding="utf-8")
         if folder.exists():
             old = Path(tempfile.mkdtemp(prefix=f".{folder.name}.old-", dir=parent))
             os.replace(folder, old / "previous")

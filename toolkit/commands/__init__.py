@@ -18,11 +18,12 @@ other exception (named as an internal error; ``TOOLKIT_DEBUG=1`` shows its trace
 
 Commands:
 - ``audit``     audit a folder (``--project``) or an org (``--org``/``--instance-url``) into CSVs + HTML
+- ``report``    audit a source into ``report.html`` (the report notebook, exported without code) + CSVs/Excel
 - ``demo-org``  run the embedded demo org (a local HTTPS Salesforce emulator)
 - ``demo``      what ``make demo`` runs: start the demo org, audit it, print where the output is
 - ``edit``      bulk-edit apps of an org or a folder: dry run, ``--apply``, ``--rollback``, ``--resume``
 - ``check``     findings against a baseline: the CI gate (``--fail-on``, ``--format text|csv|json|sarif``)
-- ``diff``      drift between two audit snapshots (``audit --snapshot``) or two sources
+- ``diff``      drift between two audit snapshots (``diff --snapshot``) or two sources
 - ``bootconfig`` Mobile SDK bootconfig.plist / bootconfig.xml / bootconfig.json against the apps
 """
 
@@ -47,6 +48,7 @@ EXIT_PARTIAL = 3
 COMMANDS = {
     "audit": ("toolkit.commands.audit", "Audit connected apps into tables, CSV files and an HTML summary."),
     "demo-org": ("toolkit.commands.demo_org", "Serve the embedded demo org (a local HTTPS Salesforce)."),
+    "report": ("toolkit.commands.report", "Audit a source into report.html (opens offline) + CSV and Excel."),
     "demo": ("toolkit.commands.demo", "Start the demo org, audit it, and print where the output is."),
     "edit": ("toolkit.commands.edit", "Bulk-edit apps: dry run (default), --apply, --rollback, --resume."),
     "check": ("toolkit.commands.check", "Findings against a baseline; a CI gate (--fail-on, SARIF output)."),

@@ -59,9 +59,25 @@ def audit_org_command(args: argparse.Namespace) -> int:
     """
     from ..api import audit_org
 
-    with open_org(args) as org:
-        inventory, tables = audit_org(org, window_days=args.window_days, progress=stderr_progress())
+    try:
+        with open_org(args) as org:
+            inventory, tables = audit_org(org, window_days=args.window_days, progress=stderr_progress())
+    except OrgError as exc:
+        if exc.kind in _AUTH_CODES:
+            raise _auth_failed(args.instance_url or args.org) from None
+        raise
     return report_org(inventory, tables, args.out)[1]
+
+
+_AUTH_CODES = frozenset({"INVALID_SESSION_ID", "INVALID_AUTH_HEADER", "INVALID_AUTH"})
+
+
+def _auth_failed(origin: str) -> OrgError:
+    return OrgError(
+        "INVALID_SESSION_ID",
+        f"authentication failed: {origin} refused the access token (expired, revoked or for another org); "
+        "get a fresh one (sf org display, or log in again) and try again",
+    )
 
 
 def check_readable(inventory: Inventory) -> None:
@@ -69,12 +85,8 @@ def check_readable(inventory: Inventory) -> None:
     if inventory.apps or not inventory.partial:
         return
     reason = inventory.partial_reason or "every read failed"
-    if "INVALID_SESSION_ID" in reason or "INVALID_AUTH" in reason:
-        raise OrgError(
-            "INVALID_SESSION_ID",
-            f"authentication failed: {inventory.origin} refused the access token (expired, revoked or for "
-            "another org); get a fresh one (sf org display) and try again",
-        )
+    if any(code in reason for code in _AUTH_CODES):
+        raise _auth_failed(inventory.origin)
     first = reason.split("; ")[0]
     raise OrgError("NOTHING_READ", f"nothing could be read from {inventory.origin}: {first}")
 
@@ -91,17 +103,22 @@ def report_org(
     if inventory.partial:
         title += " (PARTIAL: see Problems)"
     summary = report(inventory, tables, out, title=title)
+    print(api_calls_line(tables))
+    if inventory.partial:
+        print(f"warning: PARTIAL audit, tables are incomplete: {inventory.partial_reason}", file=sys.stderr)
+        return summary, EXIT_PARTIAL
+    return summary, EXIT_OK
+
+
+def api_calls_line(tables: dict[str, pd.DataFrame]) -> str:
+    """What an org audit cost: the calls Salesforce counts, the lower bound, the org's daily usage."""
     api = tables["api_calls"].set_index("kind")["calls"]
     used = f"{api.get('TOTAL')} API calls counted by Salesforce (lower bound {api.get('lower_bound')}"
     extra = sum(int(n) for k, n in api.items() if str(k).startswith("extra:readMetadata split"))
     used += f"; {extra} of them to isolate unloadable apps)" if extra else ")"
     if "daily_api_usage_before" in api and "daily_api_usage_after" in api:
         used += f"; org daily API usage {api['daily_api_usage_before']} -> {api['daily_api_usage_after']}"
-    print(used)
-    if inventory.partial:
-        print(f"warning: PARTIAL audit, tables are incomplete: {inventory.partial_reason}", file=sys.stderr)
-        return summary, EXIT_PARTIAL
-    return summary, EXIT_OK
+    return used
 
 
 def report(inventory: Inventory, tables: dict[str, pd.DataFrame], out: str | Path, *, title: str) -> Path:

@@ -34,6 +34,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--format", choices=FORMATS, default="text", help="output format (default: text)")
     parser.add_argument("--out", default=None, help="write the report to this file (default: stdout)")
+    parser.add_argument("--snapshot", help="also save the audit as a snapshot folder (for `diff` later)")
     parser.add_argument("--list-rules", action="store_true", help="print the rules and exit")
 
 
@@ -46,6 +47,11 @@ def run(args: argparse.Namespace) -> int:
 
     baseline = resolve_baseline(args.baseline)  # bad baselines fail before any org call
     inventory, tables = read_source(args)
+    if args.snapshot:
+        from ..analysis.drift import save_snapshot
+        from .options import describe_source
+
+        save_snapshot(tables, args.snapshot, source=describe_source(args))
     result = findings(tables, baseline)
     where = None if is_org_source(args) else locations(inventory, result, args.project)
     text = render(result, args.format, locations=where, root="" if is_org_source(args) else args.project)

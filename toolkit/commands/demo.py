@@ -1,6 +1,7 @@
-"""``python -m toolkit demo`` (what ``make demo`` runs): start the demo org, audit it, say where output is.
+"""``python -m toolkit demo`` (what ``make demo`` runs): start the demo org, audit it, write the report.
 
-``--examples`` audits the synthetic SFDX project in ``examples/`` instead.
+Writes ``report.html`` (see :mod:`toolkit.reports`) with every table as CSV and ``audit.xlsx`` beside it, and
+prints the report's path. ``--examples`` reports on the synthetic SFDX project in ``examples/`` instead.
 """
 
 from __future__ import annotations
@@ -8,9 +9,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ..api import audit_folder
 from ..errors import SourceError
-from .audit import report, report_org
+from ..reports import collect
+from .report import write_and_say
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
@@ -19,7 +20,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", default="out/demo", help="output folder (default: out/demo)")
     parser.add_argument("--apps", type=int, default=60, help="connected apps in the demo org (default: 60)")
     parser.add_argument("--ecas", type=int, default=10, help="external client apps (default: 10)")
-    parser.add_argument("--examples", action="store_true", help="audit the example folder instead of the org")
+    parser.add_argument("--examples", action="store_true", help="report on the example folder instead")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -27,15 +28,12 @@ def run(args: argparse.Namespace) -> int:
         return _run_demo_org(args)
     if not EXAMPLES.is_dir():
         raise SourceError(f"{EXAMPLES}: the example project is missing (run from a checkout of the repo)")
-    inventory, tables = audit_folder(EXAMPLES)
-    summary = report(inventory, tables, args.out, title="Connected app audit: example project")
-    print(f"open {summary.resolve()} in a browser")
-    return 0
+    data, inventory = collect(EXAMPLES)
+    return write_and_say(data, inventory, args.out)
 
 
 def _run_demo_org(args: argparse.Namespace) -> int:
-    """Start the embedded demo org, audit it through the live-org code path, write the outputs."""
-    from ..api import audit_org
+    """Start the embedded demo org, audit it through the live-org code path, write the report."""
     from ..sources.connect import connect
 
     options = {"apps": args.apps, "ecas": args.ecas, "seed": 1}
@@ -44,7 +42,5 @@ def _run_demo_org(args: argparse.Namespace) -> int:
             f"demo org running at {org.instance_url}, seeded with {args.apps} connected apps "
             f"(some installed from packages) and {args.ecas} external client apps"
         )
-        inventory, tables = audit_org(org)
-    summary, code = report_org(inventory, tables, args.out)
-    print(f"open {summary.resolve()} in a browser")
-    return code
+        data, inventory = collect(org)
+    return write_and_say(data, inventory, args.out)

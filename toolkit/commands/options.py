@@ -132,11 +132,17 @@ def open_org(args: argparse.Namespace, **demo_options: object) -> Iterator[Org]:
 def read_source(
     args: argparse.Namespace, *, window_days: int = 180
 ) -> tuple[Inventory, dict[str, pd.DataFrame]]:
-    """Audit the source the options name: (inventory, tables), the same for folders and orgs."""
+    """Audit the source the options name: (inventory, tables), the same for folders and orgs.
+
+    An org audit that read nothing at all is an :class:`~toolkit.errors.OrgError` (exit 2), as in ``audit``.
+    """
     from ..api import audit_folder, audit_org
+    from .audit import check_readable
 
     require_source(args)
     if is_org_source(args):
         with open_org(args) as org:
-            return audit_org(org, window_days=window_days)
+            inventory, tables = audit_org(org, window_days=window_days)
+        check_readable(inventory)
+        return inventory, tables
     return audit_folder(args.project)

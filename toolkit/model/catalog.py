@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from ..errors import UnknownFieldError
+from ..errors import ArgumentError, UnknownFieldError, UnknownNameError
 from .bundle import AppBundle
 from .document import MetadataDocument
 
@@ -206,6 +206,13 @@ class Binding:
     reads: tuple[Source, ...]
     write: WriteVia = "updateMetadata"
     why_not: str = ""  # when ``write == "none"``: why, for the user
+    # the values this kind of app takes, when narrower than ``Field.allowed`` (an edit may write only these)
+    allowed: tuple[str, ...] = ()
+
+    @property
+    def ui_only(self) -> bool:
+        """True when no API reads the setting at all (a Setup UI checkbox): its value is unknown."""
+        return not self.reads and self.write == "none"
 
 
 @dataclass(frozen=True)
@@ -233,6 +240,17 @@ class Field:
     def binding(self, kind: str) -> Binding | None:
         """The binding for ``"ConnectedApp"`` or ``"ExternalClientApplication"``."""
         return self.ca if kind == CA else self.eca if kind == ECA else None
+
+    def allowed_for(self, kind: str) -> tuple[str, ...]:
+        """The values this kind of app takes (``lock_after``: 0-30 minutes on a CA, up to 240 on an ECA).
+
+        >>> field("lock_after").allowed_for("ConnectedApp")
+        ('0', '1', '5', '10', '30')
+        >>> field("saml_encryption").allowed_for("ExternalClientApplication")
+        ('AES_128', 'AES_256')
+        """
+        b = self.binding(kind)
+        return b.allowed if b is not None and b.allowed else self.allowed
 
     def writable(self, kind: str) -> bool:
         """True when some API can write this field for this kind of app."""
@@ -262,8 +280,10 @@ def _soql(name: str, parse: Parser | None = None, note: str = "") -> Source:
     return Source(SOQL_CA, name, parse, note)
 
 
-def _rw(*reads: Source, write: WriteVia = "updateMetadata", why_not: str = "") -> Binding:
-    return Binding(tuple(reads), write, why_not)
+def _rw(
+    *reads: Source, write: WriteVia = "updateMetadata", why_not: str = "", allowed: tuple[str, ...] = ()
+) -> Binding:
+    return Binding(tuple(reads), write, why_not, allowed)
 
 
 def _esoql(name: str, parse: Parser | None = None) -> Source:
@@ -271,8 +291,8 @@ def _esoql(name: str, parse: Parser | None = None) -> Source:
     return Source(SOQL_ECA, name, parse, "SOQL, for ECAs without readable metadata")
 
 
-def _ro(*reads: Source, why: str) -> Binding:
-    return Binding(tuple(reads), "none", why)
+def _ro(*reads: Source, why: str, allowed: tuple[str, ...] = ()) -> Binding:
+    return Binding(tuple(reads), "none", why, allowed)
 
 
 _GLOBAL = "ExtlClntAppGlobalOauthSettings"
@@ -289,6 +309,9 @@ _BIOMETRIC = "ENABLE_BIOMETRIC_AUTHENTICATION"  # Mobile SDK biometric unlock at
 _CANVAS = "ExtlClntAppCanvasSettings"
 
 _SOQL_ONLY = "read-only ConnectedApplication field: no Metadata API element (v66); Setup UI only"
+_UI_ONLY = "a Setup UI checkbox: no Metadata API element (WSDL v66) nor SOQL field; no API reads or writes it"
+_RECORD_ID = "the record Id Salesforce assigns: not a setting"
+_INTERNAL = "set by Salesforce (internal or reserved): not writable through the Metadata API"
 _KEY_WHY = "consumerKey is set only at creation and cannot be changed or deployed to another org"
 _SECRET_WHY = "consumerSecret is never returned by retrieve and must never be sent"
 
@@ -345,6 +368,15 @@ def _cab(path: str) -> Binding:
     return _rw(_ca(path, parse_bool))
 
 
+def _attribute(key: str) -> tuple[Binding, Binding]:
+    """The CA and ECA bindings of a custom attribute (its formula) with this key (Mobile SDK switches)."""
+    return (
+        _rw(Source(CA, "attributes", None, "custom attribute formula", attribute=key)),
+        _rw(Source(_OAUTH, "customAttributes", None, "custom attribute formula", attribute=key),
+            Source(_POLICY, "customAttributes", None, "", attribute=key)),
+    )
+
+
 _FIELDS: list[Field] = [
     # identity -----------------------------------------------------------------------------------------------
     Field("label", "Connected App Name", "identity", "string",
@@ -355,17 +387,23 @@ _FIELDS: list[Field] = [
           _rw(_ca("contactPhone")), _rw(_md(ECA, "contactPhone"))),
     Field("description", "Description", "identity", "string",
           _rw(_ca("description")), _rw(_md(ECA, "description"))),
-    Field("info_url", "Info URL", "identity", "url", _rw(_ca("infoUrl")), _rw(_md(ECA, "infoUrl"))),
+    Field("info_url", "Info URL", "identity", "url", _rw(_ca("infoUrl")),
+          _ro(_md(ECA, "infoUrl"), why="reserved on external client apps (ExternalClientApplication)")),
     Field("logo_url", "Logo Image URL", "identity", "url", _rw(_ca("logoUrl")), _rw(_md(ECA, "logoUrl"))),
     Field("icon_url", "Icon URL", "identity", "url", _rw(_ca("iconUrl")), _rw(_md(ECA, "iconUrl"))),
     Field("start_url", "Start URL", "identity", "url",
           _rw(_ca("startUrl"), _soql("StartUrl")),
           _rw(_md(_PLUGINS, "startUrl"), _p("startUrl"))),
     Field("distribution_state", "Distribution State", "eca", "enum", None,
-          _rw(_md(ECA, "distributionState")),  # enum ExtlClntAppDistState
-          allowed=("Local", "Packaged", "Managed", "AutoInstalled")),
-    Field("managed_type", "Managed Type", "eca", "enum", None, _rw(_md(ECA, "managedType")),
+          _rw(_md(ECA, "distributionState"), allowed=("Local", "Packaged")),  # enum ExtlClntAppDistState
+          allowed=("Local", "Packaged", "Managed", "AutoInstalled"),
+          help="Managed and AutoInstalled are reserved for apps Salesforce manages: read, never written"),
+    Field("managed_type", "Managed Type", "eca", "enum", None, _ro(_md(ECA, "managedType"), why=_INTERNAL),
           allowed=("Local", "Global")),
+    Field("application_id", "Application ID", "identity", "string",
+          _ro(_soql("Id", None, "also AppMenuItem.ApplicationId"), why=_RECORD_ID),
+          _ro(_esoql("ExternalClientApplicationId"), why=_RECORD_ID),
+          help="the record Id of the app (ConnectedApplication / ExternalClientApplication)"),
     # OAuth --------------------------------------------------------------------------------------------------
     Field("callback_urls", "Callback URL", "oauth", "list",
           _rw(_ca("oauthConfig.callbackUrl", split_lines, "newline-separated")),
@@ -408,7 +446,20 @@ _FIELDS: list[Field] = [
           _rw(_g("isIntrospectAllTokens")), default=False),
     _bool("code_credential", "Enable Authorization Code and Credentials Flow", "oauth",
           _cab("oauthConfig.isCodeCredentialEnabled"), _rw(_g("isCodeCredFlowEnabled")), default=False),
-    _bool("device_flow", "Enable Device Flow", "oauth", None, _rw(_g("isDeviceFlowEnabled")), default=False),
+    _bool("device_flow", "Enable Device Flow", "oauth", _ro(why=f"'Enable for Device Flow': {_UI_ONLY}"),
+          _rw(_g("isDeviceFlowEnabled")), default=False),
+    _bool("secret_token_exchange", "Require Secret for Token Exchange Flow", "oauth",
+          _cab("oauthConfig.isSecretRequiredForTokenExchange"), _rw(_g("isSecretRequiredForTokenExchange"))),
+    _bool("code_credential_post_only", "Authorization Code and Credentials Flow: POST only", "oauth",
+          _cab("oauthConfig.isCodeCredentialPostOnly"), _rw(_g("isCodeCredPostOnly")),
+          help="credentials accepted in a POST body only, never in the URL"),
+    _bool("guest_code_credential", "Enable Authorization Code and Credentials Flow for Guest Users", "oauth",
+          _ro(_soql("OptionsCodeCredentialGuestEnabled", parse_bool), why=_SOQL_ONLY),
+          _rw(_p("isGuestCodeCredFlowEnabled", parse_bool)), default=False),
+    Field("custom_scopes", "Custom Scopes", "oauth", "list", None,
+          _rw(_md(_OAUTH, "commaSeparatedCustomScopes", split_commas, "comma-separated OauthCustomScope"),
+              _p("commaSeparatedCustomScopes", split_commas, "comma-separated")),
+          many=True, help="connected apps get custom scopes through OauthCustomScopeApp, not their metadata"),
     Field("id_token_validity", "ID Token Valid for (minutes)", "oauth", "integer",
           _rw(_ca("oauthConfig.idTokenConfig.idTokenValidity", parse_int)),
           _rw(_g("idTokenConfig.idTokenValidityInMinutes", parse_int))),
@@ -474,11 +525,14 @@ _FIELDS: list[Field] = [
     Field("pin_length", "PIN Length", "mobile", "enum", _ro(_soql("PinLength", parse_int), why=_SOQL_ONLY),
           None, allowed=PIN_LENGTHS, help="Mobile SDK 9.2+ ignores it and uses the device passcode"),
     Field("lock_after", "Lock App After (minutes)", "mobile", "enum",
-          _ro(_soql("MobileSessionTimeout", parse_minutes, "picklist → minutes"), why=_SOQL_ONLY),
+          _ro(_soql("MobileSessionTimeout", parse_minutes, "picklist → minutes"), why=_SOQL_ONLY,
+              allowed=("0", "1", "5", "10", "30")),
           _rw(_md(_MOBILE_POLICY, "screenLockTimeout", parse_minutes,
                   "Never→0, Five→5, OneTwenty→120…")),
-          allowed=LOCK_MINUTES, help="0 = never lock; 'Require PIN after' in older Setup pages"),
-    _bool("screen_lock", "Enable Screen Lock (PIN Protect)", "mobile", None,
+          allowed=LOCK_MINUTES, help="0 = never lock; 'Require PIN after' in older Setup pages; a connected "
+          "app takes none/1/5/10/30 minutes, 60-240 exist only for external client apps"),
+    _bool("screen_lock", "Enable Screen Lock (PIN Protect)", "mobile",
+          _ro(why=f"'PIN Protect' (Mobile App Settings): {_UI_ONLY}"),
           _rw(_md("ExtlClntAppMobileSettings", "isScreenLockEnabled", parse_bool))),
     Field("platform", "App Platform", "mobile", "enum", _rw(_ca("mobileAppConfig.devicePlatform")), None,
           allowed=_enum("DevicePlatformType", ("ios", "android"))),
@@ -488,21 +542,27 @@ _FIELDS: list[Field] = [
     Field("min_os", "Minimum OS Version", "mobile", "string",
           _rw(_ca("mobileAppConfig.minimumOsVersion")), None),
     _bool("private_app", "Private App", "mobile", _cab("mobileAppConfig.privateApp"), None),
-    Field("install_url", "App Binary URL", "mobile", "url", _rw(_ca("mobileAppConfig.applicationInstallUrl")),
+    Field("install_url", "Install URL", "mobile", "url", _rw(_ca("mobileAppConfig.applicationInstallUrl")),
           None),
     Field("bundle_id", "iOS Bundle Identifier", "mobile", "string",
           _rw(_ca("mobileAppConfig.applicationBundleIdentifier")), None),
     Field("biometric", "Enable Biometric Authentication (attribute)", "mobile", "string",
-          _rw(Source(CA, "attributes", None, "custom attribute formula", attribute=_BIOMETRIC)),
-          _rw(Source(_OAUTH, "customAttributes", None, "custom attribute formula",
-                     attribute=_BIOMETRIC),
-              Source(_POLICY, "customAttributes", None, "", attribute=_BIOMETRIC))),
+          *_attribute(_BIOMETRIC)),
+    Field("binary_file_name", "App Binary File Name", "mobile", "string",
+          _rw(_ca("mobileAppConfig.applicationBinaryFileName")), None),
+    Field("icon_file_name", "Application Icon File Name (iOS)", "mobile", "string",
+          _rw(_ca("mobileAppConfig.applicationIconFileName")), None),
+    Field("biometric_timeout", "Biometric Authentication Timeout (minutes, attribute)", "mobile", "string",
+          *_attribute("BIOMETRIC_AUTHENTICATION_TIMEOUT"), default="15",
+          help="Mobile SDK 11+: set it to the same value as Lock App After"),
     # push (ECA only; CA push settings are not in metadata, §1.9) --------------------------------------------
     Field("push_service", "Push Service", "push", "enum",
           _ro(why="connected app push settings are not in metadata (Setup UI only)"),
           _rw(_md(_PUSH, "pushServiceType")), allowed=("Apple", "Android")),
     _bool("push_full_content", "Full Content Push Notifications", "push",
-          _ro(_soql("OptionsFullContentPushNotifications", parse_bool), why=_SOQL_ONLY),
+          _ro(_soql("OptionsFullContentPushNotifications", parse_bool, "'For internal use only'"),
+              why="ConnectedApplication.OptionsFullContentPushNotifications is 'for internal use only': "
+              "no Metadata API element (v66); Setup UI only"),
           _rw(_md("ExtlClntAppPushConfigurablePolicies", "isFullContent", parse_bool))),
     Field("push_environment", "APNs Environment", "push", "enum", None,
           _rw(_md(_PUSH, "applePushConfig.environment")), allowed=("Sandbox", "Production")),
@@ -539,7 +599,8 @@ _FIELDS: list[Field] = [
           _rw(_ca("samlConfig.samlSigningAlgoType")), _rw(_md(_SAML, "signingAlgorithmType")),
           allowed=_enum("SamlSigningAlgoType", ("SHA1", "SHA256"))),
     Field("saml_encryption", "Encryption Type", "saml", "enum",
-          _rw(_ca("samlConfig.encryptionType")), _rw(_md(_SAML, "encryptionType")),
+          _rw(_ca("samlConfig.encryptionType")),
+          _rw(_md(_SAML, "encryptionType"), allowed=("AES_128", "AES_256")),  # ECA: no Triple_Des
           allowed=_enum("SamlEncryptionType", ("AES_128", "AES_256", "Triple_Des"))),
     # canvas -------------------------------------------------------------------------------------------------
     Field("canvas_url", "Canvas App URL", "canvas", "url",
@@ -557,6 +618,9 @@ _FIELDS: list[Field] = [
     _bool("mobile_plugin", "Mobile Enabled", "eca", None,
           _rw(_md(_PLUGINS, "isMobilePluginEnabled", parse_bool))),
     _bool("push_plugin", "Push Enabled", "eca", None, _rw(_md(_PLUGINS, "isPushPluginEnabled", parse_bool))),
+    Field("attest_enforce_level", "App Attestation Enforcement", "eca", "enum", None,
+          _rw(_md("ExtlClntAppAttestConfigurablePolicies", "attestEnforceLevel")),
+          allowed=_enum("AttestEnforceLevel", ("None", "ClientControlled", "Strict"))),
     # Apex handler -------------------------------------------------------------------------------------------
     Field("plugin", "Custom Connected App Handler (Apex class)", "plugin", "string",
           _rw(_ca("plugin")), _rw(_p("apexHandler"))),
@@ -580,6 +644,8 @@ def field(id: str) -> Field:
     >>> field("refresh_policy").allowed
     ('infinite', 'zero', 'specific_lifetime', 'specific_inactivity')
     """
+    if not isinstance(id, str):
+        raise UnknownFieldError("catalog", repr(id), "field ids are text, such as 'pin_length'")
     try:
         return CATALOG[id]
     except KeyError:
@@ -602,6 +668,10 @@ def fields(
     >>> "pin_length" in [f.id for f in fields(kind="ConnectedApp", writable=False)]
     True
     """
+    if group is not None and group not in GROUPS:
+        raise UnknownNameError("catalog group", group, GROUPS)
+    if kind is not None and kind not in (CA, ECA):
+        raise UnknownNameError("kind of app", kind, (CA, ECA))
     out = []
     for f in _FIELDS:
         if group is not None and f.group != group:
@@ -644,7 +714,11 @@ def read_value(bundle: AppBundle, f: Field | str) -> Any:
     >>> [read_value(app, i) for i in ("ip_relaxation", "refresh_n", "pin_length", "scopes")]
     ['BYPASS', 90, 6, []]
     """
-    fld = field(f) if isinstance(f, str) else f
+    fld = f if isinstance(f, Field) else field(f)
+    if not isinstance(bundle, AppBundle):
+        raise ArgumentError(
+            "read_value(bundle)", f"<{type(bundle).__name__}>", "an AppBundle (inventory.apps)"
+        )
     binding = fld.binding(bundle.kind)
     if binding is not None:
         for source in binding.reads:
@@ -760,7 +834,10 @@ def to_markdown(ids: Iterable[str] | None = None) -> str:
 
 
 def _where(b: Binding | None) -> str:
-    return "—" if b is None else "<br>".join(s.describe() for s in b.reads) or "—"
+    if b is None:
+        return "—"
+    where = "<br>".join(s.describe() for s in b.reads) or "Setup UI only (no API)"
+    return where + (f"<br>takes: {', '.join(b.allowed)}" if b.allowed else "")
 
 
 def _write(fld: Field, kind: str) -> str:
@@ -794,6 +871,43 @@ def sections(bundle: AppBundle) -> dict[str, bool]:
         else:
             out[name] = any(bundle.doc(t) is not None for t in eca_types)
     return out
+
+
+# Setup labels of values (what the Setup page shows for a canonical value; domain doc §1.3, §1.5, §1.6).
+# Values without an entry are shown as they are (the API name is also what Setup shows, e.g. SHA256).
+KIND_LABELS: dict[str, str] = {CA: "Connected app", ECA: "External client app"}
+VALUE_LABELS: dict[str, dict[str, str]] = {
+    "permitted_users": {"AllSelfAuthorized": "All users may self-authorize",
+                        "AdminApprovedPreAuthorized": "Admin approved users are pre-authorized"},
+    "ip_relaxation": {"ENFORCE": "Enforce IP restrictions",
+                      "ENFORCE_RELAXREFRESH": "Enforce IP restrictions, but relax for refresh tokens",
+                      "BYPASS_2FACTOR": "Relax IP restrictions for activated devices",
+                      "BYPASS": "Relax IP restrictions"},
+    "refresh_policy": {"infinite": "Refresh token is valid until revoked",
+                       "zero": "Immediately expire refresh token",
+                       "specific_lifetime": "Expire refresh token after",
+                       "specific_inactivity": "Expire refresh token if not used for"},
+    "refresh_unit": {"HOURS": "Hour(s)", "DAYS": "Day(s)", "MONTHS": "Month(s)"},
+    "session_level": {"LOW": "Low", "STANDARD": "Standard", "HIGH_ASSURANCE": "High Assurance"},
+    "policy_action": {"Block": "Block", "RaiseSessionLevel": "Raise session level"},
+    "lock_after": {"0": "Never", "1": "1 minute", **{m: f"{m} minutes" for m in LOCK_MINUTES[2:]}},
+    "platform": {"ios": "iOS", "android": "Android"},
+    "device_type": {"phone": "Phone", "tablet": "Tablet", "minitablet": "Mini tablet"},
+    "distribution_state": {"AutoInstalled": "Auto-installed"},
+}
+
+
+def value_label(f: Field | str, value: Any) -> str:
+    """The Setup label of a canonical value (the value itself when Setup shows it as is).
+
+    >>> value_label("ip_relaxation", "ENFORCE_RELAXREFRESH")
+    'Enforce IP restrictions, but relax for refresh tokens'
+    >>> value_label("lock_after", 0), value_label("saml_signing_algo", "SHA256")
+    ('Never', 'SHA256')
+    """
+    fid = f if isinstance(f, str) else f.id
+    text = str(value)
+    return VALUE_LABELS.get(fid, {}).get(text, text)
 
 
 if __name__ == "__main__":  # pragma: no cover - regenerates the table of docs/field-catalog.md

@@ -2,8 +2,9 @@
 
 Each file is matched to its app by consumer key (``remoteAccessConsumerKey`` = the app's consumer key), else
 by callback; then: the callback must be one of the app's callback URLs, the scopes it asks for must be granted
-to the app (none asked: the app gets all of its scopes), and a mobile app should require PKCE (it cannot
-keep a secret). Template placeholders are reported, never matched. Consumer keys are shown masked.
+to the app (none asked: the app gets all of its scopes), the app should have mobile settings, and a mobile
+app should require PKCE (it cannot keep a secret). Template placeholders are reported, never matched.
+Consumer keys are shown masked.
 
 Columns of :func:`cross_check`: ``file``, ``platform``, ``app``, ``kind``, ``check``, ``status`` (ok / fail /
 warn / info) and ``detail``.
@@ -147,6 +148,17 @@ def _check(
                 app,
             )
         )
+    mobile = catalog.sections(app)["mobile_config"] or bool(catalog.read_value(app, "mobile_plugin"))
+    out.append(
+        row(
+            "mobile app",
+            "ok" if mobile else "warn",
+            "the app has mobile settings"
+            if mobile
+            else "the app has no mobile settings (Mobile App Settings / the ECA mobile plugin)",
+            app,
+        )
+    )
     pkce = catalog.read_value(app, "pkce")
     out.append(
         row(

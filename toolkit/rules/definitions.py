@@ -38,7 +38,7 @@ def _set(*pairs: tuple[str, Any]) -> tuple[tuple[str, Any, str], ...]:
 
 # --- applicability ------------------------------------------------------------------------------------------
 def _opaque(f: AppFacts) -> bool:
-    return str(f.row.get("coverage")) in ("tokens_only", "unreadable", "soql_only")
+    return str(f.row.get("coverage")) in ("tokens_only", "unreadable", "soql_only", "metadata_unknown")
 
 
 def scheme(url: str) -> str:

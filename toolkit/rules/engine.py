@@ -77,16 +77,21 @@ def findings(
     plans = [
         _Plan(r, {k: _target(r, k) for k in KINDS if r.applies(k)}, base.expectation(r)) for r in runnable
     ]
-    unknown: dict[tuple[str, Any, Any, Any], str | None] = {}
+    unknown: dict[tuple[str, Any, Any, Any, Any], str | None] = {}
     rows: list[dict[str, Any]] = []
     for facts in app_facts(tables, today=today):
         row = facts.row
-        kind, coverage, reason = facts.kind, row.get("coverage"), row.get("coverage_reason")
+        kind, coverage, reason, failed = (
+            facts.kind,
+            row.get("coverage"),
+            row.get("coverage_reason"),
+            row.get("unknown"),
+        )
         for plan in plans:
             target = plan.targets.get(kind)
             if target is None:
                 continue
-            key = (plan.rule.id, kind, coverage, reason)
+            key = (plan.rule.id, kind, coverage, reason, failed)
             if key not in unknown:
                 unknown[key] = next(filter(None, (facts.unknown(r) for r in plan.rule.reads)), None)
             found = _evaluate(plan, facts, base, target, unknown[key])
@@ -323,6 +328,8 @@ def _group(frame: pd.DataFrame | None, columns: tuple[str, ...]) -> dict[str, li
     out: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
     if frame is None or frame.empty:
         return out
+    if "known" in frame.columns:  # the marker row of an app whose rows could not be read (see `unknown`)
+        frame = frame[frame["known"].astype(object).ne(False)]
     for app, *values in frame[["app", *columns]].astype(object).itertuples(index=False):
         out[str(app)].append(tuple(clean(v) for v in values))
     return out

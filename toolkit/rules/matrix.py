@@ -113,11 +113,16 @@ def mobile_matrix(
     return states if status else values
 
 
+TOOLTIP_CELLS = 20_000  # above this many cells the reasons are left out of the HTML (they are CSS per cell)
+
+
 def style_mobile_matrix(tables: dict[str, pd.DataFrame], baseline: Baseline | str | None = None) -> Any:
-    """A pandas Styler of the matrix: a colour per status, the reason of each non-ok cell as a tooltip."""
+    """A pandas Styler of the matrix: a colour per status, the reason of each non-ok cell as a tooltip
+    (up to :data:`TOOLTIP_CELLS` cells; ``mobile_matrix(..., status=True)`` has them all)."""
     values, states, reasons = _build(tables, baseline)
     styler = values.style.apply(lambda _: states.map(lambda s: COLOURS.get(str(s), "")), axis=None)
-    styler = styler.set_tooltips(reasons)
+    if values.size <= TOOLTIP_CELLS:
+        styler = styler.set_tooltips(reasons)
     return styler.set_caption(
         "Mobile settings: red = fails the baseline, amber = differs from most of its platform group, "
         f"grey italic = {UNKNOWN} (could not be read), {NOT_SET} = not set, "

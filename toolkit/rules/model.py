@@ -141,7 +141,9 @@ class AppFacts:
     def unknown(self, field_id: str) -> str | None:
         """Why the audit could not read this field for this app (None when it could)."""
         row = self.row
-        return _unknown_cached(row.get("kind"), row.get("coverage"), row.get("coverage_reason"), field_id)
+        return _unknown_cached(
+            row.get("kind"), row.get("coverage"), row.get("coverage_reason"), row.get("unknown"), field_id
+        )
 
 
 def clean_records(frame: Any) -> list[dict[Any, Any]]:
@@ -190,8 +192,21 @@ _SOQL_COVERAGE = ("metadata+soql", "soql_only")
 
 
 @functools.lru_cache(maxsize=4096)
-def _unknown_cached(kind: Any, coverage: Any, reason: Any, field_id: str) -> str | None:
-    return unknown_reason({"kind": kind, "coverage": coverage, "coverage_reason": reason}, field_id)
+def _unknown_cached(kind: Any, coverage: Any, reason: Any, unknown: Any, field_id: str) -> str | None:
+    row = {"kind": kind, "coverage": coverage, "coverage_reason": reason, "unknown": unknown}
+    return unknown_reason(row, field_id)
+
+
+# audit columns that are not catalog settings, and the SOQL objects they come from (``unknown`` names them)
+OBJECTS_OF = {
+    "tokens": ("OauthToken",),
+    "used": ("OauthToken", "LoginHistory"),
+    "inactive_user_tokens": ("OauthToken", "User"),
+    "logins": ("LoginHistory",),
+    "installed": ("AppMenuItem",),
+    "profiles": ("SetupEntityAccess",),
+    "permission_sets": ("SetupEntityAccess",),
+}
 
 
 def unknown_reason(row: Mapping[Any, Any], field_id: str) -> str | None:
@@ -201,11 +216,18 @@ def unknown_reason(row: Mapping[Any, Any], field_id: str) -> str | None:
     'PIN Length is only readable from an org '
     >>> unknown_reason({"kind": "ConnectedApp", "coverage": "metadata"}, "pkce") is None
     True
+    >>> row = {"kind": "ConnectedApp", "coverage": "metadata+soql", "unknown": "OauthToken"}
+    >>> unknown_reason(row, "tokens")
+    'OauthToken could not be read (metadata+soql)'
     """
-    if field_id not in catalog.CATALOG:
-        return None
     coverage = str(row.get("coverage") or "metadata")
     reason = str(clean(row.get("coverage_reason")) or coverage)
+    failed = set(filter(None, str(clean(row.get("unknown")) or "").split("; ")))
+    for obj in OBJECTS_OF.get(field_id, ()):
+        if obj in failed:
+            return f"{obj} could not be read ({reason})"
+    if field_id not in catalog.CATALOG:
+        return None
     f = catalog.field(field_id)
     binding = f.binding(str(row.get("kind")))
     if binding is None:
@@ -214,8 +236,10 @@ def unknown_reason(row: Mapping[Any, Any], field_id: str) -> str | None:
         return f"{f.label} cannot be read by any API ({binding.why_not or 'Setup only'})"
     if coverage in ("unreadable", "tokens_only"):
         return f"{f.label} could not be read: {reason}"
-    soql = any(s.soql for s in binding.reads)
-    metadata = any(not s.soql for s in binding.reads)
+    soql = any(s.soql and s.type_name not in failed for s in binding.reads)
+    metadata = "metadata" not in failed and any(not s.soql for s in binding.reads)
+    if coverage == "metadata_unknown" and not soql:
+        return f"{f.label} could not be read: {reason}"
     if coverage in _METADATA_COVERAGE and metadata:
         return None
     if coverage in _SOQL_COVERAGE and soql:

@@ -6,7 +6,7 @@ Modes (the first that the arguments select):
   with ``instance_url``/``access_token``/``ca_file`` it attaches to a demo org that is already running.
 - ``connect("ALIAS")`` / ``connect(alias="ALIAS")``: reuse a Salesforce CLI login
   (``sf org display --json --target-org ALIAS``, then ``sf org auth show-access-token --json`` where
-  ``org display`` redacts the token, sf 2.11x and later); nothing is stored, a re-login asks ``sf`` again.
+  ``org display`` redacts the token, as sf 2.136 does); nothing is stored, a re-login asks ``sf`` again.
 - ``connect(instance_url=..., access_token=...)``: a token you already have (no re-login possible).
 - ``connect(username=..., consumer_key=..., private_key_file=..., login_url=...)``: OAuth JWT bearer.
 - ``connect(consumer_key=..., consumer_secret=..., login_url=...)``: OAuth client credentials.
@@ -187,6 +187,9 @@ def connect(
                 "TLS_VERIFY_FAILED",
                 f"cannot verify the TLS certificate of {org.instance_url}{why}; {TLS_HINT}",
             ) from None
+        if org.instance_url not in str(exc):  # say which org could not be reached
+            said = str(exc).removeprefix(exc.kind + ": ")
+            raise OrgError(exc.kind, f"{org.instance_url}: {said}") from None
         raise
     except BaseException:
         org.close()
@@ -275,9 +278,10 @@ def _start_demo(options: dict[str, Any]) -> Any:
 def _sf_org_display(alias: str) -> dict[str, Any]:
     """``sf org display --json --target-org ALIAS`` -> its ``result`` with a usable ``accessToken``.
 
-    sf releases up to ~2.110 print the token in ``org display``; later ones print a "[REDACTED] ..."
-    placeholder there and reveal it only through ``sf org auth show-access-token --json`` (which does not
-    exist in the older ones). The token is never printed or logged: it is registered as a secret at once.
+    Older sf releases (2.108.6 verified) print the token in ``org display``; newer ones (2.136.8 verified)
+    print a "[REDACTED] ..." placeholder there and reveal it only through ``sf org auth show-access-token
+    --json`` (which the older ones do not have). The token is never printed or logged: it is registered as
+    a secret at once.
     """
     exe = shutil.which("sf")
     if exe is None:
@@ -296,7 +300,7 @@ def _sf_org_display(alias: str) -> dict[str, Any]:
     if _usable_token(token):
         register_secret(str(token))
     else:
-        # sf 2.11x+ redacts the token in `org display`: ask the command made for it
+        # newer sf releases redact the token in `org display`: ask the command made for it
         shown, proc = _sf_json(exe, alias, ["org", "auth", "show-access-token"])
         shown_result = shown.get("result")
         token = shown_result.get("accessToken") if isinstance(shown_result, dict) else None

@@ -71,3 +71,15 @@ def status_html(message: str, *, error: bool = False) -> str:
     if error:
         return f'<span style="color:#b00020">Error: {text}</span>'
     return f"<span>{text}</span>"
+
+
+def error_text(exc: BaseException) -> str:
+    """An exception as one line for the user: the toolkit's own messages as they are, others with their type.
+
+    >>> error_text(ValueError("bad")), error_text(OSError("gone"))
+    ('ValueError: bad', 'gone')
+    """
+    message = str(exc) or type(exc).__name__
+    if isinstance(exc, OSError) or type(exc).__module__.split(".")[0] == "toolkit":
+        return message
+    return f"{type(exc).__name__}: {message}"

@@ -10,6 +10,8 @@ import ipywidgets as widgets
 import pandas as pd
 
 from ..analysis.compare import compare_mobile, mobile_fields
+from ..analysis.display import LEGEND, display_value
+from ..analysis.markers import NOT_APPLICABLE
 from ..model import catalog
 from .html import cell_text
 
@@ -17,6 +19,7 @@ ALL = ""
 KIND_NAMES = {catalog.CA: "connected apps", catalog.ECA: "external client apps"}
 _PLATFORM_NAMES = {"ios": "iOS", "android": "Android"}
 READ_ONLY_MARK = "†"
+_LEGEND = " · ".join(f"{html.escape(m)} = {html.escape(t)}" for m, t in LEGEND.items())
 
 
 def read_only_notes(field_ids: Iterable[str], kinds: Iterable[str]) -> list[str]:
@@ -82,7 +85,7 @@ class MobileComparison(widgets.VBox):  # type: ignore[misc]
         self._tables: dict[str, pd.DataFrame] = {}
         self._quiet = False
         for w in (self.kind, self.platform):
-            w.observe(self._filters_changed, names="value")
+            w.observe(lambda change: None if self._quiet else self._filters_changed(change), names="value")
         for w in (self.only_differ, self.apps):
             w.observe(self._selection_changed, names="value")
         super().__init__(
@@ -95,11 +98,15 @@ class MobileComparison(widgets.VBox):  # type: ignore[misc]
             self.refresh()
 
     def set_tables(self, tables: dict[str, pd.DataFrame]) -> None:
-        """Show the mobile settings of new audit tables (keeps the filters, resets the app selection)."""
+        """Show the mobile settings of new audit tables: filters and app selection start afresh."""
         self._tables = tables
         self._quiet = True
-        self.apps.value = ()
-        self._quiet = False
+        try:
+            self.apps.value = ()
+            self.kind.value = self.platform.value = ALL
+            self.only_differ.value = False
+        finally:
+            self._quiet = False
         self._filters_changed(None)
 
     def candidates(self) -> list[str]:
@@ -144,17 +151,27 @@ class MobileComparison(widgets.VBox):  # type: ignore[misc]
             return
         kinds = set(frame.loc["kind"])
         field_ids = [str(i) for i in frame.index if i != "kind"]
+        if not field_ids:
+            self.table.value = "<i>No setting differs between the apps shown.</i>"
+            self.note.value = ""
+            return
         read_only = {fid for fid in field_ids if read_only_notes([fid], kinds)}
-        self.table.value = _comparison_html(frame, read_only)
+        self.table.value = _comparison_html(frame, read_only, self._coverage())
         notes = read_only_notes(field_ids, kinds)
         self.note.value = (
             f"<div class='ca-note'><b>{READ_ONLY_MARK} Read-only via API</b> (change them in Setup):<ul>"
             + "".join(f"<li>{html.escape(n)}</li>" for n in notes)
-            + "</ul>— = the kind of app has no such setting.</div>"
+            + f"</ul>{_LEGEND}</div>"
             if notes
             else "<div class='ca-note'>Every setting shown can be written through the Metadata API. "
-            "— = the kind of app has no such setting.</div>"
+            f"{_LEGEND}</div>"
         )
+
+    def _coverage(self) -> dict[str, str]:
+        apps = self._tables.get("apps")
+        if apps is None or "coverage" not in apps:
+            return {}
+        return {str(n): str(c) for n, c in zip(apps["name"], apps["coverage"], strict=True)}
 
     def _filters_changed(self, _change: Any) -> None:
         options = self.candidates()
@@ -168,14 +185,20 @@ class MobileComparison(widgets.VBox):  # type: ignore[misc]
         self.refresh()
 
 
-def _comparison_html(frame: pd.DataFrame, read_only: set[str]) -> str:
+def _comparison_html(frame: pd.DataFrame, read_only: set[str], coverage: dict[str, str]) -> str:
     labels = {f.id: f.label for f in mobile_fields()}
     head = "".join(f"<th>{html.escape(str(c))}</th>" for c in frame.columns)
     rows = []
+    kinds = {str(app): str(k) for app, k in frame.loc["kind"].items()}
     for fid, row in frame.iterrows():
         label = "Kind" if fid == "kind" else labels[str(fid)]
         mark = READ_ONLY_MARK if fid in read_only else ""
-        cells = "".join(f"<td>{html.escape(cell_text(v))}</td>" for v in row)
+        if fid == "kind":
+            texts = [catalog.KIND_LABELS.get(str(v), str(v)) for v in row]
+        else:
+            texts = [display_value(str(fid), None if v == NOT_APPLICABLE else v, kinds[str(app)],
+                                   coverage.get(str(app), "metadata+soql")) for app, v in row.items()]
+        cells = "".join(f"<td>{html.escape(t)}</td>" for t in texts)
         rows.append(f"<tr><th style='text-align:left'>{html.escape(label)}{mark}</th>{cells}</tr>")
     return (
         "<div style='overflow-x:auto'><table class='ca-mobile'>"

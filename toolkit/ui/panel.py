@@ -11,7 +11,7 @@ import pandas as pd
 from ..analysis.counts import counts_line
 from ..api import audit
 from ..errors import SourceError
-from .html import DEFAULT_MAX_ROWS, frame_html, status_html
+from .html import DEFAULT_MAX_ROWS, error_text, frame_html, status_html
 from .mobile import MobileComparison
 
 DEMO, FOLDER = "demo", "folder"
@@ -112,10 +112,7 @@ class AuditPanel(widgets.VBox):  # type: ignore[misc]
             self._show(tables)
             self.status.value = status_html(summary_line(tables, where))
         except Exception as exc:  # any failure is one line for the user; the tables keep the last good run
-            message = str(exc) or type(exc).__name__
-            if not isinstance(exc, SourceError | OSError) and type(exc).__module__.split(".")[0] != "toolkit":
-                message = f"{type(exc).__name__}: {message}"
-            self.status.value = status_html(message, error=True)
+            self.status.value = status_html(error_text(exc), error=True)
         finally:
             self.run_button.disabled = False
 

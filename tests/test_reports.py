@@ -1,0 +1,132 @@
+"""``python -m toolkit report``: the report notebook run by papermill, exported without code, offline,
+holding no secret.
+
+One report of the demo org is built per module (the kernel start is the slow part) and read by every test.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import openpyxl
+import pandas as pd
+import pytest
+
+from toolkit import audit
+from toolkit.analysis.display import LEGEND, display_value, people_table
+from toolkit.analysis.markers import NOT_APPLICABLE, NOT_SET, UNKNOWN
+from toolkit.commands import main
+from toolkit.demoorg import DemoOrg
+from toolkit.reports import ReportData, sections
+from toolkit.reports.export import external_references
+
+REPO = Path(__file__).resolve().parent.parent
+_TOKEN = re.compile(r"00D[A-Za-z0-9]{12,15}![A-Za-z0-9._]{20,}")
+
+
+def demo_secrets(org: DemoOrg) -> list[str]:
+    """Every secret the demo org holds (the JWT app's consumer key is an identifier: never shown whole)."""
+    found = [org.access_token, org.password, org.security_token, org.client_secret, org.refresh_token,
+             org.jwt_consumer_key]
+    return [s for s in found if s]
+
+
+def assert_no_secret(text: str, secrets: list[str], where: str) -> None:
+    for secret in secrets:
+        assert secret not in text, f"{where}: a demo org secret is written"
+    assert "-----BEGIN" not in text and not _TOKEN.search(text), where
+
+
+@pytest.fixture(scope="module")
+def demo_report(demo_org: DemoOrg, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("report")
+    code = main(["report", "--instance-url", demo_org.instance_url, "--access-token", demo_org.access_token,
+                 "--ca-file", demo_org.ca_file, "--out", str(out)])
+    assert code == 0
+    return out
+
+
+def test_report_is_one_offline_file_without_code(demo_report: Path) -> None:
+    page = (demo_report / "report.html").read_text()
+    assert external_references(page) == [] and "<script" not in page.lower()
+    assert "<h1>Connected apps of Demo Org</h1>" in page and "127.0.0.1:" not in page.split("</h1>")[0]
+    assert "<svg" in page and "Mobile settings" in page and "Usage" in page
+    assert "toolkit.connect" not in page and "import " not in page  # no code
+    assert "shareable report" not in page  # the notebook-only intro stays out
+    for marker, meaning in LEGEND.items():
+        assert f"<code>{marker}</code> {meaning}" in page.replace("&#x27;", "'")
+    assert "ENFORCE_RELAXREFRESH" not in page and "Enforce IP restrictions, but relax" in page
+    assert ">True<" not in page and ">true<" not in page and ">False<" not in page
+
+
+def test_report_writes_the_full_data_beside_it(demo_report: Path) -> None:
+    apps = pd.read_csv(demo_report / "apps.csv")
+    assert len(apps) == 73 and "ip_relaxation" in apps.columns
+    book = openpyxl.load_workbook(demo_report / "audit.xlsx", read_only=True)
+    assert {"Apps", "Usage", "Mobile", "Tokens"} <= set(book.sheetnames)
+    assert book["Apps"].max_row == 74
+    assert not list(demo_report.glob(".*.tmp"))  # written atomically: no temporary file left
+
+
+def test_report_and_data_hold_no_secret(demo_org: DemoOrg, demo_report: Path) -> None:
+    secrets = demo_secrets(demo_org)
+    for path in demo_report.iterdir():
+        if path.suffix in (".html", ".csv"):
+            assert_no_secret(path.read_text(), secrets, path.name)
+    book = openpyxl.load_workbook(demo_report / "audit.xlsx", read_only=True)
+    cells = "\n".join(str(c) for ws in book.worksheets for row in ws.iter_rows(values_only=True) for c in row)
+    assert_no_secret(cells, secrets, "audit.xlsx")
+
+
+def test_report_of_a_folder_and_bad_input(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["report", "--project", str(REPO / "examples"), "--out", str(tmp_path / "r")]) == 0
+    out = capsys.readouterr().out
+    assert f"report: {tmp_path / 'r' / 'report.html'}" in out
+    page = (tmp_path / "r" / "report.html").read_text()
+    assert "Connected apps of examples" in page and "Usage is only known for org audits" in page
+    assert main(["report", "--project", str(tmp_path / "none"), "--out", str(tmp_path / "x")]) == 2
+    assert "no such folder" in capsys.readouterr().err and not (tmp_path / "x").exists()
+
+
+def test_markers_tell_not_set_from_unknown() -> None:
+    tables = audit(REPO / "examples")  # a folder: SOQL-only settings (PIN Length) are unknown, not unset
+    table = people_table(tables["apps"], ["name", "kind", "pin_length", "pkce", "description"])
+    assert set(table.loc[table["Kind"] == "Connected app", "PIN Length"]) == {UNKNOWN}
+    assert set(table.loc[table["Kind"] == "External client app", "PIN Length"]) == {NOT_APPLICABLE}
+    pkce = table["Require Proof Key for Code Exchange (PKCE)"]
+    assert NOT_SET in set(table["Description"]) and set(pkce) <= {"Yes", "No", NOT_SET}
+    assert display_value("pkce", None, "ConnectedApp", "tokens_only") == UNKNOWN
+
+
+def test_sections_split_wide_content_and_leave_out_missing_findings() -> None:
+    names = [f"App_{i}" for i in range(10)]
+    apps = pd.DataFrame({"name": names, "kind": "ConnectedApp", "coverage": "metadata+soql",
+                         "platform": ["ios"] * 9 + ["android"], "pin_length": [6] * 9 + [4]})
+    data = ReportData({"apps": apps})
+    matrix = sections.mobile_matrix(data)
+    assert matrix.count("<table") == 2  # 7 apps per block
+    assert matrix.count("<td class='dev'>") == 2  # the odd platform and the odd PIN length
+    assert sections.section("Findings", sections.findings(data)) == ""
+    findings = pd.DataFrame({"app": ["App_1", "App_2"], "rule": ["ip-relaxed"] * 2, "severity": ["high"] * 2,
+                             "field": ["ip_relaxation"] * 2, "remedy": ["Enforce IP restrictions"] * 2,
+                             "fixable_by_api": [True, True]})
+    with_findings = ReportData({"apps": apps}, findings=findings)
+    assert "App_1, App_2" in sections.findings(with_findings) and "IP Relaxation" in sections.findings(
+        with_findings)
+    assert "Findings by severity" in sections.summary(with_findings)
+
+
+def test_report_folder_is_replaced_whole_and_foreign_folders_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "r"
+    assert main(["report", "--project", str(REPO / "examples"), "--out", str(out)]) == 0
+    (out / "usage.csv").write_text("stale")  # a file of an earlier (org) run: gone after the next one
+    assert main(["report", "--project", str(REPO / "examples"), "--out", str(out)]) == 0
+    assert not (out / "usage.csv").exists() and (out / "report.html").is_file()
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "notes.txt").write_text("keep me")
+    assert main(["report", "--project", str(REPO / "examples"), "--out", str(tmp_path / "mine")]) == 2
+    assert "notes.txt" in capsys.readouterr().err
+    assert (tmp_path / "mine" / "notes.txt").read_text() == "keep me"

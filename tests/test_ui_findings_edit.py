@@ -1,0 +1,134 @@
+"""FindingsView and EditForm driven headless: set values, click, assert the state (and the org's/folder's)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import toolkit
+from toolkit.demoorg import DemoOrg
+from toolkit.ui import EditForm, FindingsView
+from toolkit.ui.edit import NO_EDITS
+from toolkit.ui.findings import NO_RULES
+
+REPO = Path(__file__).resolve().parent.parent
+HAS_FINDINGS = hasattr(toolkit, "findings")
+HAS_EDITS = hasattr(toolkit, "plan_edits")
+FINDINGS = pd.DataFrame({
+    "app": ["A", "B", "B", "C"], "kind": ["ConnectedApp"] * 4,
+    "rule": ["ip-relaxed", "ip-relaxed", "refresh-forever", "pin-short"],
+    "title": ["IP restrictions relaxed"] * 2 + ["Refresh token never expires", "Short PIN"],
+    "severity": ["high", "high", "medium", "low"], "status": ["fail", "fail", "fail", "cannot check"],
+    "setting": ["IP Relaxation"] * 2 + ["Refresh Token Policy", "PIN Length"],
+    "observed": ["BYPASS"] * 2 + ["infinite", ""], "expected": ["ENFORCE"] * 2 + ["specific_lifetime", "6"],
+    "message": [""] * 4, "remedy": ["Enforce IP restrictions"] * 2 + ["Expire refresh tokens", "Set 6"],
+    "fixable_by_api": [True, True, True, False],
+})
+
+
+def test_findings_view_counts_chart_and_drill_down() -> None:
+    view = FindingsView(findings=FINDINGS)
+    assert "3 findings in 2 apps; 1 more could not be checked" in view.status.value
+    assert "<b>2</b> high" in view.counts.value and "<svg" in view.chart.value
+    assert [v for _label, v in view.severity.options] == ["", "high", "medium"]
+    seen: list[list[str]] = []
+    view.on_drill(seen.append)
+    view.severity.value = "high"
+    assert [label for label, _v in view.rule.options] == ["All rules", "IP restrictions relaxed (2 apps)"]
+    view.rule.value = "ip-relaxed"
+    assert view.selected_apps() == ["A", "B"] and seen[-1] == ["A", "B"]
+    assert "Enforce IP restrictions" in view.detail.value and "<td>Yes</td>" in view.detail.value
+    view.set_findings(FINDINGS.iloc[3:])  # only a "cannot check": no finding, the drill-down empties
+    assert "No findings" in view.counts.value and view.selected_apps() == [] and view.chart.value == ""
+
+
+@pytest.mark.skipif(HAS_FINDINGS, reason="the rules layer is installed")
+def test_findings_view_without_the_rules_layer_says_so() -> None:
+    view = FindingsView(toolkit.audit(REPO / "examples"))
+    assert NO_RULES in view.status.value and view.findings is None
+
+
+@pytest.mark.skipif(not HAS_FINDINGS, reason="needs toolkit.findings (the rules layer)")
+def test_findings_view_on_real_findings() -> None:
+    view = FindingsView(toolkit.audit(REPO / "examples"))
+    assert view.findings is not None and "findings in" in view.status.value
+    rule = view.rule.options[1][1]
+    view.rule.value = rule
+    assert view.selected_apps() and set(view.selected_apps()) <= set(view.findings["app"])
+
+
+@pytest.mark.skipif(HAS_EDITS, reason="the edits layer is installed")
+def test_edit_form_without_the_edits_layer_says_so(tmp_path: Path) -> None:
+    form = EditForm(source=str(shutil.copytree(REPO / "examples", tmp_path / "p")))
+    form.picker.select_all.click()
+    form.preview_button.click()
+    assert NO_EDITS in form.status.value and form.plan is None and form.apply_button.disabled
+
+
+def test_edit_form_asks_for_what_is_missing(tmp_path: Path) -> None:
+    form = EditForm(connect_form=None)
+    form.preview_button.click()
+    assert "Error:" in form.status.value and "Traceback" not in form.status.value
+    assert form.apply_button.disabled and form.rollback_button.disabled
+    bad = EditForm(source=str(tmp_path / "missing"))
+    assert "no such folder" in bad.status.value and bad.source is None
+
+
+@pytest.mark.skipif(not HAS_EDITS, reason="needs toolkit.plan_edits (the edits layer)")
+def test_edit_form_on_a_folder_preview_apply_rollback(tmp_path: Path) -> None:
+    project = shutil.copytree(REPO / "examples", tmp_path / "p")
+    files = {p: p.read_bytes() for p in Path(project).rglob("*-meta.xml")}
+    form = EditForm(source=str(project))
+    if HAS_FINDINGS:  # the rules layer's findings are a filter of the picker
+        assert form.picker.finding.layout.display == "" and len(form.picker.finding.options) > 1
+    form.picker.text.value = "Legacy_Partner_Portal"
+    form.picker.select_all.click()
+    form.preview_button.click()
+    assert "tick at least one setting" in form.status.value
+    form.form.inputs["ip_relaxation"].input.value = "ENFORCE"
+    form.preview_button.click()
+    assert "1 to change in 1 apps" in form.status.value, form.status.value
+    preview = form.preview_html.value
+    assert "Relax IP restrictions" in preview and "Enforce IP restrictions" in preview
+    assert "ipRelaxation" in form.diff_html.value and not form.apply_button.disabled
+    form.apply_button.click()
+    assert "Applied" in form.status.value and form.progress.value == 100, form.status.value
+    assert "applied" in form.results_html.value and not form.rollback_button.disabled
+    assert any(p.read_bytes() != b for p, b in files.items())
+    form.rollback_button.click()
+    assert "Rolled back" in form.status.value, form.status.value
+    assert all(p.read_bytes() == b for p, b in files.items())
+
+
+@pytest.mark.skipif(not HAS_EDITS, reason="needs toolkit.plan_edits (the edits layer)")
+def test_edit_form_on_the_demo_org(fresh_demo_org: DemoOrg) -> None:
+    d = fresh_demo_org
+    form = EditForm()
+    form.connect.demo_connect = {"instance_url": d.instance_url, "access_token": d.access_token,
+                                 "ca_file": d.ca_file}
+    form.connect.connect_button.click()
+    assert form.source is not None and len(form.picker.shown()) == 73, form.status.value
+    form.picker.kind.value = "ConnectedApp"
+    form.picker.platform.value = "ios"
+    form.picker.table.selected_rows = [0, 1]
+    chosen = form.picker.selected()
+    form.form.inputs["ip_relaxation"].input.value = "ENFORCE"
+    form.form.add("session_timeout").input.value = 30
+    form.preview_button.click()
+    assert "Preview:" in form.status.value and form.plan is not None, form.status.value
+    form.validate_button.click()
+    assert "Validation passed" in form.status.value, form.status.value
+    form.apply_button.click()
+    assert "Applied" in form.status.value, form.status.value
+    after = toolkit.audit(form.source)["apps"].set_index("name")
+    assert set(after.loc[chosen, "ip_relaxation"]) == {"ENFORCE"}
+    assert set(after.loc[chosen, "session_timeout"]) == {30}
+    assert form.picker.selected() == chosen  # re-read after the apply, the selection kept
+    shown = form.picker.table.df.set_index("App")
+    assert set(shown.loc[chosen, "IP Relaxation"]) == {"Enforce IP restrictions"}
+    form.rollback_button.click()
+    assert "Rolled back" in form.status.value, form.status.value
+    form.connect.close_org()

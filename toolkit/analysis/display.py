@@ -1,0 +1,155 @@
+"""Audit tables for people: Setup labels for names and values, one marker for *not set*, one for *unknown*.
+
+The audit tables keep canonical values (``ENFORCE_RELAXREFRESH``, ``True``, missing as ``<NA>``); the forms,
+the widgets and the report show them through this module so every place reads the same:
+
+- a setting the app does not set is :data:`NOT_SET`; one that could not be read (a packaged app's metadata,
+  a SOQL-only field in a folder audit, an app known only from its tokens) is :data:`UNKNOWN`; a setting the
+  kind of app does not have is :data:`NOT_APPLICABLE` (the markers: :mod:`.markers`); :data:`LEGEND` says
+  so in words;
+- booleans are ``Yes``/``No``; enum values carry their Setup label
+  (:func:`toolkit.model.catalog.value_label`);
+- columns are the curated :data:`REPORT_COLUMNS`, headed by their Setup label.
+
+>>> import pandas as pd
+>>> apps = pd.DataFrame({"name": ["A"], "kind": ["ConnectedApp"], "coverage": ["metadata"],
+...                      "pkce": [True], "pin_length": [None], "device_flow": [None]})
+>>> people_table(apps, ["name", "pkce", "pin_length", "device_flow"]).iloc[0].tolist()
+['A', 'Yes', '(unknown)', '—']
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..model import catalog
+from .markers import NOT_APPLICABLE, NOT_SET, UNKNOWN
+
+LEGEND = {
+    NOT_SET: "not set (Salesforce applies its default)",
+    UNKNOWN: "unknown: could not be read (see the app's coverage)",
+    NOT_APPLICABLE: "this kind of app has no such setting",
+}
+YES, NO = "Yes", "No"
+
+# Columns that are not catalog fields: their labels
+BASE_LABELS = {
+    "name": "App", "kind": "Kind", "origin": "Origin", "coverage": "Coverage",
+    "coverage_reason": "Why not fully read", "editable": "Editable",
+    "not_editable_reason": "Why not editable",
+    "has_certificate": "Has a certificate", "certificate_expires": "Certificate expires",
+    "tokens": "OAuth tokens", "users": "Users with tokens", "logins": "Logins", "last_used": "Last used",
+    "inactive_user_tokens": "Tokens of inactive users", "used": "Used", "installed": "Installed",
+}
+# The apps table of the report: who the app is, how it authorizes, its policies (the CSVs keep every column)
+REPORT_COLUMNS = (
+    "name", "kind", "coverage", "permitted_users", "ip_relaxation", "refresh_policy", "pkce",
+    "secret_web_server", "client_credentials", "session_level", "has_certificate",
+)
+# coverage -> which sources were read: nothing (an app only tokens or logins name), or SOQL only (a packaged
+# app; an app whose metadata could not be read)
+_READ_NOTHING = frozenset({"tokens_only"})
+_READ_SOQL_ONLY = frozenset({"soql_only", "unreadable", "metadata_unknown"})
+
+
+def column_label(column: str) -> str:
+    """The Setup label of a column (a catalog field), else a plain-words label.
+
+    >>> column_label("ip_relaxation"), column_label("name"), column_label("has_oauth")
+    ('IP Relaxation', 'App', 'Has OAuth')
+    """
+    if column in catalog.CATALOG:
+        return catalog.CATALOG[column].label
+    if column in BASE_LABELS:
+        return BASE_LABELS[column]
+    if column.startswith("has_"):
+        return "Has " + column[4:].replace("_", " ").replace("oauth", "OAuth").replace("saml", "SAML")
+    return column.replace("_", " ").capitalize()
+
+
+def _missing(value: Any) -> bool:
+    if value is None or value is pd.NA or value is pd.NaT:
+        return True
+    return isinstance(value, float) and math.isnan(value)
+
+
+def was_read(f: catalog.Field, kind: str, coverage: str) -> bool:
+    """Whether an app of this kind and coverage had this field's sources read (else a blank is unknown).
+
+    >>> pin = catalog.field("pin_length")
+    >>> was_read(pin, "ConnectedApp", "metadata"), was_read(pin, "ConnectedApp", "metadata+soql")
+    (False, True)
+    """
+    binding = f.binding(kind)
+    if binding is None or coverage in _READ_NOTHING:
+        return False
+    soql = any(s.soql for s in binding.reads)
+    metadata = any(not s.soql for s in binding.reads)
+    if coverage in _READ_SOQL_ONLY:
+        return soql
+    if coverage == "metadata":  # a folder, or an org app whose SOQL row did not match
+        return metadata
+    return True
+
+
+def display_value(column: str, value: Any, kind: str = "", coverage: str = "metadata+soql") -> str:
+    """One cell for people: the marker for not set / unknown / not applicable, Yes/No, Setup value labels.
+
+    >>> display_value("ip_relaxation", "BYPASS", "ConnectedApp")
+    'Relax IP restrictions'
+    >>> display_value("pkce", False, "ConnectedApp"), display_value("pkce", None, "ConnectedApp")
+    ('No', '(not set)')
+    >>> display_value("pkce", None, "ConnectedApp", "soql_only"), display_value("refresh_n", 6.0)
+    ('(unknown)', '6')
+    >>> display_value("pkce", pd.array([True], dtype="boolean")[0])
+    'Yes'
+    """
+    f = catalog.CATALOG.get(column)
+    if f is not None and kind and f.binding(kind) is None:
+        return NOT_APPLICABLE
+    if _missing(value) or value == "":
+        if f is not None and kind and not was_read(f, kind, coverage):
+            return UNKNOWN
+        return NOT_SET
+    if isinstance(value, bool | np.bool_):
+        return YES if value else NO
+    if isinstance(value, str) and value.lower() in ("true", "false"):  # e.g. a custom attribute's formula
+        return YES if value.lower() == "true" else NO
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, pd.Timestamp):
+        return value.strftime("%Y-%m-%d")
+    if column == "kind":
+        return catalog.KIND_LABELS.get(str(value), str(value))
+    if f is not None and f.many:
+        return "; ".join(catalog.value_label(f, v) for v in str(value).split("; "))
+    return catalog.value_label(f, value) if f is not None else str(value)
+
+
+def people_table(apps: pd.DataFrame, columns: Sequence[str] = REPORT_COLUMNS) -> pd.DataFrame:
+    """The apps table as people read it: chosen columns (missing ones skipped), Setup labels, markers."""
+    cols = [c for c in columns if c in apps.columns]
+    kinds = apps["kind"].astype(str) if "kind" in apps else pd.Series("", index=apps.index)
+    coverage = (
+        apps["coverage"].astype(str) if "coverage" in apps else pd.Series("metadata+soql", index=apps.index)
+    )
+    out = pd.DataFrame(index=apps.index)
+    for c in cols:
+        out[column_label(c)] = [
+            display_value(c, v, k, cov) for v, k, cov in zip(apps[c], kinds, coverage, strict=True)
+        ]
+    return out.reset_index(drop=True)
+
+
+def legend_items() -> list[tuple[str, str]]:
+    """(marker, meaning) pairs for a legend.
+
+    >>> legend_items()[0]
+    ('(not set)', 'not set (Salesforce applies its default)')
+    """
+    return list(LEGEND.items())

@@ -1,0 +1,51 @@
+"""``python -m toolkit report``: audit a source and write ``report.html`` with the full data beside it.
+
+The report notebook runs with papermill and is exported without code (see :mod:`toolkit.reports`); the
+sources are the shared ones of :mod:`toolkit.commands.options`. Exit code 3 when the audit was partial
+(the report says so at the top).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from ..analysis.counts import counts_line
+from ..model.bundle import Inventory
+from ..reports import ReportData, collect, inventory_secrets, write_report
+from . import EXIT_OK, EXIT_PARTIAL
+from .audit import api_calls_line, check_readable
+from .options import add_source_arguments, is_org_source, open_org, require_source, stderr_progress
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_source_arguments(parser)
+    parser.add_argument("--out", default="out/report", help="output folder (default: out/report)")
+    parser.add_argument("--window-days", type=int, default=180, help="usage window in days (default: 180)")
+
+
+def run(args: argparse.Namespace) -> int:
+    require_source(args)
+    if is_org_source(args):
+        with open_org(args) as org:
+            data, inventory = collect(org, window_days=args.window_days, progress=stderr_progress())
+    else:
+        data, inventory = collect(Path(args.project))
+    return write_and_say(data, inventory, args.out)
+
+
+def write_and_say(data: ReportData, inventory: Inventory, out: str | Path) -> int:
+    """Write the report and say what was audited, what it cost (orgs), where it is; the exit code."""
+    check_readable(inventory)
+    files = write_report(data, out, secrets=inventory_secrets(inventory))
+    print(f"audited {counts_line(data.tables['apps'])}; from {inventory.origin}")
+    if "api_calls" in data.tables:
+        print(api_calls_line(data.tables))
+    print(f"wrote {len(files.data) - 1} CSV files and {files.data[-1].name} (all the data) beside the report")
+    code = EXIT_OK
+    if data.partial_reason:
+        print(f"warning: PARTIAL audit, the report says so: {data.partial_reason}", file=sys.stderr)
+        code = EXIT_PARTIAL
+    print(f"report: {files.html.resolve()}")
+    return code

@@ -1,0 +1,18 @@
+"""Reports people read and share: ``python -m toolkit report`` (and ``make demo``) write ``report.html``.
+
+:func:`collect` audits a source into :class:`ReportData`; :func:`write_report` runs the report notebook
+(``notebooks/06_report.ipynb``) with papermill, exports it without code (nbconvert) into one self-contained
+HTML file (inline CSS and SVG charts, no script, nothing fetched), and writes the full data beside it: one CSV
+per table and ``audit.xlsx``. :mod:`.sections` builds the report's HTML fragments.
+"""
+
+from __future__ import annotations
+
+from . import sections
+from .data import ReportData, collect, inventory_secrets, load, save
+from .export import REPORT_HTML, REPORT_NOTEBOOK, ReportError, ReportFiles, write_report
+
+__all__ = [
+    "REPORT_HTML", "REPORT_NOTEBOOK", "ReportData", "ReportError", "ReportFiles", "collect",
+    "inventory_secrets", "load", "save", "sections", "write_report",
+]

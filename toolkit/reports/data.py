@@ -1,0 +1,118 @@
+"""What a report is made of: the audit tables, the findings (when the rules layer is there), who and when.
+
+:func:`collect` audits a source (an :class:`~toolkit.sources.org.Org` or a folder); :func:`save` and
+:func:`load` hand the result from the ``report`` command to the report notebook through a folder of pickles
+and one JSON file: no credential ever reaches the notebook (its parameters are saved with it).
+"""
+
+from __future__ import annotations
+
+import json
+import pickle
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pandas as pd
+
+from ..errors import SourceError
+from ..model.bundle import Inventory
+
+META = "report.json"
+
+
+@dataclass
+class ReportData:
+    """The audit tables and findings of one source, with its name, origin and time."""
+
+    tables: dict[str, pd.DataFrame]
+    findings: pd.DataFrame | None = None
+    org_name: str = ""
+    origin: str = ""
+    generated: datetime = field(default_factory=lambda: datetime.now(UTC))
+    partial_reason: str = ""
+
+    @property
+    def title(self) -> str:
+        """The report's title: the org's name, never its URL."""
+        return f"Connected apps of {self.org_name}" if self.org_name else "Connected app report"
+
+
+def findings_of(tables: dict[str, pd.DataFrame]) -> pd.DataFrame | None:
+    """``toolkit.findings(tables)`` when the rules layer is installed, else None (no findings section)."""
+    import toolkit
+
+    rules = getattr(toolkit, "findings", None)
+    if rules is None:
+        return None
+    result: pd.DataFrame = rules(tables)
+    return result
+
+
+def org_name(org: Any) -> str:
+    """The org's name (``Organization.Name``), or its host when it cannot be read."""
+    try:
+        rows = org.query("SELECT Name FROM Organization")
+        if rows and rows[0].get("Name"):
+            return str(rows[0]["Name"])
+    except Exception:  # the name is a nicety: the report says where the data came from either way
+        pass
+    return urlsplit(str(org.instance_url)).hostname or "the org"
+
+
+def collect(source: Any, *, window_days: int = 180, progress: Any = None) -> tuple[ReportData, Inventory]:
+    """Audit an org or a folder into :class:`ReportData`; also returns the inventory (for its secret values,
+    :func:`inventory_secrets`, which never go into the data)."""
+    from ..api import audit_folder, audit_org
+    from ..sources.org import Org
+
+    if isinstance(source, Org):
+        inventory, tables = audit_org(source, window_days=window_days, progress=progress)
+        name = org_name(source)
+    elif isinstance(source, str | Path):
+        inventory, tables = audit_folder(source)
+        name = Path(source).resolve().name
+    else:
+        raise SourceError(f"a report needs an org from toolkit.connect() or a folder, not {type(source)}")
+    data = ReportData(
+        tables=tables,
+        findings=findings_of(tables),
+        org_name=name,
+        origin=urlsplit(inventory.origin).hostname or inventory.origin,
+        partial_reason=inventory.partial_reason if inventory.partial else "",
+    )
+    return data, inventory
+
+
+def inventory_secrets(inventory: Inventory) -> list[str]:
+    """Every secret value the inventory's documents hold (to scrub from what is written)."""
+    from ..model.catalog import secret_values
+
+    return [s for app in inventory.apps for s in secret_values(app)]
+
+
+def save(data: ReportData, folder: str | Path) -> Path:
+    """Write the data to ``folder`` (pickled tables + ``report.json``) for :func:`load`."""
+    path = Path(folder)
+    path.mkdir(parents=True, exist_ok=True)
+    frames = dict(data.tables)
+    if data.findings is not None:
+        frames["__findings__"] = data.findings
+    (path / "tables.pkl").write_bytes(pickle.dumps(frames))
+    meta = {"org_name": data.org_name, "origin": data.origin, "generated": data.generated.isoformat(),
+            "partial_reason": data.partial_reason}
+    (path / META).write_text(json.dumps(meta), encoding="utf-8")
+    return path
+
+
+def load(folder: str | Path) -> ReportData:
+    """The data :func:`save` wrote (only ever our own files: a pickle is trusted input)."""
+    path = Path(folder)
+    frames: dict[str, pd.DataFrame] = pickle.loads((path / "tables.pkl").read_bytes())  # noqa: S301
+    meta = json.loads((path / META).read_text(encoding="utf-8"))
+    findings = frames.pop("__findings__", None)
+    return ReportData(tables=frames, findings=findings, org_name=meta["org_name"], origin=meta["origin"],
+                      generated=datetime.fromisoformat(meta["generated"]),
+                      partial_reason=meta["partial_reason"])

@@ -1,0 +1,315 @@
+"""``EditForm``: a bulk edit without code: connect, pick apps, set settings, preview, validate, apply, undo.
+
+Every step is the edits layer's (:func:`toolkit.plan_edits`, ``EditPlan.preview/diff/validate/apply``,
+:func:`toolkit.rollback_edits`); the form only collects the choices and shows the answers. Errors are one line
+in the status, never a traceback; a failed step leaves the last plan and the last result as they were.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import ipywidgets as widgets
+import pandas as pd
+
+from ..analysis.display import display_value
+from ..errors import ToolkitError
+from ..model import catalog
+from .connect import ConnectForm
+from .findings import compute_findings
+from .forms import FieldForm, form_fields
+from .html import error_text, status_html
+from .picker import AppPicker
+
+NO_EDITS = "Bulk edits need the edits layer (toolkit.plan_edits), which this installation does not have."
+DEFAULT_FIELDS = ("ip_relaxation", "refresh_policy")
+_DONE = re.compile(r"(\d+)/(\d+) components")
+PREVIEW_COLUMNS = (("app", "App"), ("label", "Setting"), ("before", "Before"), ("after", "After"),
+                   ("status", "Status"), ("reason", "Why"))
+PROBLEM_COLUMNS = (("app", "App"), ("field", "Setting"), ("value", "Value"), ("problem", "Problem"),
+                   ("allowed", "Allowed"))
+RESULT_COLUMNS = (("app", "App"), ("component", "Component"), ("status", "Status"), ("message", "Message"))
+
+
+class FormInputError(ToolkitError):
+    """Something the form needs first (a source, apps, a setting): shown as it is, in the status line."""
+
+
+def spec_text(field_id: str, value: Any) -> str:
+    """A form value as the edits layer's change text (``field=value``).
+
+    >>> spec_text("pkce", True), spec_text("callback_urls", ["https://a/cb", "myapp://cb"])
+    ('pkce=true', 'callback_urls=https://a/cb\\nmyapp://cb')
+    """
+    if isinstance(value, bool):
+        text = "true" if value else "false"
+    elif isinstance(value, list | tuple):
+        text = "\n".join(str(v) for v in value)
+    else:
+        text = str(value)
+    return f"{field_id}={text}"
+
+
+def _edits_api() -> Any:
+    import toolkit
+
+    if getattr(toolkit, "plan_edits", None) is None:
+        return None
+    return toolkit
+
+
+def _table(frame: pd.DataFrame, columns: Iterable[tuple[str, str]], css: str = "ca-table") -> str:
+    cols = [(c, label) for c, label in columns if c in frame]
+    head = "".join(f"<th>{html.escape(label)}</th>" for _, label in cols)
+    rows = []
+    for _, row in frame.iterrows():
+        cells = []
+        for c, _label in cols:
+            value = row[c]
+            if c in ("before", "after") and str(row.get("field")) in catalog.CATALOG:
+                value = display_value(str(row["field"]), value)
+            cells.append(f"<td>{html.escape('' if value is None else str(value))}</td>")
+        rows.append("<tr>" + "".join(cells) + "</tr>")
+    return f"<table class='{css}'><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+
+
+class EditForm(widgets.VBox):  # type: ignore[misc]
+    """Bulk-edit apps of an org (through :class:`ConnectForm`) or of an SFDX folder (``source=PATH``).
+
+    1. connect (or give ``source``); the apps are audited into the :class:`AppPicker`;
+    2. pick apps; 3. tick and set settings (the catalog-driven :class:`FieldForm`, more with "Add setting");
+    4. **Preview** (plan, per-app before/after, problems, the XML diff) and **Validate** (the org's check-only
+       deploy); 5. **Apply** with a progress bar, per-app results; **Roll back** restores from the journal.
+    """
+
+    def __init__(
+        self,
+        source: Any = None,
+        *,
+        connect_form: ConnectForm | None = None,
+        fields: Iterable[str] = DEFAULT_FIELDS,
+        findings: pd.DataFrame | None = None,
+    ) -> None:
+        self.source: Any = None
+        self.tables: dict[str, pd.DataFrame] = {}
+        self.plan: Any = None
+        self.result: Any = None
+        self._findings = self._given_findings = findings
+        self.connect = connect_form or ConnectForm()
+        self.connect.on_connect(self.use_source)
+        self.picker = AppPicker()
+        self.form = FieldForm(fields)
+        self.add_field = widgets.Dropdown(
+            description="Setting", options=[(f.label, f.id) for f in form_fields()],
+            style={"description_width": "initial"},
+        )
+        self.add_button = widgets.Button(description="Add setting", icon="plus")
+        self.preview_button = widgets.Button(description="Preview", icon="eye", button_style="info")
+        self.validate_button = widgets.Button(description="Validate", icon="check", disabled=True)
+        self.apply_button = widgets.Button(description="Apply", icon="play", button_style="warning",
+                                           disabled=True)
+        self.rollback_button = widgets.Button(description="Roll back", icon="undo", button_style="danger",
+                                              disabled=True)
+        self.progress = widgets.IntProgress(value=0, min=0, max=100, description="Progress")
+        self.step = widgets.HTML()
+        self.status = widgets.HTML("Connect to an org (or pass a folder), pick apps, set settings, Preview.")
+        self.preview_html = widgets.HTML()
+        self.diff_html = widgets.HTML()
+        self.results_html = widgets.HTML()
+        self.add_button.on_click(lambda _b: self.form.add(self.add_field.value))
+        self.preview_button.on_click(lambda _b: self.preview())
+        self.validate_button.on_click(lambda _b: self.validate())
+        self.apply_button.on_click(lambda _b: self.apply())
+        self.rollback_button.on_click(lambda _b: self.rollback())
+        title = widgets.HTML
+        super().__init__([
+            title("<b>1. Connect</b>"), self.connect,
+            title("<b>2. Pick apps</b>"), self.picker,
+            title("<b>3. Set settings</b> (tick a setting to change it)"), self.form,
+            widgets.HBox([self.add_field, self.add_button]),
+            title("<b>4. Preview, validate, apply</b>"),
+            widgets.HBox(list(self._buttons_all())),
+            widgets.HBox([self.progress, self.step]), self.status,
+            self.preview_html, self.diff_html, self.results_html,
+        ])
+        if source is not None:
+            self.connect.layout.display = "none"
+            self.use_source(source)
+
+    # --- steps ----------------------------------------------------------------------------------------------
+    def use_source(self, source: Any) -> None:
+        """Audit ``source`` (an org or a folder) and offer its apps; the form starts a new edit."""
+        from ..api import audit
+
+        try:
+            tables = audit(Path(source) if isinstance(source, str) else source)
+        except Exception as exc:  # one line; the previous source stays
+            self._error(exc)
+            return
+        self.source, self.tables, self.plan, self.result = source, tables, None, None
+        if self._given_findings is None:  # the rules layer's findings feed the picker's "Finding" filter
+            try:
+                self._findings = compute_findings(tables)
+            except Exception:  # findings are a filter here, not the point: the edit goes on without them
+                self._findings = None
+        self.picker.set_tables(tables, self._findings)
+        self._buttons()
+        self.preview_html.value = self.diff_html.value = self.results_html.value = ""
+        self.status.value = status_html(f"{len(tables['apps'])} apps read; pick the apps to change.")
+
+    def specs(self) -> list[str]:
+        """The ticked settings as change texts (``ip_relaxation=ENFORCE``)."""
+        return [spec_text(fid, value) for fid, value in self.form.changes().items()]
+
+    def preview(self) -> None:
+        """Plan the edit (nothing is written): per-app before/after, problems, XML diff."""
+        api = _edits_api()
+        try:
+            if api is None:
+                raise FormInputError(NO_EDITS)
+            if self.source is None:
+                raise FormInputError("connect to an org (or pass a folder) first")
+            apps = self.picker.selected()
+            if not apps:
+                raise FormInputError("pick at least one app in the table")
+            problems = self.form.problems()
+            if problems:
+                raise FormInputError(problems[0])
+            specs = self.specs()
+            if not specs:
+                raise FormInputError("tick at least one setting to change")
+            plan = api.plan_edits(self.source, specs, apps=apps)
+        except Exception as exc:
+            self._error(exc)
+            return
+        self.plan, self.result = plan, None
+        preview = plan.preview()
+        parts = [_table(preview, PREVIEW_COLUMNS)]
+        if len(plan.problems):
+            refused = _table(plan.problems, PROBLEM_COLUMNS)
+            parts.insert(0, f"<p style='color:#b00020'><b>Refused:</b></p>{refused}")
+        self.preview_html.value = "".join(parts)
+        diff = plan.diff()
+        self.diff_html.value = (
+            f"<details><summary>XML diff ({len(plan.components)} components)</summary>"
+            f"<pre style='font-size:11px'>{html.escape(diff)}</pre></details>" if diff else ""
+        )
+        self.results_html.value = ""
+        self.status.value = status_html(f"Preview: {plan.summary()}." + ("" if plan.ok else
+                                        " Fix the refused changes (or the selection) before applying."))
+        self._buttons()
+
+    def validate(self) -> None:
+        """Ask the org to check the planned components without saving them (check-only deploy)."""
+        try:
+            if self.plan is None:
+                raise FormInputError("preview first")
+            failures = self.plan.validate()
+        except Exception as exc:
+            self._error(exc)
+            return
+        if len(failures):
+            self.results_html.value = _table(failures, (("component", "Component"), ("problem", "Problem")))
+            self.status.value = status_html(f"Validation: {len(failures)} components refused.", error=True)
+        else:
+            self.status.value = status_html("Validation passed: the org accepts every planned component.")
+
+    def apply(self) -> None:
+        """Write the plan (backup, write, verify, journal), with progress; per-app results below."""
+        try:
+            if self.plan is None:
+                raise FormInputError("preview first")
+            self.progress.value, self.progress.bar_style = 0, ""
+            self._busy(True)
+            result = self.plan.apply(progress=self._progress)
+        except Exception as exc:
+            self._error(exc)
+            return
+        finally:
+            self._busy(False)
+        self._show_result(result, "Applied")
+        self.plan = None  # applied: a new edit needs a new preview
+        self._reread()
+        self._buttons()
+
+    def rollback(self) -> None:
+        """Restore every component the last apply touched, from its journal."""
+        api = _edits_api()
+        try:
+            if self.result is None or api is None:
+                raise FormInputError("nothing applied to roll back")
+            self.progress.value = 0
+            self._busy(True)
+            result = api.rollback_edits(self.result.journal, self.source, progress=self._progress)
+        except Exception as exc:
+            self._error(exc)
+            return
+        finally:
+            self._busy(False)
+        self._show_result(result, "Rolled back")
+        self.result = None
+        self._reread()
+        self._buttons()
+
+    # --- helpers --------------------------------------------------------------------------------------------
+    def _reread(self) -> None:
+        """Audit the source again so the picker shows the values as they are now (the selection stays)."""
+        from ..api import audit
+
+        chosen = self.picker.selected()
+        try:
+            self.tables = audit(Path(self.source) if isinstance(self.source, str) else self.source)
+        except Exception as exc:  # the result above stands; only the picker is out of date
+            self.step.value = html.escape(f"could not re-read the apps: {error_text(exc)}")
+            return
+        self.picker.set_tables(self.tables, self._findings)
+        self.picker.select(chosen)
+
+    def _show_result(self, result: Any, verb: str) -> None:
+        self.result = result
+        self.progress.value = 100
+        self.progress.bar_style = "success" if result.ok else "danger"
+        frames = [result.results]
+        if len(getattr(result, "grants", ())):
+            frames.append(result.grants.rename(columns={"field": "component"}))
+        table = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+        self.results_html.value = _table(table, RESULT_COLUMNS)
+        self.status.value = status_html(
+            f"{verb}: {result.summary()}."
+            + ("" if result.ok else " Some did not end as intended: see the table and the journal."),
+            error=not result.ok,
+        )
+        self.step.value = html.escape(f"journal: {result.journal}")
+
+    def _progress(self, message: str) -> None:
+        self.step.value = html.escape(message)
+        done = _DONE.search(message)
+        if done:
+            self.progress.value = 20 + int(70 * int(done.group(1)) / max(1, int(done.group(2))))
+        elif message.startswith("journal"):
+            self.progress.value = 5
+        else:
+            self.progress.value = max(self.progress.value, 15)
+
+    def _busy(self, busy: bool) -> None:
+        for b in self._buttons_all():
+            b.disabled = busy
+        if not busy:
+            self._buttons()
+
+    def _buttons_all(self) -> tuple[widgets.Button, ...]:
+        return (self.preview_button, self.validate_button, self.apply_button, self.rollback_button)
+
+    def _buttons(self) -> None:
+        planned = self.plan is not None
+        self.validate_button.disabled = not planned
+        self.apply_button.disabled = not (planned and self.plan.ok and bool(self.plan.components or
+                                                                             self.plan.grants))
+        self.rollback_button.disabled = self.result is None
+
+    def _error(self, exc: BaseException) -> None:
+        self.status.value = status_html(error_text(exc), error=True)

@@ -1,0 +1,164 @@
+"""``FindingsView``: an audit's findings: counts by severity, a chart, drill-down from a rule to its apps.
+
+Findings come from the rules layer (:func:`toolkit.findings`); nothing is judged here. Where that layer is
+not installed the view says so and stays empty.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Callable
+from typing import Any
+
+import ipywidgets as widgets
+import pandas as pd
+
+from ..reports.sections import SEVERITIES, bar_chart, severity_colors, severity_counts
+from .html import error_text, status_html
+
+ALL = ""
+FAIL = "fail"
+DRILL_COLUMNS = (("app", "App"), ("kind", "Kind"), ("setting", "Setting"), ("observed", "Observed"),
+                 ("expected", "Expected"), ("remedy", "Remedy"), ("fixable_by_api", "Fixable by API"))
+NO_RULES = "Findings need the rules layer (toolkit.findings), which this installation does not have."
+
+
+def compute_findings(tables: dict[str, pd.DataFrame], baseline: Any = None) -> pd.DataFrame | None:
+    """``toolkit.findings(tables, baseline)``, or None when the rules layer is not installed."""
+    import toolkit
+
+    rules = getattr(toolkit, "findings", None)
+    if rules is None:
+        return None
+    result: pd.DataFrame = rules(tables, baseline) if baseline is not None else rules(tables)
+    return result
+
+
+class FindingsView(widgets.VBox):  # type: ignore[misc]
+    """Counts by severity and a chart; pick a severity and a rule to see the apps it names and the remedy.
+
+    ``selected_apps()`` are the apps of the rule shown (for an :class:`~toolkit.ui.AppPicker` or a bulk edit);
+    ``on_drill(callback)`` is called with them whenever the drill-down changes.
+    """
+
+    def __init__(
+        self,
+        tables: dict[str, pd.DataFrame] | None = None,
+        *,
+        findings: pd.DataFrame | None = None,
+        baseline: Any = None,
+    ) -> None:
+        self.baseline = baseline
+        self.findings: pd.DataFrame | None = None
+        self.counts = widgets.HTML()
+        self.chart = widgets.HTML()
+        self.severity = widgets.Dropdown(description="Severity", options=[("All", ALL)])
+        self.rule = widgets.Dropdown(description="Rule", options=[("All rules", ALL)],
+                                     layout=widgets.Layout(width="auto"))
+        self.detail = widgets.HTML()
+        self.status = widgets.HTML()
+        self._callbacks: list[Callable[[list[str]], None]] = []
+        self.severity.observe(lambda _c: self._severity_changed(), names="value")
+        self.rule.observe(lambda _c: self._drill(), names="value")
+        super().__init__([self.status, self.counts, self.chart,
+                          widgets.HBox([self.severity, self.rule]), self.detail])
+        if findings is not None:
+            self.set_findings(findings)
+        elif tables is not None:
+            self.set_tables(tables)
+
+    def set_tables(self, tables: dict[str, pd.DataFrame]) -> None:
+        """Judge new audit tables (errors become the status line; the last findings stay)."""
+        try:
+            found = compute_findings(tables, self.baseline)
+        except Exception as exc:  # a message in the view, never a traceback
+            self.status.value = status_html(error_text(exc), error=True)
+            return
+        if found is None:
+            self.status.value = status_html(NO_RULES)
+            return
+        self.set_findings(found)
+
+    def set_findings(self, findings: pd.DataFrame) -> None:
+        self.findings = findings
+        failed = self.failed()
+        other = len(findings) - len(failed)
+        self.status.value = status_html(
+            f"{len(failed)} findings in {failed['app'].nunique() if len(failed) else 0} apps"
+            + (f"; {other} more could not be checked or are ignored" if other else "") + "."
+        )
+        sev = severity_counts(failed)
+        self.counts.value = "".join(
+            f"<span style='display:inline-block;margin-right:14px'><b>{n}</b> {html.escape(s)}</span>"
+            for s, n in sev
+        ) or "<i>No findings: every rule passed.</i>"
+        self.chart.value = bar_chart([(s.capitalize(), n) for s, n in sev], title="Findings by severity",
+                                     colors=severity_colors([s for s, _ in sev])) if sev else ""
+        present = [s for s in SEVERITIES if s in {x for x, _ in sev}]
+        self.severity.options = [("All", ALL), *[(s.capitalize(), s) for s in present]]
+        self._severity_changed()
+
+    def failed(self) -> pd.DataFrame:
+        """The findings that fail (not those that could not be checked or are ignored)."""
+        if self.findings is None:
+            return pd.DataFrame(columns=["app", "rule", "severity"])
+        frame = self.findings
+        return frame[frame["status"] == FAIL] if "status" in frame else frame
+
+    def _shown(self) -> pd.DataFrame:
+        rows = self.failed()
+        if self.severity.value:
+            rows = rows[rows["severity"].astype(str).str.lower() == self.severity.value]
+        return rows
+
+    def _severity_changed(self) -> None:
+        rows = self._shown()
+        counts = rows.groupby("rule", sort=False)["app"].nunique() if len(rows) else pd.Series(dtype=int)
+        titles: dict[str, str] = {}
+        if "title" in rows:
+            titles = {str(r): str(t) for r, t in zip(rows["rule"], rows["title"], strict=True) if t}
+        options = [(f"{titles.get(str(r), str(r))} ({n} apps)", r) for r, n in counts.items()]
+        keep = self.rule.value if self.rule.value in counts.index else ALL
+        self.rule.options = [("All rules", ALL), *options]
+        self.rule.value = keep
+        self._drill()
+
+    def selected_apps(self) -> list[str]:
+        """The apps of the rule (and severity) shown."""
+        rows = self._shown()
+        if self.rule.value:
+            rows = rows[rows["rule"] == self.rule.value]
+        return sorted({str(a) for a in rows["app"]})
+
+    def on_drill(self, callback: Callable[[list[str]], None]) -> None:
+        self._callbacks.append(callback)
+
+    def _drill(self) -> None:
+        rows = self._shown()
+        if not self.rule.value:
+            pick = "<i>Pick a rule to see the apps it names and the remedy.</i>"
+            self.detail.value = pick if len(rows) else ""
+        else:
+            rows = rows[rows["rule"] == self.rule.value]
+            cols = [(c, label) for c, label in DRILL_COLUMNS if c in rows]
+            body = "".join(
+                "<tr>" + "".join(f"<td>{html.escape(_cell(r[c]))}</td>" for c, _ in cols) + "</tr>"
+                for _, r in rows.iterrows()
+            )
+            head = "".join(f"<th>{html.escape(label)}</th>" for _, label in cols)
+            message = str(rows["message"].iloc[0]) if "message" in rows and len(rows) else ""
+            self.detail.value = (
+                (f"<p>{html.escape(message)}</p>" if message else "")
+                + f"<table class='ca-table'><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+            )
+        apps = self.selected_apps()
+        for callback in self._callbacks:
+            callback(apps)
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, bool):
+        return "Yes" if value else "No"
+    if value is None or (isinstance(value, float) and value != value):
+        return ""
+    return str(value)
