@@ -166,3 +166,18 @@ def test_diff_masks_consumer_keys(project: Path) -> None:
     plan = toolkit.plan_edits(project, ["pkce=false"], apps=["Field_Sales_iOS"])
     text = plan.diff()
     assert "<consumerKey>3MVG" in text and "3MVG9EXAMPLE.FieldSalesIos" not in text
+
+
+def test_a_file_holding_a_secret_is_refused_not_copied(project: Path, tmp_path: Path) -> None:
+    file = next(project.rglob("*.ecaGlblOauth-meta.xml"))
+    file.write_text(
+        file.read_text().replace(
+            "<consumerKey>", "<consumerSecret>S3CR3TVALUE99</consumerSecret>\n    <consumerKey>", 1
+        )
+    )
+    plan = toolkit.plan_edits(project, ["pkce=false"], apps=["Field_Sales_Next"])
+    assert len(plan.problems) == 1 and "consumerSecret" in plan.problems.iloc[0]["problem"]
+    assert "S3CR3TVALUE99" not in plan.problems.to_string() and "S3CR3TVALUE99" not in plan.diff()
+    with pytest.raises(toolkit.ToolkitError, match="never copy a secret"):
+        plan.apply(journal_dir=str(tmp_path / "j"))
+    assert not (tmp_path / "j").exists()

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from urllib.parse import urlparse
 
 from ..errors import InvalidValueError, ToolkitError
-from ..model.catalog import Field, field
+from ..model.catalog import Field, field  # noqa: F401 - field: used by the doctests
 
 OPS = ("=", "+=", "-=")
 _SPEC = re.compile(r"^\s*(?P<field>[A-Za-z_][\w.:]*)\s*(?P<op>\+=|-=|=)(?P<value>.*)$", re.S)
@@ -180,7 +180,6 @@ __all__ = [
     "SpecError",
     "canonical_value",
     "check_url",
-    "field",
     "list_item",
     "parse_spec",
     "split_items",

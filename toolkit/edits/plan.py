@@ -31,6 +31,7 @@ from .targets import CA_TYPE, Key, OrgTarget, Target, key_text, target_for
 if TYPE_CHECKING:
     from .apply import EditResult
 
+_SECRETS = SECRET_LEAVES | {"serviceAccount"}  # the leaves readMetadata never returns and we never store
 _CONSUMER_KEY = re.compile(r"(<consumerKey>)([^<]*)(</consumerKey>)")
 PROBLEM_COLUMNS = ["app", "kind", "field", "value", "problem", "allowed"]
 PREVIEW_COLUMNS = ["app", "kind", "field", "label", "component", "before", "after", "status", "reason"]
@@ -416,7 +417,29 @@ def _plan_app(
     for key, doc in working.items():
         before = _doc(plan, key, raws)
         if key in ops and before.diff(doc):
+            secret = _secret_leaf(before)
+            if secret:  # the journal keeps a copy of the component: a secret must not be copied there
+                fields = ", ".join(dict.fromkeys(s.field for s in specs))
+                _problem(
+                    plan,
+                    app.name,
+                    app.kind,
+                    fields,
+                    ", ".join(s.value for s in specs),
+                    f"{before.source} holds a {secret}; bulk edits never copy a secret into their journal",
+                    f"remove the {secret} from the file first (secrets do not belong in source control)",
+                )
+                continue
             plan.components[key] = ComponentPlan(key, app.name, raws[key], before, doc, ops[key])
+
+
+def _secret_leaf(doc: MetadataDocument) -> str:
+    """The name of the first non-empty secret leaf of a document ("" when it holds none)."""
+    for path, values in doc.leaves().items():
+        name = path.rsplit(".", 1)[-1]
+        if name in _SECRETS and any(v and v.strip() for v in values):
+            return name
+    return ""
 
 
 def _label(name: str) -> str:
