@@ -17,18 +17,19 @@ def _doc(type_name: str, body: str) -> MetadataDocument:
     return MetadataDocument.from_bytes(f"<{type_name} {NS}>{body}</{type_name}>".encode(), full_name="X")
 
 
-@pytest.mark.parametrize("fid", ["screen_lock", "device_flow"])
+@pytest.mark.parametrize("fid", ["pin_protect", "device_flow"])
 def test_ui_only_settings_of_connected_apps_exist_but_no_api_reads_them(fid: str) -> None:
     """PIN Protect and Enable for Device Flow are Setup checkboxes of a connected app, not absent settings."""
     binding = field(fid).ca
     assert binding is not None and binding.ui_only and "Setup UI" in binding.why_not
-    assert not field(fid).writable(CA) and field(fid).writable(ECA)
+    assert not field(fid).writable(CA)
+    assert field("device_flow").writable(ECA) and field("pin_protect").eca is None
 
 
 def test_mobile_comparison_says_unknown_for_pin_protect_of_a_connected_app() -> None:
     app = AppBundle(name="A", kind=CA, documents=[_doc(CA, "<label>A</label>")], soql={"PinLength": "4"})
     table = compare_mobile(Inventory(apps=[app]))
-    assert table.loc["Enable Screen Lock (PIN Protect)", "A"] == UI_ONLY
+    assert table.loc["PIN Protect", "A"] == UI_ONLY
 
 
 def test_lock_after_of_a_connected_app_takes_at_most_30_minutes() -> None:

@@ -53,7 +53,7 @@ def test_a_setting_only_some_kinds_take_stays_usable_with_a_note() -> None:
 
 @pytest.mark.parametrize(
     ("field_id", "bad", "message"),
-    [("info_url", "not a url", "is not a URL"), ("contact_email", "nobody", "is not an e-mail"),
+    [("logo_url", "not a url", "is not a URL"), ("contact_email", "nobody", "is not an e-mail"),
      ("callback_urls", "https://ok/cb\nno-scheme", "'no-scheme' is not a URL"),
      ("scopes", "Api\nNope", "'Nope' is not a scope")],
 )

@@ -9,10 +9,11 @@ import pandas as pd
 from ..errors import ArgumentError, UnknownNameError
 from ..model import catalog
 from ..model.bundle import Inventory
+from .markers import UNKNOWN
 from .tables import build_tables
 
 MOBILE_GROUPS = ("mobile", "push")
-UI_ONLY = "unknown (Setup UI only)"  # a setting the kind of app has, but no API reads (PIN Protect of a CA)
+UI_ONLY = UNKNOWN  # a setting the kind of app has, but no API reads (PIN Protect of a connected app)
 
 
 def mobile_fields() -> list[catalog.Field]:

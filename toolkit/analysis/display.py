@@ -13,8 +13,8 @@ the widgets and the report show them through this module so every place reads th
 
 >>> import pandas as pd
 >>> apps = pd.DataFrame({"name": ["A"], "kind": ["ConnectedApp"], "coverage": ["metadata"],
-...                      "pkce": [True], "pin_length": [None], "device_flow": [None]})
->>> people_table(apps, ["name", "pkce", "pin_length", "device_flow"]).iloc[0].tolist()
+...                      "pkce": [True], "pin_length": [None], "push_environment": [None]})
+>>> people_table(apps, ["name", "pkce", "pin_length", "push_environment"]).iloc[0].tolist()
 ['A', 'Yes', '(unknown)', '—']
 """
 

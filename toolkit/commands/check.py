@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
 from ..rules.engine import findings, rule_table
 from ..rules.model import SEVERITIES
 from ..rules.report import FORMATS, failing, locations, render, summary_line
 from . import EXIT_GATE_FAILED, EXIT_OK, EXIT_PARTIAL
-from .options import add_source_arguments, is_org_source, read_source
+from .options import add_source_arguments, is_org_source, read_source, write_text_atomically
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -56,8 +55,7 @@ def run(args: argparse.Namespace) -> int:
     where = None if is_org_source(args) else locations(inventory, result, args.project)
     text = render(result, args.format, locations=where, root="" if is_org_source(args) else args.project)
     if args.out:
-        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.out).write_text(text, encoding="utf-8")
+        write_text_atomically(args.out, text)
     else:
         sys.stdout.write(text)
     if args.format != "text" or args.out:

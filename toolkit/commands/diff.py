@@ -16,7 +16,7 @@ from ..analysis.drift import diff_audits, is_snapshot, load_snapshot, save_snaps
 from ..api import audit_folder
 from ..errors import SourceError
 from . import EXIT_OK
-from .options import add_source_arguments, describe_source, is_org_source, read_source
+from .options import add_source_arguments, describe_source, is_org_source, read_source, write_text_atomically
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -66,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
         )
         text = "\n".join(lines) + "\n"
     if args.out:
-        Path(args.out).write_text(text, encoding="utf-8")
+        write_text_atomically(args.out, text)
     else:
         sys.stdout.write(text)
     return EXIT_OK

@@ -13,13 +13,15 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .. import checks
-from ..errors import SourceError
+from ..errors import OutputError, SourceError
 from ..sources.org import DEFAULT_CONCURRENCY, READ_TIMEOUT
 
 if TYPE_CHECKING:
@@ -146,3 +148,27 @@ def read_source(
         check_readable(inventory)
         return inventory, tables
     return audit_folder(args.project)
+
+
+def write_text_atomically(path: str | Path, text: str) -> Path:
+    """Write one output file (``--out FILE`` of ``check``/``diff``) whole or not at all.
+
+    The text goes to a temporary file beside the target, is flushed to disk, then renamed over it: a failed
+    run leaves the previous file as it was, never a half-written or 0-byte one.
+    """
+    target = checks.folder_path("--out", path)
+    if target.is_dir():
+        raise OutputError(f"--out {target}: is a folder; give the path of a file")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        with suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+    return target

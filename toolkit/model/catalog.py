@@ -531,8 +531,7 @@ _FIELDS: list[Field] = [
                   "Never→0, Five→5, OneTwenty→120…")),
           allowed=LOCK_MINUTES, help="0 = never lock; 'Require PIN after' in older Setup pages; a connected "
           "app takes none/1/5/10/30 minutes, 60-240 exist only for external client apps"),
-    _bool("screen_lock", "Enable Screen Lock (PIN Protect)", "mobile",
-          _ro(why=f"'PIN Protect' (Mobile App Settings): {_UI_ONLY}"),
+    _bool("screen_lock", "Enable Screen Lock (PIN Protect)", "mobile", None,
           _rw(_md("ExtlClntAppMobileSettings", "isScreenLockEnabled", parse_bool))),
     Field("platform", "App Platform", "mobile", "enum", _rw(_ca("mobileAppConfig.devicePlatform")), None,
           allowed=_enum("DevicePlatformType", ("ios", "android"))),
@@ -555,6 +554,8 @@ _FIELDS: list[Field] = [
     Field("biometric_timeout", "Biometric Authentication Timeout (minutes, attribute)", "mobile", "string",
           *_attribute("BIOMETRIC_AUTHENTICATION_TIMEOUT"), default="15",
           help="Mobile SDK 11+: set it to the same value as Lock App After"),
+    _bool("pin_protect", "PIN Protect", "mobile", _ro(why=f"'PIN Protect' (Mobile App Settings): {_UI_ONLY}"),
+          None, help="the developer's 'app supports PIN' checkbox; an ECA's analogue is screen_lock"),
     # push (ECA only; CA push settings are not in metadata, §1.9) --------------------------------------------
     Field("push_service", "Push Service", "push", "enum",
           _ro(why="connected app push settings are not in metadata (Setup UI only)"),

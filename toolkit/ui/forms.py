@@ -123,7 +123,7 @@ class FieldInput(widgets.HBox):  # type: ignore[misc]
     A setting no API can write for any of ``kinds`` is shown disabled with the catalog's reason; one that only
     some kinds can take stays enabled, with a note naming the others and why (the edit plan refuses them).
 
-    >>> row = FieldInput("info_url")
+    >>> row = FieldInput("logo_url")
     >>> row.input.value = "nope"
     >>> row.include.value, "is not a URL" in row.message.value
     (True, True)
