@@ -86,8 +86,8 @@ def was_read(f: catalog.Field, kind: str, coverage: str) -> bool:
     (False, True)
     """
     binding = f.binding(kind)
-    if binding is None or coverage in _READ_NOTHING:
-        return False
+    if binding is None or not binding.reads or coverage in _READ_NOTHING:
+        return False  # no such setting; a Setup-only setting no API reads; an app known only from tokens
     soql = any(s.soql for s in binding.reads)
     metadata = any(not s.soql for s in binding.reads)
     if coverage in _READ_SOQL_ONLY:
