@@ -130,3 +130,14 @@ def test_report_folder_is_replaced_whole_and_foreign_folders_refused(
     assert main(["report", "--project", str(REPO / "examples"), "--out", str(tmp_path / "mine")]) == 2
     assert "notes.txt" in capsys.readouterr().err
     assert (tmp_path / "mine" / "notes.txt").read_text() == "keep me"
+
+
+def test_workbook_text_is_never_a_formula() -> None:
+    import io
+
+    from toolkit.reports.files import workbook_bytes
+
+    frame = pd.DataFrame({"description": ['=HYPERLINK("http://x","y")', "@SUM(A1)", "plain"], "n": [1, 2, 3]})
+    book = openpyxl.load_workbook(io.BytesIO(workbook_bytes({"apps": frame})))
+    cells = [c for row in book["Apps"].iter_rows(min_row=2, max_col=1) for c in row]
+    assert [c.value for c in cells] == list(frame["description"]) and {c.data_type for c in cells} == {"s"}

@@ -38,6 +38,19 @@ def test_read_only_field_is_disabled_with_the_catalogs_reason() -> None:
     assert not ecas.read_only and ecas.input.options[0] == ("Never", 0)
 
 
+def test_a_setting_only_some_kinds_take_stays_usable_with_a_note() -> None:
+    partial = [f for f in form_fields() if f.writable(catalog.CA) != f.writable(catalog.ECA)
+               and f.binding(catalog.CA) and f.binding(catalog.ECA)]
+    if not partial:
+        pytest.skip("every setting is writable on both kinds or neither")
+    f = partial[0]
+    blocked = catalog.ECA if f.writable(catalog.CA) else catalog.CA
+    row = FieldInput(f.id)
+    assert not row.read_only and not row.input.disabled
+    assert f.why_not_writable(blocked) in html.unescape(row.message.value)
+    assert FieldInput(f.id, kinds=[blocked]).read_only
+
+
 @pytest.mark.parametrize(
     ("field_id", "bad", "message"),
     [("logo_url", "not a url", "is not a URL"), ("contact_email", "nobody", "is not an e-mail"),
@@ -157,3 +170,16 @@ def test_app_picker_finding_filter() -> None:
     picker.finding.value = "ip-relaxed"
     assert picker.shown() == ["Field_Sales_iOS"]
     assert AppPicker(tables).finding.layout.display == "none"
+
+
+def test_app_picker_keeps_every_row_of_a_large_org() -> None:
+    import pandas as pd
+
+    names = [f"Integration_App_{i:05d}_with_a_long_name" for i in range(3000)]
+    apps = pd.DataFrame({"name": names, "kind": "ConnectedApp", "coverage": "metadata+soql"})
+    picker = AppPicker({"apps": apps})
+    assert not picker.table._dt_args.get("downsampling_warning")  # the browser gets all 3,000 rows
+    picker.table.selected_rows = [2999]
+    assert picker.selected() == [names[2999]]
+    picker.text.value = "0299"
+    assert not picker.table._dt_args.get("downsampling_warning") and len(picker.shown()) == 11

@@ -168,3 +168,18 @@ def test_new_tables_reset_the_mobile_filters_and_markers_tell_unknown(tmp_path: 
     view.apps.value = ("Field_Sales_iOS",)
     view.only_differ.value = True  # one app: nothing differs, and no claim about writability
     assert "No setting differs" in view.table.value and "can be written" not in view.note.value
+
+
+def test_your_org_source_audits_the_org_of_the_connect_form(demo_org: DemoOrg) -> None:
+    panel = AuditPanel(source="org")
+    assert panel.connect.layout.display == "" and panel.folder.layout.display == "none"
+    panel.run_button.click()
+    assert "connect to your org first" in panel.status.value
+    panel.connect.method.value = "token"
+    panel.connect.instance_url.value, panel.connect.ca_file.value = demo_org.instance_url, demo_org.ca_file
+    panel.connect.access_token.value = demo_org.access_token
+    panel.connect.connect_button.click()
+    panel.run_button.click()
+    assert "Audited 73 apps" in panel.status.value and demo_org.instance_url in panel.status.value
+    assert demo_org.access_token not in _panel_texts(panel)
+    panel.connect.close_org()

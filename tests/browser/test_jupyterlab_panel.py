@@ -57,15 +57,17 @@ def open_and_run(lab: tuple[str, Any], notebook: str, ready_text: str) -> tuple[
     url, browser = lab
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     page.set_default_timeout(30_000)
-    page.goto(url.replace("/?token=", f"/lab/tree/notebooks/{notebook}?token="))
-    page.locator(".jp-NotebookPanel .jp-Cell").first.wait_for()
+    # ?reset: a fresh workspace, so the notebook of an earlier test does not open again (hidden) beside it
+    page.goto(url.replace("/?token=", f"/lab/tree/notebooks/{notebook}?reset&token="))
+    panel = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden)")
+    panel.locator(".jp-Cell").first.wait_for()
     expect(page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']").first).to_be_attached()
-    out = page.locator(".jp-OutputArea-output")  # outputs only: the cell sources hold the same words
+    out = panel.locator(".jp-OutputArea-output")  # outputs only: the cell sources hold the same words
     ready = out.get_by_text(ready_text, exact=True).first
     dialog = page.locator(".jp-Dialog", has_text="Select Kernel")
     # "Run All Cells" clicked before the kernel session is connected runs nothing, and JupyterLab may ask for
     # a kernel while the session starts: retry until the widgets show
-    running = page.locator(".jp-InputPrompt", has_text="[*]")
+    running = panel.locator(".jp-InputPrompt", has_text="[*]")
     for _attempt in range(4):
         page.locator(".lm-MenuBar-item", has_text="Run").first.click()
         page.locator(".lm-Menu-content .lm-Menu-item", has_text="Run All Cells").first.click()

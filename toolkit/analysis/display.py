@@ -46,6 +46,13 @@ BASE_LABELS = {
     "tokens": "OAuth tokens", "users": "Users with tokens", "logins": "Logins", "last_used": "Last used",
     "inactive_user_tokens": "Tokens of inactive users", "used": "Used", "installed": "Installed",
 }
+# What the coverage of an app means, in words
+COVERAGE_LABELS = {
+    "metadata+soql": "Metadata and SOQL", "metadata": "Metadata",
+    "soql_only": "SOQL only (installed package)",
+    "tokens_only": "Tokens or logins only (not installed)", "unreadable": "Metadata unreadable",
+    "metadata_unknown": "Metadata unknown",
+}
 # The apps table of the report: who the app is, how it authorizes, its policies (the CSVs keep every column)
 REPORT_COLUMNS = (
     "name", "kind", "coverage", "permitted_users", "ip_relaxation", "refresh_policy", "pkce",
@@ -86,8 +93,8 @@ def was_read(f: catalog.Field, kind: str, coverage: str) -> bool:
     (False, True)
     """
     binding = f.binding(kind)
-    if binding is None or coverage in _READ_NOTHING:
-        return False
+    if binding is None or not binding.reads or coverage in _READ_NOTHING:
+        return False  # no such setting; a Setup-only setting no API reads; an app known only from tokens
     soql = any(s.soql for s in binding.reads)
     metadata = any(not s.soql for s in binding.reads)
     if coverage in _READ_SOQL_ONLY:
@@ -126,6 +133,8 @@ def display_value(column: str, value: Any, kind: str = "", coverage: str = "meta
         return value.strftime("%Y-%m-%d")
     if column == "kind":
         return catalog.KIND_LABELS.get(str(value), str(value))
+    if column == "coverage":
+        return COVERAGE_LABELS.get(str(value), str(value))
     if f is not None and f.many:
         return "; ".join(catalog.value_label(f, v) for v in str(value).split("; "))
     return catalog.value_label(f, value) if f is not None else str(value)

@@ -44,13 +44,18 @@ def _for_excel(frame: pd.DataFrame, secrets: list[str]) -> pd.DataFrame:
 
 
 def workbook_bytes(tables: dict[str, pd.DataFrame], secrets: Iterable[str] = ()) -> bytes:
-    """An ``.xlsx`` with one sheet per table (openpyxl writes text cells as text, never as formulas)."""
+    """An ``.xlsx`` with one sheet per table; text is always text (openpyxl would store ``=...`` as a formula
+    that Excel runs: such cells are turned back into strings)."""
     secret_list = [s for s in secrets if s]
     buffer = io.BytesIO()
     with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
         for name, frame in tables.items():
             sheet = name[:31].capitalize()
             _for_excel(frame, secret_list).to_excel(writer, sheet_name=sheet, index=False)
+            for row in writer.sheets[sheet].iter_rows():
+                for cell in row:
+                    if cell.data_type == "f":
+                        cell.data_type = "s"
     return buffer.getvalue()
 
 

@@ -15,6 +15,7 @@ True
 from __future__ import annotations
 
 import html
+import re
 from collections import Counter
 from collections.abc import Sequence
 from typing import Any
@@ -58,6 +59,7 @@ td.marker{color:#7b8794;text-align:center}
 .card b{display:block;font-size:22px}
 .sev{display:inline-block;padding:1px 8px;border-radius:10px;color:#fff;font-size:12px;white-space:nowrap}
 table.findings th,table.findings td.num{overflow-wrap:normal}
+table.words th,table.words td{overflow-wrap:normal}
 .charts{display:flex;flex-wrap:wrap;gap:24px}
 .legend span{display:inline-block;margin-right:18px}
 .legend code{background:#eef2f6;padding:0 6px;border-radius:3px}
@@ -282,7 +284,7 @@ def mobile_matrix(data: ReportData) -> str:
     blocks = []
     for start in range(0, len(names), APPS_PER_BLOCK):
         cols = range(start, min(start + APPS_PER_BLOCK, len(names)))
-        head = "".join(f"<th>{_e(names[i])}</th>" for i in cols)
+        head = "".join(f"<th>{_breakable(names[i])}</th>" for i in cols)
         kind_row = "".join(f"<td>{_e(catalog.KIND_LABELS.get(kinds[names[i]], ''))}</td>" for i in cols)
         body = [f"<tr><th>Kind</th>{kind_row}</tr>"]
         for fid, cells in shown.items():
@@ -297,9 +299,9 @@ def mobile_matrix(data: ReportData) -> str:
                 elif usual is not None and c not in MARKERS and c != usual:
                     classes.append("dev")
                 cls = f" class='{' '.join(classes)}'" if classes else ""
-                tds.append(f"<td{cls}>{_e(c)}</td>")
+                tds.append(f"<td{cls}>{_breakable(c)}</td>")
             body.append(f"<tr><th>{_e(catalog.field(fid).label)}</th>{''.join(tds)}</tr>")
-        blocks.append(f"<table class='wide'><thead><tr><th>Setting</th>{head}</tr></thead>"
+        blocks.append(f"<table class='wide words'><thead><tr><th>Setting</th>{head}</tr></thead>"
                       f"<tbody>{''.join(body)}</tbody></table>")
     how = (
         "<span class='fail'>red</span>: fails the baseline; <span class='dev'>amber</span>: differs from "
@@ -314,7 +316,7 @@ def mobile_matrix(data: ReportData) -> str:
 def apps_table(data: ReportData, columns: Sequence[str] = REPORT_COLUMNS) -> str:
     """The curated apps table (Setup labels, value labels, markers); every column is in apps.csv."""
     table = people_table(data.tables["apps"], columns)
-    return _table(table, css="wide") + (
+    return _table(table, css="wide words") + (
         "<p class='note'>The other settings of every app: apps.csv and the Apps sheet of the workbook.</p>"
     )
 
@@ -349,11 +351,26 @@ def problems(data: ReportData) -> str:
     return _table(frame.astype("string").fillna(NOT_SET).rename(columns=str.capitalize))
 
 
+def _breakable(value: Any, longest: int = 24) -> str:
+    """Escaped text that may wrap after ``_`` (API names) and ``/`` (URLs), and inside a run longer than
+    ``longest`` characters (so no value can widen the page), never elsewhere inside a word.
+
+    >>> _breakable("Demo_JWT_<x>"), _breakable("x" * 30, 24).count("<wbr>")
+    ('Demo_<wbr>JWT_<wbr>&lt;x&gt;', 1)
+    >>> _breakable("Enforce IP restrictions, but relax for refresh tokens")
+    'Enforce IP restrictions, but relax for refresh tokens'
+    """
+    out = []
+    for part in (p for p in re.split(r"(?<=[_/])|(?=\s)", str(value)) if p):
+        out.append("<wbr>".join(html.escape(part[i : i + longest]) for i in range(0, len(part), longest)))
+    return "<wbr>".join(out).replace("<wbr> ", " ")
+
+
 def _table(frame: pd.DataFrame, css: str = "") -> str:
     head = "".join(f"<th>{_e(c)}</th>" for c in frame.columns)
     rows = "".join(
         "<tr>" + "".join(
-            f"<td class='marker'>{_e(v)}</td>" if str(v) in MARKERS else f"<td>{_e(v)}</td>"
+            f"<td class='marker'>{_e(v)}</td>" if str(v) in MARKERS else f"<td>{_breakable(v)}</td>"
             for v in row
         ) + "</tr>"
         for row in frame.itertuples(index=False)

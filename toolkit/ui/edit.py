@@ -145,6 +145,7 @@ class EditForm(widgets.VBox):  # type: ignore[misc]
         """Audit ``source`` (an org or a folder) and offer its apps; the form starts a new edit."""
         from ..api import audit
 
+        self.status.value = status_html("Reading the apps…")
         try:
             tables = audit(Path(source) if isinstance(source, str) else source)
         except Exception as exc:  # one line; the previous source stays

@@ -120,7 +120,8 @@ def check_value(f: catalog.Field, value: Any) -> str:
 class FieldInput(widgets.HBox):  # type: ignore[misc]
     """One setting in a form: "change it" switch, the input, an inline message.
 
-    A setting no API can write for one of ``kinds`` is shown disabled with the catalog's reason.
+    A setting no API can write for any of ``kinds`` is shown disabled with the catalog's reason; one that only
+    some kinds can take stays enabled, with a note naming the others and why (the edit plan refuses them).
 
     >>> row = FieldInput("logo_url")
     >>> row.input.value = "nope"
@@ -135,11 +136,19 @@ class FieldInput(widgets.HBox):  # type: ignore[misc]
                                         layout=widgets.Layout(width="28px"))
         self.input = field_widget(self.field)
         self.message = widgets.HTML()
-        reasons = [self.field.why_not_writable(k) for k in self.kinds if not self.field.writable(k)]
-        self.read_only = bool(reasons)
+        blocked = [k for k in self.kinds if not self.field.writable(k)]
+        self.read_only = len(blocked) == len(self.kinds)  # no kind of app can take it
+        # a setting only some kinds can take stays usable; the note says which (the plan refuses the others)
+        self.note = "; ".join(
+            f"not on {catalog.KIND_LABELS.get(k, k).lower()}s: {self.field.why_not_writable(k)}"
+            for k in blocked
+        )
         if self.read_only:
             self.include.disabled = self.input.disabled = True
-            self.message.value = f"<span class='ca-note'>read-only: {html.escape(reasons[0])}</span>"
+            reason = self.field.why_not_writable(blocked[0])
+            self.message.value = f"<span class='ca-note'>read-only: {html.escape(reason)}</span>"
+        elif self.note:
+            self.message.value = f"<span class='ca-note'>{html.escape(self.note)}</span>"
         self.input.observe(self._edited, names="value")
         self.include.observe(lambda _c: self.validate(), names="value")
         super().__init__([self.include, self.input, self.message])
@@ -173,9 +182,8 @@ class FieldInput(widgets.HBox):  # type: ignore[misc]
         if self.read_only:
             return ""
         problem = check_value(self.field, self.value) if self.include.value else ""
-        self.message.value = (
-            f"<span style='{ERROR_STYLE}'>{html.escape(problem)}</span>" if problem else ""
-        )
+        note = f"<span class='ca-note'>{html.escape(self.note)}</span>" if self.note else ""
+        self.message.value = f"<span style='{ERROR_STYLE}'>{html.escape(problem)}</span>" if problem else note
         return problem
 
 

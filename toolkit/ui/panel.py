@@ -1,4 +1,4 @@
-"""``AuditPanel``: choose a source (demo org or SFDX folder), run the audit, browse the tables."""
+"""``AuditPanel``: choose a source (demo org, your org, SFDX folder), run the audit, browse the tables."""
 
 from __future__ import annotations
 
@@ -11,10 +11,11 @@ import pandas as pd
 from ..analysis.counts import counts_line
 from ..api import audit
 from ..errors import SourceError
+from .connect import ConnectForm
 from .html import DEFAULT_MAX_ROWS, error_text, frame_html, status_html
 from .mobile import MobileComparison
 
-DEMO, FOLDER = "demo", "folder"
+DEMO, ORG, FOLDER = "demo", "org", "folder"
 READY = "Choose a source and click <b>Run audit</b>."
 
 
@@ -76,8 +77,11 @@ class AuditPanel(widgets.VBox):  # type: ignore[misc]
         self.connect_options = dict(connect_options or {})
         self.tables: dict[str, pd.DataFrame] = {}
         self.source = widgets.ToggleButtons(
-            options=[("Demo org", DEMO), ("SFDX folder", FOLDER)], value=source, description="Source"
+            options=[("Demo org", DEMO), ("Your org", ORG), ("SFDX folder", FOLDER)], value=source,
+            description="Source",
         )
+        # "Your org": the ConnectForm (Salesforce CLI alias, access token or JWT); its org is audited
+        self.connect = ConnectForm(method="alias")
         self.folder = widgets.Text(
             value=str(folder), description="Folder", placeholder="SFDX project or metadata folder"
         )
@@ -98,7 +102,7 @@ class AuditPanel(widgets.VBox):  # type: ignore[misc]
             w.observe(lambda _change: self.show_table(), names="value")
         self._source_changed(None)
         super().__init__(
-            [widgets.HBox([self.source, self.run_button]), self.folder, self.status, self.tabs]
+            [widgets.HBox([self.source, self.run_button]), self.folder, self.connect, self.status, self.tabs]
         )
 
     def run(self) -> None:
@@ -134,6 +138,11 @@ class AuditPanel(widgets.VBox):  # type: ignore[misc]
     def _audit(self) -> tuple[dict[str, pd.DataFrame], str]:
         if self.source.value == DEMO:
             return _audit_org(self.demo_options, self.connect_options), "the demo org"
+        if self.source.value == ORG:
+            org = self.connect.org
+            if org is None:
+                raise SourceError("connect to your org first (Salesforce CLI alias, access token or JWT)")
+            return audit(org), org.instance_url
         text = self.folder.value.strip()
         if not text:
             raise SourceError("enter the path of an SFDX project or metadata folder")
@@ -144,5 +153,6 @@ class AuditPanel(widgets.VBox):  # type: ignore[misc]
 
     def _source_changed(self, _change: Any) -> None:
         self.folder.layout.display = "" if self.source.value == FOLDER else "none"
+        self.connect.layout.display = "" if self.source.value == ORG else "none"
 
 

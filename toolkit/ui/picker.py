@@ -23,11 +23,16 @@ PICKER_COLUMNS = (
 )
 
 
+# every row goes to the browser: itables would otherwise downsample a large table (over 64 KB) and the
+# selected row numbers would no longer be the apps'
+TABLE_OPTIONS: dict[str, Any] = {"maxBytes": 0, "maxRows": 0, "showIndex": False}
+
+
 def _itable(frame: pd.DataFrame) -> Any:
     from itables.widget import ITable
 
     return ITable(frame, select={"style": "os"}, selected_rows=[], pageLength=10,
-                  classes="display compact", showIndex=False)
+                  classes="display compact", **TABLE_OPTIONS)
 
 
 class AppPicker(widgets.VBox):  # type: ignore[misc]
@@ -119,8 +124,8 @@ class AppPicker(widgets.VBox):  # type: ignore[misc]
         before = set(self.selected()) if keep_selection else set()
         rows = self._filtered()
         self._names = [str(n) for n in rows["name"]]
-        self.table.update(people_table(rows, PICKER_COLUMNS),
-                          selected_rows=[i for i, n in enumerate(self._names) if n in before])
+        keep = [i for i, n in enumerate(self._names) if n in before]
+        self.table.update(people_table(rows, PICKER_COLUMNS), selected_rows=keep, **TABLE_OPTIONS)
         self._selection_changed()
 
     def _select(self, rows: list[int]) -> None:
