@@ -70,8 +70,12 @@ def write_outputs(
     origin: str = "",
     secrets: Iterable[str] = (),
     partial_reason: str = "",
+    page: str | None = None,
 ) -> list[Path]:
     """Write ``apps.csv``, one CSV per long table and ``summary.html`` into ``out``; return the paths.
+
+    ``page`` is the summary page to write (the ``audit`` command passes the report's sections); by default
+    :func:`summary_html` renders a plain one.
 
     Atomic (see the module doc); :class:`~toolkit.errors.OutputError` when ``out`` cannot be written or
     holds files an audit did not write. ``partial_reason`` (an incomplete org audit) heads the summary.
@@ -86,8 +90,9 @@ def write_outputs(
     check_replaceable(folder)
     secret_list = [s for s in secrets if s]
     files = {f"{name}.csv": redact(to_csv(frame), secret_list) for name, frame in tables.items()}
-    page = summary_html(tables, title=title, origin=origin, partial_reason=partial_reason)
-    files[SUMMARY_FILE] = redact(page, secret_list)
+    if page is None:
+        page = summary_html(tables, title=title, origin=origin, partial_reason=partial_reason)
+    files[SUMMARY_FILE] = redact(page, secret_list, keywords=False)
     replace_folder(folder, files)
     return [folder / name for name in files]
 

@@ -124,9 +124,10 @@ def api_calls_line(tables: dict[str, pd.DataFrame]) -> str:
 def report(inventory: Inventory, tables: dict[str, pd.DataFrame], out: str | Path, *, title: str) -> Path:
     """Write the outputs and print a short summary; returns the path of ``summary.html``."""
     secrets = [s for app in inventory.apps for s in secret_values(app)]
+    partial = inventory.partial_reason if inventory.partial else ""
     paths = write_outputs(
-        tables, out, title=title, origin=inventory.origin, secrets=secrets,
-        partial_reason=inventory.partial_reason if inventory.partial else "",
+        tables, out, title=title, origin=inventory.origin, secrets=secrets, partial_reason=partial,
+        page=summary_page(inventory, tables, partial),
     )
     print(f"audited {counts_line(tables['apps'])}; from {inventory.origin}")
     if inventory.problems and not inventory.partial:
@@ -135,3 +136,19 @@ def report(inventory: Inventory, tables: dict[str, pd.DataFrame], out: str | Pat
     summary = paths[-1]
     print(f"wrote {len(paths) - 1} CSV files and {summary}")
     return summary
+
+
+def summary_page(inventory: Inventory, tables: dict[str, pd.DataFrame], partial_reason: str) -> str:
+    """``summary.html``: the report's sections (findings, charts, mobile matrix...) without the notebook."""
+    from urllib.parse import urlsplit
+
+    from ..reports import ReportData, static_page
+    from ..reports.data import findings_of
+
+    host = urlsplit(inventory.origin).hostname
+    name = host or Path(inventory.origin).name or inventory.origin
+    data = ReportData(
+        tables=tables, findings=findings_of(tables), org_name=name, origin=host or inventory.origin,
+        partial_reason=partial_reason,
+    )
+    return static_page(data)

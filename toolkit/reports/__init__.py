@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from . import sections
 from .data import ReportData, collect, inventory_secrets, load, save
-from .export import REPORT_HTML, REPORT_NOTEBOOK, ReportError, ReportFiles, write_report
+from .export import REPORT_HTML, REPORT_NOTEBOOK, ReportError, ReportFiles, static_page, write_report
 
 __all__ = [
     "REPORT_HTML", "REPORT_NOTEBOOK", "ReportData", "ReportError", "ReportFiles", "collect",
-    "inventory_secrets", "load", "save", "sections", "write_report",
+    "inventory_secrets", "load", "save", "sections", "static_page", "write_report",
 ]

@@ -59,6 +59,36 @@ def page(body: str, title: str) -> str:
     )
 
 
+def static_page(data: ReportData) -> str:
+    """The report's sections as one page, without running the notebook (``audit`` writes it as summary.html).
+
+    The same fragments as ``notebooks/06_report.ipynb`` in the same order, so the quick page and the shared
+    report read alike; the notebook adds nothing but the prose around them.
+
+    >>> import pandas as pd
+    >>> from toolkit.analysis.tables import build_tables
+    >>> from toolkit.model.bundle import Inventory
+    >>> "<h2>Problems</h2>" in static_page(ReportData(tables=build_tables(Inventory())))
+    True
+    """
+    from . import sections as s
+
+    body = [
+        s.summary(data) + s.legend(),
+        s.section("Findings", s.findings(data),
+                  "One row per rule, most severe first: the affected apps, what to change, and whether a "
+                  "bulk edit can.") if data.findings is not None else "",
+        s.section("Mobile settings", s.mobile_matrix(data),
+                  "Apps with mobile settings side by side (Setup labels); settings no app sets are left "
+                  "out."),
+        s.section("Apps", s.apps_table(data),
+                  "Who each app is and how it authorizes; the coverage says how much of it could be read."),
+        s.section("Usage", s.usage(data)) if "usage" in data.tables else "",
+        s.section("Problems", s.problems(data)),
+    ]
+    return page("\n".join(b for b in body if b), data.title)
+
+
 def external_references(document: str) -> list[str]:
     """Links that would make a browser fetch something (``src``/``href`` to another host).
 

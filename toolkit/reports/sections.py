@@ -154,7 +154,8 @@ def summary(data: ReportData) -> str:
     cards: list[tuple[str, Any]] = [("apps", len(apps)), *((k, n) for k, n in app_counts(apps).items())]
     usage = data.tables.get("usage")
     if usage is not None and "used" in usage:
-        cards.append(("not used in the window", int((~usage["used"].astype(bool)).sum())))
+        # an app whose usage could not be read (NA) is not counted as unused
+        cards.append(("not used in the window", int(usage["used"].eq(False).sum())))
     if "ip_relaxation" in apps:
         cards.append(("relax IP restrictions", int(apps["ip_relaxation"].isin(RELAXED).sum())))
     if "refresh_policy" in apps:
@@ -171,7 +172,7 @@ def summary(data: ReportData) -> str:
         "secrets, tokens and certificate bodies are never shown.</p>",
     ]
     if data.partial_reason:
-        parts.append(f"<p class='warning'><b>Partial audit:</b> {_e(data.partial_reason)}. Counts are lower "
+        parts.append(f"<p class='warning'><b>PARTIAL audit:</b> {_e(data.partial_reason)}. Counts are lower "
                      "bounds.</p>")
     parts.append(_cards(cards))
     charts = []
@@ -326,10 +327,14 @@ def usage(data: ReportData, top: int = 10) -> str:
     frame = data.tables.get("usage")
     if frame is None or frame.empty:
         return "<p>Usage is only known for org audits (OAuth tokens and logins).</p>"
-    unused = frame.loc[~frame["used"].astype(bool), "app"].astype(str).tolist()
-    busiest = frame.sort_values(["logins", "tokens"], ascending=False).head(top)
-    chart = bar_chart([(str(a), int(n)) for a, n in zip(busiest["app"], busiest["logins"], strict=True)],
-                      title=f"Logins, top {len(busiest)} apps")
+    unused = frame.loc[frame["used"].eq(False), "app"].astype(str).tolist()  # NA: unknown, not unused
+    busiest = frame.sort_values(["logins", "tokens"], ascending=False, na_position="last").head(top)
+    known = busiest.dropna(subset=["logins"])
+    chart = (
+        bar_chart([(str(a), int(n)) for a, n in zip(known["app"], known["logins"], strict=True)],
+                  title=f"Logins, top {len(known)} apps")
+        if len(known) else "<p class='note'>Logins could not be read (see Problems).</p>"
+    )
     cols = ["app", "tokens", "users", "inactive_user_tokens", "logins", "last_used"]
     table = people_table(busiest.rename(columns={"app": "name"}), ["name", *cols[1:]])
     listed = ", ".join(unused[:30]) + (f" and {len(unused) - 30} more" if len(unused) > 30 else "")

@@ -53,7 +53,7 @@ class Remedy:
         if self.text:
             return self.text
         verbs = {"=": "set {} to {}", "+=": "add {1} to {0}", "-=": "remove {1} from {0}"}
-        parts = [verbs[op].format(catalog.field(f).label, _shown(v)) for f, v, op in self.changes]
+        parts = [verbs[op].format(catalog.field(f).label, _shown(f, v)) for f, v, op in self.changes]
         return "; ".join(parts) or self.setup
 
 
@@ -252,7 +252,8 @@ def unknown_reason(row: Mapping[Any, Any], field_id: str) -> str | None:
     )
 
 
-def _shown(value: Any) -> str:
+def _shown(field_id: str, value: Any) -> str:
+    """A remedy's value as Setup shows it: a label for an enum code, Yes/No for a checkbox."""
     if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
+        return "Yes (checked)" if value else "No (unchecked)"
+    return catalog.value_label(field_id, value)
