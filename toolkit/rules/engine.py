@@ -5,7 +5,7 @@
 ...     "ip_relaxation": "BYPASS", "callback_urls": "https://a.example.com/cb", "session_timeout": 30}])
 >>> f = findings({"apps": apps})
 >>> f.set_index("rule").loc["NET-01", ["severity", "observed", "expected", "remedy"]].tolist()
-['high', 'BYPASS', '!= BYPASS', 'set IP Relaxation to ENFORCE']
+['high', 'BYPASS', '!= BYPASS', 'set IP Relaxation to Enforce IP restrictions']
 """
 
 from __future__ import annotations
