@@ -92,6 +92,7 @@ def audit_org(
     tables["tokens"] = tokens
     tables["logins"] = logins
     tables["api_calls"] = org_tables.api_calls_table(inventory)
+    tables["grants"] = org_tables.name_grants(tables["grants"], inventory)
     _remember(tables, inventory)
     return inventory, tables
 

@@ -312,3 +312,28 @@ def add_org_columns(apps: pd.DataFrame, inventory: Inventory, usage: pd.DataFram
     out["partial"] = bool(inventory.partial)
     out["partial_reason"] = inventory.partial_reason or ""
     return out
+
+
+def name_grants(grants: pd.DataFrame, inventory: Inventory) -> pd.DataFrame:
+    """ECA grants read from metadata hold Ids; show the profile/permission set name, keep the Id beside it.
+
+    Connected apps name their grants already (``profileName``/``permissionSetName``); an Id the org does not
+    know stays as it is (and says so in ``id``).
+
+    >>> g = pd.DataFrame({"app": ["E"], "kind": ["ExternalClientApplication"], "grant_type": ["Profile"],
+    ...                   "name": ["00e000000000001AAA"], "source": ["metadata"]})
+    >>> inv = Inventory(extra={"names_by_id": {"00e000000000001": "Sales User"}})
+    >>> name_grants(g, inv)[["name", "id"]].values.tolist()
+    [['Sales User', '00e000000000001AAA']]
+    """
+    names: dict[str, str] = inventory.extra.get("names_by_id") or {}
+    out = grants.copy()
+    if "id" not in out.columns:
+        out["id"] = pd.Series([None] * len(out), index=out.index, dtype="object")
+    if out.empty or not names or "name" not in out.columns:
+        return out
+    mask = (out["kind"] == "ExternalClientApplication") & (out["source"] == "metadata") & out["name"].notna()
+    ids = out.loc[mask, "name"].astype(str)
+    out.loc[mask, "id"] = ids
+    out.loc[mask, "name"] = [names.get(i[:15], i) for i in ids]
+    return out

@@ -66,6 +66,8 @@ def soql_queries(window_days: int = DEFAULT_WINDOW_DAYS) -> dict[str, str]:
         # users apart, joined here: a User.* relationship on every token row costs the org a join per row,
         # and relationship filters on OauthToken are not documented (domain notes §2.8 E)
         "User": "SELECT Id, Username, IsActive FROM User",
+        # ECA policies name their pre-authorized profiles and permission sets by Id: the names come from here
+        "PermissionSet": "SELECT Id, Name, IsOwnedByProfile, ProfileId, Profile.Name FROM PermissionSet",
         # aggregated by the org: a few hundred rows instead of every login (LoginHistory can hold millions)
         "LoginHistory": (
             "SELECT Application, LoginType, LoginSubType, COUNT(Id) n, COUNT_DISTINCT(UserId) u, "
@@ -196,6 +198,7 @@ def load_org(
             "tokens": facts.soql.get("OauthToken", []),
             "logins": facts.soql.get("LoginHistory", []),
             "unknown_objects": sorted(facts.soql_failures),
+            "names_by_id": names_by_id(facts.soql.get("PermissionSet", [])),
             "window_days": window_days,
             "api": org.ledger.snapshot(),
             "lower_bound": lower_bound(facts.listing, facts.soql, types),
@@ -204,6 +207,25 @@ def load_org(
         }
     )
     return inventory
+
+
+def names_by_id(permission_sets: list[dict[str, Any]]) -> dict[str, str]:
+    """Profile and permission set names by 15-character Id (ECA policies hold Ids; people read names).
+
+    >>> names_by_id([{"Id": "0PS000000000001AAA", "Name": "Field_Sales", "IsOwnedByProfile": False},
+    ...   {"Id": "0PS000000000002AAA", "Name": "X00ex", "IsOwnedByProfile": True,
+    ...    "ProfileId": "00e000000000001AAA", "Profile": {"Name": "Sales User"}}])
+    {'0PS000000000001': 'Field_Sales', '00e000000000001': 'Sales User'}
+    """
+    out: dict[str, str] = {}
+    for row in permission_sets:
+        if row.get("IsOwnedByProfile"):
+            name = (row.get("Profile") or {}).get("Name")
+            if row.get("ProfileId") and name:
+                out[str(row["ProfileId"])[:15]] = str(name)
+        elif row.get("Id") and row.get("Name"):
+            out[str(row["Id"])[:15]] = str(row["Name"])
+    return out
 
 
 def _heartbeat(org: Org, stop: threading.Event) -> None:
