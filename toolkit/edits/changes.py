@@ -105,17 +105,24 @@ such as https://host/path
     return value
 
 
-def canonical_value(fld: Field, value: str, app: str = "(every app)") -> str:
+def canonical_value(fld: Field, value: str, app: str = "(every app)", kind: str | None = None) -> str:
     """A value as the catalog's canonical text, checked against the field's type; InvalidValueError if not.
+
+    With ``kind`` (an app's kind) the values that kind accepts: a connected app's Lock App After stops at 30
+    minutes, an ECA's SAML encryption has no Triple_Des.
 
     >>> canonical_value(field("ip_relaxation"), "enforce")
     'ENFORCE'
+    >>> canonical_value(field("lock_after"), "60", "My_CA", "ConnectedApp")
+    Traceback (most recent call last):
+    toolkit.errors.InvalidValueError: My_CA: lock_after cannot be '60'; allowed: 0, 1, 5, 10, 30
     >>> canonical_value(field("session_timeout"), "ten")
     Traceback (most recent call last):
     toolkit.errors.InvalidValueError: (every app): session_timeout cannot be 'ten'; allowed: a whole number \
 of 1 or more
     """
     name = fld.id
+    allowed_values = fld.allowed_for(kind) if kind else fld.allowed
     kind = fld.type
     if kind == "boolean":
         low = value.strip().lower()
@@ -124,17 +131,17 @@ of 1 or more
         if low in _FALSE:
             return "false"
         raise InvalidValueError(app, name, value, "true, false")
-    if kind == "integer" or (kind == "enum" and fld.allowed and all(a.isdigit() for a in fld.allowed)):
+    if kind == "integer" or (kind == "enum" and allowed_values and all(a.isdigit() for a in allowed_values)):
         if not re.fullmatch(r"\d+", value.strip()) or (kind == "integer" and int(value) < 1):
             if kind == "integer":
                 raise InvalidValueError(app, name, value, "a whole number of 1 or more")
         else:
             value = str(int(value))
-    if kind == "enum" or (fld.allowed and kind != "list"):
-        for allowed in fld.allowed:
+    if kind == "enum" or (allowed_values and kind != "list"):
+        for allowed in allowed_values:
             if value.strip().lower() == allowed.lower():
                 return allowed
-        raise InvalidValueError(app, name, value, fld.allowed)
+        raise InvalidValueError(app, name, value, allowed_values)
     if kind == "url":
         return check_url(app, name, value.strip())
     if kind == "email":

@@ -665,7 +665,7 @@ def _catalog_change(
         if not spec.value.strip() and spec.op == "=":
             after = []
     else:
-        after = canonical_value(fld, spec.value, app.name)
+        after = canonical_value(fld, spec.value, app.name, app.kind)
     if _same(before, after):
         return (
             _row(app, fld.id, fld.label, "", shown(before), shown(after), "no-op", "already at this value"),
