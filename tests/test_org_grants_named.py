@@ -1,4 +1,4 @@
-"""ECA policies hold profile/permission-set Ids; the audit shows names for both kinds (issue 7, catalog bullet)."""
+"""ECA policies hold profile/permission-set Ids; the audit shows names for both kinds (issue 7)."""
 
 from __future__ import annotations
 

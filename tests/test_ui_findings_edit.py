@@ -6,13 +6,10 @@ import shutil
 from pathlib import Path
 
 import pandas as pd
-import pytest
 
 import toolkit
 from toolkit.demoorg import DemoOrg
 from toolkit.ui import EditForm, FindingsView
-from toolkit.ui.edit import NO_EDITS
-from toolkit.ui.findings import NO_RULES
 
 REPO = Path(__file__).resolve().parent.parent
 HAS_FINDINGS = hasattr(toolkit, "findings")
@@ -45,27 +42,12 @@ def test_findings_view_counts_chart_and_drill_down() -> None:
     assert "No findings" in view.counts.value and view.selected_apps() == [] and view.chart.value == ""
 
 
-@pytest.mark.skipif(HAS_FINDINGS, reason="the rules layer is installed")
-def test_findings_view_without_the_rules_layer_says_so() -> None:
-    view = FindingsView(toolkit.audit(REPO / "examples"))
-    assert NO_RULES in view.status.value and view.findings is None
-
-
-@pytest.mark.skipif(not HAS_FINDINGS, reason="needs toolkit.findings (the rules layer)")
 def test_findings_view_on_real_findings() -> None:
     view = FindingsView(toolkit.audit(REPO / "examples"))
     assert view.findings is not None and "findings in" in view.status.value
     rule = view.rule.options[1][1]
     view.rule.value = rule
     assert view.selected_apps() and set(view.selected_apps()) <= set(view.findings["app"])
-
-
-@pytest.mark.skipif(HAS_EDITS, reason="the edits layer is installed")
-def test_edit_form_without_the_edits_layer_says_so(tmp_path: Path) -> None:
-    form = EditForm(source=str(shutil.copytree(REPO / "examples", tmp_path / "p")))
-    form.picker.select_all.click()
-    form.preview_button.click()
-    assert NO_EDITS in form.status.value and form.plan is None and form.apply_button.disabled
 
 
 def test_edit_form_asks_for_what_is_missing(tmp_path: Path) -> None:
@@ -77,7 +59,6 @@ def test_edit_form_asks_for_what_is_missing(tmp_path: Path) -> None:
     assert "no such folder" in bad.status.value and bad.source is None
 
 
-@pytest.mark.skipif(not HAS_EDITS, reason="needs toolkit.plan_edits (the edits layer)")
 def test_edit_form_on_a_folder_preview_apply_rollback(tmp_path: Path) -> None:
     project = shutil.copytree(REPO / "examples", tmp_path / "p")
     files = {p: p.read_bytes() for p in Path(project).rglob("*-meta.xml")}
@@ -103,7 +84,6 @@ def test_edit_form_on_a_folder_preview_apply_rollback(tmp_path: Path) -> None:
     assert all(p.read_bytes() == b for p, b in files.items())
 
 
-@pytest.mark.skipif(not HAS_EDITS, reason="needs toolkit.plan_edits (the edits layer)")
 def test_edit_form_on_the_demo_org(fresh_demo_org: DemoOrg) -> None:
     d = fresh_demo_org
     form = EditForm()
