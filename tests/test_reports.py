@@ -141,3 +141,15 @@ def test_workbook_text_is_never_a_formula() -> None:
     book = openpyxl.load_workbook(io.BytesIO(workbook_bytes({"apps": frame})))
     cells = [c for row in book["Apps"].iter_rows(min_row=2, max_col=1) for c in row]
     assert [c.value for c in cells] == list(frame["description"]) and {c.data_type for c in cells} == {"s"}
+
+
+def test_without_the_notebook_the_report_is_the_same_sections(tmp_path: Path) -> None:
+    """A wheel has no notebooks/: the report is still written, from the sections, without papermill."""
+    from toolkit.reports import collect, write_report
+
+    data, inventory = collect(REPO / "examples")
+    files = write_report(data, tmp_path / "out", notebook=tmp_path / "missing.ipynb")
+    page = files.html.read_text()
+    assert "<h2>Findings</h2>" in page and "<h2>Mobile settings</h2>" in page and "<svg" in page
+    assert external_references(page) == [] and "<script" not in page.lower()
+    assert (tmp_path / "out" / "audit.xlsx").is_file()

@@ -148,19 +148,23 @@ def write_report(
     """Write ``report.html`` (self-contained, no code), every table as CSV and ``audit.xlsx`` into ``out``.
 
     ``out`` is replaced as a whole, atomically (see :mod:`.files`); :class:`~toolkit.errors.OutputError` when
-    it holds files no audit or report writes.
+    it holds files no audit or report writes. Without the report notebook (a package installed from a wheel
+    has no ``notebooks/``) the page is :func:`static_page`: the same sections, no papermill.
     """
     folder = checks.folder_path("out", out)
     check_replaceable(folder)  # before the slow part: a folder holding other files is refused, not emptied
     secret_list = [s for s in secrets if s]
-    with tempfile.TemporaryDirectory(prefix="toolkit-report-") as tmp:
-        work = Path(tmp)
-        save(data, work / "data")
-        executed = work / "report.ipynb"
-        run_notebook(work / "data", executed, notebook)
-        body = export_html(executed)
+    if notebook.is_file():
+        with tempfile.TemporaryDirectory(prefix="toolkit-report-") as tmp:
+            work = Path(tmp)
+            save(data, work / "data")
+            executed = work / "report.ipynb"
+            run_notebook(work / "data", executed, notebook)
+            html_page = page(export_html(executed), data.title)
+    else:  # an installed package has no notebooks/: the same sections, without the notebook's prose
+        html_page = static_page(data)
     # known secret values, tokens and PEM blocks go; words after "password" stay (rule titles are prose)
-    document = redact(page(body, data.title), secret_list, keywords=False)
+    document = redact(html_page, secret_list, keywords=False)
     if external_references(document):  # a guard: the report must open offline
         raise ReportError(f"the report would fetch {external_references(document)[0]}…; refusing to write it")
     files = data_files(data, secret_list)
