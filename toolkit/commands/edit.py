@@ -133,13 +133,16 @@ def _none() -> Iterator[None]:
     yield None
 
 
-def _problems(problems: pd.DataFrame) -> None:
+def _problems(problems: pd.DataFrame, most_apps: int = 5) -> None:
+    """One line per distinct problem: the same problem on many apps is one line naming a few, then +N."""
+    groups: dict[tuple[str, str, str, str], list[str]] = {}
     for row in problems.to_dict("records"):
-        print(
-            f"error: {row['app']}: {row['field']} = {row['value']!r}: {row['problem']}; "
-            f"allowed: {row['allowed']}",
-            file=sys.stderr,
-        )
+        key = (str(row["field"]), str(row["value"]), str(row["problem"]), str(row["allowed"]))
+        groups.setdefault(key, []).append(str(row["app"]))
+    for (fld, value, problem, allowed), apps in groups.items():
+        more = f" and {len(apps) - most_apps} more" if len(apps) > most_apps else ""
+        shown = ", ".join(apps[:most_apps]) + more
+        print(f"error: {shown}: {fld} = {value!r}: {problem}; allowed: {allowed}", file=sys.stderr)
     print(f"error: {len(problems)} problem(s); nothing was written", file=sys.stderr)
 
 
