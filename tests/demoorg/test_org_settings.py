@@ -38,7 +38,8 @@ def test_gating_permission_holders_are_queryable(demo_org: Any) -> None:
     holders = demo_org.truth()["org"]["assignees"]
     for perm in (USE_ANY_API_CLIENT, APPROVE_UNINSTALLED):
         rows = org.query(
-            f"SELECT PermissionSetId, AssigneeId FROM PermissionSetAssignment WHERE PermissionSet.{perm} = true"
+            "SELECT PermissionSetId, AssigneeId FROM PermissionSetAssignment "
+            f"WHERE PermissionSet.{perm} = true"
         )
         assert len(rows) == holders[perm]
 
