@@ -20,7 +20,8 @@ def audit(source: Any, *, window_days: int = 180, strict: bool = False) -> dict[
 
     For a folder: the tables of :func:`toolkit.analysis.tables.build_tables` (``apps``, ``scopes``...).
     For an org: the same tables (``apps`` with the SOQL facts, ``installed``, usage columns and the
-    ``partial`` flag) plus ``usage``, ``tokens``, ``logins`` and ``api_calls``. ``strict=True`` raises
+    ``partial`` flag) plus ``usage``, ``tokens``, ``logins``, ``api_calls`` and ``org`` (org-wide
+    settings). ``strict=True`` raises
     :class:`~toolkit.errors.OrgError` instead of returning tables flagged ``partial``.
 
     >>> import tempfile
@@ -92,6 +93,7 @@ def audit_org(
     tables["tokens"] = tokens
     tables["logins"] = logins
     tables["api_calls"] = org_tables.api_calls_table(inventory)
+    tables["org"] = org_tables.org_table(inventory)
     tables["grants"] = org_tables.name_grants(tables["grants"], inventory)
     _remember(tables, inventory)
     return inventory, tables

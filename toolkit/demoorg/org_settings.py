@@ -11,18 +11,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..model.org_settings import ORG_SETTING, SETTINGS_FULL_NAMES
 from .metadata_soap import el
 from .models import OrgState
 
-# metadata type -> the one fullName Salesforce gives it
-SETTINGS_TYPES = {
-    "ConnectedAppSettings": "ConnectedApp",
-    "OauthOidcSettings": "OauthOidc",
-    "SecuritySettings": "Security",
-}
+SETTINGS_TYPES = SETTINGS_FULL_NAMES  # metadata type -> the one fullName Salesforce gives it
 # the permission fields on PermissionSet; the second name is not confirmed by any WSDL or doc (a guess)
-USE_ANY_API_CLIENT = "PermissionsUseAnyApiClient"
-APPROVE_UNINSTALLED = "PermissionsApproveUninstalledConnectedApps"
+USE_ANY_API_CLIENT = ORG_SETTING["use_any_api_client_users"].path
+APPROVE_UNINSTALLED = ORG_SETTING["approve_uninstalled_users"].path
 
 
 def posture(seed: int) -> dict[str, dict[str, Any]]:
