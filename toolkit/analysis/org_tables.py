@@ -190,8 +190,8 @@ def org_table(inventory: Inventory) -> pd.DataFrame:
 
     >>> inv = Inventory(extra={"org": [{"setting": "org_pkce_required", "label": "PKCE", "value": False,
     ...     "source": "OauthOidcSettings.isPkceRequired", "known": True, "reason": "", "detail": ""}]})
-    >>> org_table(inv).loc[0, ["setting", "value", "known"]].tolist()
-    ['org_pkce_required', False, True]
+    >>> org_table(inv).loc[0, ["setting", "value", "known"]].astype(str).tolist()
+    ['org_pkce_required', 'False', 'True']
     """
     from ..model.org_settings import ORG_COLUMNS
 
