@@ -139,3 +139,24 @@ def test_folder_audits_do_not_run_org_rules(tmp_path: Path) -> None:
     assert not set(f["rule"]) & ORG_IDS
     for rule in ORG_IDS:
         assert f.attrs["not_run"][rule].startswith("needs an org audit"), rule
+
+
+def test_folder_with_settings_files_runs_org_rules(tmp_path: Path) -> None:
+    test_folder_audits_do_not_run_org_rules(tmp_path)  # the app
+    settings = tmp_path / "settings"
+    settings.mkdir()
+    (settings / "OauthOidc.settings-meta.xml").write_text(
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        '<OauthOidcSettings xmlns="http://soap.sforce.com/2006/04/metadata">'
+        "<blockOAuthUnPwFlow>false</blockOAuthUnPwFlow><blockOAuthUsrAgtFlow>true</blockOAuthUsrAgtFlow>"
+        "<isPkceRequired>true</isPkceRequired></OauthOidcSettings>\n"
+    )
+    tables = toolkit.audit(str(tmp_path))
+    org = tables["org"].set_index("setting")
+    assert org.loc["block_username_password_flow", "value"] is False
+    assert not org.loc["api_access_control", "known"]
+    f = toolkit.findings(tables).set_index("rule")
+    assert f.loc["GOV-05", "status"] == "fail"  # a known weak setting fails even with others unknown
+    assert "Block OAuth username-password" in f.loc["GOV-05", "observed"]
+    for rule in ("ACC-05", "ACC-06"):
+        assert f.loc[rule, "status"] == "cannot check" and "needs an org audit" in f.loc[rule, "message"]

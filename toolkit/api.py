@@ -49,7 +49,7 @@ def audit(source: Any, *, window_days: int = 180, strict: bool = False) -> dict[
             )
         from .sources.sfdx import load_folder
 
-        return build_tables(load_folder(path))
+        return _with_folder_org(build_tables(load_folder(path)), path)
     raise SourceError(
         f"audit() takes an org from toolkit.connect() or a folder path, not {type(source).__name__}"
     )
@@ -129,7 +129,18 @@ def audit_folder(path: str | Path) -> tuple[Inventory, dict[str, pd.DataFrame]]:
             f"{path}: no connected app or external client app metadata found "
             "(looked for *.connectedApp, *.eca and ECA settings/policies files)"
         )
-    return inventory, _build_tables(inventory)
+    return inventory, _with_folder_org(_build_tables(inventory), Path(path))
+
+
+def _with_folder_org(tables: dict[str, pd.DataFrame], path: Path) -> dict[str, pd.DataFrame]:
+    """Add the ``org`` table when the folder holds Settings files the org-level rules read."""
+    from .analysis.org_tables import org_table
+    from .sources.org_posture import folder_rows
+
+    rows = folder_rows(path) if path.is_dir() else None
+    if rows is not None:
+        tables["org"] = org_table(Inventory(extra={"org": rows}))
+    return tables
 
 
 def _build_tables(inventory: Inventory) -> dict[str, pd.DataFrame]:

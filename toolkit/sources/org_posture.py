@@ -11,11 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
+
+from lxml import etree
 
 from ..errors import OrgError
 from ..model.bundle import LoadProblem
-from ..model.document import local_name
+from ..model.document import local_name, read_regular_file
 from ..model.org_settings import ORG_SETTINGS, SETTINGS_FULL_NAMES, OrgSetting
 from . import mdapi_client as soap
 from .org import Org
@@ -84,6 +87,41 @@ def collect(
             rows.append(_row(s, None, False, f"readMetadata {key} {full} returned no record"))
         else:
             rows.append(_row(s, _value(records[key], s.path), True, ""))
+    return rows
+
+
+_SAFE = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
+
+
+def folder_rows(root: str | Path) -> list[dict[str, Any]] | None:
+    """``org`` rows from a folder's ``settings/<Name>.settings-meta.xml`` (or mdapi ``.settings``) files of
+    the Settings types; None when it holds none of them (then the folder audit has no ``org`` table).
+    Holder counts and the Settings types without a file are unknown ("needs an org audit")."""
+    files: dict[str, Path] = {}
+    by_name = {n: t for t, n in SETTINGS_FULL_NAMES.items()}
+    for file in Path(root).glob("**/settings/*.settings*"):
+        name = file.name.removesuffix("-meta.xml").removesuffix(".settings")
+        if name in by_name and file.name.endswith((".settings", ".settings-meta.xml")):
+            files.setdefault(by_name[name], file)
+    if not files:
+        return None
+    records: dict[str, Any] = {}
+    why: dict[str, str] = {}
+    for type_name, file in files.items():
+        try:
+            records[type_name] = etree.fromstring(read_regular_file(file), _SAFE)
+        except (OSError, etree.XMLSyntaxError) as exc:
+            why[type_name] = f"{file}: {exc}"
+    rows = []
+    for s in ORG_SETTINGS:
+        if s.type_name == HOLDERS:
+            rows.append(_row(s, None, False, f"needs an org audit ({s.source})"))
+        elif s.type_name in records:
+            rows.append(_row(s, _value(records[s.type_name], s.path), True, ""))
+        else:
+            full = SETTINGS_FULL_NAMES[s.type_name]
+            reason = why.get(s.type_name) or f"needs an org audit (no settings/{full}.settings-meta.xml here)"
+            rows.append(_row(s, None, False, reason))
     return rows
 
 
