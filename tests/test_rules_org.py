@@ -160,3 +160,22 @@ def test_folder_with_settings_files_runs_org_rules(tmp_path: Path) -> None:
     assert "Block OAuth username-password" in f.loc["GOV-05", "observed"]
     for rule in ("ACC-05", "ACC-06"):
         assert f.loc[rule, "status"] == "cannot check" and "needs an org audit" in f.loc[rule, "message"]
+
+
+def test_org_findings_from_a_built_table_can_be_ignored(tmp_path: Path) -> None:
+    org = pd.DataFrame(
+        [
+            {"setting": "use_any_api_client_users", "value": 2, "known": True, "reason": ""},
+            {"setting": "approve_uninstalled_users", "value": 0, "known": True, "reason": ""},
+            {"setting": "api_access_control", "value": None, "known": True, "reason": ""},  # absent: off
+        ]
+    )
+    apps = pd.DataFrame([{"name": "A", "kind": "ConnectedApp", "coverage": "metadata"}])
+    f = toolkit.findings({"apps": apps, "org": org}).set_index("rule")
+    assert f.loc["ACC-05", "status"] == "fail" and f.loc["ACC-06", "status"] == "fail"
+    assert f.loc["GOV-05", "status"] == "cannot check"  # not in the table: never a pass
+    assert "NET-03" not in f.index  # no app relaxes IP restrictions
+    baseline = tmp_path / "b.toml"
+    baseline.write_text('[[ignore]]\napp = "(org)"\nrule = "ACC-05"\nreason = "break-glass users, SEC-7"\n')
+    ignored = toolkit.findings({"apps": apps, "org": org}, baseline=str(baseline)).set_index("rule")
+    assert ignored.loc["ACC-05", "status"] == "ignored"

@@ -241,6 +241,9 @@ def org_facts(tables: dict[str, pd.DataFrame]) -> OrgFacts:
                 unknown[str(row["setting"])] = str(row.get("reason") or "could not be read")
             else:
                 values[str(row["setting"])] = row.get("value")
+    for setting in ORG_SETTING:  # a fact the table does not hold was not read: unknown, never a default
+        if setting not in values and setting not in unknown:
+            unknown[setting] = "not read (no row in the org table)"
     apps = tables["apps"]
     relaxed: tuple[str, ...] = ()
     if "ip_relaxation" in apps.columns:
