@@ -179,3 +179,36 @@ def test_org_findings_from_a_built_table_can_be_ignored(tmp_path: Path) -> None:
     baseline.write_text('[[ignore]]\napp = "(org)"\nrule = "ACC-05"\nreason = "break-glass users, SEC-7"\n')
     ignored = toolkit.findings({"apps": apps, "org": org}, baseline=str(baseline)).set_index("rule")
     assert ignored.loc["ACC-05", "status"] == "ignored"
+
+
+def test_an_unknown_permission_field_is_unknown_with_a_problem_not_partial() -> None:
+    """An org without the (guessed) field answers INVALID_FIELD: the fact is unknown, a problem row says
+    why, and the audit is not partial; any other failure makes it partial."""
+    from concurrent.futures import Future
+
+    from toolkit.errors import OrgError
+    from toolkit.model.bundle import LoadProblem
+    from toolkit.sources import org_posture
+
+    def done(result: Any = None, error: Exception | None = None) -> Future[Any]:
+        fut: Future[Any] = Future()
+        if error is not None:
+            fut.set_exception(error)
+        else:
+            fut.set_result(result)
+        return fut
+
+    futures = {t: done(error=OrgError("UNKNOWN_EXCEPTION", "boom")) for t in org_posture.SETTINGS_FULL_NAMES}
+    futures["PermissionsUseAnyApiClient"] = done([{"AssigneeId": "005A", "PermissionSet": {"Name": "P"}}])
+    futures["PermissionsApproveUninstalledConnectedApps"] = done(
+        error=OrgError("INVALID_FIELD", "No such column 'PermissionsApproveUninstalledConnectedApps'")
+    )
+    problems: list[LoadProblem] = []
+    partial: list[str] = []
+    rows = org_posture.collect(futures, problems, lambda what, exc: partial.append(what), "https://x")
+    by = {r["setting"]: r for r in rows}
+    assert by["use_any_api_client_users"]["value"] == 1 and by["use_any_api_client_users"]["known"]
+    assert not by["approve_uninstalled_users"]["known"]
+    assert "INVALID_FIELD" in by["approve_uninstalled_users"]["reason"]
+    assert len(problems) == 1 and "skipped" in problems[0].problem
+    assert sorted(partial) == sorted(f"readMetadata {t}" for t in org_posture.SETTINGS_FULL_NAMES)
