@@ -142,3 +142,20 @@ def test_concurrency_bounds_requests_in_flight(demo_org: Any) -> None:
     tables = toolkit.audit(org, strict=True)
     assert len(tables["apps"]) > 60
     assert 2 <= adapter.peak <= 3
+
+
+def test_org_table_matches_the_seeded_posture(audited: Any, demo_org: Any) -> None:
+    from toolkit.model.org_settings import ORG_SETTINGS
+
+    tables, _, served = audited
+    truth = demo_org.truth()["org"]
+    org = tables["org"].set_index("setting")
+    assert org["known"].all()
+    for s in ORG_SETTINGS:
+        if s.type_name == "PermissionSetAssignment":
+            want: Any = truth["assignees"][s.path]
+        else:
+            want = truth["settings"][s.type_name]
+            for part in s.path.split("/"):
+                want = want[part]
+        assert org.loc[s.id, "value"] == want, s.id

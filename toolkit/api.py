@@ -20,7 +20,8 @@ def audit(source: Any, *, window_days: int = 180, strict: bool = False) -> dict[
 
     For a folder: the tables of :func:`toolkit.analysis.tables.build_tables` (``apps``, ``scopes``...).
     For an org: the same tables (``apps`` with the SOQL facts, ``installed``, usage columns and the
-    ``partial`` flag) plus ``usage``, ``tokens``, ``logins`` and ``api_calls``. ``strict=True`` raises
+    ``partial`` flag) plus ``usage``, ``tokens``, ``logins``, ``api_calls`` and ``org`` (org-wide
+    settings). ``strict=True`` raises
     :class:`~toolkit.errors.OrgError` instead of returning tables flagged ``partial``.
 
     >>> import tempfile
@@ -48,7 +49,7 @@ def audit(source: Any, *, window_days: int = 180, strict: bool = False) -> dict[
             )
         from .sources.sfdx import load_folder
 
-        return build_tables(load_folder(path))
+        return _with_folder_org(build_tables(load_folder(path)), path)
     raise SourceError(
         f"audit() takes an org from toolkit.connect() or a folder path, not {type(source).__name__}"
     )
@@ -92,6 +93,7 @@ def audit_org(
     tables["tokens"] = tokens
     tables["logins"] = logins
     tables["api_calls"] = org_tables.api_calls_table(inventory)
+    tables["org"] = org_tables.org_table(inventory)
     tables["grants"] = org_tables.name_grants(tables["grants"], inventory)
     _remember(tables, inventory)
     return inventory, tables
@@ -127,7 +129,18 @@ def audit_folder(path: str | Path) -> tuple[Inventory, dict[str, pd.DataFrame]]:
             f"{path}: no connected app or external client app metadata found "
             "(looked for *.connectedApp, *.eca and ECA settings/policies files)"
         )
-    return inventory, _build_tables(inventory)
+    return inventory, _with_folder_org(_build_tables(inventory), Path(path))
+
+
+def _with_folder_org(tables: dict[str, pd.DataFrame], path: Path) -> dict[str, pd.DataFrame]:
+    """Add the ``org`` table when the folder holds Settings files the org-level rules read."""
+    from .analysis.org_tables import org_table
+    from .sources.org_posture import folder_rows
+
+    rows = folder_rows(path) if path.is_dir() else None
+    if rows is not None:
+        tables["org"] = org_table(Inventory(extra={"org": rows}))
+    return tables
 
 
 def _build_tables(inventory: Inventory) -> dict[str, pd.DataFrame]:

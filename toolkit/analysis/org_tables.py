@@ -1,4 +1,5 @@
-"""Org-only audit tables (``usage``, ``tokens``, ``logins``, ``api_calls``) and org facts added to ``apps``.
+"""Org-only audit tables (``usage``, ``tokens``, ``logins``, ``api_calls``, ``org``) and org facts added
+to ``apps``.
 
 Inputs come from :func:`toolkit.sources.org_inventory.load_org`: ``inventory.extra["tokens"]`` /
 ``["logins"]`` are SOQL rows already tagged with their app (``_app``), ``["api"]`` the call ledger.
@@ -179,6 +180,25 @@ def usage_table(
     used = (base["tokens"] > 0) | (base["logins"] > 0)  # Kleene logic: True wins over <NA>
     base["used"] = used.astype("boolean") if used.isna().any() else used.astype(bool)
     return base[list(USAGE_COLUMNS)]
+
+
+def org_table(inventory: Inventory) -> pd.DataFrame:
+    """One row per org-wide fact the org-level rules read (:mod:`toolkit.model.org_settings`).
+
+    ``value`` is None both when the element is absent (``known`` True: Salesforce assumes the default) and
+    when it could not be read (``known`` False, ``reason`` says why).
+
+    >>> inv = Inventory(extra={"org": [{"setting": "org_pkce_required", "label": "PKCE", "value": False,
+    ...     "source": "OauthOidcSettings.isPkceRequired", "known": True, "reason": "", "detail": ""}]})
+    >>> org_table(inv).loc[0, ["setting", "value", "known"]].astype(str).tolist()
+    ['org_pkce_required', 'False', 'True']
+    """
+    from ..model.org_settings import ORG_COLUMNS
+
+    frame = pd.DataFrame(inventory.extra.get("org") or [], columns=list(ORG_COLUMNS))
+    frame["value"] = frame["value"].astype(object)
+    frame["known"] = frame["known"].astype(bool)
+    return frame
 
 
 def api_calls_table(inventory: Inventory) -> pd.DataFrame:

@@ -32,6 +32,7 @@ from .metadata_soap import (
     parse_request,
 )
 from .models import MetadataComponent, OrgState
+from .org_settings import SETTINGS_TYPES, read_settings
 
 __all__ = ["handle_metadata_soap", "invalid_session_fault", "put_component", "set_item_failure"]
 
@@ -328,9 +329,14 @@ def record_xml(comp: MetadataComponent) -> str:
 
 def read_metadata(state: OrgState, req: SoapRequest, user: dict[str, Any]) -> bytes:
     """readMetadata (<= 10 names): a record per name; nil for unknown names and packaged apps."""
-    type_name = _type_or_fault(req.text("type"))
     names = req.texts("fullNames")
     _limit(len(names), MAX_NAMES)
+    settings_type = (req.text("type") or "").rsplit(":", 1)[-1]
+    if settings_type in SETTINGS_TYPES:  # org-wide settings (org_settings.py)
+        with state.lock:
+            records = read_settings(state, settings_type, names)
+        return envelope("readMetadata", ["<result>" + "".join(records) + "</result>"])
+    type_name = _type_or_fault(req.text("type"))
     records = []
     with state.lock:
         for name in names:

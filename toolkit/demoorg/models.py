@@ -61,6 +61,8 @@ class OrgState:
     objects: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     # ConnectedApplication Id -> SOQL-only fields (PinLength, MobileSessionTimeout, ...)
     soql_only: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # org-wide settings served by readMetadata: settings type -> element values (org_settings.py)
+    settings: dict[str, dict[str, Any]] = field(default_factory=dict)
     lock: threading.RLock = field(default_factory=threading.RLock)
     # --- added by core (server/auth/control); the other parts may read these ----------------------
     # access token -> Session (validated by the server before any data endpoint runs)

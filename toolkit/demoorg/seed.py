@@ -20,6 +20,7 @@ from xml.sax.saxutils import escape
 from ..errors import MetadataParseError
 from ..model.document import MetadataDocument
 from .models import MetadataComponent, OrgState
+from .org_settings import seed_settings
 
 ORG_ID = "00D5g00000DEMOAAAA"  # replaced by a checksummed id in build()
 ADMIN_USERNAME = "admin@demo-org.example.com"
@@ -734,6 +735,7 @@ def build(
     }
     truth["tokens"] = len(state.objects["OauthToken"])
     truth["logins"] = len(state.objects["LoginHistory"])
+    truth["org"] = seed_settings(state, seed)  # org-wide settings and the gating permissions
     return SeedResult(state, truth)
 
 

@@ -18,6 +18,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from .models import MetadataComponent, OrgState
+from .org_settings import APPROVE_UNINSTALLED, USE_ANY_API_CLIENT
 from .seed import MOBILE_SESSION_TIMEOUTS, PIN_LENGTHS
 
 # sObject -> (label, key prefix, [(field, type, options)]); options: ref=(target, relationship), len,
@@ -230,6 +231,17 @@ SCHEMA: dict[str, tuple[str, str, list[_Field]]] = {
             ("IsOwnedByProfile", "boolean", {}),
             ("ProfileId", "reference", {"ref": ("Profile", "Profile")}),
             ("NamespacePrefix", "string", {}),
+            (USE_ANY_API_CLIENT, "boolean", {}),
+            (APPROVE_UNINSTALLED, "boolean", {}),  # field name not confirmed (docs/demo-org.md)
+        ],
+    ),
+    "PermissionSetAssignment": (
+        "Permission Set Assignment",
+        "0Pa",
+        [
+            ("Id", "id", {}),
+            ("PermissionSetId", "reference", {"ref": ("PermissionSet", "PermissionSet")}),
+            ("AssigneeId", "reference", {"ref": ("User", "Assignee")}),
         ],
     ),
     "Organization": (

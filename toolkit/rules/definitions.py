@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 
 from ..model import catalog
 from .model import AppFacts, CannotCheck, Outcome, Remedy, Rule
+from .org_rules import ORG_RULES
 
 RECOMMENDED = "Salesforce recommended"
 MOBILE_SDK = "Mobile SDK ready"
@@ -959,6 +960,7 @@ RULES: tuple[Rule, ...] = (
         when=is_mobile,
         baselines=(MOBILE_SDK,),
     ),
+    *ORG_RULES,  # org-level: ACC-05, ACC-06, NET-03, GOV-05 (org_rules.py)
 )
 
 RULES_BY_ID = {r.id: r for r in RULES}

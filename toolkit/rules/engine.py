@@ -21,15 +21,18 @@ import pandas as pd
 from ..analysis.expect import Expectation
 from ..analysis.markers import NOT_SET
 from ..model import catalog
+from ..model.org_settings import ORG_SETTING
 from .baseline import Baseline, resolve_baseline
 from .definitions import RULES
 from .model import (
     CANNOT_CHECK,
     FAIL,
     IGNORED,
+    ORG_APP,
     SEVERITIES,
     AppFacts,
     CannotCheck,
+    OrgFacts,
     Outcome,
     Rule,
     clean,
@@ -97,6 +100,9 @@ def findings(
             found = _evaluate(plan, facts, base, target, unknown[key])
             if found is not None:
                 rows.append(found)
+    org_rules = [r for r in runnable if r.org_check is not None]
+    if org_rules:
+        rows.extend(_org_findings(org_rules, tables, base))
     out = pd.DataFrame(rows, columns=list(FINDING_COLUMNS))
     out = _apply_ignores(out, base, today)
     order = {s: i for i, s in enumerate(SEVERITIES)}
@@ -116,7 +122,9 @@ def _runnable(rules: list[Rule], tables: dict[str, pd.DataFrame]) -> tuple[list[
     ok, skipped = [], {}
     for rule in rules:
         missing = [n for n in rule.needs if n not in tables and n not in apps.columns]
-        if missing:
+        if missing == ["org"]:
+            skipped[rule.id] = "needs an org audit (org-wide settings); this source has none"
+        elif missing:
             skipped[rule.id] = f"needs {', '.join(missing)} (an org audit); this source has none"
         else:
             ok.append(rule)
@@ -220,6 +228,62 @@ def _row(
         "basis": rule.basis,
         "ignore_reason": "",
     }
+
+
+def org_facts(tables: dict[str, pd.DataFrame]) -> OrgFacts:
+    """:class:`OrgFacts` from the ``org`` table (and the apps that relax IP restrictions)."""
+    org = tables.get("org")
+    values: dict[str, Any] = {}
+    unknown: dict[str, str] = {}
+    if org is not None:
+        for row in clean_records(org):
+            if row.get("known") is False:
+                unknown[str(row["setting"])] = str(row.get("reason") or "could not be read")
+            else:
+                values[str(row["setting"])] = row.get("value")
+    for setting in ORG_SETTING:  # a fact the table does not hold was not read: unknown, never a default
+        if setting not in values and setting not in unknown:
+            unknown[setting] = "not read (no row in the org table)"
+    apps = tables["apps"]
+    relaxed: tuple[str, ...] = ()
+    if "ip_relaxation" in apps.columns:
+        mask = apps["ip_relaxation"].notna() & apps["ip_relaxation"].astype(object).ne("ENFORCE")
+        relaxed = tuple(map(str, apps.loc[mask, "name"]))
+    return OrgFacts(values, unknown, relaxed)
+
+
+def _org_findings(rules: list[Rule], tables: dict[str, pd.DataFrame], base: Baseline) -> list[dict[str, Any]]:
+    """One row per org-level rule that did not pass (``app`` is ``(org)``, ``kind`` is ``org``)."""
+    facts = org_facts(tables)
+    rows = []
+    for rule in rules:
+        assert rule.org_check is not None
+        result = rule.org_check(facts)
+        if result is None:
+            continue
+        failed = isinstance(result, Outcome)
+        setting = ORG_SETTING.get(rule.target)
+        rows.append(
+            {
+                "app": ORG_APP,
+                "kind": "org",
+                "rule": rule.id,
+                "title": rule.title,
+                "severity": base.severity_of(rule),
+                "status": FAIL if failed else CANNOT_CHECK,
+                "field": rule.target,
+                "setting": setting.label if setting else rule.target,
+                "observed": result.observed if isinstance(result, Outcome) else None,
+                "expected": result.expected if isinstance(result, Outcome) else "",
+                "message": rule.title if isinstance(result, Outcome) else result.why,
+                "remedy": rule.remedy.describe(),
+                "fixable_by_api": False,
+                "setup_path": rule.remedy.setup,
+                "basis": rule.basis,
+                "ignore_reason": "",
+            }
+        )
+    return rows
 
 
 def _remedy(rule: Rule, kind: str) -> tuple[str, bool]:

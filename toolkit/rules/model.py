@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from ..model import catalog
+from ..model.org_settings import org_setting
 
 Severity = Literal["critical", "high", "medium", "low", "info"]
 SEVERITIES: tuple[Severity, ...] = ("critical", "high", "medium", "low", "info")
@@ -74,6 +75,8 @@ class CannotCheck:
 
 
 Check = Callable[["AppFacts"], "Outcome | CannotCheck | None"]
+OrgCheck = Callable[["OrgFacts"], "Outcome | CannotCheck | None"]
+ORG_APP = "(org)"  # the ``app`` of an org-level finding (its ``kind`` is "org")
 
 
 @dataclass(frozen=True)
@@ -92,6 +95,7 @@ class Rule:
     expect: str = ""  # an expectation on ``field`` (toolkit.analysis.expect); baselines may override it
     when: Callable[[AppFacts], bool | None] | None = None  # applicability (e.g. mobile apps only)
     check: Check | None = None  # custom logic when one expectation is not enough
+    org_check: OrgCheck | None = None  # an org-level rule (applies_to "org"): reads the ``org`` table
     needs: tuple[str, ...] = ()  # audit tables/columns only an org provides (usage, tokens, logins)
     baselines: tuple[str, ...] = ("Salesforce recommended",)
 
@@ -146,6 +150,44 @@ class AppFacts:
         )
 
 
+@dataclass(frozen=True)
+class OrgFacts:
+    """The org as org-level rules see it: the ``org`` table (values, and why a value is unknown) plus the
+    apps whose IP restrictions are relaxed (for NET-03)."""
+
+    values: Mapping[str, Any] = field(default_factory=dict)
+    unknown: Mapping[str, str] = field(default_factory=dict)  # setting id -> why it could not be read
+    relaxed_apps: tuple[str, ...] = ()
+
+    def value(self, setting_id: str) -> Any:
+        """The value, or what Salesforce assumes when the element is absent (the documented default)."""
+        value = self.values.get(setting_id)
+        return org_setting(setting_id).default if value is None else value
+
+    def weak(self, wanted: Mapping[str, Any]) -> Outcome | CannotCheck | None:
+        """Fail listing every known setting not at its wanted value; else "cannot check" when one is
+        unknown (never a pass); else None.
+
+        >>> OrgFacts({"org_pkce_required": False}, {"block_user_agent_flow": "timeout"}).weak(
+        ...     {"org_pkce_required": True, "block_user_agent_flow": True}).observed[:40]
+        'Require Proof Key for Code Exchange (PKC'
+        """
+        bad = [
+            f"{org_setting(s).label}: {_yes_no(self.value(s))}"
+            for s, want in wanted.items()
+            if s not in self.unknown and self.value(s) != want
+        ]
+        if bad:
+            expected = "; ".join(f"{org_setting(s).label}: {_yes_no(w)}" for s, w in wanted.items())
+            return Outcome("; ".join(bad), expected)
+        missing = [f"{org_setting(s).label}: {self.unknown[s]}" for s in wanted if s in self.unknown]
+        return CannotCheck("; ".join(missing)) if missing else None
+
+
+def _yes_no(value: Any) -> str:
+    return {True: "Yes", False: "No"}.get(value, str(value))
+
+
 def clean_records(frame: Any) -> list[dict[Any, Any]]:
     """The rows of a DataFrame as dicts of plain Python values, None for every missing value."""
     names = list(frame.columns)
@@ -158,8 +200,9 @@ def _clean_column(series: pd.Series) -> list[Any]:
     values = series.tolist()
     if isinstance(series.dtype, np.dtype) and series.dtype.kind in "iub":
         return values  # numpy ints and bools have no missing value
-    return [None if v is None or v is _NA or v is _NAT or (type(v) is float and v != v) else v
-            for v in values]
+    return [
+        None if v is None or v is _NA or v is _NAT or (type(v) is float and v != v) else v for v in values
+    ]
 
 
 _PLAIN = (str, bool, int)

@@ -5,7 +5,8 @@ One pass, with the calls overlapped on a bounded thread pool (``org.concurrency`
 1. ``GET /limits`` (daily API usage before), then ``listMetadata`` (3 types per call) while the SOQL queries
    (``ConnectedApplication``, ``AppMenuItem``, ``SetupEntityAccess``, ``OauthToken``, ``LoginHistory``,
    the ECA objects) already run;
-2. ``readMetadata`` in batches of 10 names, several batches in flight;
+2. ``readMetadata`` in batches of 10 names, several batches in flight; meanwhile the org-wide settings
+   (one ``readMetadata`` per Settings type) and the holders of the gating permissions (:mod:`.org_posture`);
 3. the join (:mod:`.joins`). The usage after comes from the last ``Sforce-Limit-Info`` header (no extra call).
 
 A call that still fails after the retries either stops the audit with an :class:`OrgError` (``strict=True``)
@@ -25,6 +26,7 @@ from ..errors import OrgError
 from ..model import schema
 from ..model.bundle import AppBundle, Inventory, LoadProblem
 from . import mdapi_client as soap
+from . import org_posture
 from .joins import OrgFacts, attach_usage, is_packaged, join_apps
 from .org import Org
 from .resilience import UNLOADABLE_MARK
@@ -143,10 +145,11 @@ def load_org(
             soql_futures = {
                 obj: pool.submit(_run_query, org, obj, q, window_days) for obj, q in queries.items()
             }
+            posture_futures = org_posture.submit(pool, org)
             try:
                 facts.listing, types, list_errors = _list(org, pool, types, strict)
             except OrgError:  # strict: the first listing failure stops the audit
-                _cancel(soql_futures.values())
+                _cancel([*soql_futures.values(), *posture_futures.values()])
                 raise
             for what, exc in list_errors.items():
                 for t in what.split(", "):
@@ -159,7 +162,7 @@ def load_org(
                     batch = fut.result()
                 except OrgError:  # strict
                     _cancel(f for _, f in read_futures)
-                    _cancel(soql_futures.values())
+                    _cancel([*soql_futures.values(), *posture_futures.values()])
                     raise
                 _take_batch(org, facts, type_name, batch, failed, problems, strict)
             org.say(f"read {len(facts.documents)} metadata records")
@@ -172,6 +175,7 @@ def load_org(
             if on_apps is not None:
                 on_apps(bundles)
             _collect(usage_futures, facts, problems, failed, org.instance_url)
+            org_rows = org_posture.collect(posture_futures, problems, failed, org.instance_url)
             org.say(f"queried {sum(len(r) for r in facts.soql.values())} SOQL rows")
             if limits_future is not None:
                 try:
@@ -201,7 +205,8 @@ def load_org(
             "names_by_id": names_by_id(facts.soql.get("PermissionSet", [])),
             "window_days": window_days,
             "api": org.ledger.snapshot(),
-            "lower_bound": lower_bound(facts.listing, facts.soql, types),
+            "lower_bound": lower_bound(facts.listing, facts.soql, types) + len(posture_futures),
+            "org": org_rows,
             "api_version": org.api_version,
             "seconds": round(time.perf_counter() - started, 3),
         }
