@@ -153,3 +153,11 @@ def test_without_the_notebook_the_report_is_the_same_sections(tmp_path: Path) ->
     assert "<h2>Findings</h2>" in page and "<h2>Mobile settings</h2>" in page and "<svg" in page
     assert external_references(page) == [] and "<script" not in page.lower()
     assert (tmp_path / "out" / "audit.xlsx").is_file()
+
+
+def test_setting_names_with_password_in_them_are_not_masked(demo_report: Path) -> None:
+    """Redaction removes secrets, not words: "Username-Password Flows" is a setting's name, kept whole."""
+    for name in ("org.csv", "findings.csv"):
+        text = (demo_report / name).read_text()
+        assert "****" not in text, name
+    assert "Allow OAuth Username-Password Flows" in (demo_report / "org.csv").read_text()

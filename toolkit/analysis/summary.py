@@ -89,7 +89,11 @@ def write_outputs(
     folder = checks.folder_path("out", out)
     check_replaceable(folder)
     secret_list = [s for s in secrets if s]
-    files = {f"{name}.csv": redact(to_csv(frame), secret_list) for name, frame in tables.items()}
+    # known secret values, token shapes and PEM blocks go; the word after "password" stays: these are tables
+    # of settings ("Block OAuth username-password flows"), not log lines (secrets are never read into them)
+    files = {
+        f"{name}.csv": redact(to_csv(frame), secret_list, keywords=False) for name, frame in tables.items()
+    }
     if page is None:
         page = summary_html(tables, title=title, origin=origin, partial_reason=partial_reason)
     files[SUMMARY_FILE] = redact(page, secret_list, keywords=False)

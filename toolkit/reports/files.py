@@ -39,7 +39,7 @@ def _for_excel(frame: pd.DataFrame, secrets: list[str]) -> pd.DataFrame:
         if isinstance(series.dtype, pd.DatetimeTZDtype):
             out[col] = series.dt.tz_convert("UTC").dt.tz_localize(None)  # Excel has no time zones
         elif series.dtype == object or pd.api.types.is_string_dtype(series.dtype):
-            out[col] = [redact(v, secrets) if isinstance(v, str) else v for v in series]
+            out[col] = [redact(v, secrets, keywords=False) if isinstance(v, str) else v for v in series]
     return out
 
 
@@ -64,7 +64,7 @@ def data_files(data: ReportData, secrets: Iterable[str] = ()) -> dict[str, str |
     secret_list = [s for s in secrets if s]
     tables = data_tables(data)
     files: dict[str, str | bytes] = {
-        f"{name}.csv": redact(to_csv(frame), secret_list) for name, frame in tables.items()
+        f"{name}.csv": redact(to_csv(frame), secret_list, keywords=False) for name, frame in tables.items()
     }
     files[WORKBOOK] = workbook_bytes(tables, secret_list)
     return files
