@@ -78,6 +78,8 @@ def static_page(data: ReportData) -> str:
         s.section("Findings", s.findings(data),
                   "One row per rule, most severe first: the affected apps, what to change, and whether a "
                   "bulk edit can.") if data.findings is not None else "",
+        s.section("Org-wide settings", s.org_posture(data),
+                  "The org settings every app lives under; findings about them are listed as (org)."),
         s.section("Mobile settings", s.mobile_matrix(data),
                   "Apps with mobile settings side by side (Setup labels); settings no app sets are left "
                   "out."),

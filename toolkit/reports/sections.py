@@ -343,6 +343,41 @@ def usage(data: ReportData, top: int = 10) -> str:
             + (f": {_e(listed)}." if unused else ".") + "</p>")
 
 
+def org_posture(data: ReportData) -> str:
+    """The org-wide settings every app lives under (API Access Control, OAuth flows, PKCE, IP enforcement).
+
+    Empty when the audit has no ``org`` table (a folder without settings files).
+
+    >>> t = pd.DataFrame([{"label": "Require PKCE", "value": False, "source": "OauthOidc",
+    ...                    "known": True, "reason": None, "detail": None},
+    ...                   {"label": "Users with Use Any API Client", "value": None, "source": "SOQL",
+    ...                    "known": False, "reason": "INVALID_FIELD", "detail": None}])
+    >>> page = org_posture(ReportData(tables={"org": t}))
+    >>> "<td>No</td>" in page and "(unknown)" in page and "INVALID_<wbr>FIELD" in page
+    True
+    """
+    frame = data.tables.get("org")
+    if frame is None or frame.empty:
+        return ""
+    rows = []
+    for r in frame.to_dict("records"):
+        known = bool(r.get("known")) and not pd.isna(r.get("known"))
+        value = r.get("value")
+        if not known:
+            shown, note = UNKNOWN, str(r.get("reason") or "")
+        elif value is None or (not isinstance(value, str) and pd.isna(value)):
+            shown, note = NOT_SET, ""
+        elif isinstance(value, bool) or str(value) in ("True", "False"):
+            shown, note = ("Yes" if str(value) == "True" else "No"), ""
+        else:
+            shown, note = str(value), ""
+        detail = r.get("detail")
+        if isinstance(detail, str) and detail:
+            note = f"{note}; {detail}" if note else detail
+        rows.append({"Setting": r.get("label"), "Value": shown, "Note": note, "Where": r.get("source")})
+    return _table(pd.DataFrame(rows))
+
+
 def legend() -> str:
     """What the markers mean, and how booleans are shown."""
     items = "".join(f"<span><code>{_e(m)}</code> {_e(t)}</span>" for m, t in legend_items())
