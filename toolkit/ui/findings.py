@@ -83,8 +83,12 @@ class FindingsView(widgets.VBox):  # type: ignore[misc]
         self.findings = findings
         failed = self.failed()
         other = len(findings) - len(failed)
+        kinds = failed["kind"] if "kind" in failed.columns else pd.Series("", index=failed.index)
+        on_org = kinds.eq("org")  # findings about the org's settings, app "(org)": not an app
+        apps = failed.loc[~on_org, "app"].nunique() if len(failed) else 0
         self.status.value = status_html(
-            f"{len(failed)} findings in {failed['app'].nunique() if len(failed) else 0} apps"
+            f"{len(failed)} findings in {apps} apps"
+            + (f" and {int(on_org.sum())} about the org's settings" if on_org.any() else "")
             + (f"; {other} more could not be checked or are ignored" if other else "") + "."
         )
         sev = severity_counts(failed)
