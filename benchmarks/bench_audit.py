@@ -17,7 +17,6 @@ import json
 import multiprocessing as mp
 import os
 import resource
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -25,6 +24,8 @@ from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))  # run from anywhere: the checkout's toolkit, not an installed one
+
+from _child import run_child  # noqa: E402  (benchmarks/ is sys.path[0] when a script runs)
 
 from toolkit.sources.org import DEFAULT_CONCURRENCY  # noqa: E402
 
@@ -125,17 +126,7 @@ def _list_names(sf: Any) -> list[dict[str, Any]]:
 
 
 def _run_child(mode: str, info: dict[str, Any], arg: int) -> dict[str, Any]:
-    out = subprocess.run(
-        [sys.executable, __file__, "--child", mode, "--info", json.dumps(info), "--arg", str(arg)],
-        capture_output=True,
-        text=True,
-        cwd=REPO,
-        check=False,
-    )
-    if out.returncode != 0:
-        raise SystemExit(f"{mode} child failed:\n{out.stderr[-3000:]}")
-    result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
-    return result
+    return run_child(__file__, mode, info, arg)
 
 
 def bench(

@@ -30,6 +30,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))  # run from anywhere: the checkout's toolkit, not an installed one
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from _child import run_child  # noqa: E402
 from bench_audit import _serve  # noqa: E402
 
 CHANGES = ["session_timeout=120", "callback_urls+=https://bench.example.com/cb"]
@@ -111,19 +112,7 @@ def _child_naive(info: dict[str, Any], sample: int) -> dict[str, Any]:
 
 
 def _run_child(mode: str, info: dict[str, Any], arg: int) -> dict[str, Any]:
-    import subprocess
-
-    out = subprocess.run(
-        [sys.executable, __file__, "--child", mode, "--info", json.dumps(info), "--arg", str(arg)],
-        capture_output=True,
-        text=True,
-        cwd=REPO,
-        check=False,
-    )
-    if out.returncode != 0:
-        raise SystemExit(f"{mode} child failed:\n{out.stderr[-3000:]}")
-    result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
-    return result
+    return run_child(__file__, mode, info, arg)
 
 
 def bench(size: int, latency_ms: float, naive_sample: int, repeat: int) -> dict[str, Any]:
