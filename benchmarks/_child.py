@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import subprocess
 import sys
@@ -24,3 +25,10 @@ def run_child(script: str, mode: str, info: dict[str, Any], arg: int) -> dict[st
         raise SystemExit(f"{mode} child failed:\n{out.stderr[-3000:]}")
     result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
     return result
+
+
+def add_child_arguments(parser: argparse.ArgumentParser) -> None:
+    """The hidden options :func:`run_child` passes: ``--child MODE --info JSON --arg N``."""
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--info", help=argparse.SUPPRESS)
+    parser.add_argument("--arg", type=int, help=argparse.SUPPRESS)

@@ -25,7 +25,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))  # run from anywhere: the checkout's toolkit, not an installed one
 
-from _child import run_child  # noqa: E402  (benchmarks/ is sys.path[0] when a script runs)
+from _child import add_child_arguments, run_child  # noqa: E402  (benchmarks/ is sys.path[0] when a script runs)
 
 from toolkit.sources.org import DEFAULT_CONCURRENCY  # noqa: E402
 
@@ -174,9 +174,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     p.add_argument("--repeat", type=int, default=3, help="audit runs per size; the median is reported")
     p.add_argument("--json", help="also write the results to this file")
-    p.add_argument("--child", help=argparse.SUPPRESS)
-    p.add_argument("--info", help=argparse.SUPPRESS)
-    p.add_argument("--arg", type=int, help=argparse.SUPPRESS)
+    add_child_arguments(p)
     args = p.parse_args(argv)
     if args.child:
         info = json.loads(args.info)

@@ -30,7 +30,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))  # run from anywhere: the checkout's toolkit, not an installed one
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _child import run_child  # noqa: E402
+from _child import add_child_arguments, run_child  # noqa: E402
 from bench_audit import _serve  # noqa: E402
 
 CHANGES = ["session_timeout=120", "callback_urls+=https://bench.example.com/cb"]
@@ -191,9 +191,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     p.add_argument("--repeat", type=int, default=3, help="toolkit runs per size; the median is reported")
     p.add_argument("--json", help="also write the results to this file")
-    p.add_argument("--child", help=argparse.SUPPRESS)
-    p.add_argument("--info", help=argparse.SUPPRESS)
-    p.add_argument("--arg", type=int, help=argparse.SUPPRESS)
+    add_child_arguments(p)
     args = p.parse_args(argv)
     if args.child:
         info = json.loads(args.info)

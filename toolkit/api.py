@@ -114,6 +114,7 @@ def audit_folder(path: str | Path) -> tuple[Inventory, dict[str, pd.DataFrame]]:
     Traceback (most recent call last):
     toolkit.errors.SourceError: /nonexistent: no such folder; give an SFDX project, an mdapi folder or ...
     """
+    from .analysis.tables import build_tables
     from .sources.sfdx import load_folder
 
     inventory = load_folder(path)
@@ -129,7 +130,7 @@ def audit_folder(path: str | Path) -> tuple[Inventory, dict[str, pd.DataFrame]]:
             f"{path}: no connected app or external client app metadata found "
             "(looked for *.connectedApp, *.eca and ECA settings/policies files)"
         )
-    return inventory, _with_folder_org(_build_tables(inventory), Path(path))
+    return inventory, _with_folder_org(build_tables(inventory), Path(path))
 
 
 def _with_folder_org(tables: dict[str, pd.DataFrame], path: Path) -> dict[str, pd.DataFrame]:
@@ -141,12 +142,6 @@ def _with_folder_org(tables: dict[str, pd.DataFrame], path: Path) -> dict[str, p
     if rows is not None:
         tables["org"] = org_table(Inventory(extra={"org": rows}))
     return tables
-
-
-def _build_tables(inventory: Inventory) -> dict[str, pd.DataFrame]:
-    from .analysis.tables import build_tables
-
-    return build_tables(inventory)
 
 
 def fix_plan(findings: pd.DataFrame, source: Any) -> EditPlan:
