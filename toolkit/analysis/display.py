@@ -162,3 +162,26 @@ def legend_items() -> list[tuple[str, str]]:
     ('(not set)', 'not set (Salesforce applies its default)')
     """
     return list(LEGEND.items())
+
+
+def css_string(text: Any) -> str:
+    """Text as the inside of a CSS string (a Styler tooltip's ``content``): no ``<``, ``>``, quote or
+    backslash survives, so a value cannot close the ``<style>`` element or the string.
+
+    >>> css_string('</style>"'), any(c in css_string('<>"\\\\') for c in '<>"')
+    ('\\\\3c /style\\\\3e \\\\22 ', False)
+    """
+    out = []
+    for ch in str(text):
+        out.append(f"\\{ord(ch):x} " if ch in '<>"\'\\&\n\r' else ch)
+    return "".join(out)
+
+
+def escaped_style(frame: pd.DataFrame) -> Any:
+    """``frame.style`` with every cell and every index and column label HTML-escaped (pandas' Styler
+    renders them raw by default: an app's value could otherwise be markup that runs in the notebook)."""
+    return (
+        frame.style.format(escape="html")
+        .format_index(escape="html", axis=0)
+        .format_index(escape="html", axis=1)
+    )

@@ -26,6 +26,7 @@ status (:func:`mobile_matrix` with ``status=True``):
 
 from __future__ import annotations
 
+import html
 import re
 from collections import Counter
 from typing import Any
@@ -33,6 +34,7 @@ from typing import Any
 import pandas as pd
 
 from ..analysis.compare import mobile_fields
+from ..analysis.display import css_string, escaped_style
 from ..analysis.markers import NOT_APPLICABLE, NOT_SET, UNKNOWN
 from ..model import catalog
 from .baseline import Baseline, resolve_baseline
@@ -120,14 +122,16 @@ def style_mobile_matrix(tables: dict[str, pd.DataFrame], baseline: Baseline | st
     """A pandas Styler of the matrix: a colour per status, the reason of each non-ok cell as a tooltip
     (up to :data:`TOOLTIP_CELLS` cells; ``mobile_matrix(..., status=True)`` has them all)."""
     values, states, reasons = _build(tables, baseline)
-    styler = values.style.apply(lambda _: states.map(lambda s: COLOURS.get(str(s), "")), axis=None)
+    # app data is escaped: cells and labels as HTML, tooltips as CSS strings (they go into a <style>)
+    styler = escaped_style(values)
+    styler = styler.apply(lambda _: states.map(lambda s: COLOURS.get(str(s), "")), axis=None)
     if values.size <= TOOLTIP_CELLS:
-        styler = styler.set_tooltips(reasons)
-    return styler.set_caption(
+        styler = styler.set_tooltips(reasons.map(css_string))
+    return styler.set_caption(html.escape(
         "Mobile settings: red = fails the baseline, amber = differs from most of its platform group, "
         f"grey italic = {UNKNOWN} (could not be read), {NOT_SET} = not set, "
         f"{NOT_APPLICABLE} = no such setting"
-    )
+    ))
 
 
 def _build(

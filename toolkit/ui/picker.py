@@ -25,7 +25,8 @@ PICKER_COLUMNS = (
 
 # every row goes to the browser: itables would otherwise downsample a large table (over 64 KB) and the
 # selected row numbers would no longer be the apps'
-TABLE_OPTIONS: dict[str, Any] = {"maxBytes": 0, "maxRows": 0, "showIndex": False}
+# allow_html=False: itables escapes cells (its default, stated so a global itables option cannot undo it)
+TABLE_OPTIONS: dict[str, Any] = {"maxBytes": 0, "maxRows": 0, "showIndex": False, "allow_html": False}
 
 
 def _itable(frame: pd.DataFrame) -> Any:
