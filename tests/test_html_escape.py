@@ -87,3 +87,9 @@ def test_report_sections_and_page_escape(hostile: dict[str, pd.DataFrame]) -> No
                  sections.problems(data), sections.org_posture(data), sections.findings(data)):
         assert_inert(part)
     assert_inert(static_page(data))
+
+
+def test_plain_summary_page_escapes(hostile: dict[str, pd.DataFrame]) -> None:
+    from toolkit.analysis.summary import summary_html
+
+    assert_inert(summary_html(hostile, title=PAYLOADS[0], origin=PAYLOADS[1]))
