@@ -21,11 +21,11 @@ import pandas as pd
 from ..errors import InvalidValueError, ToolkitError, UnknownFieldError
 from ..model import catalog as cat
 from ..model import schema
-from ..model.bundle import AppBundle
+from ..model.bundle import AppBundle, Inventory
 from ..model.document import SECRET_LEAVES, MetadataDocument, MissingRequiredError
 from ..redact import mask_key, redact
 from .changes import ChangeSpec, SpecError, canonical_value, list_item, parse_spec, split_items
-from .select import SelectionError, names_from, select_where
+from .select import Selection, SelectionError, columns_of, evaluate_where, names_from
 from .targets import CA_TYPE, Key, OrgTarget, Target, key_text, target_for
 
 if TYPE_CHECKING:
@@ -128,6 +128,7 @@ class EditPlan:
     components: dict[Key, ComponentPlan] = _field(default_factory=dict)
     grants: list[GrantPlan] = _field(default_factory=list)
     apps: list[AppBundle] = _field(default_factory=list)
+    selection: Selection | None = None  # what where= selected and left out (None: no where=)
 
     @property
     def problems(self) -> pd.DataFrame:
@@ -146,10 +147,12 @@ class EditPlan:
         """``3 to change, 1 no-op, 0 refused in 4 apps`` (one line for people)."""
         counts = self.preview()["status"].value_counts() if self.rows else pd.Series(dtype=int)
         apps = len({r["app"] for r in self.rows if r["status"] == "change"})
-        return (
+        line = (
             f"{int(counts.get('change', 0))} to change in {apps} apps, {int(counts.get('no-op', 0))} no-op, "
             f"{len(self.problem_rows)} refused"
         )
+        note = self.selection.note() if self.selection is not None else ""
+        return f"{line}; {note}" if note else line
 
     def diff(self) -> str:
         """A unified diff of every component to write (before/after XML); consumer keys masked, no secret."""
@@ -211,7 +214,7 @@ def plan_edits(
     changes: Iterable[str] | pd.DataFrame,
     *,
     apps: Any = None,
-    where: str | None = None,
+    where: Any = None,
 ) -> EditPlan:
     """Plan changes for the selected apps of an org or a folder; nothing is written.
 
@@ -230,8 +233,8 @@ def plan_edits(
     target = target_for(source)
     plan = EditPlan(target=target, specs=[])
     specs = _specs(changes, plan)
-    names = _selected(target, specs, apps, where, plan)
-    inventory, raws = target.load(names)
+    names, loaded = _selected(target, specs, apps, where, plan)
+    inventory, raws = loaded if loaded is not None else target.load(names)
     by_name = {a.name: a for a in inventory.apps}
     plan.apps = [by_name[n] for n in names if n in by_name]
     for name in names:
@@ -253,7 +256,7 @@ def plan_edits(
     return plan
 
 
-def _specs(changes: Iterable[str] | pd.DataFrame, plan: EditPlan) -> list[ChangeSpec]:
+def _specs(changes: Any, plan: EditPlan) -> list[ChangeSpec]:
     specs: list[ChangeSpec] = []
     if isinstance(changes, pd.DataFrame):
         missing = [c for c in ("app", "field", "value") if c not in changes.columns]
@@ -263,8 +266,19 @@ def _specs(changes: Iterable[str] | pd.DataFrame, plan: EditPlan) -> list[Change
                 f"optionally op (=, +=, -=); columns given: {', '.join(map(str, changes.columns))}"
             )
         for row in changes.to_dict("records"):
-            op = str(row.get("op") or "=")
-            value = "" if row["value"] is None else str(row["value"])
+            op = "=" if _blank(row.get("op")) else str(row.get("op"))
+            if _blank(row["value"]):  # NaN/None: refused, never written as the text "nan" nor as "clear"
+                _problem(
+                    plan,
+                    str(row["app"]),
+                    "",
+                    str(row["field"]),
+                    str(row["value"]),
+                    "no value (NaN/None in the changes DataFrame)",
+                    "a value; to clear a list give '' with op '=', to leave a setting alone drop the row",
+                )
+                continue
+            value = _cell_text(row["value"], str(row["field"]))
             if op not in ("=", "+=", "-="):
                 _problem(
                     plan,
@@ -280,7 +294,18 @@ def _specs(changes: Iterable[str] | pd.DataFrame, plan: EditPlan) -> list[Change
     else:
         if isinstance(changes, str):
             changes = [changes]
+        if not isinstance(changes, list | tuple | pd.Series) or isinstance(changes, bytes):
+            raise SpecError(
+                f"changes must be FIELD=VALUE strings or a DataFrame, not {type(changes).__name__} "
+                f"{changes!r:.60}; allowed: e.g. ['ip_relaxation=ENFORCE'] or a DataFrame with app, field, "
+                "value (and op)"
+            )
         for text in changes:
+            if not isinstance(text, str):
+                raise SpecError(
+                    f"change {text!r:.60} is a {type(text).__name__}; allowed: FIELD=VALUE strings "
+                    "(e.g. ip_relaxation=ENFORCE)"
+                )
             try:
                 specs.append(parse_spec(text))
             except SpecError as exc:
@@ -293,40 +318,106 @@ def _specs(changes: Iterable[str] | pd.DataFrame, plan: EditPlan) -> list[Change
     return specs
 
 
+def _blank(value: Any) -> bool:
+    """None, NaN, NaT, <NA>: a DataFrame cell without a value."""
+    try:
+        return value is None or bool(pd.isna(value))
+    except (TypeError, ValueError):  # a list in a cell
+        return False
+
+
+def _cell_text(value: Any, fld: str) -> str:
+    """A DataFrame cell as the text of a change: booleans true/false; 120.0 of an integer field is 120
+    (a column with a NaN turns into floats), a version ``17.0`` stays ``17.0``."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    known = cat.CATALOG.get(fld)
+    if isinstance(value, float) and value.is_integer() and known is not None and known.type == "integer":
+        return str(int(value))
+    return str(value)
+
+
+# columns an org audit adds to the apps table (toolkit.analysis.org_tables.add_org_columns): SOQL and usage
+ORG_COLUMNS = (
+    "installed", "join_key", "soql_id", "namespace", "manageable_state", "last_modified", "tokens", "users",
+    "use_count", "inactive_user_tokens", "logins", "last_used", "used", "partial",
+)
+_Loaded = tuple[Inventory, dict[Key, bytes]]
+
+
 def _selected(
-    target: Target, specs: list[ChangeSpec], apps: Any, where: str | None, plan: EditPlan
-) -> list[str]:
+    target: Target, specs: list[ChangeSpec], apps: Any, where: Any, plan: EditPlan
+) -> tuple[list[str], _Loaded | None]:
+    """The selected names, and the apps already loaded to evaluate ``where`` (reused by the plan)."""
     per_app = [s.app for s in specs if s.app is not None]
     if apps is None and where is None:
         if per_app:
-            return list(dict.fromkeys(per_app))
+            return list(dict.fromkeys(per_app)), None
         raise SelectionError(
             "no apps selected; allowed: apps=[names] / --apps A,B, or where=EXPR / --where EXPR "
             "(e.g. \"platform == 'ios'\")"
         )
     names: list[str] = []
+    loaded: _Loaded | None = None
     if apps is not None:
         names = names_from(apps)
         if not names:
             raise SelectionError("apps= is empty; allowed: one or more app names")
     if where is not None:
-        table = _apps_table(target)
-        chosen = select_where(table, where)
+        table, loaded = _apps_table(target, where)
+        plan.selection = evaluate_where(table, where)
+        chosen = plan.selection.names
         names = [n for n in names if n in chosen] if apps is not None else chosen
         if not names:
-            raise SelectionError(f"--where {where!r} selects no app of {target.origin}")
-    return list(dict.fromkeys(names + [a for a in per_app if a not in names]))
+            note = plan.selection.note()
+            raise SelectionError(
+                f"--where {where!r} selects no app of {target.origin}" + (f" ({note})" if note else "")
+            )
+    return list(dict.fromkeys(names + [a for a in per_app if a not in names])), loaded
 
 
-def _apps_table(target: Target) -> pd.DataFrame:
-    if isinstance(target, OrgTarget):
+def metadata_columns() -> frozenset[str]:
+    """Columns of the apps table that the components' metadata alone gives (no SOQL, no usage).
+
+    >>> cols = metadata_columns()
+    >>> "ip_relaxation" in cols, "pin_length" in cols, "tokens" in cols
+    (True, False, False)
+    """
+    from ..analysis.tables import apps_columns
+
+    out = set(apps_columns()) - {"coverage", "coverage_reason", "unknown"}
+    for f in cat.fields():
+        for binding in (f.ca, f.eca):
+            if binding is not None and binding.reads and not any(not s.soql for s in binding.reads):
+                out.discard(f.id)  # read from SOQL only
+    return frozenset(out)
+
+
+def _apps_table(target: Target, where: Any) -> tuple[pd.DataFrame, _Loaded | None]:
+    """The apps table ``where`` is evaluated on, reading only what its columns need.
+
+    Columns the metadata gives: the plan's own load of every app (listing + readMetadata), reused by the plan:
+    no extra call. SOQL-only and usage columns (``pin_length``, ``tokens``...): the org audit.
+    """
+    from ..analysis.tables import apps_columns, build_tables
+
+    columns = columns_of(where)
+    known = set(apps_columns()) | (set(ORG_COLUMNS) if isinstance(target, OrgTarget) else set())
+    unknown = [c for c in columns if c not in known]
+    if unknown:
+        close = difflib.get_close_matches(unknown[0], sorted(known), n=3)
+        hint = f" (did you mean {', '.join(close)}?)" if close else ""
+        raise SelectionError(
+            f"--where {where!r}: no column {unknown[0]!r}{hint}; allowed: the columns of the audit apps "
+            f"table: {', '.join(c for c in apps_columns() if not c.startswith('_'))}"
+            + (f", {', '.join(ORG_COLUMNS)}" if isinstance(target, OrgTarget) else "")
+        )
+    if isinstance(target, OrgTarget) and not set(columns) <= metadata_columns():
         from ..api import audit_org
 
-        return audit_org(target.org)[1]["apps"]
-    from ..analysis.tables import build_tables
-    from ..sources.sfdx import load_folder
-
-    return build_tables(load_folder(target.origin))["apps"]
+        return audit_org(target.org)[1]["apps"], None
+    inventory, raws = target.load(None)
+    return build_tables(inventory)["apps"], (inventory, raws)
 
 
 def _missing_app(name: str, target: Target, apps: list[AppBundle]) -> str:
