@@ -6,8 +6,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import toolkit
 from test_edits_org import DemoProcess, apps, demo, org  # noqa: F401 - the fixtures
+
+import toolkit
 
 SETS = ["--set", "session_timeout=120"]
 
@@ -30,8 +31,8 @@ def test_save_show_apply_and_rerun(org: DemoProcess, apps: list[str], tmp_path: 
 
 
 def test_stale_edited_and_foreign_plans_are_refused(
-    org: DemoProcess,
-    apps: list[str],
+    org: DemoProcess,  # noqa: F811
+    apps: list[str],  # noqa: F811
     tmp_path: Path,  # noqa: F811
 ) -> None:
     plan = tmp_path / "plan.json"

@@ -59,7 +59,7 @@ def org_id(org: Any) -> str:
 
 
 def identity(target: Target) -> dict[str, str]:
-    """What a plan is for: ``{"kind": "org", "instance_url", "org_id"}`` or ``{"kind": "folder", "origin"}``."""
+    """What a plan is for: ``{"kind": "org", "instance_url", "org_id"}`` or ``{"kind": "folder", ...}``."""
     if isinstance(target, OrgTarget):
         if not getattr(target, "org_id", ""):
             target.org_id = org_id(target.org)  # type: ignore[attr-defined]
@@ -168,7 +168,8 @@ def read_plan_file(path: str | Path) -> dict[str, Any]:
             raise SavedPlanError(f"{p}: key {key!r} missing or not a {kind.__name__}; the file is not usable")
     if doc["format_version"] != FORMAT_VERSION:
         raise SavedPlanError(
-            f"{p}: format_version {doc['format_version']}; allowed: {FORMAT_VERSION} (re-plan with this toolkit)"
+            f"{p}: format_version {doc['format_version']}; allowed: {FORMAT_VERSION} "
+            "(re-plan with this toolkit)"
         )
     body = {k: v for k, v in doc.items() if k != "digest"}
     if _digest(body) != doc["digest"]:
