@@ -10,7 +10,7 @@ from __future__ import annotations
 from .analysis.compare import compare_mobile
 from .analysis.drift import diff_audits, load_snapshot, save_snapshot
 from .analysis.tables import build_tables
-from .api import audit, fix_plan
+from .api import audit, fix_plan, load_plan
 from .edits import EditPlan, EditResult, plan_edits, resume_edits, rollback_edits
 from .edits.tokens import revoke_tokens
 from .errors import (
@@ -70,6 +70,7 @@ __all__ = [
     "fix_plan",
     "load_baseline",
     "load_folder",
+    "load_plan",
     "load_snapshot",
     "manual_fixes",
     "mobile_matrix",

@@ -161,3 +161,11 @@ def fix_plan(findings: pd.DataFrame, source: Any) -> EditPlan:
             "no failed finding can be fixed through an API; see toolkit.manual_fixes(findings)"
         )
     return plan_edits(source, changes[["app", "field", "value", "op"]])
+
+
+def load_plan(path: str | Path, source: Any = None, *, force_stale: bool = False) -> EditPlan:
+    """A saved plan (``plan.save(path)`` / ``edit --plan-out``) re-read from ``source`` (the same org or
+    folder), ready to ``apply()``; see :func:`toolkit.edits.saved.load_plan`."""
+    from .edits.saved import load_plan as _load
+
+    return _load(path, source, force_stale=force_stale)

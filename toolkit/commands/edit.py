@@ -42,8 +42,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     mode.add_argument("--dry-run", action="store_true", help="print the preview, write nothing (the default)")
     mode.add_argument("--validate", action="store_true", help="dry run plus a server-side deploy checkOnly")
     mode.add_argument(
-        "--apply", action="store_true", help="write the changes (prints the journal path first)"
+        "--apply",
+        nargs="?",
+        const=True,
+        default=False,
+        metavar="PLAN",
+        help="write the changes (prints the journal path first); --apply PLAN.json applies a saved plan",
     )
+    mode.add_argument("--show", metavar="PLAN", help="print a saved plan (--json: for programs)")
     mode.add_argument("--rollback", metavar="JOURNAL", help="restore the pre-images of an apply")
     mode.add_argument("--resume", metavar="JOURNAL", help="finish an interrupted apply")
     mode.add_argument("--revoke-tokens", metavar="APP", help="revoke OAuth tokens of an app (irreversible)")
@@ -53,7 +59,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="all|inactive-users|unused-days=N",
         help="which tokens --revoke-tokens revokes",
     )
-    parser.add_argument("--yes", action="store_true", help="confirm --revoke-tokens without asking")
+    parser.add_argument(
+        "--yes", action="store_true", help="confirm --apply / --revoke-tokens without asking (scripts)"
+    )
+    parser.add_argument("--plan-out", metavar="PLAN", help="save the plan (JSON) to apply later")
+    parser.add_argument(
+        "--skip-refused", action="store_true", help="apply the apps with no problem; list the refused ones"
+    )
+    parser.add_argument("--json", action="store_true", help="with --show: the saved plan as JSON")
     parser.add_argument(
         "--force-stale",
         action="store_true",
@@ -80,7 +93,12 @@ def _source(args: argparse.Namespace) -> Iterator[Any]:
 def run(args: argparse.Namespace) -> int:
     from ..edits import plan_edits, resume_edits, rollback_edits
 
+    if args.show:
+        return _show(args)
+    if isinstance(args.apply, str):
+        return _apply_saved(args)
     if args.rollback or args.resume:
+        demo_org_note(args)
         if args.changes or args.apps or args.where:
             raise SourceError("--rollback/--resume take a journal only; allowed: no --set, --apps or --where")
         source_given = is_org_source(args) or args.project
@@ -102,8 +120,15 @@ def run(args: argparse.Namespace) -> int:
         )
     with _source(args) as source:
         plan = plan_edits(source, args.changes, apps=args.apps, where=args.where)
+        if not plan.ok and args.skip_refused:
+            plan = plan.without_refused()
+            _skipped(plan)
         if not plan.ok:
             _problems(plan.problems)
+            if not args.skip_refused:
+                print(
+                    "hint: --skip-refused applies the other apps and lists the refused ones", file=sys.stderr
+                )
             return EXIT_BAD_INPUT
         _print_table(plan.preview()[["app", "field", "label", "before", "after", "status"]])
         print(plan.summary())
@@ -116,9 +141,98 @@ def run(args: argparse.Namespace) -> int:
                     print(f"error: {row.component}: {row.problem}", file=sys.stderr)
                 return EXIT_BAD_INPUT
             print("server-side validation (deploy checkOnly): no problem")
+        if args.plan_out:
+            print(f"plan saved: {plan.save(args.plan_out)} (apply it with --apply {args.plan_out})")
         if not args.apply:
             print("dry run: nothing was written (add --apply to write)")
             return EXIT_OK
+        if not plan.components and not plan.grants:
+            print("0 to change: nothing to write")
+            return EXIT_OK
+        if not _confirm(args, plan):
+            return EXIT_BAD_INPUT
+        result = plan.apply(
+            journal_dir=args.journal_dir,
+            force_stale=args.force_stale,
+            progress=_progress,
+            on_journal=lambda p: print(f"journal: {p}", flush=True),
+        )
+    return _report(result)
+
+
+def demo_org_note(args: argparse.Namespace) -> None:
+    """``--org demo`` starts a new demo org each command: a journal of another command cannot apply."""
+    if getattr(args, "org", None) == "demo":
+        raise SourceError(
+            "--org demo starts a new demo org for each command, so --rollback/--resume cannot find the "
+            "apply's org; run `python -m toolkit demo-org` in another terminal and use its instance_url, "
+            "access_token and ca_file (--instance-url/--access-token/--ca-file) for both commands"
+        )
+
+
+def _confirm(args: argparse.Namespace, plan: Any) -> bool:
+    """The lines before any write; a question when stdin is a TTY (``--yes`` skips it)."""
+    from ..edits.saved import identity
+
+    who = identity(plan.target)
+    where = (
+        f"org {who['instance_url']} (org id {who['org_id']})"
+        if who["kind"] == "org"
+        else f"folder {who['origin']}"
+    )
+    apps = len({c.app for c in plan.components.values()} | {g.app for g in plan.grants})
+    journal_dir = args.journal_dir or "out/edits"
+    print(
+        f"about to write: {where}; {apps} apps, {len(plan.components)} components; journal in {journal_dir}/"
+    )
+    if args.yes or not sys.stdin.isatty():
+        return True
+    answer = input("apply? type yes to write, anything else to stop: ")
+    if answer.strip().lower() != "yes":
+        print("stopped: nothing was written", file=sys.stderr)
+        return False
+    return True
+
+
+def _skipped(plan: Any) -> None:
+    for row in plan.skipped.to_dict("records"):
+        print(f"skipped: {row['app']}: {row['field']} = {row['value']!r}: {row['problem']}", file=sys.stderr)
+
+
+def _show(args: argparse.Namespace) -> int:
+    import json
+
+    from ..edits.saved import show_plan
+
+    doc, preview = show_plan(args.show)
+    if args.json:
+        print(json.dumps(doc, indent=1))
+        return EXIT_OK
+    t = doc["target"]
+    print(f"plan {args.show}: created {doc['created']} by toolkit {doc['toolkit_version']}")
+    print(
+        f"for: {t.get('kind')} {t.get('instance_url') or t.get('origin')}"
+        + (f" (org id {t['org_id']})" if t.get("org_id") else "")
+    )
+    _print_table(preview[["app", "field", "label", "before", "after", "status"]])
+    print(doc["summary"])
+    return EXIT_OK
+
+
+def _apply_saved(args: argparse.Namespace) -> int:
+    from ..edits.saved import load_plan
+
+    if args.changes or args.apps or args.where:
+        raise SourceError("--apply PLAN applies a saved plan exactly; allowed: no --set, --apps or --where")
+    source_given = is_org_source(args) or args.project
+    with _source(args) if source_given else _none() as source:
+        plan = load_plan(args.apply, source, force_stale=args.force_stale)
+        _print_table(plan.preview()[["app", "field", "label", "before", "after", "status"]])
+        if not plan.components and not plan.grants:
+            print("0 to change: nothing to write")
+            return EXIT_OK
+        if not _confirm(args, plan):
+            return EXIT_BAD_INPUT
         result = plan.apply(
             journal_dir=args.journal_dir,
             force_stale=args.force_stale,

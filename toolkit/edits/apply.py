@@ -187,8 +187,12 @@ def apply_plan(
     force_stale: bool = False,
     progress: Progress = None,
     on_journal: Callable[[str], None] | None = None,
+    fresh_read: bool = True,
 ) -> EditResult:
-    """Write a plan (see the module doc). Raises :class:`PlanHasProblems` before anything when it has any."""
+    """Write a plan (see the module doc). Raises :class:`PlanHasProblems` before anything when it has any.
+
+    ``fresh_read=False``: the plan's raw bytes are the pre-images (its own read was the fresh read).
+    """
     if plan.problem_rows:
         raise PlanHasProblems(plan.problems)
     target = plan.target
@@ -218,7 +222,10 @@ def apply_plan(
         }
     )
     run = _Run(journal, target, components, progress)
-    fresh = target.read([c.key for c in comps]) if comps else {}
+    if fresh_read:
+        fresh = target.read([c.key for c in comps]) if comps else {}
+    else:
+        fresh = {c.key: c.raw for c in comps}
     to_write: dict[int, MetadataDocument] = {}
     pre: dict[int, bytes] = {}
     for i, comp in enumerate(comps):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import difflib
 import re
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from dataclasses import field as _field
@@ -37,6 +38,7 @@ PROBLEM_COLUMNS = ["app", "kind", "field", "value", "problem", "allowed"]
 PREVIEW_COLUMNS = ["app", "kind", "field", "label", "component", "before", "after", "status", "reason"]
 _KIND_LABEL = {CA_TYPE: "connected apps", "ExternalClientApplication": "external client apps"}
 NOT_SET = "(not set)"
+READ_ONCE_SECONDS = 120.0  # an in-process plan younger than this is applied without a second read
 
 
 class PlanHasProblems(ToolkitError):
@@ -129,6 +131,65 @@ class EditPlan:
     grants: list[GrantPlan] = _field(default_factory=list)
     apps: list[AppBundle] = _field(default_factory=list)
     selection: Selection | None = None  # what where= selected and left out (None: no where=)
+    # time.monotonic() of the read the components' raw bytes come from (plan_edits or load_plan, in this
+    # process): apply() within READ_ONCE_SECONDS uses them as the pre-images instead of reading again
+    read_at: float | None = _field(default_factory=time.monotonic)
+    skipped_rows: list[dict[str, Any]] = _field(default_factory=list)
+    writes_at_read: int | None = None  # org writes through this Org object when the plan read it
+
+    def __post_init__(self) -> None:
+        if self.writes_at_read is None and isinstance(self.target, OrgTarget):
+            self.writes_at_read = _org_writes(self.target)
+
+    @property
+    def skipped(self) -> pd.DataFrame:
+        """Apps left out by :meth:`without_refused`: app, field, value, problem."""
+        return pd.DataFrame(self.skipped_rows, columns=["app", "field", "value", "problem"])
+
+    def without_refused(self) -> EditPlan:
+        """The plan of the apps with no problem; the refused apps are listed in ``.skipped``.
+
+        Problems that belong to no app (a change that does not parse) cannot be skipped: they stay.
+        """
+        bad = {r["app"] for r in self.problem_rows if r["app"] != "(every app)"}
+        return EditPlan(
+            target=self.target,
+            specs=self.specs,
+            rows=[r for r in self.rows if r["app"] not in bad],
+            problem_rows=[r for r in self.problem_rows if r["app"] not in bad],
+            components={k: c for k, c in self.components.items() if c.app not in bad},
+            grants=[g for g in self.grants if g.app not in bad],
+            apps=[a for a in self.apps if a.name not in bad],
+            read_at=self.read_at,
+            selection=self.selection,
+            writes_at_read=self.writes_at_read,
+            skipped_rows=self.skipped_rows
+            + [
+                {k: r[k] for k in ("app", "field", "value", "problem")}
+                for r in self.problem_rows
+                if r["app"] in bad
+            ],
+        )
+
+    def save(self, path: str) -> str:
+        """Write the plan to ``path`` (JSON, :mod:`toolkit.edits.saved`); apply it later with
+        ``toolkit.load_plan(path, source).apply()`` / ``edit --apply path``."""
+        from .saved import save_plan
+
+        return save_plan(self, path)
+
+    def needs_fresh_read(self, fresh_read: bool | None = None) -> bool:
+        """Whether apply() reads every component again first (the stale check).
+
+        ``fresh_read=None``: only when the plan's own read is older than ``READ_ONCE_SECONDS`` or unknown.
+        """
+        if fresh_read is not None:
+            return fresh_read
+        if not isinstance(self.target, OrgTarget) or self.read_at is None:
+            return True  # folders: re-reading files costs nothing
+        if _org_writes(self.target) != self.writes_at_read:
+            return True  # this process wrote to the org since the plan's read
+        return time.monotonic() - self.read_at > READ_ONCE_SECONDS
 
     @property
     def problems(self) -> pd.DataFrame:
@@ -199,13 +260,31 @@ class EditPlan:
         force_stale: bool = False,
         progress: Callable[[str], None] | None = None,
         on_journal: Callable[[str], None] | None = None,
+        fresh_read: bool | None = None,
     ) -> EditResult:
-        """Write the plan (:func:`toolkit.edits.apply.apply_plan`); raises :class:`PlanHasProblems` first."""
+        """Write the plan (:func:`toolkit.edits.apply.apply_plan`); raises :class:`PlanHasProblems` first.
+
+        ``fresh_read``: re-read every component before writing (True), or use the plan's bytes (False);
+        None: re-read only when the plan's read is older than ``READ_ONCE_SECONDS``.
+        """
         from .apply import apply_plan
 
         return apply_plan(
-            self, journal_dir=journal_dir, force_stale=force_stale, progress=progress, on_journal=on_journal
+            self,
+            journal_dir=journal_dir,
+            force_stale=force_stale,
+            progress=progress,
+            on_journal=on_journal,
+            fresh_read=self.needs_fresh_read(fresh_read),
         )
+
+
+def _org_writes(target: OrgTarget) -> int:
+    """Write calls (updateMetadata, REST POST/PATCH/DELETE) made through the target's Org so far."""
+    calls = target.org.ledger.calls
+    return sum(
+        n for k, n in calls.items() if k == "updateMetadata" or k.split(" ")[0] in ("POST", "PATCH", "DELETE")
+    )
 
 
 # --- planning -----------------------------------------------------------------------------------------------
