@@ -65,6 +65,12 @@ def load_snapshot(folder: str | Path) -> tuple[dict[str, pd.DataFrame], dict[str
         raise SourceError(f"{folder}: not a snapshot (no {MANIFEST}); save one with toolkit.save_snapshot()")
     try:
         manifest = json.loads(path.read_text(encoding="utf-8"))
+    except RecursionError:
+        raise SourceError(f"{path}: unreadable snapshot manifest: nested too deeply") from None
+    except ValueError as exc:
+        raise SourceError(f"{path}: unreadable snapshot manifest: {exc}") from None
+    _check_manifest(manifest, path)
+    try:
         tables = {
             name: pd.read_csv(
                 Path(folder) / entry["file"], dtype=object, keep_default_na=False, na_values=[""]
@@ -88,16 +94,35 @@ def _typed(apps: pd.DataFrame) -> pd.DataFrame:
     out = apps.copy()
     for col in out.columns:
         f = catalog.CATALOG.get(col)
-        if col.startswith("has_") or col in ("editable", "installed", "used", "partial") or (
-            f is not None and f.type == "boolean"
+        if (
+            col.startswith("has_")
+            or col in ("editable", "installed", "used", "partial")
+            or (f is not None and f.type == "boolean")
         ):
             out[col] = out[col].map(_BOOL_TEXT).astype("boolean")
-        elif (f is not None and f.type == "integer") or col in ("tokens", "users", "logins",
-                                                                 "inactive_user_tokens", "use_count"):
+        elif (f is not None and f.type == "integer") or col in (
+            "tokens",
+            "users",
+            "logins",
+            "inactive_user_tokens",
+            "use_count",
+        ):
             out[col] = pd.to_numeric(out[col], errors="coerce").astype("Int64")
         elif col == "pin_length" or col == "lock_after":
             out[col] = pd.to_numeric(out[col], errors="coerce")
     return out
+
+
+def _check_manifest(manifest: Any, path: Path) -> None:
+    """:class:`SourceError` unless ``manifest`` is {"tables": {name: {"file": "NAME.csv"}}, ...}."""
+    allowed = 'allowed: {"tables": {"apps": {"file": "apps.csv"}, ...}} as written by save_snapshot()'
+    tables = manifest.get("tables") if isinstance(manifest, dict) else None
+    if not isinstance(tables, dict):
+        raise SourceError(f"{path}: 'tables' cannot be {str(tables)[:60]!r}; {allowed}")
+    for name, entry in tables.items():
+        file = entry.get("file") if isinstance(entry, dict) else None
+        if not isinstance(file, str) or Path(file).name != file or not file.endswith(".csv"):
+            raise SourceError(f"{path}: tables.{name} cannot be {str(entry)[:60]!r}; {allowed}")
 
 
 def is_snapshot(folder: str | Path) -> bool:

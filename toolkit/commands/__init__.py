@@ -75,6 +75,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    for n, arg in enumerate(sys.argv[1:] if argv is None else argv, 1):
+        try:
+            arg.encode("utf-8")
+        except UnicodeEncodeError:
+            return fail(
+                f"argument {n} ({os.fsencode(arg)!r}) is not valid UTF-8; allowed: UTF-8 text "
+                "(rename the file or folder)"
+            )
     parser = build_parser()
     args = parser.parse_args(argv)
     try:

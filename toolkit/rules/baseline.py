@@ -141,6 +141,12 @@ def load_baseline(path: str | Path) -> Baseline:
     except tomllib.TOMLDecodeError as exc:
         m = re.search(r"\(at line (\d+), column \d+\)", str(exc))
         raise BaselineError(src, int(m.group(1)) if m else None, f"not valid TOML: {exc}") from None
+    except RecursionError:
+        raise BaselineError(
+            src, None, "not a usable baseline: nested too deeply; allowed: tables of values"
+        ) from None
+    except ValueError as exc:  # tomllib: an integer of more than 4300 digits
+        raise BaselineError(src, None, f"not a usable baseline: {str(exc).split(';')[0]}") from None
     lines = text.splitlines()
     for key in data:
         if key not in _SECTIONS:

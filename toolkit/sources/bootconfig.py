@@ -67,6 +67,10 @@ def parse_bootconfig_text(data: bytes | str, path: str) -> BootConfig:
 def _json(raw: bytes, path: str) -> BootConfig:
     try:
         doc = json.loads(raw)
+    except RecursionError:
+        raise SourceError(
+            f"{path}: not a usable bootconfig.json: nested too deeply; allowed: a flat object"
+        ) from None
     except ValueError as exc:
         raise SourceError(f"{path}: not valid JSON: {exc}") from None
     if not isinstance(doc, dict):
@@ -77,7 +81,11 @@ def _json(raw: bytes, path: str) -> BootConfig:
 def _plist(raw: bytes, path: str) -> BootConfig:
     try:
         doc = plistlib.loads(raw)
-    except (plistlib.InvalidFileException, ValueError, etree.XMLSyntaxError) as exc:
+    except RecursionError:
+        raise SourceError(
+            f"{path}: not a usable property list: nested too deeply; allowed: a flat <dict>"
+        ) from None
+    except Exception as exc:  # plistlib raises ExpatError, AttributeError... on malformed input
         raise SourceError(f"{path}: not a valid property list: {exc}") from None
     if not isinstance(doc, dict):
         raise SourceError(f"{path}: a bootconfig.plist holds a <dict>")
@@ -108,6 +116,15 @@ def _android(raw: bytes, path: str) -> BootConfig:
 
 
 def _config(path: str, platform: str, doc: dict[str, object]) -> BootConfig:
+    try:
+        return _config_of(path, platform, doc)
+    except RecursionError:
+        raise SourceError(
+            f"{path}: a value is nested too deeply; allowed: text, numbers, lists of text"
+        ) from None
+
+
+def _config_of(path: str, platform: str, doc: dict[str, object]) -> BootConfig:
     scopes = doc.get("oauthScopes")
     return BootConfig(
         path=path,
