@@ -114,6 +114,7 @@ class EditForm(widgets.VBox):  # type: ignore[misc]
                                            disabled=True)
         self.rollback_button = widgets.Button(description="Roll back", icon="undo", button_style="danger",
                                               disabled=True)
+        self.apply_reason = widgets.HTML()  # why Apply is disabled, next to it
         self.progress = widgets.IntProgress(value=0, min=0, max=100, description="Progress")
         self.step = widgets.HTML()
         self.status = widgets.HTML("Connect to an org (or pass a folder), pick apps, set settings, Preview.")
@@ -132,7 +133,7 @@ class EditForm(widgets.VBox):  # type: ignore[misc]
             title("<b>3. Set settings</b> (tick a setting to change it)"), self.form,
             widgets.HBox([self.add_field, self.add_button]),
             title("<b>4. Preview, validate, apply</b>"),
-            widgets.HBox(list(self._buttons_all())),
+            widgets.HBox([*self._buttons_all(), self.apply_reason]),
             widgets.HBox([self.progress, self.step]), self.status,
             self.preview_html, self.diff_html, self.results_html,
         ])
@@ -311,6 +312,18 @@ class EditForm(widgets.VBox):  # type: ignore[misc]
         self.apply_button.disabled = not (planned and self.plan.ok and bool(self.plan.components or
                                                                              self.plan.grants))
         self.rollback_button.disabled = self.result is None
+        self.apply_reason.value = html.escape(self._apply_blocker()) if self.apply_button.disabled else ""
+
+    def _apply_blocker(self) -> str:
+        """Why Apply cannot run now (empty: it can)."""
+        if self.plan is None:
+            return "Apply needs a Preview first." if self.result is None else "Applied: Preview a new edit."
+        refused = len(self.plan.problems)
+        if refused:
+            return f"{refused} refused changes: fix them (or the selection) and Preview again."
+        if not (self.plan.components or self.plan.grants):
+            return "Nothing to change: every setting is already as asked."
+        return ""
 
     def _error(self, exc: BaseException) -> None:
         self.status.value = status_html(error_text(exc), error=True)
