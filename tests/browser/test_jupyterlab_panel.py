@@ -175,6 +175,9 @@ def test_bulk_edit_form_in_jupyterlab(lab: tuple[str, Any], fresh_demo_org: Demo
         assert _state(org, chosen) == before  # a preview writes nothing
 
         out.locator("button", has_text="Apply").click()
+        expect(out.get_by_text("Confirm: write")).to_contain_text(org.instance_url)
+        assert _state(org, chosen) == before  # nothing written before Confirm
+        out.locator("button", has_text="Confirm").click()
         expect(out.get_by_text("Applied:")).to_be_visible(timeout=60_000)
         expect(out.locator("table.ca-table", has_text="Component").first).to_contain_text("applied")
         screenshot("applied")

@@ -114,6 +114,12 @@ class EditForm(widgets.VBox):  # type: ignore[misc]
                                            disabled=True)
         self.rollback_button = widgets.Button(description="Roll back", icon="undo", button_style="danger",
                                               disabled=True)
+        self.confirm_button = widgets.Button(description="Confirm", icon="check", button_style="danger")
+        self.cancel_button = widgets.Button(description="Cancel", icon="times")
+        self.confirm_text = widgets.HTML()
+        self.confirm_box = widgets.HBox([self.confirm_text, self.confirm_button, self.cancel_button],
+                                        layout=widgets.Layout(display="none"))
+        self.apply_reason = widgets.HTML()  # why Apply is disabled, next to it
         self.progress = widgets.IntProgress(value=0, min=0, max=100, description="Progress")
         self.step = widgets.HTML()
         self.status = widgets.HTML("Connect to an org (or pass a folder), pick apps, set settings, Preview.")
@@ -123,7 +129,9 @@ class EditForm(widgets.VBox):  # type: ignore[misc]
         self.add_button.on_click(lambda _b: self.form.add(self.add_field.value))
         self.preview_button.on_click(lambda _b: self.preview())
         self.validate_button.on_click(lambda _b: self.validate())
-        self.apply_button.on_click(lambda _b: self.apply())
+        self.apply_button.on_click(lambda _b: self.ask_confirm())
+        self.confirm_button.on_click(lambda _b: self.apply())
+        self.cancel_button.on_click(lambda _b: self._hide_confirm())
         self.rollback_button.on_click(lambda _b: self.rollback())
         title = widgets.HTML
         super().__init__([
@@ -132,7 +140,7 @@ class EditForm(widgets.VBox):  # type: ignore[misc]
             title("<b>3. Set settings</b> (tick a setting to change it)"), self.form,
             widgets.HBox([self.add_field, self.add_button]),
             title("<b>4. Preview, validate, apply</b>"),
-            widgets.HBox(list(self._buttons_all())),
+            widgets.HBox([*self._buttons_all(), self.apply_reason]), self.confirm_box,
             widgets.HBox([self.progress, self.step]), self.status,
             self.preview_html, self.diff_html, self.results_html,
         ])
@@ -219,8 +227,33 @@ class EditForm(widgets.VBox):  # type: ignore[misc]
         else:
             self.status.value = status_html("Validation passed: the org accepts every planned component.")
 
+    def confirm_message(self) -> str:
+        """``Confirm: write N components of M apps to ORG; journals go to DIR``."""
+        from ..edits.journal import DEFAULT_DIR
+
+        plan = self.plan
+        apps = len({c.app for c in plan.components.values()} | {g.app for g in plan.grants})
+        target = plan.target
+        where = (f"the org {target.origin}" if target.kind == "org"
+                 else f"the folder {Path(target.origin).resolve()}")
+        return (f"Confirm: write {len(plan.components)} components of {apps} apps to {where}; "
+                f"the journal goes under {Path(DEFAULT_DIR).resolve()}")
+
+    def ask_confirm(self) -> None:
+        """Apply's first step: say what will be written where; nothing is written until Confirm."""
+        if self.plan is None:
+            self._error(FormInputError("preview first"))
+            return
+        self.confirm_text.value = html.escape(self.confirm_message())
+        self.confirm_box.layout.display = ""
+
+    def _hide_confirm(self) -> None:
+        self.confirm_box.layout.display = "none"
+        self.confirm_text.value = ""
+
     def apply(self) -> None:
         """Write the plan (backup, write, verify, journal), with progress; per-app results below."""
+        self._hide_confirm()
         try:
             if self.plan is None:
                 raise FormInputError("preview first")
@@ -311,6 +344,18 @@ class EditForm(widgets.VBox):  # type: ignore[misc]
         self.apply_button.disabled = not (planned and self.plan.ok and bool(self.plan.components or
                                                                              self.plan.grants))
         self.rollback_button.disabled = self.result is None
+        self.apply_reason.value = html.escape(self._apply_blocker()) if self.apply_button.disabled else ""
+
+    def _apply_blocker(self) -> str:
+        """Why Apply cannot run now (empty: it can)."""
+        if self.plan is None:
+            return "Apply needs a Preview first." if self.result is None else "Applied: Preview a new edit."
+        refused = len(self.plan.problems)
+        if refused:
+            return f"{refused} refused changes: fix them (or the selection) and Preview again."
+        if not (self.plan.components or self.plan.grants):
+            return "Nothing to change: every setting is already as asked."
+        return ""
 
     def _error(self, exc: BaseException) -> None:
         self.status.value = status_html(error_text(exc), error=True)

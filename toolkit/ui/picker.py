@@ -18,6 +18,7 @@ from ..analysis.display import people_table
 from ..model import catalog
 
 ALL = ""
+FAIL = "fail"
 PICKER_COLUMNS = (
     "name", "kind", "platform", "ip_relaxation", "refresh_policy", "permitted_users", "coverage"
 )
@@ -26,7 +27,14 @@ PICKER_COLUMNS = (
 # every row goes to the browser: itables would otherwise downsample a large table (over 64 KB) and the
 # selected row numbers would no longer be the apps'
 # allow_html=False: itables escapes cells (its default, stated so a global itables option cannot undo it)
-TABLE_OPTIONS: dict[str, Any] = {"maxBytes": 0, "maxRows": 0, "showIndex": False, "allow_html": False}
+# one search box: the picker's own (Python side, so "Select all shown" honours it); DataTables' is hidden
+TABLE_OPTIONS: dict[str, Any] = {
+    "maxBytes": 0,
+    "maxRows": 0,
+    "showIndex": False,
+    "allow_html": False,
+    "layout": {"topEnd": None},
+}
 
 
 def _itable(frame: pd.DataFrame) -> Any:
@@ -111,7 +119,10 @@ class AppPicker(widgets.VBox):  # type: ignore[misc]
         if self.platform.value and "platform" in rows:
             rows = rows[rows["platform"].astype("string").str.lower() == self.platform.value]
         if self.finding.value and len(self._findings):
-            hit = set(self._findings.loc[self._findings["rule"] == self.finding.value, "app"].astype(str))
+            rule = self._findings["rule"] == self.finding.value
+            if "status" in self._findings:  # apps that fail the rule, not those where it cannot check
+                rule &= self._findings["status"] == FAIL
+            hit = set(self._findings.loc[rule, "app"].astype(str))
             rows = rows[rows["name"].astype(str).isin(hit)]
         text = self.text.value.strip().lower()
         if text:
