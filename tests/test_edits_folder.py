@@ -150,7 +150,7 @@ def test_cli_dry_run_apply_rollback_on_a_folder(
     assert main(["edit", "--project", str(project), "--rollback", journal]) == 0
     assert _files(project) == before
     assert main(["edit", "--rollback", journal]) == 0  # the folder is known from the journal; nothing left
-    assert "unchanged" in capsys.readouterr().out
+    assert "rolled back already" in capsys.readouterr().out
 
 
 def test_revocation_journals_cannot_be_rolled_back(tmp_path: Path) -> None:

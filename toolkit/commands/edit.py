@@ -97,13 +97,19 @@ def run(args: argparse.Namespace) -> int:
         return _show(args)
     if isinstance(args.apply, str):
         return _apply_saved(args)
-    if args.rollback or args.resume:
+    if args.rollback is not None or args.resume is not None:
+        if not (args.rollback or args.resume or "").strip():
+            option = "--rollback" if args.rollback is not None else "--resume"
+            raise SourceError(
+                f"{option}: the journal path is empty; allowed: a journal folder printed by --apply "
+                "(out/edits/edit-...)"
+            )
         demo_org_note(args)
         if args.changes or args.apps or args.where:
             raise SourceError("--rollback/--resume take a journal only; allowed: no --set, --apps or --where")
         source_given = is_org_source(args) or args.project
         with _source(args) if source_given else _none() as source:
-            if args.rollback:
+            if args.rollback is not None:
                 result = rollback_edits(args.rollback, source, force=args.force_stale, progress=_progress)
             else:
                 result = resume_edits(args.resume, source, progress=_progress)

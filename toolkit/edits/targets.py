@@ -223,7 +223,8 @@ class FolderTarget(Target):
         for app in inventory.apps:
             for doc in app.documents:
                 key = (doc.type_name, doc.full_name)
-                self.paths[key] = Path(doc.source)
+                path = Path(os.path.abspath(doc.source))  # absolute, folders resolved: any cwd later
+                self.paths[key] = path.parent.resolve() / path.name
                 raws[key] = doc.to_bytes()
         self.all_names = [a.name for a in inventory.apps]
         if names is not None:
@@ -263,7 +264,13 @@ class FolderTarget(Target):
 
 
 def atomic_write(path: Path, data: bytes) -> None:
-    """Write a file so a crash leaves the old or the new bytes, never a mix (temp file, fsync, rename)."""
+    """Write a file so a crash leaves the old or the new bytes, never a mix (temp file, fsync, rename).
+
+    A symlink is written through: the link's target gets the new bytes (the temp file beside the target),
+    the link stays a link."""
+    path = Path(path)
+    if path.is_symlink():
+        path = path.resolve()
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     with open(tmp, "wb") as fh:
         fh.write(data)
