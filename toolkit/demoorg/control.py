@@ -6,7 +6,10 @@
 - ``POST /__emulator/expire-sessions``  ``{"token": "..."}`` (one) or ``{}`` (all, including the caller's)
 - ``POST /__emulator/sessions``         -> ``{"access_token": "..."}``: a new session for the caller's user
 - ``POST /__emulator/faults``           ``{"kind", "operation", "count", "rate", "full_name", "status_code",
-  "message"}``; ``DELETE /__emulator/faults`` clears them; ``GET`` lists them
+  "message", "ms"}``; ``DELETE /__emulator/faults`` clears them; ``GET`` lists them. Test facilities beyond
+  Salesforce's own errors: ``slow`` waits ``ms`` before handling the request (a client read timeout below it
+  is a timeout whose call still lands), ``drop_response`` handles the request, then resets the connection
+  instead of answering (a lost answer after the write landed)
 - ``GET  /__emulator/truth``            -> the seeded truth (app names per category...)
 """
 
@@ -45,15 +48,16 @@ def make_fault(
     status_code: str | None = None,
     message: str | None = None,
     seed: int = 0,
+    ms: float | None = None,
 ) -> FaultRule:
     """Validate and build a fault rule (``ValueError`` names the bad value and what is allowed).
 
     >>> make_fault("http503", operation="query", count=2).count
     2
-    >>> make_fault("boom")
+    >>> make_fault("boom")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    ValueError: fault kind cannot be 'boom'; allowed: http500, http503, reset, request_limit, save_failure
+    ValueError: fault kind cannot be 'boom'; allowed: http500, http503, reset, request_limit, ...
     """
     if kind not in FAULT_KINDS:
         raise ValueError(f"fault kind cannot be {kind!r}; allowed: {', '.join(FAULT_KINDS)}")
@@ -61,6 +65,8 @@ def make_fault(
         raise ValueError(f"fault count cannot be {count!r}; allowed: a positive integer or null (forever)")
     if rate is not None and not (isinstance(rate, int | float) and 0 < rate <= 1):
         raise ValueError(f"fault rate cannot be {rate!r}; allowed: a number in (0, 1] or null (always)")
+    if ms is not None and not (isinstance(ms, int | float) and 0 <= ms <= 600_000):
+        raise ValueError(f"fault ms cannot be {ms!r}; allowed: milliseconds from 0 to 600000")
     rule = FaultRule(
         kind=kind,
         operation=operation or None,
@@ -73,6 +79,8 @@ def make_fault(
         rule.status_code = status_code
     if message:
         rule.message = message
+    if ms is not None:
+        rule.ms = float(ms)
     return rule
 
 
@@ -123,7 +131,7 @@ def handle(
             try:
                 fields: dict[str, Any] = {
                     k: payload.get(k)
-                    for k in ("operation", "count", "rate", "full_name", "status_code", "message")
+                    for k in ("operation", "count", "rate", "full_name", "status_code", "message", "ms")
                 }
                 rule = make_fault(str(payload.get("kind")), **fields)
             except (ValueError, TypeError) as exc:

@@ -101,6 +101,7 @@ def create_setup_entity_access(state: OrgState, body: bytes) -> tuple[int, Any]:
                 "DUPLICATE_VALUE",
                 f"duplicate value found: SetupEntityId duplicates value on record with id: "
                 f"{_row_id(comp, values['ParentId'])}",
+                fields=[],  # Salesforce's shape: [{"message", "errorCode": "DUPLICATE_VALUE", "fields": []}]
             )
         _set_names(state, comp, element, [*names, name])
         return 201, {"id": _row_id(comp, values["ParentId"]), "success": True, "errors": []}
@@ -123,4 +124,5 @@ def delete_setup_entity_access(state: OrgState, record_id: str) -> tuple[int, An
         404,
         "ENTITY_IS_DELETED" if record_id.startswith("0J0") else "NOT_FOUND",
         "entity is deleted" if record_id.startswith("0J0") else "The requested resource does not exist",
+        fields=[],
     )

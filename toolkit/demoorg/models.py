@@ -159,7 +159,7 @@ class Session:
         return {"Id": self.user_id, "Username": self.username, "client_id": self.client_id}
 
 
-FAULT_KINDS = ("http500", "http503", "reset", "request_limit", "save_failure")
+FAULT_KINDS = ("http500", "http503", "reset", "request_limit", "save_failure", "slow", "drop_response")
 
 
 @dataclass
@@ -175,11 +175,13 @@ class FaultRule:
     full_name: str | None = None
     status_code: str = "UNKNOWN_EXCEPTION"
     message: str = "An unexpected error occurred (injected by the demo org)."
+    # slow only: milliseconds to wait before handling the request (a client timeout below it: a timeout)
+    ms: float = 5000.0
     rng: random.Random = field(default_factory=lambda: random.Random(0), repr=False)
 
     def to_json(self) -> dict[str, Any]:
         """JSON view of the rule (for the control endpoint)."""
         return {
             k: getattr(self, k)
-            for k in ("kind", "operation", "count", "rate", "full_name", "status_code", "message")
+            for k in ("kind", "operation", "count", "rate", "full_name", "status_code", "message", "ms")
         }

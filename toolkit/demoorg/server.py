@@ -132,6 +132,19 @@ class _ConnectionReset(Exception):
     """The connection was reset on purpose (fault injection): answer nothing."""
 
 
+_DROP_RESPONSE = "demoorg.drop_response"  # environ key: handle the request, then reset instead of answering
+
+
+def _reset_connection(environ: dict[str, Any]) -> None:
+    sock = environ.get("werkzeug.socket")
+    if sock is not None:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        try:
+            sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+
 class DemoOrgApp:
     """The WSGI application of one org."""
 
@@ -161,6 +174,9 @@ class DemoOrgApp:
             return self.json(error.body(), 413, raw=True)(environ, start_response)
         try:
             response = self.dispatch(request, body, environ)
+            if environ.get(_DROP_RESPONSE):  # the request was handled: its answer is lost on the way
+                _reset_connection(environ)
+                raise _ConnectionReset()
         except _ConnectionReset:
             raise OSError("connection reset by fault injection") from None
         except RestError as exc:
@@ -201,17 +217,18 @@ class DemoOrgApp:
     ) -> Response | None:
         if text is None:
             text = unquote_plus(str(environ.get("QUERY_STRING") or "")).encode()
-        rule = self.state.take_fault(operation, ("http500", "http503", "reset", "request_limit"), text)
+        kinds = ("http500", "http503", "reset", "request_limit", "slow", "drop_response")
+        rule = self.state.take_fault(operation, kinds, text)
         if rule is None:
             return None
+        if rule.kind == "slow":
+            time.sleep(rule.ms / 1000.0)
+            return None
+        if rule.kind == "drop_response":
+            environ[_DROP_RESPONSE] = True
+            return None
         if rule.kind == "reset":
-            sock = environ.get("werkzeug.socket")
-            if sock is not None:
-                sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-                try:
-                    sock.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
+            _reset_connection(environ)
             raise _ConnectionReset()
         if rule.kind == "request_limit":
             if soap:

@@ -415,12 +415,23 @@ def _decide(
 
 # --- grants ---------------------------------------------------------------------------------------------
 def _apply_grants(plan: EditPlan, journal: Journal, progress: Progress) -> pd.DataFrame:
+    # never raises: a grant that fails after the metadata writes is a journaled row (exit 3, partial)
     if not plan.grants:
         return pd.DataFrame()
     from .grants import apply_grants
 
     assert isinstance(plan.target, OrgTarget)
     return apply_grants(plan.target.org, plan.grants, journal, progress)
+
+
+def _resume_grants(j: Journal, target: Target, rec: dict[str, Any], progress: Progress) -> pd.DataFrame:
+    """Apply (or settle by reading) the planned grants the journal does not show done."""
+    from .grants import apply_grants, open_grants
+
+    left = open_grants(j, rec.get("grants") or [])
+    if not left or not isinstance(target, OrgTarget):
+        return pd.DataFrame()
+    return apply_grants(target.org, left, j, progress, phase="resume")
 
 
 # --- rollback and resume --------------------------------------------------------------------------------
@@ -690,8 +701,9 @@ def resume_edits(journal: str | Path, source: Any = None, *, progress: Progress 
         run.write_chunks(to_write, "resume")
         run.verify(to_write, pre, "resume")
     run.undo_unfinished_apps(pre, "resume")
+    grants = _resume_grants(j, target, rec, progress)
     run.done("resume")
-    return EditResult(str(j), run.table(), state=journal_state(j.records()))
+    return EditResult(str(j), run.table(), grants, state=journal_state(j.records()))
 
 
 def _post_doc(target: Target, key: Key, data: bytes) -> MetadataDocument:

@@ -22,6 +22,7 @@ from ..model.catalog import ECA_FAMILY
 from ..model.document import MetadataDocument
 from ..sources import mdapi_client as mdapi
 from ..sources.org import Org
+from ..sources.resilience import WriteInDoubt
 from ..sources.sfdx import group_documents, load_folder
 from . import soap
 
@@ -168,6 +169,8 @@ class OrgTarget(Target):
         return doc
 
     def write(self, docs: list[MetadataDocument]) -> list[soap.SaveResult]:
+        # updateMetadata sends whole documents: sending the same ones twice leaves the org as once, so a lost
+        # answer is simply retried with the read policy (idempotent, unlike a create or a deploy)
         body = self.org.metadata_call(
             lambda sid: soap.update_request(sid, docs),
             f"updateMetadata {docs[0].type_name} {docs[0].full_name}..{docs[-1].full_name}",
@@ -183,8 +186,20 @@ class OrgTarget(Target):
     ) -> list[dict[str, str]]:
         """``deploy`` with ``checkOnly``: the component failures Salesforce reports (empty: all valid)."""
         data = soap.deploy_zip(docs, self.org.api_version)
-        started = self.org.metadata_call(lambda sid: soap.deploy_request(sid, data), "deploy (checkOnly)")
+        # a deploy starts a job: sent again only when it surely never reached the org; a lost answer leaves a
+        # job we cannot name (checkOnly: it changes nothing), so the validation says so instead of piling up
+        try:
+            started = self.org.metadata_call(
+                lambda sid: soap.deploy_request(sid, data), "deploy (checkOnly)", idempotent=False
+            )
+        except WriteInDoubt as exc:
+            raise OrgError(
+                exc.kind,
+                f"{exc}; a checkOnly deploy changes nothing in the org: validate again (not re-sent "
+                "automatically, so that no second validation job runs)",
+            ) from None
         job = soap.leaf(started, "id")
+        # checkDeployStatus only reads the job: polled through the read retry policy
         deadline = time.monotonic() + budget_s
         while True:
             status = self.org.metadata_call(

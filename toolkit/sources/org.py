@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import csv
 import io
+import random
 import re
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from contextlib import contextmanager
+from typing import Any, TypeVar
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -23,7 +25,9 @@ from ..errors import InvalidValueError, OrgError
 from ..redact import redact, register_secret
 from . import mdapi_client as soap
 from .ledger import Ledger
-from .resilience import CallFailed, RetryPolicy, with_retries
+from .resilience import CallFailed, RetryPolicy, WriteInDoubt, classify_exception, with_retries
+
+T = TypeVar("T")
 
 # seconds: (connect, read) for every HTTP call to the org. ``read`` is the longest silence allowed while
 # waiting for an answer: Metadata and SOQL answers of an audit come in well under a minute.
@@ -126,9 +130,14 @@ class Org:
         self.timeout = timeouts(timeout)
         # called with one line per step and per retry of a long audit (see load_org's ``progress``)
         self.progress: Callable[[str], None] | None = None
-        # set when a call got no answer within its time budget: later calls fail at once with it
+        # set when a call got no answer within its time budget. While set, a call fails at once when another
+        # is in flight (parallel calls of one burst do not each wait a whole budget), or else goes as the one
+        # probe (one try). Cleared by any answered call and at the start of each operation (operation()).
         self.unreachable: OrgError | None = None
         self._in_flight: dict[int, tuple[str, float]] = {}  # requests being sent: id -> (what, started)
+        self._state_lock = threading.Lock()  # guards unreachable, _in_flight, _probing, _operations
+        self._probing = False
+        self._operations = 0  # operation() blocks entered and not left
         self.owned = owned  # an embedded DemoOrg this Org started (stopped by close())
         self._relogin = relogin
         self._relogin_lock = threading.RLock()
@@ -201,19 +210,51 @@ class Org:
         sf._mdapi = None
 
     # resilience ---------------------------------------------------------------------------------
-    def _retry(self, fn: Callable[[], Any], what: str) -> Any:
+    @contextmanager
+    def operation(self) -> Iterator[Org]:
+        """One public operation (an audit, an apply, a rollback, a resume...): it starts with a fresh
+        time budget, whatever an earlier operation met (``unreachable`` is cleared on entering the outermost
+        block). Blocks nest; parallel operations share the state.
+        """
+        with self._state_lock:
+            if self._operations == 0:
+                self.unreachable = None
+            self._operations += 1
+        try:
+            yield self
+        finally:
+            with self._state_lock:
+                self._operations -= 1
+
+    def _retry(self, fn: Callable[[], Any], what: str, *, idempotent: bool = True) -> Any:
         def bounded() -> Any:
             # at most `concurrency` requests in flight, whatever pool asks; a slot is not held while
             # waiting between retries
             with self._slots:
-                if self.unreachable is not None:
-                    raise OrgError(self.unreachable.kind, f"{what}: not sent, {self.unreachable}")
                 key = threading.get_ident()
-                self._in_flight[key] = (what, time.monotonic())
+                with self._state_lock:
+                    probe = self.unreachable is not None
+                    if probe and (self._in_flight or self._probing):
+                        assert self.unreachable is not None
+                        raise OrgError(self.unreachable.kind, f"{what}: not sent, {self.unreachable}")
+                    self._probing = self._probing or probe
+                    self._in_flight[key] = (what, time.monotonic())
                 try:
-                    return fn()
+                    result = fn()
+                except Exception as exc:
+                    failure = classify_exception(exc)
+                    if probe and failure is not None and failure.code == "TIMEOUT":
+                        # the probe of an org that stopped answering: one try, not a whole budget
+                        raise OrgError("TIMEOUT", f"{what}: still no answer; {self.unreachable}") from None
+                    raise
                 finally:
-                    self._in_flight.pop(key, None)
+                    with self._state_lock:
+                        self._in_flight.pop(key, None)
+                        if probe:
+                            self._probing = False
+                with self._state_lock:
+                    self.unreachable = None  # it answered: reachable again
+                return result
 
         try:
             return with_retries(
@@ -224,16 +265,69 @@ class Org:
                 on_retry=self.ledger.note_retry,
                 secrets=self._secrets,
                 notify=self.progress,
+                idempotent=idempotent,
             )
+        except WriteInDoubt:
+            raise  # one try of a write: not a whole budget without an answer
         except OrgError as exc:
-            if exc.kind == "TIMEOUT" and self.unreachable is None:
-                # an org that did not answer for a whole budget will not answer the next call either
-                self.unreachable = OrgError(
-                    "TIMEOUT",
-                    f"the org stopped answering ({what} got no answer within "
-                    f"{self.timeout[1]:g} s, {self.policy.budget:g} s with retries; see --timeout)",
-                )
+            with self._state_lock:
+                if exc.kind == "TIMEOUT" and self.unreachable is None:
+                    # an org that did not answer for a whole budget will not answer the next call either
+                    self.unreachable = OrgError(
+                        "TIMEOUT",
+                        f"the org stopped answering ({what} got no answer within "
+                        f"{self.timeout[1]:g} s, {self.policy.budget:g} s with retries; see --timeout)",
+                    )
             raise
+
+    def write(
+        self,
+        send: Callable[[], T],
+        what: str,
+        settle: Callable[[], T | None],
+        *,
+        conflicts: Iterable[str] = (),
+    ) -> tuple[T, str]:
+        """A call that must not land twice (a create, a delete): ``(value, "sent" | "settled")``.
+
+        It is sent again only when it surely never reached the org (see
+        :class:`~toolkit.sources.resilience.CallFailed`). A lost answer (reset, read timeout, 5xx) or an
+        error code of ``conflicts`` (``DUPLICATE_VALUE`` for a create whose first answer was lost) is settled
+        by ``settle()``, a read: its value when the call's effect is in the org ("settled"), None when not:
+        then, and only then, the call is sent again, within the policy's tries and budget. Raises
+        :class:`WriteInDoubt` when even the read fails (the caller reports it in doubt), ``OrgError`` when the
+        org refused the call (nothing landed).
+        """
+        codes = frozenset(conflicts)
+        started, rng = time.monotonic(), random.Random()
+        doubt, attempt = OrgError("NOT_SENT", f"{what}: not sent"), 0
+        for attempt in range(1, max(1, self.policy.attempts) + 1):
+            try:
+                return self._retry(send, what, idempotent=False), "sent"
+            except WriteInDoubt as exc:
+                doubt = exc
+            except OrgError as exc:
+                if exc.kind not in codes:
+                    raise
+                doubt = exc
+            try:
+                found = settle()
+            except OrgError as exc:
+                raise WriteInDoubt(doubt.kind, f"{doubt}; the read to settle it failed too: {exc}") from None
+            if found is not None:
+                self.ledger.note_extra(f"{what}: {doubt.kind} settled by reading")
+                return found, "settled"
+            if doubt.kind in codes:
+                raise OrgError(doubt.kind, f"{doubt}; yet a read does not show it: nothing landed") from None
+            wait = self.policy.backoff(attempt, rng)
+            if time.monotonic() - started + wait >= self.policy.budget:
+                break
+            self.say(f"{what}: the answer was lost and a read shows it did not land; sending it again")
+            time.sleep(wait)
+        raise OrgError(
+            doubt.kind,
+            f"{what}: not done after {attempt} tries (each answer lost; a read showed nothing landed)",
+        )
 
     def waiting(self) -> list[tuple[str, float]]:
         """The requests waiting for an answer now: (what, seconds waited), longest first."""
@@ -284,8 +378,12 @@ class Org:
         return redact(text, self._secrets)
 
     # Metadata SOAP ------------------------------------------------------------------------------
-    def metadata_call(self, build: Callable[[str], bytes], what: str) -> Any:
-        """POST a Metadata API envelope ``build(session_id)`` (rebuilt after a re-login); the body element."""
+    def metadata_call(self, build: Callable[[str], bytes], what: str, *, idempotent: bool = True) -> Any:
+        """POST a Metadata API envelope ``build(session_id)`` (rebuilt after a re-login); the body element.
+
+        ``idempotent=False`` (``deploy``): sent again only when it surely never reached the org; a lost answer
+        raises :class:`~toolkit.sources.resilience.WriteInDoubt`.
+        """
 
         def post() -> Any:
             data = build(self.sf.session_id)
@@ -303,7 +401,7 @@ class Org:
                     exc.retry_after = float(retry_after)
                 raise
 
-        return self._retry(post, what)
+        return self._retry(post, what, idempotent=idempotent)
 
     def list_metadata(self, types: list[str]) -> list[dict[str, str]]:
         """FileProperties of every component of ``types`` (three types per call)."""

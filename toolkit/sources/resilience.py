@@ -4,6 +4,13 @@ Transient faults (HTTP 5xx, connection resets, timeouts) are retried with expone
 jitter; ``REQUEST_LIMIT_EXCEEDED`` is retried after a longer wait (or the server's ``Retry-After``); an
 expired session gets one re-authentication when the auth mode allows it. Anything else, or a fault that
 outlasts the policy, becomes a typed :class:`~toolkit.errors.OrgError` whose text is redacted.
+
+That is the policy of *reads* (and of writes that are idempotent, like ``updateMetadata`` of a whole
+document). A write that is not idempotent (a create, a delete, a ``deploy``) is sent again only when the
+request surely never reached the org (:attr:`CallFailed.sent` is False: the connection could not be made, or
+the org refused it before doing anything: an expired session, a request limit); any other transient fault
+means the answer was lost and the call may have landed: :class:`WriteInDoubt`, which the caller settles by
+reading (:meth:`toolkit.sources.org.Org.write`).
 """
 
 from __future__ import annotations
@@ -16,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import requests
+from urllib3.exceptions import NewConnectionError
 
 from ..errors import OrgError
 from ..redact import redact
@@ -26,6 +34,7 @@ T = TypeVar("T")
 # SOAP fault codes / REST errorCodes that a later try can succeed on
 _TRANSIENT_CODES = {
     "CONNECTION_RESET",
+    "CONNECTION_REFUSED",
     "TIMEOUT",
     "SERVER_UNAVAILABLE",
     "UNKNOWN_EXCEPTION",
@@ -39,14 +48,42 @@ UNLOADABLE_MARK = "Load of metadata from db failed"
 _SESSION_CODES = {"INVALID_SESSION_ID"}
 
 
+class WriteInDoubt(OrgError):
+    """A non-idempotent call got no usable answer (reset, read timeout, 5xx): it may or may not have landed.
+
+    Never sent again blindly: the caller reads to settle it (``Org.write``), or reports it in doubt.
+    """
+
+
 class CallFailed(Exception):
-    """One failed HTTP exchange, classified. Internal: :func:`with_retries` turns it into OrgError."""
+    """One failed HTTP exchange, classified. Internal: :func:`with_retries` turns it into OrgError.
+
+    ``sent`` is False when the request surely never reached the org (the connection could not be made),
+    None when it may have.
+    """
 
     def __init__(
-        self, code: str, message: str, *, status: int | None = None, retry_after: float | None = None
+        self,
+        code: str,
+        message: str,
+        *,
+        status: int | None = None,
+        retry_after: float | None = None,
+        sent: bool | None = None,
     ) -> None:
         super().__init__(f"{code}: {message}")
         self.code, self.message, self.status, self.retry_after = code, message, status, retry_after
+        self.sent = sent
+
+    @property
+    def unsent(self) -> bool:
+        """True when sending the same request again cannot do anything twice: it never reached the org, or
+        the org refused it before doing anything (expired session, request limit).
+
+        >>> CallFailed("CONNECTION_RESET", "reset").unsent, CallFailed("REQUEST_LIMIT_EXCEEDED", "").unsent
+        (False, True)
+        """
+        return self.sent is False or self.category in ("session", "limit")
 
     @property
     def category(self) -> str:
@@ -103,9 +140,11 @@ def classify_exception(exc: BaseException) -> CallFailed | None:
         # a certificate problem does not go away by retrying
         return CallFailed("TLS_ERROR", f"TLS verification failed: {str(exc)[:200]}")
     if isinstance(exc, requests.ConnectTimeout):
-        return CallFailed("TIMEOUT", "could not connect to the org within the connect timeout")
+        return CallFailed("TIMEOUT", "could not connect to the org within the connect timeout", sent=False)
     if isinstance(exc, requests.Timeout):
         return CallFailed("TIMEOUT", "the org did not answer within the read timeout")
+    if isinstance(exc, requests.ConnectionError) and _could_not_connect(exc):
+        return CallFailed("CONNECTION_REFUSED", "could not connect to the org", sent=False)
     if isinstance(exc, requests.exceptions.ChunkedEncodingError | requests.ConnectionError):
         return CallFailed("CONNECTION_RESET", "the connection to the org was reset")
     status = getattr(exc, "status", None)
@@ -114,6 +153,24 @@ def classify_exception(exc: BaseException) -> CallFailed | None:
         code, message = _rest_error(content, status)
         return CallFailed(code, message, status=status)
     return None
+
+
+def _could_not_connect(exc: BaseException) -> bool:
+    """True for a connection that was never made (refused, no route, DNS): the request was not sent.
+
+    requests wraps urllib3's ``NewConnectionError`` in ``MaxRetryError.reason`` inside ``ConnectionError``.
+
+    >>> _could_not_connect(requests.ConnectionError("reset by peer"))
+    False
+    """
+    seen: list[BaseException] = [exc]
+    while seen:
+        e = seen.pop()
+        if isinstance(e, NewConnectionError):
+            return True
+        linked = (*getattr(e, "args", ()), getattr(e, "reason", None))
+        seen.extend(a for a in linked if isinstance(a, BaseException))
+    return False
 
 
 def _rest_error(content: Any, status: int) -> tuple[str, str]:
@@ -140,8 +197,13 @@ def with_retries(
     secrets: tuple[str, ...] = (),
     notify: Callable[[str], None] | None = None,
     clock: Callable[[], float] = time.monotonic,
+    idempotent: bool = True,
 ) -> T:
     """Call ``fn`` until it succeeds, retrying what :class:`RetryPolicy` says is worth retrying.
+
+    ``idempotent=False`` (a create, a delete, a deploy): a transient fault is retried only when the request
+    surely never reached the org (:attr:`CallFailed.unsent`); otherwise :class:`WriteInDoubt` is raised at
+    once, for the caller to settle by reading.
 
     ``reauth`` is called at most once, on an expired session; it returns False when the auth mode cannot
     log in again. ``on_retry(category)`` lets the caller count retries, ``notify(message)`` tell a person.
@@ -170,6 +232,10 @@ def with_retries(
                 raise
         category = failure.category
         detail = redact(failure.message, secrets)[:300]
+        if not idempotent and category == "transient" and not failure.unsent:
+            raise WriteInDoubt(
+                failure.code, f"{what}: the answer was lost ({detail}); the call may have landed"
+            ) from None
         if category == "session":
             if reauthed or reauth is None or not reauth():
                 raise OrgError(
