@@ -26,6 +26,27 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 _TRUE = {"true", "yes", "1", "on"}
 _FALSE = {"false", "no", "0", "off"}
 MAX_TEXT = 4000  # longer values are refused rather than sent (no Metadata API text field is that long)
+XSD_INT_MAX = 2_147_483_647  # xsd:int, what the WSDL types every number of these components as
+WHOLE = f"a whole number from 1 to {XSD_INT_MAX} (xsd:int)"
+_NAME_CHARS = "letters, digits, '.', '-', '_'"
+# fields whose Salesforce value is an identifier, not prose: markup (<img onerror=...>) is refused here
+IDENTIFIERS: dict[str, tuple[str, str]] = {
+    "bundle_id": (r"[A-Za-z0-9][A-Za-z0-9._-]*", f"a bundle id or package name: {_NAME_CHARS} (com.app)"),
+    "push_bundle": (r"[A-Za-z0-9][A-Za-z0-9._-]*", f"a bundle id: {_NAME_CHARS} (com.example.app)"),
+    "app_version": (r"[0-9A-Za-z][0-9A-Za-z._+-]*", f"a version: {_NAME_CHARS}, '+' (1.2.3)"),
+    "min_os": (r"[0-9A-Za-z][0-9A-Za-z._+-]*", f"a version: {_NAME_CHARS}, '+' (17.0)"),
+    "push_key_id": (r"[A-Za-z0-9]+", "letters and digits (Apple's key id, e.g. ABC123DEFG)"),
+    "push_team_id": (r"[A-Za-z0-9]+", "letters and digits (Apple's team id, e.g. ABC123DEFG)"),
+    "push_fcm_project": (r"[a-z0-9][a-z0-9-]*", "a Firebase project id: lowercase letters, digits, '-'"),
+    "plugin": (
+        r"[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z][A-Za-z0-9_]*)?",
+        "an Apex class API name: letters, digits, '_' (Namespace.ClassName)",
+    ),
+    "binary_file_name": (r"[A-Za-z0-9_][A-Za-z0-9 ._()-]*", f"a file name: {_NAME_CHARS}, spaces, '(', ')'"),
+    "icon_file_name": (r"[A-Za-z0-9_][A-Za-z0-9 ._()-]*", f"a file name: {_NAME_CHARS}, spaces, '(', ')'"),
+    "run_as": (r"[^@\s<>\"'&]+@[^@\s<>\"'&]+", "a username such as integration@example.com"),
+    "plugin_run_as": (r"[^@\s<>\"'&]+@[^@\s<>\"'&]+", "a username such as integration@example.com"),
+}
 
 
 @dataclass(frozen=True)
@@ -83,6 +104,42 @@ def check_text(app: str, name: str, value: str) -> str:
     return value
 
 
+def check_identifier(app: str, name: str, value: str, field_id: str = "") -> str:
+    """The value of an identifier field (``IDENTIFIERS``: bundle ids, versions, API names), or an error naming
+    the allowed pattern; other fields pass unchanged. ``field_id``: the catalog id when ``name`` is a path.
+
+    >>> check_identifier("A", "bundle_id", "com.example.app")
+    'com.example.app'
+    >>> check_identifier("A", "bundle_id", "<img src=x onerror=alert(1)>")
+    Traceback (most recent call last):
+    toolkit.errors.InvalidValueError: A: bundle_id cannot be '<img src=x onerror=alert(1)>'; allowed: a \
+bundle id or package name: letters, digits, '.', '-', '_' (com.app)
+    """
+    rule = IDENTIFIERS.get(field_id or name)
+    if rule is not None and value and not re.fullmatch(rule[0], value, re.ASCII):
+        raise InvalidValueError(app, name, value if len(value) <= 200 else value[:60] + "...", rule[1])
+    return value
+
+
+def check_int(app: str, name: str, value: str, minimum: int | None = 1) -> str:
+    """An xsd:int written in ASCII digits (not Arabic-Indic or other Unicode digits), within its range.
+
+    >>> check_int("A", "session_timeout", "0120")
+    '120'
+    >>> check_int("A", "x", "\u0661\u0662")
+    Traceback (most recent call last):
+    toolkit.errors.InvalidValueError: A: x cannot be '\u0661\u0662'; allowed: a whole number from 1 to \
+2147483647 (xsd:int)
+    """
+    text = value.strip()
+    low = -XSD_INT_MAX - 1 if minimum is None else minimum
+    allowed = WHOLE if minimum == 1 else f"an integer from {low} to {XSD_INT_MAX} (xsd:int)"
+    shown = text if len(text) <= 40 else text[:20] + f"... ({len(text):,} characters)"
+    if not re.fullmatch(r"[+-]?[0-9]{1,12}", text) or not low <= int(text) <= XSD_INT_MAX:
+        raise InvalidValueError(app, name, shown, allowed)
+    return str(int(text))
+
+
 def check_url(app: str, name: str, value: str, *, custom_scheme: bool = False) -> str:
     """An absolute URL (``https://host/...``); callback URLs may use a custom scheme (``myapp://cb``).
 
@@ -119,7 +176,7 @@ def canonical_value(fld: Field, value: str, app: str = "(every app)", kind: str 
     >>> canonical_value(field("session_timeout"), "ten")
     Traceback (most recent call last):
     toolkit.errors.InvalidValueError: (every app): session_timeout cannot be 'ten'; allowed: a whole number \
-of 1 or more
+from 1 to 2147483647 (xsd:int)
     """
     name = fld.id
     allowed_values = fld.allowed_for(kind) if kind else fld.allowed
@@ -131,11 +188,10 @@ of 1 or more
         if low in _FALSE:
             return "false"
         raise InvalidValueError(app, name, value, "true, false")
-    if kind == "integer" or (kind == "enum" and allowed_values and all(a.isdigit() for a in allowed_values)):
-        if not re.fullmatch(r"\d+", value.strip()) or (kind == "integer" and int(value) < 1):
-            if kind == "integer":
-                raise InvalidValueError(app, name, value, "a whole number of 1 or more")
-        else:
+    if kind == "integer":
+        return check_int(app, name, value)
+    if kind == "enum" and allowed_values and all(a.isdigit() for a in allowed_values):
+        if re.fullmatch(r"[0-9]{1,12}", value.strip()):
             value = str(int(value))
     if kind == "enum" or (allowed_values and kind != "list"):
         for allowed in allowed_values:
@@ -148,7 +204,7 @@ of 1 or more
         if not _EMAIL.match(value.strip()):
             raise InvalidValueError(app, name, value, "an e-mail address such as admin@example.com")
         return value.strip()
-    return check_text(app, name, value)
+    return check_identifier(app, name, check_text(app, name, value))
 
 
 def list_item(fld: Field, value: str, app: str = "(every app)") -> str:
@@ -186,6 +242,8 @@ __all__ = [
     "ChangeSpec",
     "SpecError",
     "canonical_value",
+    "check_identifier",
+    "check_int",
     "check_url",
     "list_item",
     "parse_spec",

@@ -25,9 +25,16 @@ from ..model import schema
 from ..model.bundle import AppBundle, Inventory
 from ..model.document import SECRET_LEAVES, MetadataDocument, MissingRequiredError
 from ..redact import mask_key, redact
-from .changes import ChangeSpec, SpecError, canonical_value, list_item, parse_spec, split_items
+from .changes import (
+    ChangeSpec,
+    SpecError,
+    canonical_value,
+    list_item,
+    parse_spec,
+    split_items,
+)
 from .select import Selection, SelectionError, columns_of, evaluate_where, names_from
-from .targets import CA_TYPE, Key, OrgTarget, Target, key_text, target_for
+from .targets import CA_TYPE, FolderTarget, Key, OrgTarget, Target, key_text, target_for
 
 if TYPE_CHECKING:
     from .apply import EditResult
@@ -523,6 +530,23 @@ class _Context:
     def __init__(self, target: Target) -> None:
         self.target = target
         self._ids: dict[str, dict[str, str]] | None = None
+        self._folder: dict[str, list[str]] | None = None
+
+    def folder_names(self, which: str) -> list[str] | None:
+        """Profile (``profiles``) or permission set names present in a folder; None when it holds none."""
+        from urllib.parse import unquote
+
+        if self._folder is None:
+            assert isinstance(self.target, FolderTarget)
+            self._folder = {}
+            for fld, ext in (("profiles", "profile"), ("permission_sets", "permissionset")):
+                found = {
+                    unquote(p.name.split(".")[0])
+                    for pattern in (f"*.{ext}-meta.xml", f"*.{ext}")
+                    for p in self.target.root.rglob(pattern)
+                }
+                self._folder[fld] = sorted(found)
+        return self._folder[which] or None
 
     def ids(self, which: str) -> dict[str, str]:
         """Name -> Id of profiles (``profiles``) or permission sets (``permission_sets``) of an org."""
@@ -546,6 +570,7 @@ def _plan_app(
     working: dict[Key, MetadataDocument] = {}
     ops: dict[Key, list[Op]] = {}
     composite: dict[tuple[Key, str], dict[str, str]] = {}
+    values: dict[str, tuple[Any, str]] = {}  # field -> (value after the changes so far, the text that set it)
     for spec in specs:
         try:
             if not app.editable:
@@ -554,9 +579,9 @@ def _plan_app(
                     "apps created in this org (not installed from a package)",
                 )
             if spec.is_raw_path:
-                row, key, op = _raw_path(app, spec, working, raws, plan)
+                row, key, op = _raw_path(app, spec, working, raws, plan, values)
             else:
-                row, key, op = _catalog_change(app, spec, working, raws, plan, ctx, composite)
+                row, key, op = _catalog_change(app, spec, working, raws, plan, ctx, composite, values)
         except _Refusal as refusal:
             _problem(plan, app.name, app.kind, spec.field, spec.value, refusal.problem, refusal.allowed)
             plan.rows.append(
@@ -704,6 +729,7 @@ def _raw_path(
     working: dict[Key, MetadataDocument],
     raws: dict[Key, bytes],
     plan: EditPlan,
+    values: dict[str, tuple[Any, str]],
 ) -> tuple[dict[str, Any], Key | None, Op | None]:
     type_name, _, path = spec.field.partition(":")
     kinds = {CA_TYPE} if app.kind == CA_TYPE else set(cat.ECA_FAMILY)
@@ -721,6 +747,13 @@ def _raw_path(
             f"no element {path!r} in {type_name} (WSDL v66)",
             f"a leaf of {type_name}, e.g. {type_name}:{_example_leaf(type_name)}",
         )
+    leaf = path.rsplit(".", 1)[-1]
+    if leaf in IDENTITY_LEAVES:
+        raise _Refusal(
+            f"{path} is the component's identity ({IDENTITY_LEAVES[leaf]}); bulk edits never rename or "
+            "re-parent a component",
+            f"a setting of {type_name}, e.g. {type_name}:{_example_leaf(type_name)}",
+        )
     key = _component(app, type_name, working, raws, plan)
     doc = working[key]
     repeated = schema.is_repeated(type_name, path)
@@ -731,13 +764,16 @@ def _raw_path(
         raise _Refusal("an empty value", "a value")
     if repeated:
         items = split_items(spec.value) if spec.op == "=" else [spec.value.strip()]
+        items = [_raw_value(app, type_name, path, i, known) for i in items]
         after_list = _list_op(spec.op, before_list, items)
         op = Op(path, "set_all", after_list)
         before: Any = before_list
         after: Any = after_list
     else:
-        op = Op(path, "set", spec.value)
-        before, after = doc.get(path), spec.value
+        value = _raw_value(app, type_name, path, spec.value, known)
+        _conflict(values, spec.field, value, spec.value)
+        op = Op(path, "set", value)
+        before, after = doc.get(path), value
     new = op.apply(doc)
     if not doc.diff(new):
         return (
@@ -747,6 +783,30 @@ def _raw_path(
         )
     working[key] = new
     return _row(app, spec.field, label, key_text(key), before, after, "change"), key, op
+
+
+# leaves that name a component or tie it to its app: never edited (a renamed file drops out of later audits)
+IDENTITY_LEAVES = {
+    "fullName": "its API name",
+    "externalClientApplication": "the external client app it belongs to",
+    "orgScopedExternalApp": "set by Salesforce",
+    "module": "the package module it belongs to",
+}
+
+
+def _raw_value(app: AppBundle, type_name: str, path: str, value: str, known: cat.Field | None) -> str:
+    """A raw path's value checked against its WSDL type, and the catalog's rules when the path is a field's:
+    xsd:int in ASCII digits and range (≥ 1 for the catalog's whole numbers), text without control characters
+    and at most MAX_TEXT characters, identifiers (bundle ids, versions, API names) by their pattern."""
+    from .changes import check_identifier, check_int, check_text
+
+    info = schema.field_info(type_name, path)
+    name = f"{type_name}:{path}"
+    if info.base_type in ("xsd:int", "xsd:long"):
+        minimum = 1 if known is not None and known.type == "integer" else None
+        return check_int(app.name, name, value, minimum)
+    check_text(app.name, name, value)
+    return check_identifier(app.name, name, value, known.id if known is not None else "")
 
 
 def _example_leaf(type_name: str) -> str:
@@ -772,6 +832,7 @@ def _catalog_change(
     plan: EditPlan,
     ctx: _Context,
     composite: dict[tuple[Key, str], dict[str, str]],
+    values: dict[str, tuple[Any, str]],
 ) -> tuple[dict[str, Any], Key | None, Op | None]:
     try:
         fld = cat.field(spec.field)
@@ -813,21 +874,21 @@ def _catalog_change(
     shown: Callable[[Any], Any] = lambda value: value  # noqa: E731 - how values appear in the preview
     if spec.op != "=" and not is_list:
         raise _Refusal(f"{spec.op} works on list fields only; {fld.id} holds one value", "=")
-    before = _text(cat.read_value(app, fld))
+    original = _text(cat.read_value(app, fld))
+    # changes of one field compose in order: each starts from the value the earlier ones left
+    before = values[fld.id][0] if fld.id in values else original
+    note = ""
     if is_list:
         items = split_items(spec.value) if spec.op == "=" else [spec.value]
         items = [list_item(fld, i, app.name) for i in items]
+        if fld.id in ("profiles", "permission_sets") and spec.op != "-=":
+            note = _check_grantees(app, fld, items, plan, ctx)
         if (
             (fld.id, kind) in cat.JOINED_LISTS
             and fld.id in ("profiles", "permission_sets")
             and isinstance(plan.target, OrgTarget)
         ):
             ids = ctx.ids(fld.id)
-            unknown = [i for i in items if i not in ids and i not in ids.values()]
-            if unknown:
-                raise InvalidValueError(
-                    app.name, fld.id, unknown[0], sorted(ids)[:20] or ["(none in this org)"]
-                )
             items = [ids.get(i, i) for i in items]
             names = {v: k for k, v in ids.items()}
             shown = lambda vals: [f"{names[v]} ({v})" if v in names else v for v in vals or []]  # noqa: E731
@@ -835,7 +896,14 @@ def _catalog_change(
         if not spec.value.strip() and spec.op == "=":
             after = []
     else:
+        if not spec.value.strip() and fld.type in ("string", "email", "url") and _required(fld, source):
+            raise _Refusal(
+                f"{fld.id} is required: Salesforce refuses an app without it (REQUIRED_FIELD_MISSING)",
+                f"a non-empty {fld.label}",
+            )
         after = canonical_value(fld, spec.value, app.name, app.kind)
+        _conflict(values, fld.id, after, spec.value)
+    values[fld.id] = (after, spec.value)
     if _same(before, after):
         return (
             _row(app, fld.id, fld.label, "", shown(before), shown(after), "no-op", "already at this value"),
@@ -843,13 +911,16 @@ def _catalog_change(
             None,
         )
     if binding.write == "SetupEntityAccess" and isinstance(plan.target, OrgTarget):
+        # one grant plan per app and field: from the app's grants to the composed list
         grant = GrantPlan(
             app.name,
             fld.id,
-            [a for a in after if a not in before or []],
-            [b for b in before or [] if b not in after],
+            [a for a in after if a not in (original or [])],
+            [b for b in original or [] if b not in after],
         )
-        plan.grants.append(grant)
+        plan.grants = [g for g in plan.grants if (g.app, g.field) != (app.name, fld.id)]
+        if grant.add or grant.remove:
+            plan.grants.append(grant)
         return _row(app, fld.id, fld.label, "SetupEntityAccess", before, after, "change"), None, None
     key = _component(app, source.type_name, working, raws, plan)
     component = key_text(key)
@@ -878,7 +949,50 @@ def _catalog_change(
     else:
         op = Op(source.path, "set", cat.to_raw(fld, kind, str(after)))
     working[key] = op.apply(working[key])
-    return _row(app, fld.id, fld.label, component, shown(before), shown(after), "change"), key, op
+    return _row(app, fld.id, fld.label, component, shown(before), shown(after), "change", note), key, op
+
+
+def _required(fld: cat.Field, source: cat.Source) -> bool:
+    """A field the component cannot be without (WSDL minOccurs 1, and every app's label)."""
+    if fld.id == "label":
+        return True
+    return schema.has_field(source.type_name, source.path) and schema.field_info(
+        source.type_name, source.path
+    ).required
+
+
+def _conflict(values: dict[str, tuple[Any, str]], name: str, after: Any, text: str) -> None:
+    """Refuse a second, different value for one single-valued field in one edit (no silent "first wins")."""
+    if name in values and not _same(values[name][0], after):
+        raise _Refusal(
+            f"{name} is given two different values in one edit: {values[name][1]!r} and {text!r}",
+            "one value per field (drop one of the --set)",
+        )
+
+
+def _check_grantees(app: AppBundle, fld: cat.Field, items: list[str], plan: EditPlan, ctx: _Context) -> str:
+    """Profiles/permission sets to grant must exist: in an org (SOQL, once a plan), in a folder the project's
+    profile/permission set files when it has some (else accepted, with a note returned for the preview)."""
+    what = "profile" if fld.id == "profiles" else "permission set"
+    if isinstance(plan.target, OrgTarget):
+        ids = ctx.ids(fld.id)
+        unknown = [i for i in items if i not in ids and i not in ids.values()]
+        if unknown:
+            close = difflib.get_close_matches(unknown[0], list(ids), n=3)
+            hint = f" (did you mean {', '.join(close)}?)" if close else ""
+            raise _Refusal(
+                f"no {what} {unknown[0]!r} in {plan.target.origin}{hint}",
+                ", ".join(sorted(ids)[:20]) or f"(no {what} in this org)",
+            )
+        return ""
+    present = ctx.folder_names(fld.id)
+    if present is None:
+        return f"not checked: the project has no {what} files"
+    lower = {p.lower() for p in present}
+    unknown = [i for i in items if i.lower() not in lower]
+    if unknown:
+        raise _Refusal(f"no {what} {unknown[0]!r} in the project's {what} files", ", ".join(present[:20]))
+    return ""
 
 
 def _same(before: Any, after: Any) -> bool:
