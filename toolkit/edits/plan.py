@@ -319,6 +319,8 @@ def plan_edits(
     target = target_for(source)
     plan = EditPlan(target=target, specs=[])
     specs = _specs(changes, plan)
+    if not specs:  # every change was refused as given (bad operator, no value...): those are the problems
+        return plan
     names, loaded = _selected(target, specs, apps, where, plan)
     inventory, raws = loaded if loaded is not None else target.load(names)
     by_name = {a.name: a for a in inventory.apps}
