@@ -133,8 +133,18 @@ def test_a_symlinked_file_is_written_through_and_stays_a_link(work: Path) -> Non
     target.parent.mkdir()
     shutil.move(real, target)
     real.symlink_to(target)
-    applied = _edit("--project", "proj", "--apps", "Legacy_Partner_Portal", "--set", "ip_relaxation=ENFORCE",
-                    "--apply", "--journal-dir", "j", cwd=work)
+    applied = _edit(
+        "--project",
+        "proj",
+        "--apps",
+        "Legacy_Partner_Portal",
+        "--set",
+        "ip_relaxation=ENFORCE",
+        "--apply",
+        "--journal-dir",
+        "j",
+        cwd=work,
+    )
     assert applied.returncode == 0, applied.stderr
     assert real.is_symlink() and "ENFORCE" in target.read_text()
     back = _edit("--rollback", _journal_of(applied.stdout), cwd=work)
@@ -145,8 +155,18 @@ def test_a_symlinked_file_is_written_through_and_stays_a_link(work: Path) -> Non
 @pytest.mark.parametrize("step", ["plan", "preimages", "intent", "write", "result", "verify"])
 def test_a_kill_at_every_step_then_resume_or_rollback(work: Path, step: str) -> None:
     before = _files(work / "proj")
-    killed = _edit("--project", "proj", "--apps", APPS, *SETS, "--apply", "--journal-dir", "j", cwd=work,
-                   env={"TOOLKIT_TEST_CRASH_AT": step})
+    killed = _edit(
+        "--project",
+        "proj",
+        "--apps",
+        APPS,
+        *SETS,
+        "--apply",
+        "--journal-dir",
+        "j",
+        cwd=work,
+        env={"TOOLKIT_TEST_CRASH_AT": step},
+    )
     assert killed.returncode == 137, (step, killed.stdout, killed.stderr)
     journal = str((work / _journal_of(killed.stdout)).resolve())
     snapshot = work / "snap"
@@ -164,10 +184,14 @@ def test_a_kill_at_every_step_then_resume_or_rollback(work: Path, step: str) -> 
     resumed = _edit("--resume", journal, cwd=work)
     if resumed.returncode == 2:  # killed before anything could be written: the plan is simply re-applied
         assert _files(work / "proj") == before and "nothing" in resumed.stderr, (step, resumed.stderr)
-        resumed = _edit("--project", "proj", "--apps", APPS, *SETS, "--apply", "--journal-dir", "j2", cwd=work)
+        resumed = _edit(
+            "--project", "proj", "--apps", APPS, *SETS, "--apply", "--journal-dir", "j2", cwd=work
+        )
     assert resumed.returncode == 0, (step, resumed.stdout, resumed.stderr)
     reference = work / "ref"
     shutil.copytree(REPO / "examples", reference)
-    full = _edit("--project", str(reference), "--apps", APPS, *SETS, "--apply", "--journal-dir", "j3", cwd=work)
+    full = _edit(
+        "--project", str(reference), "--apps", APPS, *SETS, "--apply", "--journal-dir", "j3", cwd=work
+    )
     assert full.returncode == 0
     assert _files(work / "proj") == _files(reference), step
