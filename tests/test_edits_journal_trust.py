@@ -195,3 +195,9 @@ def test_a_kill_at_every_step_then_resume_or_rollback(work: Path, step: str) -> 
     )
     assert full.returncode == 0
     assert _files(work / "proj") == _files(reference), step
+
+
+def test_validate_on_a_folder_does_not_claim_a_server(work: Path) -> None:
+    done = _edit("--project", "proj", "--apps", APPS, *SETS, "--validate", cwd=work)
+    assert done.returncode == 0, done.stderr
+    assert "deploy checkOnly" not in done.stdout and "no server-side validation" in done.stdout

@@ -98,3 +98,11 @@ def test_a_kill_mid_apply_on_an_org_then_resume_then_rollback(
     back = org.edit("--rollback", journal)
     assert back.returncode == 0, back.stdout + back.stderr
     assert org.raw() == pristine
+
+
+def test_revoking_tokens_of_no_such_app_is_bad_input(org: DemoProcess, apps: list[str]) -> None:
+    done = org.edit("--revoke-tokens", apps[0] + "x", "--tokens", "all", "--yes")
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "did you mean" in done.stderr and "Traceback" not in done.stderr
+    huge = org.edit("--revoke-tokens", apps[0], "--tokens", "unused-days=99999999999", "--yes")
+    assert huge.returncode == 2 and "1..36500" in huge.stderr, huge.stderr

@@ -146,7 +146,10 @@ def run(args: argparse.Namespace) -> int:
                 for row in failures.itertuples():
                     print(f"error: {row.component}: {row.problem}", file=sys.stderr)
                 return EXIT_BAD_INPUT
-            print("server-side validation (deploy checkOnly): no problem")
+            if is_org_source(args):
+                print("server-side validation (deploy checkOnly): no problem")
+            else:
+                print("folders have no server-side validation: only the plan's own checks ran (no problem)")
         if args.plan_out:
             print(f"plan saved: {plan.save(args.plan_out)} (apply it with --apply {args.plan_out})")
         if not args.apply:

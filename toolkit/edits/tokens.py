@@ -58,8 +58,12 @@ unused-days=N
     if text in ("all", "inactive-users"):
         return TokenFilter(text)
     m = re.fullmatch(r"unused-days[=:](\d+)", text or "")
-    if m and int(m.group(1)) > 0:
+    if m and len(m.group(1)) <= 6 and 0 < int(m.group(1)) <= 36500:
         return TokenFilter("unused-days", int(m.group(1)))
+    if m:
+        raise ToolkitError(
+            f"--tokens {(text or '')[:40]!r}: unused-days must be 1..36500 (100 years); {allowed}"
+        )
     if text is None:
         raise ToolkitError(f"--tokens is required with --revoke-tokens; {allowed}")
     raise ToolkitError(f"--tokens {text!r} is not a token selection; {allowed}")
@@ -109,6 +113,23 @@ def token_app_name(org: Org, app: str) -> str:
                 doc = mdapi.record_to_document(rec, type_name, org.instance_url)
                 return doc.get("label") or app
     return app
+
+
+def _require_app(org: Org, app: str) -> None:
+    """Refuse a name that is no app of the org and holds no token (a typo must not end in 'nothing to do')."""
+    import difflib
+
+    rows = org.list_metadata(["ConnectedApp", "ExternalClientApplication"])
+    names = [str(r.get("fullName", "")) for r in rows]
+    if app in names:
+        return
+    close = difflib.get_close_matches(app, names, n=3)
+    hint = f" (did you mean {', '.join(close)}?)" if close else ""
+    raise ToolkitError(
+        f"--revoke-tokens {app!r}: no connected app or external client app of that name in "
+        f"{org.instance_url}, and no OAuth token of an app named so{hint}; allowed: an app API name; "
+        "nothing was revoked"
+    )
 
 
 def find_tokens(
@@ -168,6 +189,8 @@ def revoke_tokens(
     which = parse_token_filter(which) if isinstance(which, str) else which
     app_name = token_app_name(org, app)
     tokens = find_tokens(org, app, which, app_name=app_name)
+    if not tokens and app_name == app:
+        _require_app(org, app)
     users = len({t["user"] for t in tokens})
     summary = (
         f"IRREVERSIBLE: revoke {len(tokens)} {which.describe()} of {app} "
