@@ -58,11 +58,11 @@ unused-days=N
     if text in ("all", "inactive-users"):
         return TokenFilter(text)
     m = re.fullmatch(r"unused-days[=:](\d+)", text or "")
-    if m and len(m.group(1)) <= 6 and 0 < int(m.group(1)) <= 36500:
+    if m and len(m.group(1)) <= 6 and 0 < int(m.group(1)) <= 365000:
         return TokenFilter("unused-days", int(m.group(1)))
     if m:
         raise ToolkitError(
-            f"--tokens {(text or '')[:40]!r}: unused-days must be 1..36500 (100 years); {allowed}"
+            f"--tokens {(text or '')[:40]!r}: unused-days must be 1..365000 (1,000 years); {allowed}"
         )
     if text is None:
         raise ToolkitError(f"--tokens is required with --revoke-tokens; {allowed}")
