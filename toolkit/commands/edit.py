@@ -155,18 +155,7 @@ def run(args: argparse.Namespace) -> int:
         if not args.apply:
             print("dry run: nothing was written (add --apply to write)")
             return EXIT_OK
-        if not plan.components and not plan.grants:
-            print("0 to change: nothing to write")
-            return EXIT_OK
-        if not _confirm(args, plan):
-            return EXIT_BAD_INPUT
-        result = plan.apply(
-            journal_dir=args.journal_dir,
-            force_stale=args.force_stale,
-            progress=_progress,
-            on_journal=lambda p: print(f"journal: {p}", flush=True),
-        )
-    return _report(result)
+        return _write(args, plan)
 
 
 def demo_org_note(args: argparse.Namespace) -> None:
@@ -237,17 +226,22 @@ def _apply_saved(args: argparse.Namespace) -> int:
     with _source(args) if source_given else _none() as source:
         plan = load_plan(args.apply, source, force_stale=args.force_stale)
         _print_table(plan.preview()[["app", "field", "label", "before", "after", "status"]])
-        if not plan.components and not plan.grants:
-            print("0 to change: nothing to write")
-            return EXIT_OK
-        if not _confirm(args, plan):
-            return EXIT_BAD_INPUT
-        result = plan.apply(
-            journal_dir=args.journal_dir,
-            force_stale=args.force_stale,
-            progress=_progress,
-            on_journal=lambda p: print(f"journal: {p}", flush=True),
-        )
+        return _write(args, plan)
+
+
+def _write(args: argparse.Namespace, plan: Any) -> int:
+    """The write of a plan (made now or saved): nothing to do, the confirmation, the apply, its report."""
+    if not plan.components and not plan.grants:
+        print("0 to change: nothing to write")
+        return EXIT_OK
+    if not _confirm(args, plan):
+        return EXIT_BAD_INPUT
+    result = plan.apply(
+        journal_dir=args.journal_dir,
+        force_stale=args.force_stale,
+        progress=_progress,
+        on_journal=lambda p: print(f"journal: {p}", flush=True),
+    )
     return _report(result)
 
 

@@ -144,6 +144,28 @@ def apply_grants(
     """
     wanted = _wanted(grants)
     rows: list[dict[str, Any]] = []
+
+    def done(
+        w: dict[str, Any],
+        record: dict[str, Any],
+        status: str,
+        message: str,
+        row_id: str | None,
+        settled: bool,
+    ) -> None:
+        journal.append(
+            {
+                "type": "grant",
+                "phase": phase,
+                **record,
+                "status": status,
+                "message": message,
+                "id": row_id or "",
+                "settled": settled,
+            }
+        )
+        rows.append({**w, "status": status, "message": message})
+
     try:
         with org.operation():
             parents = _parents(org)
@@ -169,19 +191,7 @@ def apply_grants(
         record = {**w, "parent": parent, "entity": entity}
         row_id = present.get((parent, entity))
         if (row_id is not None) == (w["action"] == "add"):
-            status, message = "already applied", "already as intended; nothing sent"
-            journal.append(
-                {
-                    "type": "grant",
-                    "phase": phase,
-                    **record,
-                    "status": status,
-                    "message": message,
-                    "id": row_id or "",
-                    "settled": True,
-                }
-            )
-            rows.append({**w, "status": status, "message": message})
+            done(w, record, "already applied", "already as intended; nothing sent", row_id, True)
             continue
         journal.append({"type": "grant_intent", "phase": phase, **record})
         settled = False
@@ -200,18 +210,7 @@ def apply_grants(
             status, message = "in doubt", f"{exc}; resume or rollback settles it by reading"
         except ToolkitError as exc:
             status, message = "failed", str(exc)
-        journal.append(
-            {
-                "type": "grant",
-                "phase": phase,
-                **record,
-                "status": status,
-                "message": message,
-                "id": row_id or "",
-                "settled": settled,
-            }
-        )
-        rows.append({**w, "status": status, "message": message})
+        done(w, record, status, message, row_id, settled)
         if progress is not None:
             progress(f"grant: {w['action']} {w['name']} on {w['app']}: {status}")
     return pd.DataFrame(rows, columns=GRANT_COLUMNS)
