@@ -159,7 +159,10 @@ def sf_env(home: Path, ca_file: str, bin_dir: Path) -> dict[str, str]:
         PATH=f"{bin_dir}{os.pathsep}{env.get('PATH', '')}",
         SF_USE_GENERIC_UNIX_KEYCHAIN="true",
         SF_DISABLE_TELEMETRY="true",
+        # sf reads both; its update hook (@oclif/plugin-update) only SF_DISABLE_AUTOUPDATE: without it every
+        # sf call with a fresh HOME leaves a detached `sf update --autoupdate` behind
         SF_AUTOUPDATE_DISABLE="true",
+        SF_DISABLE_AUTOUPDATE="true",
         SF_SKIP_NEW_VERSION_CHECK="true",
         NODE_EXTRA_CA_CERTS=ca_file,
     )

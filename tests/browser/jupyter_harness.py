@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import pytest
+from prerequisites import missing
 
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -31,7 +31,7 @@ def chromium_path() -> str:
     for candidate in (shutil.which("chromium"), "/usr/bin/chromium"):
         if candidate and os.path.exists(candidate):
             return candidate
-    pytest.skip("Debian chromium is not installed (make test installs it when run as root)")
+    missing("Debian chromium is not installed (make test installs it when run as root)")
 
 
 def _free_port() -> int:

@@ -121,7 +121,6 @@ def _state(org: DemoOrg, names: list[str]) -> dict[str, tuple[str, str]]:
     return {n: (str(apps.loc[n, "ip_relaxation"]), str(apps.loc[n, "refresh_policy"])) for n in names}
 
 
-@pytest.mark.skipif(not hasattr(toolkit, "plan_edits"), reason="needs the edits layer (toolkit.plan_edits)")
 def test_bulk_edit_form_in_jupyterlab(lab: tuple[str, Any], fresh_demo_org: DemoOrg, tmp_path: Path) -> None:
     from playwright.sync_api import expect
 

@@ -15,13 +15,12 @@ from typing import Any
 
 import pytest
 import requests
+import zeep
 from lxml import etree
+from zeep import xsd
+from zeep.exceptions import Fault, XMLParseError
 
 from toolkit.demoorg import DemoOrg
-
-zeep = pytest.importorskip("zeep")
-from zeep import xsd  # noqa: E402
-from zeep.exceptions import Fault, XMLParseError  # noqa: E402
 
 pytestmark = pytest.mark.xdist_group("demo_org")
 MD = "http://soap.sforce.com/2006/04/metadata"

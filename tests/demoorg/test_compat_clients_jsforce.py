@@ -16,6 +16,7 @@ from types import ModuleType
 from typing import Any
 
 import pytest
+from prerequisites import missing
 
 from toolkit.demoorg import DemoOrg
 
@@ -78,9 +79,9 @@ def _install(node_clients: ModuleType) -> Path:
         CLIENTS.mkdir(parents=True, exist_ok=True)
         node_clients.locked_install(CLIENTS / "node_modules", done, install)
     except node_clients.InstallError as exc:
-        pytest.skip(f"jsforce compatibility not checked: {exc}")
+        missing(f"jsforce compatibility not checked: {exc}")
     if not marker.exists():
-        pytest.skip("jsforce compatibility not checked: npm install left no jsforce")
+        missing("jsforce compatibility not checked: npm install left no jsforce")
     return CLIENTS / "node_modules"
 
 

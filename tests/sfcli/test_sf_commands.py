@@ -4,10 +4,12 @@ and dry-run-deploys connected apps (issue #7, "The real Salesforce CLI")."""
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
-from sf_support import SfLogin
+from sf_support import SfLogin, left_behind
 
 from toolkit.demoorg import DemoOrg
 
@@ -87,3 +89,14 @@ def test_dry_run_deploy_reports_a_refused_change(sf_cli: SfLogin, demo_org: Demo
     failures = failures if isinstance(failures, list) else [failures]
     assert failures[0]["fullName"] == name and failures[0]["componentType"] == "ConnectedApp"
     assert "consumerKey cannot be changed" in failures[0]["problem"]
+
+
+def test_sf_leaves_no_process_behind(node_clients: Any, tmp_path: Path) -> None:
+    """A fresh HOME makes sf's update hook spawn a detached `sf update --autoupdate` (it would try to reach
+    the internet) unless SF_DISABLE_AUTOUPDATE is set: the env the tests give sf sets it; nothing is left."""
+    bin_dir = node_clients.install_sf(node_clients.SF_VERSION)
+    env = node_clients.sf_env(tmp_path / "home", "/dev/null", bin_dir)
+    (tmp_path / "home").mkdir()
+    done = subprocess.run(["sf", "--version"], env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-500:]
+    assert left_behind(env["HOME"]) == []
