@@ -177,6 +177,9 @@ def main(argv: list[str]) -> int:
         try:
             bin_dir = install_sf(version, retry_failed=True)
         except InstallError as exc:
+            if os.environ.get("CI", "").strip().lower() in {"true", "1", "yes"}:
+                print(f"error: Salesforce CLI {version} not installed ({exc}); CI=true needs the sf tests")
+                return 1
             print(f"note: Salesforce CLI {version} not installed ({exc}); the sf tests will be skipped")
             continue
         if not already:
