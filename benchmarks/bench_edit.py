@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/bench_edit.py                          # N = 50, 500 at 50 ms latency
     .venv/bin/python benchmarks/bench_edit.py --sizes 50 --naive-sample 20
+    .venv/bin/python benchmarks/bench_edit.py --whole-process --sizes 500   # the CLI vs the naive script
 
 Each size runs the demo org in its own process (as bench_audit.py) and each client in a fresh process
 (peak RSS from ``resource.getrusage``; the org is reset between runs). The toolkit run is
@@ -10,6 +11,12 @@ Each size runs the demo org in its own process (as bench_audit.py) and each clie
 ``sf.mdapi.ConnectedApp.read(name)`` then ``sf.mdapi.ConnectedApp.update(app)`` per app (zeep, bundled WSDL,
 which drops the elements it does not know: it is also lossy). Above ``--naive-sample`` apps the per-app loop
 is timed on a sample and extrapolated.
+
+``--whole-process`` measures what a user waits for: ``python -m toolkit edit --instance-url ... --apps ...
+--set ... --apply --yes`` from spawn to exit (interpreter start, imports, login, plan, apply, journal,
+verification), against a naive script run the same way (start, import simple-salesforce, log in, then the
+read+update loop; above ``--naive-sample`` apps the loop part is extrapolated, the start-up is not). API calls
+are counted by the demo org itself (its request counters), not by the client.
 """
 
 from __future__ import annotations
@@ -111,8 +118,79 @@ def _child_naive(info: dict[str, Any], sample: int) -> dict[str, Any]:
     return {"wall": per_app * len(names), "measured": len(picked), "extrapolated": len(picked) < len(names)}
 
 
+def _metadata_calls(info: dict[str, Any]) -> dict[str, int]:
+    """The demo org's own count of Metadata API calls since the last reset (reset/latency calls excluded)."""
+    requests = _control(info, "GET", "stats")["requests"]
+    return {k: v for k, v in sorted(requests.items()) if k[:1].islower() and "Metadata" in k}
+
+
+def _process_edit(info: dict[str, Any], size: int) -> dict[str, Any]:
+    """``python -m toolkit edit ... --apply --yes`` as a user runs it; wall time from spawn to exit."""
+    import subprocess
+
+    names = info["names"][:size]
+    with tempfile.TemporaryDirectory() as journals:
+        cmd = [sys.executable, "-m", "toolkit", "edit", "--instance-url", info["instance_url"]]
+        cmd += ["--ca-file", info["ca_file"], "--apps", ",".join(names)]
+        for change in CHANGES:
+            cmd += ["--set", change]
+        cmd += ["--apply", "--yes", "--journal-dir", journals]
+        env = {**os.environ, "SF_ACCESS_TOKEN": info["access_token"], "PYTHONPATH": str(REPO)}
+        t0 = time.perf_counter()
+        done = subprocess.run(cmd, env=env, capture_output=True, text=True, cwd=journals, check=False)
+        wall = time.perf_counter() - t0
+    if done.returncode != 0:
+        raise SystemExit(f"toolkit edit exited {done.returncode}:\n{done.stderr[-3000:]}")
+    return {"wall": wall, "calls": _metadata_calls(info)}
+
+
+def _process_naive(info: dict[str, Any], sample: int) -> dict[str, Any]:
+    """The naive script as a whole process: its start-up measured, its loop extrapolated past ``sample``."""
+    t0 = time.perf_counter()
+    inner = _run_child("naive", info, sample)
+    wall = time.perf_counter() - t0
+    loop = inner["wall"] * min(sample, len(info["names"])) / len(info["names"])
+    startup = wall - loop
+    return {"wall": startup + inner["wall"], "startup": startup, "extrapolated": inner["extrapolated"]}
+
+
 def _run_child(mode: str, info: dict[str, Any], arg: int) -> dict[str, Any]:
     return run_child(__file__, mode, info, arg)
+
+
+def bench_processes(size: int, latency_ms: float, naive_sample: int, repeat: int) -> dict[str, Any]:
+    """The CLI and the naive script as whole processes (see the module docstring)."""
+    ctx = mp.get_context("spawn")
+    parent, child = ctx.Pipe()
+    proc = ctx.Process(target=_serve, args=(size * 4 // 3 + 30, latency_ms, child), daemon=True)
+    proc.start()
+    info = parent.recv()
+    try:
+        info["names"] = _names_no_latency(info, size)
+        runs = []
+        for _ in range(repeat):
+            _reset(info)
+            runs.append(_process_edit(info, size))
+        edit = sorted(runs, key=lambda r: r["wall"])[len(runs) // 2]
+        _reset(info)
+        naive = _process_naive(info, naive_sample)
+    finally:
+        parent.send("stop")
+        parent.recv()
+        proc.join(30)
+    return {
+        "N": size,
+        "latency_ms": latency_ms,
+        "budget": 3 * math.ceil(size / 10) + 10,
+        "calls": sum(edit["calls"].values()),
+        "by_kind": edit["calls"],
+        "wall": edit["wall"],
+        "walls": [round(r["wall"], 2) for r in runs],
+        "naive_wall": naive["wall"],
+        "naive_startup": naive["startup"],
+        "naive_extrapolated": naive["extrapolated"],
+        "speedup": naive["wall"] / edit["wall"],
+    }
 
 
 def bench(size: int, latency_ms: float, naive_sample: int, repeat: int) -> dict[str, Any]:
@@ -191,6 +269,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     p.add_argument("--repeat", type=int, default=3, help="toolkit runs per size; the median is reported")
     p.add_argument("--json", help="also write the results to this file")
+    p.add_argument(
+        "--whole-process", action="store_true", help="time `python -m toolkit edit --apply` vs a naive script"
+    )
     add_child_arguments(p)
     args = p.parse_args(argv)
     if args.child:
@@ -198,6 +279,8 @@ def main(argv: list[str] | None = None) -> int:
         result = _child_edit(info, args.arg) if args.child == "edit" else _child_naive(info, args.arg)
         print(json.dumps(result, default=str))
         return 0
+    if args.whole_process:
+        return _print_processes(args)
     rows = [bench(n, args.latency_ms, args.naive_sample, args.repeat) for n in args.sizes]
     print(f"latency {args.latency_ms:g} ms; changes: {', '.join(CHANGES)}")
     print(
@@ -213,6 +296,26 @@ def main(argv: list[str] | None = None) -> int:
         )
         print(
             f"      calls by kind: {r['edit_by_kind']}; statuses {r['edit_statuses']}; runs {r['edit_walls']}"
+        )
+    if args.json:
+        Path(args.json).write_text(json.dumps(rows, indent=2, default=str))
+    return 0
+
+
+def _print_processes(args: argparse.Namespace) -> int:
+    rows = [bench_processes(n, args.latency_ms, args.naive_sample, args.repeat) for n in args.sizes]
+    print(f"whole processes; latency {args.latency_ms:g} ms; changes: {', '.join(CHANGES)}")
+    head = f"{'N':>5} {'metadata calls':>14} {'3⌈N/10⌉+10':>11} {'toolkit s':>10} {'naive s':>9}"
+    print(f"{head} {'speedup':>8}")
+    for r in rows:
+        naive = f"{r['naive_wall']:.1f}{'*' if r['naive_extrapolated'] else ' '}"
+        print(
+            f"{r['N']:>5} {r['calls']:>14} {r['budget']:>11} {r['wall']:>10.2f} {naive:>9} "
+            f"{r['speedup']:>7.1f}x"
+        )
+        print(
+            f"      calls by kind (counted by the demo org): {r['by_kind']}; runs {r['walls']}; "
+            f"naive start-up {r['naive_startup']:.2f} s"
         )
     if args.json:
         Path(args.json).write_text(json.dumps(rows, indent=2, default=str))
