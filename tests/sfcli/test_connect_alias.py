@@ -136,3 +136,18 @@ def test_audit_cli_without_token_exits_2_with_one_line(fresh_demo_org: DemoOrg, 
     assert done.returncode == 2 and "Traceback" not in done.stderr
     assert "org alias 'my-alias'" in done.stderr and "show-access-token" in done.stderr
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.sfcli
+@pytest.mark.xdist_group("demo_org")
+def test_the_dual_mode_tests_run_against_an_org_named_by_alias(sf_cli: SfLogin, demo_org: DemoOrg) -> None:
+    """``TOOLKIT_TEST_ORG=<alias> pytest -m org_verified`` (docs/testing.md), pointed at the demo org through
+    the real sf: the read tests run against whatever the alias names, and only they run."""
+    env = {k: v for k, v in sf_cli.env.items() if k != "CI"}
+    env.update(TOOLKIT_TEST_ORG=sf_cli.alias, TOOLKIT_TEST_CA_FILE=demo_org.ca_file)
+    cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:randomly"]
+    cmd += ["-m", "org_verified", "tests/test_org_verified.py", "tests/test_catalog.py"]
+    done = subprocess.run(cmd, env=env, cwd=REPO, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
+    assert "6 passed" in done.stdout and "failed" not in done.stdout, done.stdout[-1500:]
+    assert sf_cli.token not in done.stdout + done.stderr
