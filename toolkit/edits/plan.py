@@ -503,7 +503,7 @@ def _apps_table(target: Target, where: Any) -> tuple[pd.DataFrame, _Loaded | Non
     if isinstance(target, OrgTarget) and not set(columns) <= metadata_columns():
         from ..api import audit_org
 
-        return audit_org(target.org)[1]["apps"], None
+        return audit_org(target.org, org_wide=False)[1]["apps"], None  # no org-wide settings, no /limits
     inventory, raws = target.load(None)
     return build_tables(inventory)["apps"], (inventory, raws)
 

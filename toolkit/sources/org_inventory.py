@@ -101,11 +101,13 @@ def load_org(
     strict: bool = False,
     limits: bool = True,
     include_ecas: bool = True,
+    posture: bool = True,
     on_apps: Callable[[list[AppBundle]], None] | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> Inventory:
     """Everything the org knows about its connected apps and ECAs, joined (see the module doc).
 
+    ``posture=False`` leaves out the org-wide settings (the ``org`` table; selecting apps needs none of it).
     ``progress(line)`` is called for each step and each retry (the CLI prints them on stderr; quiet by
     default). What could not be read is unknown, with the reason: listings and read batches that failed
     after their retries, queries that failed (``AppBundle.unknown``, ``problems``, ``partial``). When nothing
@@ -145,7 +147,7 @@ def load_org(
             soql_futures = {
                 obj: pool.submit(_run_query, org, obj, q, window_days) for obj, q in queries.items()
             }
-            posture_futures = org_posture.submit(pool, org)
+            posture_futures = org_posture.submit(pool, org) if posture else {}
             try:
                 facts.listing, types, list_errors = _list(org, pool, types, strict)
             except OrgError:  # strict: the first listing failure stops the audit
@@ -175,7 +177,9 @@ def load_org(
             if on_apps is not None:
                 on_apps(bundles)
             _collect(usage_futures, facts, problems, failed, org.instance_url)
-            org_rows = org_posture.collect(posture_futures, problems, failed, org.instance_url)
+            org_rows = (
+                org_posture.collect(posture_futures, problems, failed, org.instance_url) if posture else []
+            )
             org.say(f"queried {sum(len(r) for r in facts.soql.values())} SOQL rows")
             if limits_future is not None:
                 try:
