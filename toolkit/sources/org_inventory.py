@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -102,11 +102,14 @@ def load_org(
     limits: bool = True,
     include_ecas: bool = True,
     posture: bool = True,
+    objects: Collection[str] | None = None,
     on_apps: Callable[[list[AppBundle]], None] | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> Inventory:
     """Everything the org knows about its connected apps and ECAs, joined (see the module doc).
 
+    ``objects``: run only the SOQL of these objects (default: every one of :func:`soql_queries`); the
+    columns the others give are then empty, not unknown, so only a caller that reads none of them may say so.
     ``posture=False`` leaves out the org-wide settings (the ``org`` table; selecting apps needs none of it).
     ``progress(line)`` is called for each step and each retry (the CLI prints them on stderr; quiet by
     default). What could not be read is unknown, with the reason: listings and read batches that failed
@@ -141,6 +144,8 @@ def load_org(
     queries = soql_queries(window_days)
     if not include_ecas:
         queries = {k: v for k, v in queries.items() if k not in OPTIONAL_OBJECTS}
+    if objects is not None:
+        queries = {k: v for k, v in queries.items() if k in objects}
     try:
         with ThreadPoolExecutor(max_workers=org.concurrency, thread_name_prefix="org") as pool:
             limits_future = pool.submit(org.limits) if limits else None
