@@ -340,7 +340,7 @@ CASES = [
     Case("demo-org-port-in-use", ["demo-org", "--port", "{busy_port}"], 2, "in use"),
     Case("demo-org-apps-neg", ["demo-org", "--apps", "-1"], 2, "apps cannot be -1"),
     Case("demo-org-apps-huge", ["demo-org", "--apps", "1000000000"], 2, "from 0 to 100000"),
-    Case("demo-org-latency-neg", ["demo-org", "--latency-ms", "-5"], 2, "latency_ms"),
+    Case("demo-org-latency-neg", ["demo-org", "--latency-ms", "-5"], 2, "--latency-ms: cannot be '-5'"),
     Case("demo-org-from-missing", ["demo-org", "--from", "{lab}/nope"], 2, "is not a folder"),
     Case("demo-org-from-file", ["demo-org", "--from", "{lab}/a_file.txt"], 2, "is not a folder"),
     Case("demo-bad-apps", ["demo", "--apps", "-2", *OUT], 2, "apps cannot be -2"),

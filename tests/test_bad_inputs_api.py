@@ -188,6 +188,20 @@ API_CASES: list[tuple[str, Call, type[ToolkitError], str]] = [
         ToolkitError,
         "no app 'Nope'",
     ),
+    # findings and the mobile matrix ------------------------------------------------------------------------
+    ("findings-none", lambda org: toolkit.findings(None), ArgumentError, "findings(tables) cannot be None"),  # type: ignore[arg-type]
+    ("findings-frame", lambda org: toolkit.findings(pd.DataFrame()), ArgumentError, "dict of tables"),  # type: ignore[arg-type]
+    ("findings-no-apps", lambda org: toolkit.findings({}), ArgumentError, "no 'apps' table"),
+    (
+        "findings-apps-without-name",
+        lambda org: toolkit.findings({"apps": pd.DataFrame({"kind": ["ConnectedApp"]})}),
+        ArgumentError,
+        "lacks the column(s) name",
+    ),
+    ("matrix-empty-dict", lambda org: toolkit.mobile_matrix({}), ArgumentError, "no 'apps' table"),
+    ("matrix-none", lambda org: toolkit.mobile_matrix(None), ArgumentError, "mobile_matrix(tables)"),  # type: ignore[arg-type]
+    ("styled-matrix-empty", lambda org: toolkit.style_mobile_matrix({}), ArgumentError, "no 'apps' table"),
+    ("twins-empty-dict", lambda org: toolkit.mobile_twins({}), ArgumentError, "no 'apps' table"),
     # outputs and the demo org -------------------------------------------------------------------------------
     (
         "write-outputs-empty-text",

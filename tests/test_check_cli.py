@@ -8,6 +8,7 @@ import shutil
 from importlib import resources
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 import jsonschema
 import pytest
@@ -95,7 +96,7 @@ def _element_lines(root: Path, log: dict[str, Any]) -> list[tuple[Path, int, dic
     out = []
     for result in log["runs"][0]["results"]:
         loc = result["locations"][0]["physicalLocation"]
-        out.append((root / loc["artifactLocation"]["uri"], loc["region"]["startLine"], result))
+        out.append((root / unquote(loc["artifactLocation"]["uri"]), loc["region"]["startLine"], result))
     return out
 
 
@@ -159,3 +160,42 @@ def test_check_saves_a_snapshot_for_diff(capsys: pytest.CaptureFixture[str], tmp
     assert code == 0
     code, out, _ = run(capsys, "diff", str(tmp_path / "snap"), "--project", str(EXAMPLES))
     assert code == 0 and "0 settings changed in 0 apps" in out and f"folder {EXAMPLES}" in out
+
+
+ODD_NAMES = ["my <dir> 100%#é", 'a:b [x] {y} "q" `t` ^|\\']
+
+
+@pytest.mark.parametrize("folder", ODD_NAMES, ids=["angle-space-percent-hash-accent", "colon-and-more"])
+def test_sarif_uris_are_rfc3986_uri_references_and_round_trip(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, folder: str
+) -> None:
+    """Issue 13 item 16: file names with <, >, space, %, #, non-ASCII (and a colon, which a relative
+    reference must not start a segment with) are percent-encoded; unquoting gives the path back."""
+    root = tmp_path / "proj"
+    apps = root / "force-app" / "main" / folder / "connectedApps"
+    apps.mkdir(parents=True)
+    (root / "sfdx-project.json").write_text(
+        '{"packageDirectories": [{"path": "force-app", "default": true}]}'
+    )
+    source = EXAMPLES / "force-app" / "main" / "default" / "connectedApps"
+    name = "Odd <App> 5% #1 é.connectedApp-meta.xml"
+    shutil.copy(source / "Legacy_Partner_Portal.connectedApp-meta.xml", apps / name)
+    code, out, err = run(capsys, "check", "--project", str(root), "--format", "sarif")
+    assert code == 0, err
+    log = json.loads(out)
+    validate_sarif(log)
+    checker = jsonschema.FormatChecker(["uri-reference", "uri"])
+    assert "uri-reference" in checker.checkers  # rfc3986-validator is installed (the dev extra)
+    uri_schema = {"type": "string", "format": "uri-reference"}
+    uris = [
+        r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in log["runs"][0]["results"]
+    ]
+    assert uris
+    for uri in uris:
+        jsonschema.validate(uri, uri_schema, format_checker=checker)
+        assert unquote(uri) == f"force-app/main/{folder}/connectedApps/{name}", uri
+        assert (root / unquote(uri)).is_file()
+    base = log["runs"][0]["originalUriBaseIds"]["SRCROOT"]["uri"]
+    jsonschema.validate(base, {"type": "string", "format": "uri"}, format_checker=checker)
+    with pytest.raises(jsonschema.ValidationError):  # the checker does refuse the raw path
+        jsonschema.validate(f"force-app/main/{folder}/{name}", uri_schema, format_checker=checker)

@@ -56,11 +56,20 @@ def audit(source: Any, *, window_days: int = 180, strict: bool = False) -> dict[
 
 
 def audit_org(
-    org: Any, *, window_days: int = 180, strict: bool = False, progress: Any = None
+    org: Any,
+    *,
+    window_days: int = 180,
+    strict: bool = False,
+    progress: Any = None,
+    org_wide: bool = True,
+    objects: Any = None,
 ) -> tuple[Inventory, dict[str, pd.DataFrame]]:
     """The inventory of an org and its tables (what :func:`audit` returns for an org, plus the inventory).
 
     ``progress(line)``, when given, is told each step and retry (the CLI prints them on stderr).
+    ``org_wide=False`` leaves out the org-wide reads (settings and their permission holders, ``/limits``):
+    the ``org`` table is then empty (choosing apps by their columns needs none of it). ``objects``: only the
+    SOQL of these objects (:func:`~toolkit.sources.org_inventory.load_org`; the others' columns are empty).
 
     Not a doctest (it needs an org): ``inventory, tables = audit_org(toolkit.connect())``.
     """
@@ -78,7 +87,10 @@ def audit_org(
         # built while the usage tables (the largest SOQL) are still arriving
         early["n"], early["tables"] = len(bundles), build_tables(Inventory(apps=bundles))
 
-    inventory = load_org(org, window_days=window_days, strict=strict, on_apps=on_apps, progress=progress)
+    reads = {"posture": org_wide, "limits": org_wide, "objects": objects}
+    inventory = load_org(
+        org, window_days=window_days, strict=strict, on_apps=on_apps, progress=progress, **reads
+    )
     tables = early["tables"]
     late = build_tables(Inventory(apps=inventory.apps[early["n"] :], problems=inventory.problems))
     for name, frame in late.items():  # phantom apps (known from usage only) and the final problems

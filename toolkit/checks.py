@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from .errors import ArgumentError
@@ -136,3 +137,31 @@ def folder_path(name: str, value: object) -> Path:
     if "\x00" in value:
         raise ArgumentError(name, value, "a folder path", why="it holds a NUL character")
     return Path(value)
+
+
+TABLES_ALLOWED = "the dict of tables from toolkit.audit() (an 'apps' DataFrame with name and kind columns)"
+
+
+def audit_tables(name: str, value: object) -> dict[str, Any]:
+    """``value`` if it is a dict of audit tables whose ``apps`` table has ``name`` and ``kind``.
+
+    >>> audit_tables("findings(tables)", {})
+    Traceback (most recent call last):
+    toolkit.errors.ArgumentError: findings(tables) cannot be '<dict of 0>'; allowed: the dict of tables ...
+    """
+    import pandas as pd
+
+    if not isinstance(value, dict):
+        shown = None if value is None else f"<{type(value).__name__}>"
+        raise ArgumentError(name, shown, TABLES_ALLOWED)
+    apps = value.get("apps")
+    if not isinstance(apps, pd.DataFrame):
+        why = "it has no 'apps' table" if apps is None else f"its 'apps' is a {type(apps).__name__}"
+        raise ArgumentError(name, f"<dict of {len(value)}>", TABLES_ALLOWED, why=why)
+    missing = [c for c in ("name", "kind") if c not in apps.columns]
+    if missing:
+        raise ArgumentError(
+            name, f"<dict of {len(value)}>", TABLES_ALLOWED,
+            why=f"its 'apps' table lacks the column(s) {', '.join(missing)}",
+        )
+    return value

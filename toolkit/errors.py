@@ -8,6 +8,23 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+MAX_SHOWN = 80  # characters of a value's repr in a message; longer ones are shortened in the middle
+
+
+def shown(value: object, limit: int = MAX_SHOWN) -> str:
+    """``repr(value)``, shortened in the middle when longer than ``limit`` (a message stays one short line).
+
+    >>> shown("9" * 5000)
+    "'99999999999999999999999999999999…99999999999999999999' (5,000 characters)"
+    >>> shown(-1.0)
+    '-1.0'
+    """
+    text = repr(value)
+    if len(text) <= limit:
+        return text
+    size = f" ({len(value) if isinstance(value, str | bytes) else len(text):,} characters)"
+    return f"{text[: limit // 2 - 7]}…{text[-(limit // 4 + 1) :]}{size}"
+
 
 class ToolkitError(Exception):
     """Base class of every error the toolkit raises on purpose."""
@@ -86,7 +103,9 @@ class ArgumentError(ToolkitError, ValueError):
 
     def __init__(self, name: str, value: object, allowed: str, *, why: str = "") -> None:
         self.name, self.value, self.allowed, self.why = name, value, allowed, why
-        super().__init__(f"{name} cannot be {value!r}; allowed: {allowed}" + (f" ({why})" if why else ""))
+        super().__init__(
+            f"{name} cannot be {shown(value)}; allowed: {allowed}" + (f" ({why})" if why else "")
+        )
 
 
 class OutputError(ToolkitError):

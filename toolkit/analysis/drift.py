@@ -33,6 +33,14 @@ DIFF_COLUMNS = ("app", "kind", "change", "field", "setting", "old", "new")
 _EXTRA = ("has_certificate", "certificate_expires")  # settings shown apart from the catalog columns
 _RECORDS = {"ip_ranges": ("start", "end"), "attributes": ("key", "formula")}
 _RECORD_FIELD = {"ip_ranges": "ip_ranges", "attributes": "custom_attributes"}
+# the columns diff_audits reads of each table
+_NEEDED = {"apps": ("name", "kind"), **{t: ("app", *keys) for t, keys in _RECORDS.items()}}
+
+
+def _missing_columns(table: str, frame: Any) -> list[str]:
+    """The columns of ``table`` that diff_audits needs and ``frame`` lacks (``[]`` for other tables)."""
+    needed = _NEEDED.get(table, ())
+    return [c for c in needed if c not in getattr(frame, "columns", ())]
 
 
 def save_snapshot(tables: dict[str, pd.DataFrame], folder: str | Path, *, source: str = "") -> Path:
@@ -79,6 +87,14 @@ def load_snapshot(folder: str | Path) -> tuple[dict[str, pd.DataFrame], dict[str
         }
     except (ValueError, KeyError, OSError) as exc:
         raise SourceError(f"{path}: unreadable snapshot manifest or table: {exc}") from None
+    for name, frame in tables.items():
+        missing = _missing_columns(name, frame)
+        if missing:
+            raise SourceError(
+                f"{Path(folder) / manifest['tables'][name]['file']}: lacks the column(s) "
+                f"{', '.join(map(repr, missing))}; allowed: a table as save_snapshot() writes it "
+                f"({', '.join(_NEEDED[name])}, ...)"
+            )
     if "apps" in tables:
         tables["apps"] = _typed(tables["apps"])
     for frame in tables.values():
@@ -177,6 +193,15 @@ def _tables(value: Any) -> dict[str, pd.DataFrame]:
 
 def _settings(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
     """One text row per app: the compared settings as display text (None when not set)."""
+    if "apps" not in tables:
+        raise SourceError("diff_audits(): a side has no 'apps' table; allowed: the tables of toolkit.audit()")
+    for name in _NEEDED:
+        missing = _missing_columns(name, tables.get(name, pd.DataFrame(columns=_NEEDED[name])))
+        if missing:
+            raise SourceError(
+                f"diff_audits(): the {name!r} table lacks the column(s) {', '.join(map(repr, missing))}; "
+                "allowed: the tables of toolkit.audit() or of a snapshot"
+            )
     apps = tables["apps"]
     cols = compared_columns(apps)
     frame = pd.DataFrame(

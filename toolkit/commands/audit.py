@@ -20,7 +20,15 @@ from ..errors import OrgError
 from ..model.bundle import Inventory
 from ..model.catalog import secret_values
 from . import EXIT_OK, EXIT_PARTIAL
-from .options import add_source_arguments, is_org_source, open_org, require_source, stderr_progress
+from .options import (
+    add_source_arguments,
+    add_window_days,
+    is_org_source,
+    open_org,
+    require_source,
+    stderr_progress,
+    window_days,
+)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -30,21 +38,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="output folder, replaced by each run: new, empty or a previous output folder "
         "(default: out/audit)",
     )
-    parser.add_argument(
-        "--window-days", type=int, default=180,
-        help=f"usage window in days, {checks.MIN_WINDOW_DAYS} to {checks.MAX_WINDOW_DAYS} (default: 180; "
-        "LoginHistory keeps about 6 months)",
-    )
+    add_window_days(parser)
 
 
 def run(args: argparse.Namespace) -> int:
     require_source(args)
     out = checks.folder_path("--out", args.out)
     if is_org_source(args):
-        args.window_days = checks.whole_number(
-            "--window-days", args.window_days, checks.MIN_WINDOW_DAYS, checks.MAX_WINDOW_DAYS,
-            why=checks.WINDOW_WHY,
-        )
+        args.window_days = window_days(args)
         return audit_org_command(args)
     inventory, tables = audit_folder(args.project)
     report(inventory, tables, out, title=f"Connected app audit of {Path(args.project).name}")

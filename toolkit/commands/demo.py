@@ -9,8 +9,10 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from ..demoorg import MAX_APPS, MAX_ECAS
 from ..errors import SourceError
 from ..reports import collect
+from .options import whole_number
 from .report import write_and_say
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
@@ -18,8 +20,15 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", default="out/demo", help="output folder (default: out/demo)")
-    parser.add_argument("--apps", type=int, default=60, help="connected apps in the demo org (default: 60)")
-    parser.add_argument("--ecas", type=int, default=10, help="external client apps (default: 10)")
+    parser.add_argument(
+        "--apps",
+        type=whole_number(0, MAX_APPS),
+        default=60,
+        help="connected apps in the demo org (default: 60)",
+    )
+    parser.add_argument(
+        "--ecas", type=whole_number(0, MAX_ECAS), default=10, help="external client apps (default: 10)"
+    )
     parser.add_argument("--examples", action="store_true", help="report on the example folder instead")
 
 

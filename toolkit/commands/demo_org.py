@@ -13,7 +13,8 @@ import sys
 import threading
 from types import FrameType
 
-from ..demoorg import DemoOrg
+from ..demoorg import MAX_APPS, MAX_ECAS, MAX_LATENCY_MS, DemoOrg
+from .options import number, whole_number
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -23,12 +24,29 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     5
     """
     parser.add_argument(
-        "--port", type=int, default=0, help="TCP port on 127.0.0.1, 0 to 65535 (0 = any free port)"
+        "--port",
+        type=whole_number(0, 65535),
+        default=0,
+        help="TCP port on 127.0.0.1, 0 to 65535 (0 = any free port)",
     )
-    parser.add_argument("--apps", type=int, default=60, help="number of connected apps to seed")
-    parser.add_argument("--ecas", type=int, default=10, help="number of external client apps to seed")
-    parser.add_argument("--seed", type=int, default=1, help="seed of the generated org (same seed, same org)")
-    parser.add_argument("--latency-ms", type=float, default=0, help="delay added to every API request")
+    parser.add_argument(
+        "--apps", type=whole_number(0, MAX_APPS), default=60, help="number of connected apps to seed"
+    )
+    parser.add_argument(
+        "--ecas", type=whole_number(0, MAX_ECAS), default=10, help="number of external client apps to seed"
+    )
+    parser.add_argument(
+        "--seed",
+        type=whole_number(-(2**63), 2**63 - 1),
+        default=1,
+        help="seed of the generated org (same seed, same org)",
+    )
+    parser.add_argument(
+        "--latency-ms",
+        type=number(lambda v: 0 <= v <= MAX_LATENCY_MS, f"0 to {MAX_LATENCY_MS} milliseconds"),
+        default=0,
+        help="delay added to every API request",
+    )
     parser.add_argument(
         "--from", dest="from_dir", default=None, help="seed from an SFDX/mdapi folder instead"
     )

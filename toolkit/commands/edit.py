@@ -2,9 +2,13 @@
 
     edit --org demo --apps A,B --set ip_relaxation=ENFORCE                 # dry run: the preview only
     edit --org demo --where "platform == 'ios'" --set min_os=17.0 --apply  # prints the journal path first
-    edit --org demo --rollback out/edits/edit-...                          # back to the pre-images
-    edit --org demo --resume out/edits/edit-...                            # finish an interrupted apply
+    edit --org ALIAS --rollback out/edits/edit-...                         # back to the pre-images
+    edit --org ALIAS --resume out/edits/edit-...                           # finish an interrupted apply
     edit --org demo --revoke-tokens APP --tokens inactive-users --yes      # irreversible
+
+``--rollback``/``--resume`` need the org of the apply: ``--org demo`` starts a new demo org for each command,
+so with it they are refused (:func:`demo_org_note`); keep one running with ``demo-org`` and connect to it
+with ``--instance-url/--access-token/--ca-file`` (the README's recipe).
 
 Exit codes: 0 everything applied (or the dry run is valid), 3 some items failed, were stale or are in doubt
 (the journal says which), 2 bad input or nothing could be done (nothing written).

@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
 import tempfile
@@ -21,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .. import checks
-from ..errors import OutputError, SourceError
+from ..errors import OutputError, SourceError, shown
 from ..sources.org import DEFAULT_CONCURRENCY, READ_TIMEOUT
 
 if TYPE_CHECKING:
@@ -29,6 +30,61 @@ if TYPE_CHECKING:
 
     from ..model.bundle import Inventory
     from ..sources.org import Org
+
+
+MAX_TIMEOUT = 1e6  # seconds (what connect() accepts)
+TIMEOUT_ALLOWED = f"seconds, a number greater than 0 and below {MAX_TIMEOUT:.0f}"
+
+
+def whole_number(low: int, high: int) -> Callable[[str], int]:
+    """An argparse ``type=`` for a whole-number option whose values lie in ``low..high``.
+
+    Text that is no whole number, or has more digits than any value in the range (a 5,000-digit number:
+    ``int()`` refuses it with a message that would echo all of it), is refused in one short line naming the
+    option, the value (shortened) and the range. The range itself is checked where the option is used.
+
+    >>> p = argparse.ArgumentParser(); _ = p.add_argument("--days", type=whole_number(1, 3650))
+    >>> p.parse_args(["--days", "0"]).days
+    0
+    >>> whole_number(1, 3650)("9" * 5000)
+    Traceback (most recent call last):
+    argparse.ArgumentTypeError: '999...999' (5,000 characters) has 5,000 digits; allowed: a whole number ...
+    """
+    allowed = f"a whole number from {low} to {high}"
+    width = len(str(max(abs(low), abs(high))))
+
+    def parse(text: str) -> int:
+        value = text.strip()
+        digits = value[1:] if value[:1] in ("+", "-") else value
+        if not (digits.isascii() and digits.isdigit()):
+            raise argparse.ArgumentTypeError(f"invalid int value: {shown(text)}; allowed: {allowed}")
+        if len(digits.lstrip("0")) > width:
+            raise argparse.ArgumentTypeError(f"{shown(text)} has {len(digits):,} digits; allowed: {allowed}")
+        return int(value)
+
+    parse.__name__ = "int"
+    return parse
+
+
+def number(ok: Callable[[float], bool], allowed: str) -> Callable[[str], float]:
+    """An argparse ``type=`` for a finite number that ``ok`` accepts (``nan``, ``inf`` never are).
+
+    >>> number(lambda v: v > 0, "seconds > 0")("nan")
+    Traceback (most recent call last):
+    argparse.ArgumentTypeError: cannot be 'nan'; allowed: seconds > 0
+    """
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"invalid number: {shown(text)}; allowed: {allowed}") from None
+        if not math.isfinite(value) or not ok(value):
+            raise argparse.ArgumentTypeError(f"cannot be {shown(text)}; allowed: {allowed}")
+        return value
+
+    parse.__name__ = "float"
+    return parse
 
 
 def add_source_arguments(parser: argparse.ArgumentParser, *, project_help: str | None = None) -> None:
@@ -48,13 +104,31 @@ def add_source_arguments(parser: argparse.ArgumentParser, *, project_help: str |
     )
     org.add_argument("--ca-file", help="PEM CA bundle to trust (a demo org's); TLS is always verified")
     org.add_argument(
-        "--concurrency", type=int, default=DEFAULT_CONCURRENCY,
+        "--concurrency", type=whole_number(1, checks.MAX_CONCURRENCY), default=DEFAULT_CONCURRENCY,
         help=f"parallel requests, 1 to {checks.MAX_CONCURRENCY} (default: {DEFAULT_CONCURRENCY})",
     )
     org.add_argument(
-        "--timeout", type=float, default=None, metavar="SECONDS",
+        "--timeout", type=number(lambda v: 0 < v < MAX_TIMEOUT, TIMEOUT_ALLOWED), default=None,
+        metavar="SECONDS",
         help=f"longest wait for an answer from the org (default: {READ_TIMEOUT:g}; connecting: at most 10); "
         "a call and its retries give up after twice this",
+    )
+
+
+def add_window_days(parser: argparse.ArgumentParser) -> None:
+    """``--window-days`` (org audits: the usage window), checked by :func:`window_days`."""
+    parser.add_argument(
+        "--window-days", type=whole_number(checks.MIN_WINDOW_DAYS, checks.MAX_WINDOW_DAYS), default=180,
+        help=f"usage window in days, {checks.MIN_WINDOW_DAYS} to {checks.MAX_WINDOW_DAYS} (default: 180; "
+        "LoginHistory keeps about 6 months)",
+    )
+
+
+def window_days(args: argparse.Namespace) -> int:
+    """``--window-days`` in range, else :class:`~toolkit.errors.ArgumentError` naming the option."""
+    return checks.whole_number(
+        "--window-days", args.window_days, checks.MIN_WINDOW_DAYS, checks.MAX_WINDOW_DAYS,
+        why=checks.WINDOW_WHY,
     )
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from ..analysis.counts import counts_line
 from ..model.bundle import Inventory
 from ..reports import ReportData, collect, inventory_secrets, write_report
-from . import EXIT_OK, EXIT_PARTIAL
+from . import EXIT_OK, EXIT_PARTIAL, options
 from .audit import api_calls_line, check_readable
 from .options import add_source_arguments, is_org_source, open_org, require_source, stderr_progress
 
@@ -22,12 +22,13 @@ from .options import add_source_arguments, is_org_source, open_org, require_sour
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_source_arguments(parser)
     parser.add_argument("--out", default="out/report", help="output folder (default: out/report)")
-    parser.add_argument("--window-days", type=int, default=180, help="usage window in days (default: 180)")
+    options.add_window_days(parser)
 
 
 def run(args: argparse.Namespace) -> int:
     require_source(args)
     if is_org_source(args):
+        args.window_days = options.window_days(args)
         with open_org(args) as org:
             data, inventory = collect(org, window_days=args.window_days, progress=stderr_progress())
     else:

@@ -219,6 +219,7 @@ class DemoOrg:
                     setattr(self.state, name, getattr(fresh, name))
                 self.state.__dict__.pop("_derived_cache", None)
                 self.state.requests.clear()
+                self.state.queried.clear()
                 self.state.faults.clear()
                 self.state.api_usage = 0
         self.state.latency_ms = self._initial_latency

@@ -1,6 +1,7 @@
 """The emulator's control plane (``/__emulator/...``; every call needs a valid session):
 
-- ``GET  /__emulator/stats``            -> ``{"requests": {op: n}, "api_usage": n, "latency_ms": x, ...}``
+- ``GET  /__emulator/stats``            -> ``{"requests": {op: n}, "queried": {sObject: n}, "api_usage": n,
+  "latency_ms": x, ...}`` (``queried``: SOQL queries per object, REST and Bulk API 2.0 query jobs)
 - ``POST /__emulator/reset``            -> restore the seeded state (sessions stay valid)
 - ``POST /__emulator/latency``          ``{"ms": 50}``
 - ``POST /__emulator/expire-sessions``  ``{"token": "..."}`` (one) or ``{}`` (all, including the caller's)
@@ -33,6 +34,7 @@ def stats(state: OrgState) -> dict[str, Any]:
     with state.lock:
         return {
             "requests": dict(state.requests),
+            "queried": dict(state.queried),
             "api_usage": state.api_usage,
             "latency_ms": state.latency_ms,
             "faults": [f.to_json() for f in state.faults],

@@ -13,6 +13,7 @@ CONTRACT between the emulator's parts (server/REST/auth, Metadata SOAP, SOQL eng
 from __future__ import annotations
 
 import random
+import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -69,6 +70,8 @@ class OrgState:
     sessions: dict[str, Session] = field(default_factory=dict)
     # operation name -> number of requests served ("query", "readMetadata", ...)
     requests: dict[str, int] = field(default_factory=dict)
+    # sObject name -> number of SOQL queries of it served (REST query/queryAll and Bulk API 2.0 query jobs)
+    queried: dict[str, int] = field(default_factory=dict)
     # active fault rules (control endpoint / DemoOrg.inject_fault); see FaultRule
     faults: list[FaultRule] = field(default_factory=list)
     latency_ms: float = 0.0
@@ -86,6 +89,19 @@ class OrgState:
         """Count one request of ``operation`` (thread-safe)."""
         with self.lock:
             self.requests[operation] = self.requests.get(operation, 0) + 1
+
+    def count_query(self, soql: str) -> None:
+        """Count one SOQL query of the object after its (first) ``FROM`` (a test facility: which tables a
+        command read, not only how many queries).
+
+        >>> s = OrgState(org_id="00D000000000001AAA")
+        >>> s.count_query("SELECT Id, (SELECT Id FROM Tokens) FROM OauthToken WHERE x = 1"); s.queried
+        {'OauthToken': 1}
+        """
+        outer = _outer_from(soql)
+        if outer:
+            with self.lock:
+                self.queried[outer] = self.queried.get(outer, 0) + 1
 
     def take_fault(
         self, operation: str, kinds: tuple[str, ...], text: bytes | None = None
@@ -185,3 +201,18 @@ class FaultRule:
             k: getattr(self, k)
             for k in ("kind", "operation", "count", "rate", "full_name", "status_code", "message", "ms")
         }
+
+
+def _outer_from(soql: str) -> str | None:
+    """The object of the ``FROM`` outside any parentheses (subqueries of a SELECT list are inside)."""
+    depth = 0
+    for i, ch in enumerate(soql):
+        if ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        elif depth == 0:
+            m = re.match(r"FROM\s+([A-Za-z_][\w.]*)", soql[i:], flags=re.IGNORECASE)
+            if m and (i == 0 or not (soql[i - 1].isalnum() or soql[i - 1] == "_")):
+                return m.group(1)
+    return None

@@ -390,6 +390,7 @@ class DemoOrgApp:
             if len(p) == 1 and method == "GET" and request.args.get("columns") == "true":
                 return self.json(api.query_columns(request.args.get("q", ""), tooling))
             if len(p) == 1 and method == "GET":
+                self.state.count_query(request.args.get("q", ""))
                 return self.json(
                     api.query(
                         version,
@@ -430,7 +431,9 @@ class DemoOrgApp:
     ) -> Response:
         bulk = self.bulk
         if not p and method == "POST":
-            return self.json(bulk.create(version, body, session.user_id))
+            job = bulk.create(version, body, session.user_id)
+            self.state.count_query(f"FROM {job.get('object') or ''}")
+            return self.json(job)
         if not p and method == "GET":
             return self.json(
                 {"done": True, "records": [bulk.status(j) for j in list(bulk.jobs)], "nextRecordsUrl": None}

@@ -431,6 +431,13 @@ ORG_COLUMNS = (
     "use_count", "inactive_user_tokens", "logins", "last_used", "used", "partial",
 )
 _Loaded = tuple[Inventory, dict[Key, bytes]]
+# usage columns, and the SOQL they need: the usage rows and the app ids they are joined to
+USAGE_COLUMNS = frozenset(
+    {"tokens", "users", "use_count", "inactive_user_tokens", "logins", "last_used", "used"}
+)
+USAGE_OBJECTS = frozenset(
+    {"OauthToken", "User", "LoginHistory", "AppMenuItem", "ConnectedApplication", "ExternalClientApplication"}
+)
 
 
 def _selected(
@@ -503,7 +510,10 @@ def _apps_table(target: Target, where: Any) -> tuple[pd.DataFrame, _Loaded | Non
     if isinstance(target, OrgTarget) and not set(columns) <= metadata_columns():
         from ..api import audit_org
 
-        return audit_org(target.org)[1]["apps"], None
+        # no org-wide settings, no /limits; a where on usage alone: only the usage SOQL and the app ids
+        usage_only = set(columns) <= USAGE_COLUMNS | {"name", "label", "kind"}
+        objects = USAGE_OBJECTS if usage_only else None
+        return audit_org(target.org, org_wide=False, objects=objects)[1]["apps"], None
     inventory, raws = target.load(None)
     return build_tables(inventory)["apps"], (inventory, raws)
 

@@ -21,7 +21,7 @@ from typing import Any
 
 import pandas as pd
 
-from ..errors import OrgError, ToolkitError
+from ..errors import OrgError, ToolkitError, shown
 from ..redact import register_secret
 from ..sources.org import Org
 from .journal import Journal
@@ -61,12 +61,10 @@ unused-days=N
     if m and len(m.group(1)) <= 6 and 0 < int(m.group(1)) <= 365000:
         return TokenFilter("unused-days", int(m.group(1)))
     if m:
-        raise ToolkitError(
-            f"--tokens {(text or '')[:40]!r}: unused-days must be 1..365000 (1,000 years); {allowed}"
-        )
+        raise ToolkitError(f"--tokens {shown(text)}: unused-days must be 1..365000 (1,000 years); {allowed}")
     if text is None:
         raise ToolkitError(f"--tokens is required with --revoke-tokens; {allowed}")
-    raise ToolkitError(f"--tokens {text!r} is not a token selection; {allowed}")
+    raise ToolkitError(f"--tokens {shown(text)} is not a token selection; {allowed}")
 
 
 @dataclass

@@ -18,6 +18,7 @@ from typing import Any, NamedTuple
 
 import pandas as pd
 
+from .. import checks
 from ..analysis.expect import Expectation
 from ..analysis.markers import NOT_SET
 from ..model import catalog
@@ -72,6 +73,7 @@ def findings(
     ``ignored`` (an unexpired ignore of the baseline; ``ignore_reason``). Rules that need what this source
     cannot give (usage needs an org) are not run; ``.attrs["not_run"]`` lists them with the reason.
     """
+    checks.audit_tables("findings(tables)", tables)
     base = resolve_baseline(baseline)
     today = today or date.today()
     rules = [r for r in RULES if base.enabled(r.id)]

@@ -33,6 +33,7 @@ from typing import Any
 
 import pandas as pd
 
+from .. import checks
 from ..analysis.compare import mobile_fields
 from ..analysis.display import css_string, escaped_style
 from ..analysis.markers import NOT_APPLICABLE, NOT_SET, UNKNOWN
@@ -78,6 +79,7 @@ def mobile_twins(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
     >>> mobile_twins({"apps": apps}).loc[0, ["stem", "setting", "ios", "android"]].tolist()
     ['sales', 'Minimum OS Version', '16.0', '12.0']
     """
+    checks.audit_tables("mobile_twins(tables)", tables)
     values = mobile_matrix(tables)
     rows = []
     labels = [c for c in values.columns if c not in ("kind", "twin")]
@@ -111,6 +113,7 @@ def mobile_matrix(
     tables: dict[str, pd.DataFrame], baseline: Baseline | str | None = None, *, status: bool = False
 ) -> pd.DataFrame:
     """The matrix (display values; ``status=True``: the status of each cell). Index: (group, app)."""
+    checks.audit_tables("mobile_matrix(tables)", tables)
     values, states, _reasons = _build(tables, baseline)
     return states if status else values
 
@@ -121,6 +124,7 @@ TOOLTIP_CELLS = 20_000  # above this many cells the reasons are left out of the 
 def style_mobile_matrix(tables: dict[str, pd.DataFrame], baseline: Baseline | str | None = None) -> Any:
     """A pandas Styler of the matrix: a colour per status, the reason of each non-ok cell as a tooltip
     (up to :data:`TOOLTIP_CELLS` cells; ``mobile_matrix(..., status=True)`` has them all)."""
+    checks.audit_tables("style_mobile_matrix(tables)", tables)
     values, states, reasons = _build(tables, baseline)
     # app data is escaped: cells and labels as HTML, tooltips as CSS strings (they go into a <style>)
     styler = escaped_style(values)

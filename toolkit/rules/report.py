@@ -18,9 +18,11 @@ location for orgs. Ignored findings carry a SARIF suppression with the reason; "
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import pandas as pd
 
@@ -101,7 +103,8 @@ def render(findings: pd.DataFrame, fmt: str, *, locations: Locations | None = No
 def locations(
     inventory: Inventory, findings: pd.DataFrame, root: str | Path
 ) -> dict[tuple[str, str], tuple[str, int | None]]:
-    """(app, field) → (file relative to ``root``, line) for every finding of an app with files."""
+    """(app, field) → (file relative to ``root`` as a percent-encoded URI reference, line) for every finding
+    of an app with files (a file outside ``root``: its ``file:`` URI)."""
     by_name = {b.name: b for b in inventory.apps}
     base = Path(root).resolve()
     out: dict[tuple[str, str], tuple[str, int | None]] = {}
@@ -112,7 +115,9 @@ def locations(
             continue
         path = Path(where[0]).resolve()
         try:
-            uri = path.relative_to(base).as_posix()
+            # a URI reference (RFC 3986): <, >, space, %, #, ':' and non-ASCII percent-encoded (UTF-8; a name
+            # that is not UTF-8 keeps its bytes); urllib.parse.unquote gives the path back
+            uri = quote(os.fsencode(path.relative_to(base).as_posix()), safe="/")
         except ValueError:
             uri = path.as_uri()
         out[(str(app), str(field_id))] = (uri, where[1])

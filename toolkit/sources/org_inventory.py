@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -101,11 +101,16 @@ def load_org(
     strict: bool = False,
     limits: bool = True,
     include_ecas: bool = True,
+    posture: bool = True,
+    objects: Collection[str] | None = None,
     on_apps: Callable[[list[AppBundle]], None] | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> Inventory:
     """Everything the org knows about its connected apps and ECAs, joined (see the module doc).
 
+    ``objects``: run only the SOQL of these objects (default: every one of :func:`soql_queries`); the
+    columns the others give are then empty, not unknown, so only a caller that reads none of them may say so.
+    ``posture=False`` leaves out the org-wide settings (the ``org`` table; selecting apps needs none of it).
     ``progress(line)`` is called for each step and each retry (the CLI prints them on stderr; quiet by
     default). What could not be read is unknown, with the reason: listings and read batches that failed
     after their retries, queries that failed (``AppBundle.unknown``, ``problems``, ``partial``). When nothing
@@ -139,13 +144,15 @@ def load_org(
     queries = soql_queries(window_days)
     if not include_ecas:
         queries = {k: v for k, v in queries.items() if k not in OPTIONAL_OBJECTS}
+    if objects is not None:
+        queries = {k: v for k, v in queries.items() if k in objects}
     try:
         with ThreadPoolExecutor(max_workers=org.concurrency, thread_name_prefix="org") as pool:
             limits_future = pool.submit(org.limits) if limits else None
             soql_futures = {
                 obj: pool.submit(_run_query, org, obj, q, window_days) for obj, q in queries.items()
             }
-            posture_futures = org_posture.submit(pool, org)
+            posture_futures = org_posture.submit(pool, org) if posture else {}
             try:
                 facts.listing, types, list_errors = _list(org, pool, types, strict)
             except OrgError:  # strict: the first listing failure stops the audit
@@ -175,7 +182,9 @@ def load_org(
             if on_apps is not None:
                 on_apps(bundles)
             _collect(usage_futures, facts, problems, failed, org.instance_url)
-            org_rows = org_posture.collect(posture_futures, problems, failed, org.instance_url)
+            org_rows = (
+                org_posture.collect(posture_futures, problems, failed, org.instance_url) if posture else []
+            )
             org.say(f"queried {sum(len(r) for r in facts.soql.values())} SOQL rows")
             if limits_future is not None:
                 try:
