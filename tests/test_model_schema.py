@@ -14,8 +14,11 @@ from toolkit.model import _wsdl_types, schema
 def test_connected_app_order_and_inherited_full_name() -> None:
     order = schema.child_order("ConnectedApp")
     assert order[0] == "fullName"
-    assert order.index("contactEmail") < order.index("label") < order.index("mobileAppConfig") < order.index(
-        "oauthConfig"
+    assert (
+        order.index("contactEmail")
+        < order.index("label")
+        < order.index("mobileAppConfig")
+        < order.index("oauthConfig")
     )
     assert order[-1] == "startUrl"
 
@@ -55,9 +58,17 @@ def test_required_fields_follow_present_parents() -> None:
 
 
 def test_every_family_type_is_generated() -> None:
-    for t in ("MobileApplicationDetail", "ExtlClntAppPushSettings", "ExtlClntAppPushConfigurablePolicies",
-              "ExtlClntAppMobileSettings", "ExtlClntAppOauthConfigurablePolicies", "ExternalAppIdTokenConfig",
-              "ExtlClntAppApplePushConfig", "ConnectedAppOauthIdToken", "ConnectedAppSamlConfig"):
+    for t in (
+        "MobileApplicationDetail",
+        "ExtlClntAppPushSettings",
+        "ExtlClntAppPushConfigurablePolicies",
+        "ExtlClntAppMobileSettings",
+        "ExtlClntAppOauthConfigurablePolicies",
+        "ExternalAppIdTokenConfig",
+        "ExtlClntAppApplePushConfig",
+        "ConnectedAppOauthIdToken",
+        "ConnectedAppSamlConfig",
+    ):
         assert t in schema.known_types()
 
 
@@ -98,3 +109,16 @@ def test_generated_module_is_current(shared_dir: Path) -> None:
     spec.loader.exec_module(gen)
     text = gen.generate(shared_dir / "wsdl" / "metadata-v66.wsdl")
     assert text == Path(_wsdl_types.__file__).read_text(encoding="utf-8")
+
+
+def test_saml_policies_folder_is_the_one_salesforce_and_sdr_use() -> None:
+    # the doc page meta_extlclntappsamlconfigurablepolicies.htm and the SDR registry name this folder
+    kind = schema.file_kind("ExtlClntAppSamlConfigurablePolicies")
+    assert (kind.folder, kind.suffix, kind.verified) == (
+        "extlClntAppSamlConfigurablePolicies",
+        "ecaSamlPlcy",
+        True,
+    )
+    assert schema.filename_for("ExtlClntAppSamlConfigurablePolicies", "X", "mdapi") == (
+        "extlClntAppSamlConfigurablePolicies/X.ecaSamlPlcy"
+    )

@@ -242,7 +242,8 @@ FILE_KINDS: tuple[FileKind, ...] = (
     FileKind("ExtlClntAppPushSettings", "ecaPush", "extlClntAppPushSettings"),
     FileKind("ExtlClntAppPushConfigurablePolicies", "ecaPushPlcy", "extlClntAppPushPolicies"),
     FileKind("ExtlClntAppNotificationSettings", "ecaNotifications", "extlClntAppNotifSettings", False),
-    FileKind("ExtlClntAppSamlConfigurablePolicies", "ecaSamlPlcy", "extlClntAppSamlPolicies", False),
+    # folder per the doc page (meta_extlclntappsamlconfigurablepolicies.htm) and the SDR registry
+    FileKind("ExtlClntAppSamlConfigurablePolicies", "ecaSamlPlcy", "extlClntAppSamlConfigurablePolicies"),
     FileKind("ExtlClntAppCanvasSettings", "ecaCanvas", "extlClntAppCanvasSettings", False),
 )
 _BY_TYPE = {k.type_name: k for k in FILE_KINDS}
