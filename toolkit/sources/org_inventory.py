@@ -303,7 +303,12 @@ def _attach_users(soql: dict[str, list[dict[str, Any]]]) -> None:
 AGGREGATE_ROW_LIMIT = 2000  # an aggregate query returns at most 2,000 groups and cannot page
 
 
+TOKEN_CAP = 2500  # Object Reference, OauthToken: "No more records are returned after 2500"
+
+
 def _run_query(org: Org, name: str, soql: str, window_days: int) -> list[dict[str, Any]]:
+    if name == "OauthToken":
+        return read_tokens(org, soql)
     if name != "LoginHistory":
         return org.query(soql)
     try:
@@ -319,6 +324,23 @@ def _run_query(org: Org, name: str, soql: str, window_days: int) -> list[dict[st
         f"WHERE LoginTime = LAST_N_DAYS:{int(window_days)}"
     )
     return aggregate_logins(raw, by_flow=True)
+
+
+def read_tokens(org: Org, soql: str) -> list[dict[str, Any]]:
+    """Every OauthToken row, or an :class:`OrgError`: a query stops at 2,500 rows (its ``totalSize`` may too),
+    so a full-looking result is checked with ``COUNT()`` (one extra call, in ``api_calls``)."""
+    rows = org.query(soql)
+    if len(rows) < TOKEN_CAP:
+        return rows
+    org.ledger.note_extra("OauthToken COUNT() (2,500-row cap)")
+    count = int(org.sf.query("SELECT COUNT() FROM OauthToken").get("totalSize", 0))
+    if count > len(rows):
+        raise OrgError(
+            "INCOMPLETE_QUERY",
+            f"query OauthToken: got {len(rows)} rows of {count} (COUNT()); Salesforce returns at most "
+            f"{TOKEN_CAP} OauthToken rows per query",
+        )
+    return rows
 
 
 def aggregate_logins(raw: list[dict[str, Any]], *, by_flow: bool) -> list[dict[str, Any]]:
