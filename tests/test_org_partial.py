@@ -282,8 +282,12 @@ def test_more_than_2500_tokens_are_never_silently_short() -> None:
         inventory = load_org(org)
         assert big.truth()["tokens"] > 2500
         tokens = inventory.extra["tokens"]
-        assert len(tokens) in (0, big.truth()["tokens"])  # all of them, or unknown with the reason
-        if not tokens:
-            assert "OauthToken" in inventory.extra["unknown_objects"]
-            assert "2500 OauthToken rows" in inventory.partial_reason
-        assert inventory.extra["api"]["extra"]["OauthToken COUNT() (2,500-row cap)"] == 1
+        assert len(tokens) == big.truth()["tokens"]  # all of them: read in CreatedDate windows
+        assert "OauthToken" not in inventory.extra["unknown_objects"] and not inventory.partial
+        extra = inventory.extra["api"]["extra"]
+        assert (
+            extra["OauthToken COUNT() (2,500-row cap)"] >= 2
+            and extra["OauthToken window reads (2,500-row cap)"] >= 2
+        )
+        apps = toolkit.audit(_connect(big, policy=None))["apps"]
+        assert not apps["unknown"].fillna("").str.contains("OauthToken").any()
