@@ -305,6 +305,7 @@ AGGREGATE_ROW_LIMIT = 2000  # an aggregate query returns at most 2,000 groups an
 
 
 TOKEN_CAP = 2500  # Object Reference, OauthToken: "No more records are returned after 2500"
+TOKEN_BATCH = 500  # ... "A query() call returns up to 500 rows. A queryMore() call returns 500 more"
 
 
 def _run_query(org: Org, name: str, soql: str, window_days: int) -> list[dict[str, Any]]:
@@ -559,16 +560,19 @@ def lower_bound(
     types: list[str],
     page_size: int = 2000,
 ) -> int:
-    """Fewest calls any client needs: list calls + ⌈n/10⌉ reads per type + one SOQL page per 2,000 rows.
+    """Fewest calls any client needs: list calls + ⌈n/10⌉ reads per type + one SOQL page per 2,000 rows
+    (500 for OauthToken).
 
     >>> lower_bound([{"type": "ConnectedApp", "fullName": f"A{i}"} for i in range(50)],
-    ...             {"ConnectedApplication": [{}] * 50, "OauthToken": [{}] * 4001}, ["ConnectedApp"])
-    10
+    ...             {"ConnectedApplication": [{}] * 50, "OauthToken": [{}] * 2001}, ["ConnectedApp"])
+    12
     """
     counts: dict[str, int] = {}
     for props in listing:
         counts[props.get("type", CA_TYPE)] = counts.get(props.get("type", CA_TYPE), 0) + 1
     lists = -(-len(types) // soap.LIST_QUERIES_PER_CALL)
     reads = sum(-(-n // soap.READ_NAMES_PER_CALL) for n in counts.values())
-    pages = sum(max(1, -(-len(rows) // page_size)) for rows in soql.values())
+    # OauthToken pages hold at most 500 rows (Object Reference, OauthToken)
+    sizes = {"OauthToken": TOKEN_BATCH}
+    pages = sum(max(1, -(-len(rows) // sizes.get(obj, page_size))) for obj, rows in soql.items())
     return lists + reads + pages
