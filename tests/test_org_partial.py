@@ -156,14 +156,14 @@ def test_an_unloadable_local_app_costs_a_few_calls_not_ten_apps(fresh_demo_org: 
     assert sum(victim in p.problem for p in inventory.problems) == 1
 
 
-def test_bulk_refused_on_oauth_token_falls_back_to_rest_paging(fresh_demo_org: Any) -> None:
+def test_bulk_served_on_oauth_token_below_the_cap(fresh_demo_org: Any) -> None:
     org = _connect(fresh_demo_org, policy=None)
-    org.bulk_threshold = 500  # the seeded tokens (thousands) would come from Bulk API 2.0
+    org.bulk_threshold = 500  # the seeded tokens (2,466, under the 2,500 cap) come from Bulk API 2.0
     tables = toolkit.audit(org, strict=True)
     assert len(tables["tokens"]) == fresh_demo_org.truth()["tokens"]
     api = tables["api_calls"].set_index("kind")["calls"]
-    assert api["extra:bulk2 refused (INVALIDENTITY): REST paging for OauthToken"] == 1
-    assert api["bulk2"] == 1  # the refused job creation; the rows then came from REST pages
+    assert not any(str(k).startswith("extra:bulk2 refused") for k in api.index)
+    assert api["bulk2"] >= 2  # job creation, poll(s), results
 
 
 # --- item 2: hangs -------------------------------------------------------------------------------------
@@ -272,3 +272,22 @@ def test_nothing_readable_is_an_error_not_empty_tables(fresh_demo_org: Any) -> N
     with pytest.raises(OrgError) as err:
         toolkit.audit(org)  # not strict: still no "audited 0 apps"
     assert err.value.kind == "INVALID_SESSION_ID" and fresh_demo_org.access_token not in str(err.value)
+
+
+def test_more_than_2500_tokens_are_never_silently_short() -> None:
+    from toolkit.demoorg import DemoOrg
+
+    with DemoOrg(apps=100, ecas=0, seed=1) as big:
+        org = _connect(big, policy=None)
+        inventory = load_org(org)
+        assert big.truth()["tokens"] > 2500
+        tokens = inventory.extra["tokens"]
+        assert len(tokens) == big.truth()["tokens"]  # all of them: read in CreatedDate windows
+        assert "OauthToken" not in inventory.extra["unknown_objects"] and not inventory.partial
+        extra = inventory.extra["api"]["extra"]
+        assert (
+            extra["OauthToken COUNT() (2,500-row cap)"] >= 2
+            and extra["OauthToken window reads (2,500-row cap)"] >= 2
+        )
+        apps = toolkit.audit(_connect(big, policy=None))["apps"]
+        assert not apps["unknown"].fillna("").str.contains("OauthToken").any()

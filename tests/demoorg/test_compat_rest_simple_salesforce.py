@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import csv
+import io
+
 import pytest
 import requests
 from simple_salesforce import Salesforce
@@ -243,9 +246,26 @@ def test_bulk2_query_csv_pages(demo_org: DemoOrg) -> None:
     assert chunks[0].splitlines()[0] == '"Application","UserId","LoginTime"'
 
 
-def test_bulk2_refuses_oauth_token_as_salesforce_refuses_an_unsupported_object(demo_org: DemoOrg) -> None:
-    sf = _sf(demo_org)
-    with pytest.raises(SalesforceMalformedRequest) as err:
-        list(sf.bulk2.OauthToken.query("SELECT AppName FROM OauthToken", wait=0.05))
-    assert err.value.content[0]["errorCode"] == "INVALIDENTITY"
-    assert err.value.content[0]["message"] == "Entity 'OauthToken' is not supported by the Bulk API."
+def test_oauth_token_stops_at_2500_rows_count_is_exact_and_bulk_serves_it() -> None:
+    """Object Reference, OauthToken: 500-row batches, 2,500 rows in all, COUNT() exact; Bulk API 2.0
+    serves it (sfdx-hardis) with string CSV cells, also stopping at 2,500 rows (sfdx-hardis PR #1408)."""
+    with DemoOrg(apps=100, ecas=0, seed=1) as big:
+        n = big.truth()["tokens"]
+        assert n > 2500
+        sf = _sf(big)
+        first = sf.query("SELECT AppName, UserId FROM OauthToken")
+        assert len(first["records"]) == 500 and first["done"] is False
+        everything = sf.query_all("SELECT AppName, UserId FROM OauthToken")
+        assert len(everything["records"]) == 2500 == everything["totalSize"]
+        assert sf.query("SELECT COUNT() FROM OauthToken")["totalSize"] == n
+        some = sf.query("SELECT COUNT() FROM OauthToken WHERE CreatedDate < 2100-01-01T00:00:00Z")
+        assert some["totalSize"] == n
+        hardis = (
+            "SELECT AppName, AppMenuItem.IsUsingAdminAuthorization, LastUsedDate, CreatedDate, User.Name, "
+            "UseCount FROM OAuthToken ORDER BY CreatedDate ASC"
+        )
+        chunks = list(sf.bulk2.OauthToken.query(hardis, wait=0.05))
+        rows = [r for c in chunks for r in csv.DictReader(io.StringIO(c))]
+        assert len(rows) == 2500
+        assert {r["AppMenuItem.IsUsingAdminAuthorization"] for r in rows} <= {"true", "false", ""}
+        assert all(r["UseCount"].isdigit() for r in rows)

@@ -14,12 +14,8 @@ from typing import Any
 
 from .exceptions import RestError
 from .models import OrgState
-from .rest import run_soql
+from .rest import CAPPED_ROWS, run_soql
 from .sobjects import OrgRowSource
-
-# objects queryable over REST that Bulk API 2.0 query jobs refuse: the Object Reference lists only
-# describeSObjects() and query() for OauthToken (domain notes §2.2)
-NOT_BULK_QUERYABLE = frozenset({"OauthToken"})
 
 
 def csv_value(value: Any) -> str:
@@ -84,11 +80,12 @@ class BulkApi:
         source = OrgRowSource(self.state)
         result = run_soql(text, source, include_deleted=operation == "queryAll")
         sobject = result.sobject
-        if sobject in NOT_BULK_QUERYABLE:
-            # as Salesforce refuses an object the Bulk API does not serve (seen in the wild:
-            # [{"errorCode":"INVALIDENTITY","message":"Entity 'X' is not supported by the Bulk API."}])
-            raise RestError(400, "INVALIDENTITY", f"Entity '{sobject}' is not supported by the Bulk API.")
-        flat = [_flatten(r) for r in result.records]
+        records = result.records
+        if sobject in CAPPED_ROWS:
+            # a Bulk job on OauthToken is served but stops at 2,500 rows too: sfdx-hardis reads it with
+            # Bulk API 2.0 and re-queries by CreatedDate when it gets fewer rows than COUNT() (its PR #1408)
+            records = records[: CAPPED_ROWS[sobject]]
+        flat = [_flatten(r) for r in records]
         columns: list[str] = list(flat[0]) if flat else []
         now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.000+0000")
         job_id = "750" + secrets.token_hex(8)[:15]

@@ -23,6 +23,9 @@ MAX_VERSION = 66
 MIN_VERSION = 20
 DEFAULT_BATCH = 2000
 MAX_CURSORS = 500  # open query locators kept (Salesforce keeps far fewer per user; see docs/demo-org.md)
+# objects whose query results stop after N rows (query + queryMore), in batches of at most CAPPED_BATCH
+CAPPED_ROWS = {"OauthToken": 2500}
+CAPPED_BATCH = 500
 _SEASONS = ["Spring", "Winter", "Summer"]
 
 
@@ -249,9 +252,13 @@ class RestApi:
         source = OrgRowSource(self.state, tooling)
         result = run_soql(text, source, include_deleted)
         records = [nest(r, version, source) for r in result.records]
-        return self._page(
-            version, records, result.total_size, _batch_size(batch_header), "tooling/" if tooling else ""
-        )
+        total, batch = result.total_size, _batch_size(batch_header)
+        if result.sobject in CAPPED_ROWS and records:
+            # Object Reference, OauthToken: "A query() call returns up to 500 rows. A queryMore() call
+            # returns 500 more, up to 2500 total. No more records are returned after 2500" (COUNT() is exact)
+            records = records[: CAPPED_ROWS[result.sobject]]
+            total, batch = len(records), min(batch, CAPPED_BATCH)
+        return self._page(version, records, total, batch, "tooling/" if tooling else "")
 
     def query_columns(self, text: str, tooling: bool = False) -> dict[str, Any]:
         """``GET .../query?q=...&columns=true``: the query's columns, no rows (see :mod:`.soql_columns`)."""

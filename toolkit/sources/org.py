@@ -443,8 +443,7 @@ class Org:
             except OrgError as exc:
                 if exc.kind not in BULK_REFUSED:
                     raise
-                # the object is not served by Bulk API 2.0 (OauthToken's Object Reference lists only
-                # describe and query): page through REST instead
+                # the object is not served by Bulk API 2.0 on this org: page through REST instead
                 self.ledger.note_extra(f"bulk2 refused ({exc.kind}): REST paging for {obj}")
                 self.say(f"Bulk API 2.0 refused {obj} ({exc.kind}): paging through REST instead")
         pages = self._parallel_pages(first, total, obj)

@@ -20,6 +20,7 @@ import time
 from collections.abc import Callable, Collection
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from ..errors import OrgError
@@ -312,7 +313,13 @@ def _attach_users(soql: dict[str, list[dict[str, Any]]]) -> None:
 AGGREGATE_ROW_LIMIT = 2000  # an aggregate query returns at most 2,000 groups and cannot page
 
 
+TOKEN_CAP = 2500  # Object Reference, OauthToken: "No more records are returned after 2500"
+TOKEN_BATCH = 500  # ... "A query() call returns up to 500 rows. A queryMore() call returns 500 more"
+
+
 def _run_query(org: Org, name: str, soql: str, window_days: int) -> list[dict[str, Any]]:
+    if name == "OauthToken":
+        return read_tokens(org, soql)
     if name != "LoginHistory":
         return org.query(soql)
     try:
@@ -328,6 +335,63 @@ def _run_query(org: Org, name: str, soql: str, window_days: int) -> list[dict[st
         f"WHERE LoginTime = LAST_N_DAYS:{int(window_days)}"
     )
     return aggregate_logins(raw, by_flow=True)
+
+
+def read_tokens(org: Org, soql: str) -> list[dict[str, Any]]:
+    """Every OauthToken row. A query stops at 2,500 rows (its ``totalSize`` may too), so a full-looking
+    result is checked with ``COUNT()``; past the cap the table is read in ``CreatedDate`` windows, each
+    window's ``COUNT()`` at most 2,500 (split in two otherwise), as the Object Reference advises
+    ("divide your query by filtering on fields"). Every extra call is in ``api_calls``; a window that cannot
+    be split (one second holding more than 2,500 tokens) makes the table unknown with the reason."""
+    rows = org.query(soql)
+    if len(rows) < TOKEN_CAP:
+        return rows
+    count = _count_tokens(org, "")
+    if count <= len(rows):
+        return rows
+    first = org.query("SELECT CreatedDate FROM OauthToken ORDER BY CreatedDate ASC LIMIT 1")
+    last = org.query("SELECT CreatedDate FROM OauthToken ORDER BY CreatedDate DESC LIMIT 1")
+    org.ledger.note_extra("OauthToken window bounds (2,500-row cap)", 2)
+    lo, hi = _soql_time(first[0]["CreatedDate"]), _soql_time(last[0]["CreatedDate"]) + timedelta(seconds=1)
+    out: list[dict[str, Any]] = []
+    windows = [(lo, hi, count)]
+    while windows:
+        a, b, n = windows.pop()
+        if n <= TOKEN_CAP:
+            where = f" WHERE CreatedDate >= {_lit(a)} AND CreatedDate < {_lit(b)}"
+            part = org.query(soql + where)
+            org.ledger.note_extra("OauthToken window reads (2,500-row cap)")
+            if len(part) != n:
+                raise OrgError("INCOMPLETE_QUERY", f"query OauthToken: window got {len(part)} rows of {n}")
+            out.extend(part)
+            continue
+        if b - a <= timedelta(seconds=1):
+            raise OrgError(
+                "INCOMPLETE_QUERY",
+                f"query OauthToken: {n} tokens created at {_lit(a)}: more than the {TOKEN_CAP} rows "
+                "Salesforce returns per query, and a CreatedDate window cannot be split further",
+            )
+        mid = a + timedelta(seconds=int((b - a).total_seconds()) // 2)
+        left = _count_tokens(org, f" WHERE CreatedDate >= {_lit(a)} AND CreatedDate < {_lit(mid)}")
+        windows += [(a, mid, left), (mid, b, n - left)]
+    if len(out) != count:
+        raise OrgError("INCOMPLETE_QUERY", f"query OauthToken: got {len(out)} rows of {count} (COUNT())")
+    return out
+
+
+def _count_tokens(org: Org, where: str) -> int:
+    org.ledger.note_extra("OauthToken COUNT() (2,500-row cap)")
+    return int(org.sf.query("SELECT COUNT() FROM OauthToken" + where).get("totalSize", 0))
+
+
+def _soql_time(value: Any) -> datetime:
+    """``2024-06-16T03:54:00.000+0000`` -> an aware datetime (seconds kept)."""
+    return datetime.strptime(str(value), "%Y-%m-%dT%H:%M:%S.%f%z").replace(microsecond=0)
+
+
+def _lit(value: datetime) -> str:
+    """A SOQL dateTime literal: ``2024-06-16T03:54:00Z``."""
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def aggregate_logins(raw: list[dict[str, Any]], *, by_flow: bool) -> list[dict[str, Any]]:
@@ -505,16 +569,19 @@ def lower_bound(
     types: list[str],
     page_size: int = 2000,
 ) -> int:
-    """Fewest calls any client needs: list calls + ⌈n/10⌉ reads per type + one SOQL page per 2,000 rows.
+    """Fewest calls any client needs: list calls + ⌈n/10⌉ reads per type + one SOQL page per 2,000 rows
+    (500 for OauthToken).
 
     >>> lower_bound([{"type": "ConnectedApp", "fullName": f"A{i}"} for i in range(50)],
-    ...             {"ConnectedApplication": [{}] * 50, "OauthToken": [{}] * 4001}, ["ConnectedApp"])
-    10
+    ...             {"ConnectedApplication": [{}] * 50, "OauthToken": [{}] * 2001}, ["ConnectedApp"])
+    12
     """
     counts: dict[str, int] = {}
     for props in listing:
         counts[props.get("type", CA_TYPE)] = counts.get(props.get("type", CA_TYPE), 0) + 1
     lists = -(-len(types) // soap.LIST_QUERIES_PER_CALL)
     reads = sum(-(-n // soap.READ_NAMES_PER_CALL) for n in counts.values())
-    pages = sum(max(1, -(-len(rows) // page_size)) for rows in soql.values())
+    # OauthToken pages hold at most 500 rows (Object Reference, OauthToken)
+    sizes = {"OauthToken": TOKEN_BATCH}
+    pages = sum(max(1, -(-len(rows) // sizes.get(obj, page_size))) for obj, rows in soql.items())
     return lists + reads + pages
