@@ -35,6 +35,31 @@ _Field = tuple[str, str, dict[str, Any]]
 # ConnectedApplication.Options* bit fields: Filter only in the Object Reference (no Group, no Sort)
 _FILTER_ONLY: dict[str, Any] = {"filteronly": True}
 
+# LoginHistory.LoginSubType, the restricted picklist of the Object Reference (LoginHistory, API v67), in its
+# order; it has no JWT-bearer value (the seed leaves the subtype of JWT-bearer logins empty: a guess)
+LOGIN_SUBTYPES = [
+    "InternalSalesforceAuthentication",
+    "OauthClientCredentials",
+    "OauthHybridRefreshToken",
+    "OauthHybridTokenExchange",
+    "OauthHybridUserAgent",
+    "OauthHybridWebServer",
+    "OauthOtpLogin",
+    "OauthRefreshToken",
+    "OauthTokenExchange",
+    "OauthUserAgent",
+    "OauthUserAgentIdToken",
+    "OauthUsernamePassword",
+    "OauthWebServer",
+    "SoapApiLogin",
+    "SoapApiLoginMobile",
+    "SoapApiLoginNetworksPortal",
+    "SoapApiLoginPortal",
+    "SoapApiLoginSelfService",
+    "UiPasswordReset",
+    "UsernamePasswordUiLogin",
+]
+
 SCHEMA: dict[str, tuple[str, str, list[_Field]]] = {
     "ConnectedApplication": (
         "Connected App",
@@ -172,18 +197,7 @@ SCHEMA: dict[str, tuple[str, str, list[_Field]]] = {
             (
                 "LoginSubType",
                 "picklist",
-                {
-                    "picklist": [
-                        "OauthWebServer",
-                        "OauthUserAgent",
-                        "OauthRefreshToken",
-                        "OauthUsernamePassword",
-                        "OauthClientCredentials",
-                        "OauthTokenExchange",
-                        "OauthJwtBearer",
-                    ],
-                    "nofilter": True,
-                },
+                {"picklist": LOGIN_SUBTYPES, "nofilter": True},
             ),
             ("Status", "string", {"nofilter": True}),
             ("SourceIp", "string", {"nofilter": True}),
