@@ -246,7 +246,7 @@ SCHEMA: dict[str, tuple[str, str, list[_Field]]] = {
             ("ProfileId", "reference", {"ref": ("Profile", "Profile")}),
             ("NamespacePrefix", "string", {}),
             (USE_ANY_API_CLIENT, "boolean", {}),
-            (APPROVE_UNINSTALLED, "boolean", {}),  # field name not confirmed (docs/demo-org.md)
+            (APPROVE_UNINSTALLED, "boolean", {}),  # Summer '26 field references (docs/demo-org.md)
         ],
     ),
     "PermissionSetAssignment": (
@@ -373,17 +373,24 @@ def field_describe(sobject: str, name: str, ftype: str, opts: dict[str, Any]) ->
     }
 
 
-def describe_sobject(sobject: str, version: str = "66.0") -> dict[str, Any]:
-    """The REST ``/sobjects/<X>/describe`` body (``KeyError`` for unknown objects).
+def describe_sobject(
+    sobject: str, version: str = "66.0", absent: set[tuple[str, str | None]] | None = None
+) -> dict[str, Any]:
+    """The REST ``/sobjects/<X>/describe`` body (``KeyError`` for unknown objects), without the ``absent``
+    fields (``OrgState.absent``).
 
     >>> describe_sobject("ConnectedApplication")["keyPrefix"]
     '0H4'
+    >>> "PinLength" in {f["name"] for f in describe_sobject("ConnectedApplication", absent={
+    ...     ("ConnectedApplication", "PinLength")})["fields"]}
+    False
     """
     label, prefix, fields = SCHEMA[sobject]
     base = f"/services/data/v{version}/sobjects/{sobject}"
+    gone = absent or set()
     return {
         **sobject_summary(sobject, version),
-        "fields": [field_describe(sobject, n, t, o) for n, t, o in fields],
+        "fields": [field_describe(sobject, n, t, o) for n, t, o in fields if (sobject, n) not in gone],
         "childRelationships": [],
         "recordTypeInfos": [],
         "supportedScopes": [],
@@ -438,11 +445,12 @@ class OrgRowSource:
         self.tooling = tooling
 
     def sobjects(self) -> list[str]:
-        return sorted(TOOLING_OBJECTS if self.tooling else SCHEMA)
+        names = TOOLING_OBJECTS if self.tooling else SCHEMA
+        return sorted(n for n in names if (n, None) not in self.state.absent)
 
     def describe(self, sobject: str) -> dict[str, dict[str, Any]]:
         name = self.canonical(sobject)
-        return {f["name"]: f for f in describe_sobject(name)["fields"]}
+        return {f["name"]: f for f in describe_sobject(name, absent=self.state.absent)["fields"]}
 
     def canonical(self, sobject: str) -> str:
         """The object's API name in its proper case (SOQL names are case-insensitive)."""
