@@ -182,7 +182,7 @@ def test_org_findings_from_a_built_table_can_be_ignored(tmp_path: Path) -> None:
 
 
 def test_an_unknown_permission_field_is_unknown_with_a_problem_not_partial() -> None:
-    """An org without the (guessed) field answers INVALID_FIELD: the fact is unknown, a problem row says
+    """An org without the field answers INVALID_FIELD: the fact is unknown, a problem row says
     why, and the audit is not partial; any other failure makes it partial."""
     from concurrent.futures import Future
 
@@ -200,8 +200,8 @@ def test_an_unknown_permission_field_is_unknown_with_a_problem_not_partial() -> 
 
     futures = {t: done(error=OrgError("UNKNOWN_EXCEPTION", "boom")) for t in org_posture.SETTINGS_FULL_NAMES}
     futures["PermissionsUseAnyApiClient"] = done([{"AssigneeId": "005A", "PermissionSet": {"Name": "P"}}])
-    futures["PermissionsApproveUninstalledConnectedApps"] = done(
-        error=OrgError("INVALID_FIELD", "No such column 'PermissionsApproveUninstalledConnectedApps'")
+    futures["PermissionsCanApproveUninstalledApps"] = done(
+        error=OrgError("INVALID_FIELD", "No such column 'PermissionsCanApproveUninstalledApps'")
     )
     problems: list[LoadProblem] = []
     partial: list[str] = []
@@ -212,3 +212,48 @@ def test_an_unknown_permission_field_is_unknown_with_a_problem_not_partial() -> 
     assert "INVALID_FIELD" in by["approve_uninstalled_users"]["reason"]
     assert len(problems) == 1 and "skipped" in problems[0].problem
     assert sorted(partial) == sorted(f"readMetadata {t}" for t in org_posture.SETTINGS_FULL_NAMES)
+
+
+# --- "Approve Uninstalled Connected Apps": the documented field, only when the describe lists it ----------
+APPROVE = "PermissionsCanApproveUninstalledApps"  # Permissions<permission API name> (Object Reference)
+
+
+def test_approve_uninstalled_holders_come_from_the_described_field(fresh_demo_org: Any) -> None:
+    from simple_salesforce import Salesforce
+
+    demo = fresh_demo_org
+    sf = Salesforce(
+        instance_url=demo.instance_url, session_id=demo.access_token, session=demo.requests_session()
+    )
+    described = {f["name"] for f in sf.PermissionSet.describe()["fields"]}
+    assert APPROVE in described and "PermissionsApproveUninstalledConnectedApps" not in described
+    tables = _audit(demo)
+    org = tables["org"].set_index("setting")
+    row = org.loc["approve_uninstalled_users"]
+    assert row["known"] and row["value"] == demo.truth()["org"]["assignees"][APPROVE]
+    assert APPROVE in row["source"]
+    calls = tables["api_calls"].set_index("kind")["calls"]
+    assert calls["GET /sobjects/PermissionSet/describe"] == 1  # once, for every permission
+
+
+def test_a_permission_the_describe_does_not_list_is_unknown_and_never_queried(fresh_demo_org: Any) -> None:
+    demo = fresh_demo_org
+    demo.remove_from_schema("PermissionSet", APPROVE)  # an org (or API version) without the field
+    # were the holder query sent anyway, it would fail and make the audit partial
+    demo.inject_fault("http500", operation="query", full_name=APPROVE)
+    tables = _audit(demo)
+    org = tables["org"].set_index("setting")
+    row = org.loc["approve_uninstalled_users"]
+    assert not row["known"] and pd.isna(row["value"])
+    assert "Approve Uninstalled Connected Apps" in row["reason"] and "describe" in row["reason"]
+    assert org.loc["use_any_api_client_users", "known"]
+    assert not tables["apps"]["partial"].any()
+    f = toolkit.findings(tables).set_index("rule")
+    assert "Approve Uninstalled Connected Apps" in f.loc["ACC-05", "message"] + f.loc["ACC-05", "observed"]
+
+
+def test_a_failed_permission_set_describe_leaves_the_holders_unknown(fresh_demo_org: Any) -> None:
+    fresh_demo_org.inject_fault("http500", operation="describe")
+    org = _audit(fresh_demo_org)["org"].set_index("setting")
+    for s in ("use_any_api_client_users", "approve_uninstalled_users"):
+        assert not org.loc[s, "known"] and "describe PermissionSet" in org.loc[s, "reason"], s

@@ -85,9 +85,9 @@ def logins_table(inventory: Inventory) -> pd.DataFrame:
     The rows are the org's ``GROUP BY`` answer (``n`` logins, ``u`` distinct users, ``lastLogin``).
 
     >>> inv = Inventory(extra={"logins": [{"_app": "A", "LoginType": "Remote Access 2.0",
-    ...     "LoginSubType": "OauthJwtBearer", "n": 2, "u": 1, "lastLogin": "2026-01-01T00:00:00Z"}]})
+    ...     "LoginSubType": "OauthClientCredentials", "n": 2, "u": 1, "lastLogin": "2026-01-01T00:00:00Z"}]})
     >>> logins_table(inv).loc[0, ["app", "login_subtype", "logins", "users"]].astype(str).tolist()
-    ['A', 'OauthJwtBearer', '2', '1']
+    ['A', 'OauthClientCredentials', '2', '1']
     """
     out = pd.DataFrame(
         [
@@ -314,7 +314,13 @@ def add_org_columns(apps: pd.DataFrame, inventory: Inventory, usage: pd.DataFram
             for b in inventory.apps
         ],
         columns=[
-            "name", "installed", "join_key", "soql_id", "namespace", "manageable_state", "last_modified",
+            "name",
+            "installed",
+            "join_key",
+            "soql_id",
+            "namespace",
+            "manageable_state",
+            "last_modified",
             "unknown",
         ],
     )

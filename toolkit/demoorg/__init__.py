@@ -215,6 +215,7 @@ class DemoOrg:
                     "oauth_clients",
                     "refresh_tokens",
                     "passwords",
+                    "absent",
                 ):
                     setattr(self.state, name, getattr(fresh, name))
                 self.state.__dict__.pop("_derived_cache", None)
@@ -281,6 +282,13 @@ class DemoOrg:
         if app is not None:
             app.rest.reset()
             app.bulk.reset()
+
+    def remove_from_schema(self, sobject: str, field: str | None = None) -> None:
+        """Make the org lack a field (or, ``field`` None, a whole object), as an older API version, a feature
+        turned off or a missing permission would: describe leaves it out and SOQL answers INVALID_FIELD
+        (INVALID_TYPE for an object). A test facility; ``reset()`` restores it."""
+        with self.state.lock:
+            self.state.absent.add((sobject, field))
 
     def set_latency(self, ms: float) -> None:
         """Sleep ``ms`` milliseconds before answering each API request."""

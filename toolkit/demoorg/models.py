@@ -64,6 +64,9 @@ class OrgState:
     soql_only: dict[str, dict[str, Any]] = field(default_factory=dict)
     # org-wide settings served by readMetadata: settings type -> element values (org_settings.py)
     settings: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # a test facility (DemoOrg.remove_from_schema): (sObject, field) pairs this org does not have, as an
+    # older API version, a feature turned off or a missing permission would hide them; field None: the object
+    absent: set[tuple[str, str | None]] = field(default_factory=set)
     lock: threading.RLock = field(default_factory=threading.RLock)
     # --- added by core (server/auth/control); the other parts may read these ----------------------
     # access token -> Session (validated by the server before any data endpoint runs)

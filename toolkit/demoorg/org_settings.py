@@ -11,14 +11,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..model.org_settings import ORG_SETTING, SETTINGS_FULL_NAMES
+from ..model.org_settings import SETTINGS_FULL_NAMES
 from .metadata_soap import el
 from .models import OrgState
 
 SETTINGS_TYPES = SETTINGS_FULL_NAMES  # metadata type -> the one fullName Salesforce gives it
-# the permission fields on PermissionSet; the second name is not confirmed by any WSDL or doc (a guess)
-USE_ANY_API_CLIENT = ORG_SETTING["use_any_api_client_users"].path
-APPROVE_UNINSTALLED = ORG_SETTING["approve_uninstalled_users"].path
+# the permission fields on PermissionSet ("Permissions" + the permission's API name, Object Reference,
+# PermissionSet); named here, not taken from the toolkit, so the two cannot share a guess.
+# "Approve Uninstalled Connected Apps" is CanApproveUninstalledApps: the Summer '26 (API 67) field references
+# of MutingPermissionSet and PermissionSetLicense list PermissionsCanApproveUninstalledApps and
+# MaximumPermissionsCanApproveUninstalledApps (docs/demo-org.md)
+USE_ANY_API_CLIENT = "PermissionsUseAnyApiClient"
+APPROVE_UNINSTALLED = "PermissionsCanApproveUninstalledApps"
 
 
 def posture(seed: int) -> dict[str, dict[str, Any]]:

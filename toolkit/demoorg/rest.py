@@ -17,7 +17,7 @@ from typing import Any
 
 from .exceptions import RestError, not_found
 from .models import OrgState
-from .sobjects import READ_ONLY, SCHEMA, TOOLING_OBJECTS, OrgRowSource, describe_sobject, sobject_summary
+from .sobjects import READ_ONLY, SCHEMA, OrgRowSource, describe_sobject, sobject_summary
 
 MAX_VERSION = 66
 MIN_VERSION = 20
@@ -162,7 +162,7 @@ class RestApi:
         return {"sObjects": counts}
 
     def global_describe(self, version: str, tooling: bool = False) -> dict[str, Any]:
-        names = sorted(TOOLING_OBJECTS) if tooling else sorted(SCHEMA)
+        names = OrgRowSource(self.state, tooling).sobjects()
         return {
             "encoding": "UTF-8",
             "maxBatchSize": 200,
@@ -171,7 +171,7 @@ class RestApi:
 
     def describe(self, version: str, sobject: str, tooling: bool = False) -> dict[str, Any]:
         name = self._sobject(sobject, tooling)
-        return describe_sobject(name, version)
+        return describe_sobject(name, version, self.state.absent)
 
     def _sobject(self, sobject: str, tooling: bool = False) -> str:
         try:

@@ -234,8 +234,19 @@ def _app_xml(spec: dict[str, Any]) -> bytes:
     return "".join(parts).encode()
 
 
-_PLANTED = ("ip_relaxation", "refresh_policy", "scopes", "callbacks", "pkce", "rtr", "session_timeout",
-            "high_assurance", "email", "install_url", "certificate")
+_PLANTED = (
+    "ip_relaxation",
+    "refresh_policy",
+    "scopes",
+    "callbacks",
+    "pkce",
+    "rtr",
+    "session_timeout",
+    "high_assurance",
+    "email",
+    "install_url",
+    "certificate",
+)
 
 
 def _app_spec(i: int, rng: random.Random, creds: Credentials) -> dict[str, Any]:
@@ -852,7 +863,7 @@ def _usage(
             }
         )
 
-    def login(app: str, subtype: str) -> None:
+    def login(app: str, subtype: str | None) -> None:
         user = rng.choice(users)
         n = len(logins) + 1
         logins.append(
@@ -890,8 +901,9 @@ def _usage(
             continue
         kind = spec["kind"]
         if kind in ("jwt", "cc"):
-            # JWT bearer / client credentials activity shows in LoginHistory, not always in OauthToken
-            sub = "OauthJwtBearer" if kind == "jwt" else "OauthClientCredentials"
+            # JWT bearer / client credentials activity shows in LoginHistory, not always in OauthToken;
+            # the documented LoginSubType picklist has no JWT-bearer value: empty (a guess, docs/demo-org.md)
+            sub = None if kind == "jwt" else "OauthClientCredentials"
             for _ in range(rng.randint(per_app_logins // 2, per_app_logins)):
                 login(spec["label"], sub)
             spec["logins"] = per_app_logins

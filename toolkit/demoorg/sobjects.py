@@ -35,6 +35,31 @@ _Field = tuple[str, str, dict[str, Any]]
 # ConnectedApplication.Options* bit fields: Filter only in the Object Reference (no Group, no Sort)
 _FILTER_ONLY: dict[str, Any] = {"filteronly": True}
 
+# LoginHistory.LoginSubType, the restricted picklist of the Object Reference (LoginHistory, API v67), in its
+# order; it has no JWT-bearer value (the seed leaves the subtype of JWT-bearer logins empty: a guess)
+LOGIN_SUBTYPES = [
+    "InternalSalesforceAuthentication",
+    "OauthClientCredentials",
+    "OauthHybridRefreshToken",
+    "OauthHybridTokenExchange",
+    "OauthHybridUserAgent",
+    "OauthHybridWebServer",
+    "OauthOtpLogin",
+    "OauthRefreshToken",
+    "OauthTokenExchange",
+    "OauthUserAgent",
+    "OauthUserAgentIdToken",
+    "OauthUsernamePassword",
+    "OauthWebServer",
+    "SoapApiLogin",
+    "SoapApiLoginMobile",
+    "SoapApiLoginNetworksPortal",
+    "SoapApiLoginPortal",
+    "SoapApiLoginSelfService",
+    "UiPasswordReset",
+    "UsernamePasswordUiLogin",
+]
+
 SCHEMA: dict[str, tuple[str, str, list[_Field]]] = {
     "ConnectedApplication": (
         "Connected App",
@@ -172,18 +197,7 @@ SCHEMA: dict[str, tuple[str, str, list[_Field]]] = {
             (
                 "LoginSubType",
                 "picklist",
-                {
-                    "picklist": [
-                        "OauthWebServer",
-                        "OauthUserAgent",
-                        "OauthRefreshToken",
-                        "OauthUsernamePassword",
-                        "OauthClientCredentials",
-                        "OauthTokenExchange",
-                        "OauthJwtBearer",
-                    ],
-                    "nofilter": True,
-                },
+                {"picklist": LOGIN_SUBTYPES, "nofilter": True},
             ),
             ("Status", "string", {"nofilter": True}),
             ("SourceIp", "string", {"nofilter": True}),
@@ -232,7 +246,7 @@ SCHEMA: dict[str, tuple[str, str, list[_Field]]] = {
             ("ProfileId", "reference", {"ref": ("Profile", "Profile")}),
             ("NamespacePrefix", "string", {}),
             (USE_ANY_API_CLIENT, "boolean", {}),
-            (APPROVE_UNINSTALLED, "boolean", {}),  # field name not confirmed (docs/demo-org.md)
+            (APPROVE_UNINSTALLED, "boolean", {}),  # Summer '26 field references (docs/demo-org.md)
         ],
     ),
     "PermissionSetAssignment": (
@@ -359,17 +373,24 @@ def field_describe(sobject: str, name: str, ftype: str, opts: dict[str, Any]) ->
     }
 
 
-def describe_sobject(sobject: str, version: str = "66.0") -> dict[str, Any]:
-    """The REST ``/sobjects/<X>/describe`` body (``KeyError`` for unknown objects).
+def describe_sobject(
+    sobject: str, version: str = "66.0", absent: set[tuple[str, str | None]] | None = None
+) -> dict[str, Any]:
+    """The REST ``/sobjects/<X>/describe`` body (``KeyError`` for unknown objects), without the ``absent``
+    fields (``OrgState.absent``).
 
     >>> describe_sobject("ConnectedApplication")["keyPrefix"]
     '0H4'
+    >>> "PinLength" in {f["name"] for f in describe_sobject("ConnectedApplication", absent={
+    ...     ("ConnectedApplication", "PinLength")})["fields"]}
+    False
     """
     label, prefix, fields = SCHEMA[sobject]
     base = f"/services/data/v{version}/sobjects/{sobject}"
+    gone = absent or set()
     return {
         **sobject_summary(sobject, version),
-        "fields": [field_describe(sobject, n, t, o) for n, t, o in fields],
+        "fields": [field_describe(sobject, n, t, o) for n, t, o in fields if (sobject, n) not in gone],
         "childRelationships": [],
         "recordTypeInfos": [],
         "supportedScopes": [],
@@ -424,11 +445,12 @@ class OrgRowSource:
         self.tooling = tooling
 
     def sobjects(self) -> list[str]:
-        return sorted(TOOLING_OBJECTS if self.tooling else SCHEMA)
+        names = TOOLING_OBJECTS if self.tooling else SCHEMA
+        return sorted(n for n in names if (n, None) not in self.state.absent)
 
     def describe(self, sobject: str) -> dict[str, dict[str, Any]]:
         name = self.canonical(sobject)
-        return {f["name"]: f for f in describe_sobject(name)["fields"]}
+        return {f["name"]: f for f in describe_sobject(name, absent=self.state.absent)["fields"]}
 
     def canonical(self, sobject: str) -> str:
         """The object's API name in its proper case (SOQL names are case-insensitive)."""

@@ -4,9 +4,14 @@ for app settings): the org reader (:mod:`toolkit.sources.org_posture`) and the r
 
 Types, fullNames and element names are checked against metadata-v66.wsdl (``ConnectedAppSettings``,
 ``OauthOidcSettings``, ``SecuritySettings.sessionSettings``). The permission fields on ``PermissionSet`` are
-not in any WSDL: ``PermissionsUseAnyApiClient`` is named by Salesforce's knowledge articles (it exists only
-when API Access Control is on); ``PermissionsApproveUninstalledConnectedApps`` is a documented guess
-(``confirmed=False``): an org that does not know it answers INVALID_FIELD and the fact stays unknown.
+not in any WSDL. The Object Reference (PermissionSet) documents one field ``Permissions<PermissionName>`` per
+permission, varying by org and license: "use describeSObjects()". So the audit describes ``PermissionSet``
+first and queries only the fields the describe lists; a permission whose field is not there has unknown
+holders, with the reason. ``PermissionsUseAnyApiClient`` is named by Salesforce's knowledge articles (it
+exists only when API Access Control is on); "Approve Uninstalled Connected Apps" is
+``CanApproveUninstalledApps`` (the Summer '26 field references list
+``PermissionsCanApproveUninstalledApps`` on MutingPermissionSet; public tools found it missing from
+PermissionSet describes in 2025).
 """
 
 from __future__ import annotations
@@ -31,6 +36,11 @@ class OrgSetting:
     default: bool | None = None  # what Salesforce assumes when the element is absent
     setup: str = ""  # where it is set in Setup
     confirmed: bool = True  # the name is in the WSDL or Salesforce's docs
+
+    @property
+    def permission(self) -> str:
+        """The permission's Setup label, for a holder count ("Approve Uninstalled Connected Apps")."""
+        return self.label.removeprefix("Users with ")
 
     @property
     def source(self) -> str:
@@ -100,9 +110,8 @@ ORG_SETTINGS: tuple[OrgSetting, ...] = (
         "approve_uninstalled_users",
         "Users with Approve Uninstalled Connected Apps",
         "PermissionSetAssignment",
-        "PermissionsApproveUninstalledConnectedApps",
+        "PermissionsCanApproveUninstalledApps",
         setup="Setup > Permission Sets / Profiles > System Permissions",
-        confirmed=False,
     ),
 )
 ORG_SETTING = {s.id: s for s in ORG_SETTINGS}

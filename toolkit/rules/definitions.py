@@ -29,7 +29,12 @@ _APP = "Setup > App Manager > the app > Edit"
 _POLICIES = "Setup > App Manager > the app > Manage > Edit Policies"
 _ECA = "Setup > External Client App Manager > the app > Edit Settings / Edit Policies"
 _USAGE = "Setup > Connected Apps OAuth Usage"
-_SERVER_FLOWS = ("OauthJwtBearer", "OauthClientCredentials")
+# LoginHistory.LoginSubType values of each flow, from the documented picklist (Object Reference, LoginHistory:
+# https://developer.salesforce.com/docs/atlas.en-us.object_reference.meta/object_reference/sforce_api_objects_loginhistory.htm).
+# It has no JWT-bearer value: JWT-bearer use cannot be told from the sub-type.
+USERNAME_PASSWORD_FLOWS = ("OauthUsernamePassword",)
+USER_AGENT_FLOWS = ("OauthUserAgent", "OauthUserAgentIdToken", "OauthHybridUserAgent")
+_SERVER_FLOWS = ("OauthClientCredentials",)
 LOOPBACK = ("localhost", "127.0.0.1", "::1")
 
 
@@ -206,16 +211,21 @@ def _certificate(f: AppFacts) -> Outcome | CannotCheck | None:
     return None
 
 
-def _flow(name: str, label: str) -> Any:
+def logins_of(f: AppFacts, flows: tuple[str, ...]) -> int:
+    """Logins of the app in the window through any of ``flows`` (LoginSubType values)."""
+    return sum(f.logins_by_flow.get(s, 0) for s in flows)
+
+
+def _flow(flows: tuple[str, ...], label: str) -> Any:
     def check(f: AppFacts) -> Outcome | None:
-        n = f.logins_by_flow.get(name, 0)
+        n = logins_of(f, flows)
         return Outcome(f"{n} logins", "none", f"{label} in use") if n else None
 
     return check
 
 
 def _no_signature(f: AppFacts) -> Outcome | None:
-    server = f.value("client_credentials") or any(f.logins_by_flow.get(s) for s in _SERVER_FLOWS)
+    server = f.value("client_credentials") or logins_of(f, _SERVER_FLOWS)
     if server and not f.value("has_certificate"):
         return Outcome(
             "no certificate", "Use Digital Signatures", "server-to-server app without a certificate"
@@ -580,7 +590,7 @@ RULES: tuple[Rule, ...] = (
         ("logins",),
         remedy=Remedy((), "the client", "move the client to JWT bearer or web server + PKCE"),
         field="label",
-        check=_flow("OauthUsernamePassword", "username-password flow"),
+        check=_flow(USERNAME_PASSWORD_FLOWS, "username-password flow"),
         needs=("logins",),
     ),
     Rule(
@@ -592,7 +602,7 @@ RULES: tuple[Rule, ...] = (
         ("logins",),
         remedy=Remedy((), "the client", "move the client to the web server flow with PKCE"),
         field="label",
-        check=_flow("OauthUserAgent", "user-agent flow"),
+        check=_flow(USER_AGENT_FLOWS, "user-agent flow"),
         needs=("logins",),
     ),
     Rule(

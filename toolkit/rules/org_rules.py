@@ -28,6 +28,8 @@ def _gating(f: OrgFacts) -> Outcome | CannotCheck | None:
     held = [(s, f.values.get(s)) for s in GATING if s not in f.unknown]
     bad = [f"{org_setting(s).label}: {n}" for s, n in held if n]
     if bad:
+        # a permission whose holders could not be read is said to be unknown, never left out (not "none")
+        bad += [f"{org_setting(s).label}: unknown (org table: {s})" for s in GATING if s in f.unknown]
         return Outcome("; ".join(bad), "no holder without a documented justification (ignore with a reason)")
     missing = [f"{s}: {f.unknown[s]}" for s in GATING if s in f.unknown]
     return CannotCheck("; ".join(missing)) if missing else None

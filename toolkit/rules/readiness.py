@@ -21,6 +21,7 @@ from typing import Any
 import pandas as pd
 
 from ..model import catalog
+from .definitions import USERNAME_PASSWORD_FLOWS, logins_of
 from .model import AppFacts
 
 READINESS_COLUMNS = ("app", "status", "eligible", "reasons", "lost_settings", "plan")
@@ -34,7 +35,7 @@ def readiness_of(f: AppFacts) -> tuple[bool, list[str], list[str]]:
         reasons.append("packaged or installed from another org: only local apps can migrate")
     if f.row.get("coverage") in ("tokens_only", "unreadable"):
         reasons.append(f"not readable: {f.value('coverage_reason') or f.row.get('coverage')}")
-    if f.logins_by_flow.get("OauthUsernamePassword"):
+    if logins_of(f, USERNAME_PASSWORD_FLOWS):
         reasons.append("username-password flow in use (external client apps do not support it)")
     plan = []
     for fld, where in _mapped_fields():

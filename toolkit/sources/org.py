@@ -501,6 +501,13 @@ class Org:
             raise OrgError("BULK_QUERY_FAILED", f"bulk query {obj}: {self.redact(str(exc))[:300]}") from None
         return rows
 
+    def describe(self, sobject: str) -> dict[str, Any]:
+        """``GET /sobjects/<sobject>/describe``: the fields this org (and API version) has."""
+        result: dict[str, Any] = self._retry(
+            lambda: getattr(self.sf, sobject).describe(), f"describe {sobject}"
+        )
+        return result
+
     def limits(self) -> dict[str, Any]:
         """``GET /limits`` (``DailyApiRequests`` and the rest)."""
         result: dict[str, Any] = self._retry(lambda: self.sf.limits(), "GET /limits")

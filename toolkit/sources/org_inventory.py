@@ -215,7 +215,7 @@ def load_org(
             "names_by_id": names_by_id(facts.soql.get("PermissionSet", [])),
             "window_days": window_days,
             "api": org.ledger.snapshot(),
-            "lower_bound": lower_bound(facts.listing, facts.soql, types) + len(posture_futures),
+            "lower_bound": lower_bound(facts.listing, facts.soql, types) + org_posture.calls(posture_futures),
             "org": org_rows,
             "api_version": org.api_version,
             "seconds": round(time.perf_counter() - started, 3),

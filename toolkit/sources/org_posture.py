@@ -1,10 +1,12 @@
 """The org-wide facts of an org audit (the ``org`` table): the Settings the org-level rules read, one
-``readMetadata`` call per Settings type, and who holds the permissions that bypass app gating (one SOQL
-query per permission). They run on the audit's thread pool beside the other reads (:mod:`.org_inventory`).
+``readMetadata`` call per Settings type, and who holds the permissions that bypass app gating (one
+``PermissionSet`` describe, then one SOQL query per permission field the describe lists). They run on the
+audit's thread pool beside the other reads (:mod:`.org_inventory`).
 
 What could not be read is unknown with the reason (``known=False``), never a default: a failed call makes
 the audit ``partial``; an org that does not know a type or a permission field (older API version, API
-Access Control off, a field name that is a guess: :mod:`toolkit.model.org_settings`) gives a problem row.
+Access Control off: :mod:`toolkit.model.org_settings`) gives a problem row. A permission field the describe
+does not list is never queried: its holders are unknown, the reason names the permission.
 """
 
 from __future__ import annotations
@@ -24,7 +26,13 @@ from . import mdapi_client as soap
 from .org import Org
 
 HOLDERS = "PermissionSetAssignment"
-_MISSING = frozenset({"INVALID_TYPE", "INVALID_FIELD", "NOT_FOUND"})
+DESCRIBE = "describe PermissionSet"  # the futures key of the describe the holder queries wait for
+NOT_DESCRIBED = "NOT_IN_DESCRIBE"
+_MISSING = frozenset({"INVALID_TYPE", "INVALID_FIELD", "NOT_FOUND", NOT_DESCRIBED})
+
+
+class _NotQueried(OrgError):
+    """A holder query that was not sent: its field is not described, or the describe failed."""
 
 
 def holder_query(permission: str) -> str:
@@ -40,12 +48,35 @@ Futures = dict[str, Future[Any]]
 
 
 def submit(pool: ThreadPoolExecutor, org: Org) -> Futures:
-    """Start the reads: one readMetadata per Settings type, one holder query per permission."""
+    """Start the reads: one readMetadata per Settings type, the PermissionSet describe, then one holder
+    query per permission whose field the describe lists (the describe is submitted first: the holder tasks
+    that wait for it cannot starve it of a worker)."""
     out: Futures = {t: pool.submit(org.read_metadata, t, [n]) for t, n in SETTINGS_FULL_NAMES.items()}
-    for s in ORG_SETTINGS:
-        if s.type_name == HOLDERS:
-            out[s.path] = pool.submit(org.query, holder_query(s.path))
+    holders = [s for s in ORG_SETTINGS if s.type_name == HOLDERS]
+    if holders:
+        described = out[DESCRIBE] = pool.submit(org.describe, "PermissionSet")
+        for s in holders:
+            out[s.path] = pool.submit(_holders, org, described, s)
     return out
+
+
+def calls(futures: Futures) -> int:
+    """The calls the finished reads needed (a holder query not sent is not one)."""
+    return sum(1 for f in futures.values() if not isinstance(f.exception(), _NotQueried))
+
+
+def _holders(org: Org, described: Future[Any], s: OrgSetting) -> list[dict[str, Any]]:
+    try:
+        fields = {str(f.get("name")) for f in (described.result() or {}).get("fields") or []}
+    except OrgError as exc:
+        raise _NotQueried(exc.kind, f"not queried, {DESCRIBE} failed ({exc})") from None
+    if s.path not in fields:
+        raise _NotQueried(
+            NOT_DESCRIBED,
+            f'holders of "{s.permission}" unknown: this org\'s PermissionSet describe lists no {s.path} '
+            "field, so it was not queried",
+        )
+    return org.query(holder_query(s.path))
 
 
 def collect(
@@ -59,11 +90,15 @@ def collect(
     why: dict[str, str] = {}
     for key, fut in futures.items():
         what = f"readMetadata {key}" if key in SETTINGS_FULL_NAMES else f"query {HOLDERS} ({key})"
+        what = DESCRIBE if key == DESCRIBE else what
         try:
             got[key] = fut.result()
         except OrgError as exc:
             why[key] = f"{what}: {exc}"
-            if exc.kind in _MISSING:
+            if isinstance(exc, _NotQueried):
+                if exc.kind == NOT_DESCRIBED:  # a describe failure is reported once, by its own key
+                    problems.append(LoadProblem(origin, None, f"{what} skipped: {exc}"))
+            elif exc.kind in _MISSING:
                 problems.append(LoadProblem(origin, None, f"{what} skipped: {exc}"))
             else:
                 failed(what, exc)
