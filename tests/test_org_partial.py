@@ -291,3 +291,62 @@ def test_more_than_2500_tokens_are_never_silently_short() -> None:
         )
         apps = toolkit.audit(_connect(big, policy=None))["apps"]
         assert not apps["unknown"].fillna("").str.contains("OauthToken").any()
+
+
+@pytest.mark.parametrize("n_bad", [1, 2, 3])
+def test_a_named_unloadable_file_is_dropped_and_the_rest_reread_in_one_call(
+    fresh_demo_org: Any, n_bad: int
+) -> None:
+    from toolkit.sources.org_inventory import read_batch
+
+    truth = fresh_demo_org.truth()
+    names = truth["categories"]["local"][:10]
+    bad = names[1 : 1 + 2 * n_bad : 2]
+    with fresh_demo_org.state.lock:
+        for name in truth["unloadable"]:
+            fresh_demo_org.state.metadata[(CA_TYPE, name)].load_fails = False
+        for name in bad:
+            fresh_demo_org.state.metadata[(CA_TYPE, name)].load_fails = True
+    org = _connect(fresh_demo_org, policy=None)
+    before = fresh_demo_org.stats()["requests"].get("readMetadata", 0)
+    out = read_batch(org, CA_TYPE, names)
+    served = fresh_demo_org.stats()["requests"]["readMetadata"] - before
+    assert served == 1 + n_bad  # the fault names the file: no bisection
+    assert sorted(n for failed, _ in out.failures for n in failed) == sorted(bad)
+    assert all("Load of metadata from db failed" in str(exc) for _, exc in out.failures)
+    assert len(out.records) == 10 - n_bad
+
+
+def test_an_unloadable_fault_naming_no_file_is_still_isolated_by_bisection(fresh_demo_org: Any) -> None:
+    from toolkit.sources.org_inventory import read_batch
+
+    truth = fresh_demo_org.truth()
+    names = truth["categories"]["local"][:10]
+    victim = names[6]
+    with fresh_demo_org.state.lock:
+        for name in truth["unloadable"]:
+            fresh_demo_org.state.metadata[(CA_TYPE, name)].load_fails = False
+        comp = fresh_demo_org.state.metadata[(CA_TYPE, victim)]
+        comp.load_fails, comp.load_fault_names_file = True, False
+    org = _connect(fresh_demo_org, policy=None)
+    before = fresh_demo_org.stats()["requests"].get("readMetadata", 0)
+    out = read_batch(org, CA_TYPE, names)
+    served = fresh_demo_org.stats()["requests"]["readMetadata"] - before
+    assert 2 <= served <= 1 + 2 * 4  # halves, about log2(10) calls
+    assert [failed for failed, _ in out.failures] == [[victim]]
+    assert "Load of metadata from db failed" in str(out.failures[0][1])
+    assert len(out.records) == 9
+
+
+def test_unloadable_apps_in_an_audit_are_unknown_with_the_fault_as_reason_in_one_call_each(
+    fresh_demo_org: Any,
+) -> None:
+    truth = fresh_demo_org.truth()
+    org = _connect(fresh_demo_org, policy=None)
+    tables = toolkit.audit(org, strict=True)
+    apps = _apps(tables)
+    for name in truth["unloadable"]:
+        assert "Load of metadata from db failed" in apps.loc[name, "coverage_reason"]
+        assert f"connectedApps/{name}.connectedApp" in apps.loc[name, "coverage_reason"]
+    api = tables["api_calls"].set_index("kind")["calls"]
+    assert int(api["extra:readMetadata split (ConnectedApp)"]) == len(truth["unloadable"])

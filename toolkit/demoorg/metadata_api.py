@@ -346,7 +346,9 @@ def read_metadata(state: OrgState, req: SoapRequest, user: dict[str, Any]) -> by
                 raise MetadataFault(
                     "UNKNOWN_EXCEPTION",
                     f"Load of metadata from db failed for metadata of type:{type_name} and file "
-                    f"name:{comp.file_name}",
+                    f"name:{comp.file_name}"
+                    if comp.load_fault_names_file
+                    else "Load of metadata from db failed",
                 )
             # Salesforce returns no record for names it does not have and for connected apps that were not
             # created in the org (installed packages): the client sees a nil record (domain doc §4.2)

@@ -42,6 +42,8 @@ class MetadataComponent:
     # listed, but loading it fails: a readMetadata call naming it fails whole with UNKNOWN_EXCEPTION "Load
     # of metadata from db failed" (as some installed apps do on real orgs: sfdx-hardis PR #2070)
     load_fails: bool = False
+    # tests only: False makes that fault name no file (the client must then bisect the call to find it)
+    load_fault_names_file: bool = True
 
     @property
     def file_name(self) -> str:
@@ -142,9 +144,11 @@ class OrgState:
         (True, 'UNKNOWN_EXCEPTION')
         """
         return self._take(
-            lambda r: r.kind == "save_failure"
-            and (not r.operation or r.operation == operation)
-            and (not r.full_name or r.full_name == full_name)
+            lambda r: (
+                r.kind == "save_failure"
+                and (not r.operation or r.operation == operation)
+                and (not r.full_name or r.full_name == full_name)
+            )
         )
 
     def _take(self, matches: Callable[[FaultRule], bool]) -> FaultRule | None:
