@@ -161,3 +161,12 @@ def test_the_demo_org_accepts_the_policy_file_and_refuses_the_settings(
         sf.mdapi.ExtlClntAppOauthConfigurablePolicies.delete(f"{app}_oauth_defaultPolicy")
     tables = toolkit.audit(client)
     assert pd.Series(tables["apps"].set_index("name").loc[app, ["session_timeout"]]).tolist() == [45]
+
+
+def test_where_read_only_is_not_set_selects_the_apps_whose_settings_can_change(org: DemoProcess) -> None:
+    client = org.org()
+    where = "kind == 'ExternalClientApplication' and editable == True and is_not_set(read_only)"
+    plan = toolkit.plan_edits(client, ["pkce=true"], where=where)
+    assert plan.ok, plan.problems
+    chosen = set(plan.preview()["app"])
+    assert chosen and _packaged_eca(client) not in chosen
