@@ -170,3 +170,37 @@ def test_where_read_only_is_not_set_selects_the_apps_whose_settings_can_change(o
     assert plan.ok, plan.problems
     chosen = set(plan.preview()["app"])
     assert chosen and _packaged_eca(client) not in chosen
+
+
+def test_fix_plan_fixes_a_packaged_ecas_policies_and_lists_its_settings_as_manual(
+    fresh_demo_org: DemoOrg, tmp_path: Any
+) -> None:
+    client = toolkit.connect(
+        instance_url=fresh_demo_org.instance_url,
+        access_token=fresh_demo_org.access_token,
+        ca_file=fresh_demo_org.ca_file,
+        api_version="66.0",
+    )
+    try:
+        packaged = sorted(
+            r["fullName"]
+            for r in client.list_metadata(["ExternalClientApplication"])
+            if r.get("namespacePrefix") == "acme"
+        )
+        pristine = {app: _components(client, app) for app in packaged}
+        findings = toolkit.findings(toolkit.audit(client))
+        plan = toolkit.fix_plan(findings, client)
+        assert plan.ok, plan.problems
+        changed = plan.preview().query("status == 'change'")
+        mine = changed[changed["app"].isin(packaged)]
+        assert not mine.empty
+        assert {str(c).split(":")[0] for c in mine["component"]} <= POLICY_TYPES | {"SetupEntityAccess"}
+        manual = toolkit.manual_fixes(findings)
+        assert set(manual["app"]) & set(packaged)  # their settings findings: for the publisher
+        result = plan.apply(journal_dir=str(tmp_path))
+        assert result.exit_code == 0, result.results
+        assert {app: _components(client, app) for app in packaged} != pristine
+        assert toolkit.rollback_edits(result.journal, client).exit_code == 0
+        assert {app: _components(client, app) for app in packaged} == pristine
+    finally:
+        fresh_demo_org.reset()
