@@ -42,6 +42,7 @@ BASE_LABELS = {
     "name": "App", "kind": "Kind", "origin": "Origin", "coverage": "Coverage",
     "coverage_reason": "Why not fully read", "editable": "Editable",
     "not_editable_reason": "Why not editable",
+    "read_only": "Read-only parts",
     "has_certificate": "Has a certificate", "certificate_expires": "Certificate expires",
     "tokens": "OAuth tokens", "users": "Users with tokens", "logins": "Logins", "last_used": "Last used",
     "inactive_user_tokens": "Tokens of inactive users", "used": "Used", "installed": "Installed",

@@ -35,6 +35,7 @@ BASE_COLUMNS = (
     "coverage_reason",
     "editable",
     "not_editable_reason",
+    "read_only",
     "unknown",
 )
 _LIST_SEP = "; "
@@ -118,6 +119,7 @@ def app_row(bundle: AppBundle) -> dict[str, Any]:
         "coverage_reason": bundle.coverage_reason,
         "editable": bundle.editable,
         "not_editable_reason": bundle.not_editable_reason,
+        "read_only": _LIST_SEP.join(sorted(bundle.read_only)),
         "unknown": "; ".join(bundle.unknown),
     }
     row.update({f"has_{k}": v for k, v in catalog.sections(bundle).items()})

@@ -413,8 +413,10 @@ class Batch:
             refused = rules.create_refused(type_name, name)
             if refused is not None:
                 return [refused], False
-        elif is_locked(old):  # type: ignore[arg-type]
-            return [rules.managed(type_name, name, old.manageable_state)], False  # type: ignore[union-attr]
+        else:
+            refused = self._update_refused(old)  # type: ignore[arg-type]
+            if refused is not None:
+                return [refused], False
         injected = self.state.take_save_failure(name, operation)
         if injected is not None:
             return [ItemError(injected.status_code, injected.message)], False
@@ -455,6 +457,27 @@ class Batch:
             )
         self.pending[(type_name, name)] = comp
         return [], creating
+
+    def _update_refused(self, old: MetadataComponent) -> ItemError | None:
+        """The refusal of an update of an existing component, or None.
+
+        A packaged component cannot be changed, except the policy files of an external client app: "Policies
+        files - configured by the external client app subscriber" (help: xcloud.meta_enable_oauth_plugin.htm),
+        "All changes are made through the metadata API" (help:
+        xcloud.meta_configure_external_client_app_policies.htm). The settings of a packaged ECA are its
+        publisher's, also the unpackaged ones the demo org keeps (global OAuth settings cannot be packaged).
+        """
+        if is_locked(old):
+            if old.readable and old.type_name in schema.POLICY_TYPES:
+                return None
+            return rules.managed(old.type_name, old.full_name, old.manageable_state)
+        if old.type_name in schema.POLICY_TYPES or old.type_name == "ExternalClientApplication":
+            return None
+        parent = old.doc.get("externalClientApplication") if old.type_name.startswith("ExtlClntApp") else None
+        app = self.get("ExternalClientApplication", parent) if parent else None
+        if app is not None and is_locked(app):
+            return rules.managed(old.type_name, old.full_name, app.manageable_state)
+        return None
 
     def _key_taken(self, doc: MetadataDocument) -> ItemError | None:
         # consumer keys are globally unique (domain doc §4.5: "The consumer key is already taken")

@@ -188,6 +188,9 @@ def create_refused(type_name: str, full_name: str) -> ItemError | None:
     return None
 
 
+_POLICY_FILES = ", or the policy files (...ConfigurablePolicies) of a packaged external client app"
+
+
 def managed(type_name: str, full_name: str, state: str, verb: str = "modify") -> ItemError:
     """The failure for a packaged (installed/managed) component.
 
@@ -197,7 +200,8 @@ def managed(type_name: str, full_name: str, state: str, verb: str = "modify") ->
     return ItemError(
         "CANNOT_MODIFY_MANAGED_OBJECT",
         f"Cannot {verb} managed object: entity={type_name}, component={full_name}, state={state}; "
-        "allowed: components created in this org (manageableState unmanaged)",
+        "allowed: components created in this org (manageableState unmanaged)"
+        + (_POLICY_FILES if verb == "modify" else ""),
     )
 
 

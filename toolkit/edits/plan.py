@@ -585,11 +585,7 @@ def _plan_app(
     values: dict[str, tuple[Any, str]] = {}  # field -> (value after the changes so far, the text that set it)
     for spec in specs:
         try:
-            if not app.editable:
-                raise _Refusal(
-                    f"cannot be edited: {app.not_editable_reason or 'packaged/installed app'}",
-                    "apps created in this org (not installed from a package)",
-                )
+            _refuse_read_only(app, spec)
             if spec.is_raw_path:
                 row, key, op = _raw_path(app, spec, working, raws, plan, values)
             else:
@@ -638,6 +634,33 @@ def _plan_app(
                 )
                 continue
             plan.components[key] = ComponentPlan(key, app.name, raws[key], before, doc, ops[key])
+
+
+def _refuse_read_only(app: AppBundle, spec: ChangeSpec) -> None:
+    """Refuse a change the org would refuse: any change of an app it does not let anyone edit, or of a
+    component type it keeps read-only for this app (a packaged ECA's settings, set by its publisher)."""
+    if not app.editable:
+        raise _Refusal(
+            f"cannot be edited: {app.not_editable_reason or 'packaged/installed app'}",
+            "apps created in this org (not installed from a package)",
+        )
+    if spec.is_raw_path:
+        type_name: str | None = spec.field.partition(":")[0]
+        where = f"{type_name} is"
+    else:
+        type_name = cat.write_type(spec.field, app.kind)
+        where = f"{spec.field} is written to {type_name}, which is"
+    why = app.why_read_only(type_name or "")
+    if why:
+        policies = [
+            f.id
+            for f in cat.fields(kind=app.kind, writable=True)
+            if cat.write_type(f.id, app.kind) in schema.POLICY_TYPES
+        ]
+        raise _Refusal(
+            f"{where} {why}",
+            f"its policies: {', '.join(policies[:8])}, ... or a raw path of a ...ConfigurablePolicies type",
+        )
 
 
 def _secret_leaf(doc: MetadataDocument) -> str:

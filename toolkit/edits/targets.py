@@ -18,7 +18,7 @@ from lxml import etree
 
 from ..errors import OrgError, SourceError
 from ..model.bundle import AppBundle, AppKind, Inventory
-from ..model.catalog import ECA_FAMILY
+from ..model.catalog import ECA_FAMILY, policies_only_reason, publisher_types
 from ..model.document import MetadataDocument
 from ..sources import mdapi_client as mdapi
 from ..sources.org import Org
@@ -116,8 +116,15 @@ class OrgTarget(Target):
                     )
                 )
         for app in inventory.apps:
-            if self._locked((app.kind, app.name)):
-                app.editable, app.not_editable_reason = False, self._why_locked((app.kind, app.name))
+            key = (app.kind, app.name)
+            if self._locked(key) and app.kind == ECA_TYPE and app.documents:
+                # a packaged ECA: its policies are the subscriber's to change, its settings the publisher's
+                row = self.listing.get(key, {})
+                ns, state = row.get("namespacePrefix") or "", row.get("manageableState") or ""
+                app.editable, app.not_editable_reason = True, policies_only_reason(ns, state)
+                app.read_only = publisher_types(ns)
+            elif self._locked(key):
+                app.editable, app.not_editable_reason = False, self._why_locked(key)
         inventory.apps = [a for a in inventory.apps if wanted is None or a.name in wanted]
         return inventory, raws
 

@@ -40,6 +40,9 @@ class AppBundle:
     coverage_reason: str = ""  # why the rest is not known (packaged, phantom, unreadable...)
     editable: bool | None = True  # None: unknown (what would tell could not be read)
     not_editable_reason: str = ""
+    # metadata types of this app the org keeps read-only, each with why, although the app itself is editable:
+    # on an ECA installed from a package, the publisher's settings (catalog.publisher_types)
+    read_only: dict[str, str] = field(default_factory=dict)
     soql: dict[str, Any] = field(default_factory=dict)  # ConnectedApplication / ECA policy rows (org only)
     file_properties: dict[str, Any] = field(default_factory=dict)  # listMetadata FileProperties (org only)
     # what the source could not read for this app: "metadata" (its components), "metadata:<Type>" (the
@@ -53,6 +56,17 @@ class AppBundle:
             if d.type_name == type_name:
                 return d
         return None
+
+    def why_read_only(self, type_name: str) -> str:
+        """Why this org refuses changes to the app's ``type_name`` component ("" when it takes them).
+
+        >>> app = AppBundle("A", "ExternalClientApplication", read_only={"ExtlClntAppMobileSettings": "x"})
+        >>> app.why_read_only("ExtlClntAppMobileSettings"), app.why_read_only("ExtlClntAppPushSettings")
+        ('x', '')
+        """
+        if not self.editable:
+            return self.not_editable_reason or "packaged/installed app"
+        return self.read_only.get(type_name, "")
 
     def docs(self, type_name: str) -> list[MetadataDocument]:
         return [d for d in self.documents if d.type_name == type_name]

@@ -28,6 +28,7 @@ from typing import Any, Literal
 from ..errors import ArgumentError, UnknownFieldError, UnknownNameError
 from .bundle import AppBundle
 from .document import MetadataDocument
+from .schema import POLICY_TYPES
 
 AppKindName = Literal["ConnectedApp", "ExternalClientApplication"]
 ValueType = Literal[
@@ -53,6 +54,57 @@ ECA_FAMILY: frozenset[str] = frozenset({
     "ExtlClntAppAttestSettings", "ExtlClntAppAttestConfigurablePolicies",
 })
 APP_TYPES: frozenset[str] = ECA_FAMILY | {"ConnectedApp"}
+# the ECA types the publisher of a packaged ECA sets (its settings files and the app itself): read-only in
+# an org that installed the app; the rest (schema.POLICY_TYPES) is the subscriber's to change
+PUBLISHER_TYPES: frozenset[str] = ECA_FAMILY - POLICY_TYPES
+POLICIES_ONLY = "policies only"
+
+
+def publisher_types(namespace: str) -> dict[str, str]:
+    """The read-only types of an ECA installed from a package, each with why (``AppBundle.read_only``).
+
+    >>> ro = publisher_types("acme")
+    >>> ro["ExtlClntAppGlobalOauthSettings"]
+    'set by the publisher of package acme; only its policies can be changed in this org'
+    >>> "ExtlClntAppOauthConfigurablePolicies" in ro
+    False
+    """
+    package = namespace or "(no namespace)"
+    why = f"set by the publisher of package {package}; only its policies can be changed in this org"
+    return {t: why for t in sorted(PUBLISHER_TYPES)}
+
+
+def policies_only_reason(namespace: str, state: str) -> str:
+    """The ``not_editable_reason`` of a packaged ECA whose policies stay editable.
+
+    >>> policies_only_reason("acme", "installed").split(";")[0]
+    'policies only: installed from package acme'
+    """
+    return (
+        f"{POLICIES_ONLY}: installed from package {namespace or '(no namespace)'}; its settings "
+        f"(ExternalClientApplication, ...Settings) are set by the publisher ({state or 'installed'}), "
+        "its policies (...ConfigurablePolicies) can be changed through the Metadata API"
+    )
+
+
+def write_type(field_id: str, kind: str) -> str | None:
+    """The metadata type an edit of a catalog field writes on this kind of app (None: no metadata write).
+
+    >>> eca = "ExternalClientApplication"
+    >>> write_type("ip_relaxation", eca), write_type("pkce", eca)
+    ('ExtlClntAppOauthConfigurablePolicies', 'ExtlClntAppGlobalOauthSettings')
+    >>> write_type("profiles", "ConnectedApp") is None, write_type("no_such", "ConnectedApp") is None
+    (True, True)
+    """
+    if field_id not in CATALOG:
+        return None
+    binding = CATALOG[field_id].binding(kind)
+    if binding is None or binding.write != "updateMetadata":
+        return None
+    source = write_source(field_id, kind)
+    return source.type_name if source is not None else None
+
+
 
 Parser = Callable[[Any], Any]
 

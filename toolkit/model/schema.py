@@ -247,6 +247,19 @@ FILE_KINDS: tuple[FileKind, ...] = (
     FileKind("ExtlClntAppCanvasSettings", "ecaCanvas", "extlClntAppCanvasSettings", False),
 )
 _BY_TYPE = {k.type_name: k for k in FILE_KINDS}
+
+# Who changes which ECA file in an org that installed the app from a package: "Settings files - Configured by
+# the external client app developer. Policies files - Configured by the external client app subscriber"
+# (help: xcloud.meta_enable_oauth_plugin.htm). The subscriber changes its policies "through the metadata API"
+# (help: xcloud.meta_configure_external_client_app_policies.htm); every other ECA type is the publisher's.
+POLICY_TYPES: frozenset[str] = frozenset({
+    "ExtlClntAppConfigurablePolicies",
+    "ExtlClntAppOauthConfigurablePolicies",
+    "ExtlClntAppMobileConfigurablePolicies",
+    "ExtlClntAppPushConfigurablePolicies",
+    "ExtlClntAppSamlConfigurablePolicies",
+    "ExtlClntAppAttestConfigurablePolicies",
+})  # fmt: skip
 _BY_SUFFIX = {k.suffix: k for k in FILE_KINDS}
 
 

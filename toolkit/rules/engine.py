@@ -225,11 +225,20 @@ def _row(
         "expected": expected or (str(base.expectation(rule) or "")),
         "message": message,
         "remedy": remedy,
-        "fixable_by_api": fixable and f.row.get("editable") is not False,
+        "fixable_by_api": fixable and _writable(f, [c[0] for c in rule.remedy.changes] or [target]),
         "setup_path": rule.remedy.setup,
         "basis": rule.basis,
         "ignore_reason": "",
     }
+
+
+def _writable(f: AppFacts, fields: list[str]) -> bool:
+    """Whether the org takes an API change of every field on this app: the app is editable and no field is
+    written to a component the org keeps read-only for it (a packaged ECA's settings, ``apps.read_only``)."""
+    if f.row.get("editable") is False:
+        return False
+    read_only = str(f.row.get("read_only") or "").split("; ")
+    return all(catalog.write_type(fld, f.kind) not in read_only for fld in fields)
 
 
 def org_facts(tables: dict[str, pd.DataFrame]) -> OrgFacts:

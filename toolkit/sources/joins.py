@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..model.bundle import AppBundle
+from ..model.catalog import policies_only_reason, publisher_types
 from ..model.document import MetadataDocument
 
 PACKAGED_STATES = frozenset(
@@ -213,7 +214,12 @@ def _metadata_bundle(facts: OrgFacts, type_name: str, props: dict[str, str]) -> 
             b.coverage_reason = f"readMetadata failed: {failure}"
         else:
             b.coverage_reason = "readMetadata returned no record"
-    if packaged:
+    if packaged and doc is not None and b.kind == "ExternalClientApplication":
+        # the subscriber's policy files stay editable through the Metadata API (help:
+        # xcloud.meta_configure_external_client_app_policies.htm); the publisher's settings do not
+        b.editable, b.not_editable_reason = True, policies_only_reason(ns, state)
+        b.read_only = publisher_types(ns)
+    elif packaged:
         b.editable, b.not_editable_reason = (
             False,
             f"packaged ({state or 'installed'}): only Setup can change it",
