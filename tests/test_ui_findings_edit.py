@@ -76,7 +76,8 @@ def test_edit_form_on_a_folder_preview_apply_rollback(tmp_path: Path) -> None:
     assert "Relax IP restrictions" in preview and "Enforce IP restrictions" in preview
     assert "ipRelaxation" in form.diff_html.value and not form.apply_button.disabled
     form.apply_button.click()
-    assert "Confirm: write 1 components of 1 apps to the folder" in form.confirm_text.value
+    confirm = form.confirm_text.value
+    assert "about to write: folder" in confirm and "1 apps, 1 components" in confirm
     assert all(p.read_bytes() == b for p, b in files.items())  # nothing written before Confirm
     form.confirm_button.click()
     assert "Applied" in form.status.value and form.progress.value == 100, form.status.value
@@ -105,7 +106,8 @@ def test_edit_form_on_the_demo_org(fresh_demo_org: DemoOrg) -> None:
     form.validate_button.click()
     assert "Validation passed" in form.status.value, form.status.value
     form.apply_button.click()
-    assert f"to the org {d.instance_url}" in form.confirm_text.value
+    confirm = form.confirm_text.value  # the same line as the CLI: org URL and id, journal
+    assert f"org {d.instance_url} (org id 00D" in confirm and "journal in" in confirm
     form.confirm_button.click()
     assert "Applied" in form.status.value, form.status.value
     after = toolkit.audit(form.source)["apps"].set_index("name")

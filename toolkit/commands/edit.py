@@ -174,19 +174,9 @@ def demo_org_note(args: argparse.Namespace) -> None:
 
 def _confirm(args: argparse.Namespace, plan: Any) -> bool:
     """The lines before any write; a question when stdin is a TTY (``--yes`` skips it)."""
-    from ..edits.saved import identity
+    from ..edits.saved import write_summary
 
-    who = identity(plan.target)
-    where = (
-        f"org {who['instance_url']} (org id {who['org_id']})"
-        if who["kind"] == "org"
-        else f"folder {who['origin']}"
-    )
-    apps = len({c.app for c in plan.components.values()} | {g.app for g in plan.grants})
-    journal_dir = args.journal_dir or "out/edits"
-    print(
-        f"about to write: {where}; {apps} apps, {len(plan.components)} components; journal in {journal_dir}/"
-    )
+    print(write_summary(plan, args.journal_dir or "out/edits"))
     if args.yes or not sys.stdin.isatty():
         return True
     answer = input("apply? type yes to write, anything else to stop: ")

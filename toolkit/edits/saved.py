@@ -68,6 +68,23 @@ def identity(target: Target) -> dict[str, str]:
     return {"kind": "folder", "origin": str(Path(target.origin).resolve())}
 
 
+def write_summary(plan: EditPlan, journal_dir: str | Path) -> str:
+    """The line shown before any write, by the CLI and the notebook form alike.
+
+    Where (org URL and id, or folder), how many apps and components, and the journal folder.
+    """
+    who = identity(plan.target)
+    where = (
+        f"org {who['instance_url']} (org id {who['org_id']})"
+        if who["kind"] == "org"
+        else f"folder {who['origin']}"
+    )
+    apps = len({c.app for c in plan.components.values()} | {g.app for g in plan.grants})
+    return (
+        f"about to write: {where}; {apps} apps, {len(plan.components)} components; journal in {journal_dir}/"
+    )
+
+
 def plan_document(plan: EditPlan) -> dict[str, Any]:
     """The JSON document of a plan (what :meth:`EditPlan.save` writes)."""
     from .. import __version__

@@ -228,16 +228,11 @@ class EditForm(widgets.VBox):  # type: ignore[misc]
             self.status.value = status_html("Validation passed: the org accepts every planned component.")
 
     def confirm_message(self) -> str:
-        """``Confirm: write N components of M apps to ORG; journals go to DIR``."""
+        """The same line as the CLI prints before a write: org URL and id, apps, components, journal."""
         from ..edits.journal import DEFAULT_DIR
+        from ..edits.saved import write_summary
 
-        plan = self.plan
-        apps = len({c.app for c in plan.components.values()} | {g.app for g in plan.grants})
-        target = plan.target
-        where = (f"the org {target.origin}" if target.kind == "org"
-                 else f"the folder {Path(target.origin).resolve()}")
-        return (f"Confirm: write {len(plan.components)} components of {apps} apps to {where}; "
-                f"the journal goes under {Path(DEFAULT_DIR).resolve()}")
+        return write_summary(self.plan, Path(DEFAULT_DIR).resolve())
 
     def ask_confirm(self) -> None:
         """Apply's first step: say what will be written where; nothing is written until Confirm."""
