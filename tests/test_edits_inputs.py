@@ -280,3 +280,13 @@ def test_bad_input_on_the_org_writes_nothing(
     assert code == 2, err
     assert app in err and change.split("=")[0].rstrip("+") in err and word in err and "allowed" in err, err
     assert {k: demo_org.stats()["requests"].get(k, 0) for k in writes} == before
+
+
+def test_a_refresh_policy_on_an_app_without_oauth_policy_is_refused_not_a_crash(tmp_path: Path) -> None:
+    """refresh_policy creates oauthPolicy, which also needs IP Relaxation: a refusal naming both, no trace."""
+    import shutil
+
+    project = shutil.copytree(Path(__file__).resolve().parent.parent / "examples", tmp_path / "p")
+    plan = toolkit.plan_edits(str(project), ["refresh_policy=zero"], apps=["HR_Portal_SAML"])
+    (row,) = plan.problems.to_dict("records")
+    assert row["app"] == "HR_Portal_SAML" and "oauthPolicy.ipRelaxation" in row["problem"]

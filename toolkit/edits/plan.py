@@ -611,12 +611,12 @@ def _plan_app(
             op = Op(path, "set", text)
             working[key] = op.apply(doc)
             ops.setdefault(key, []).append(op)
-        except _Refusal as refusal:
-            _problem(
-                plan, app.name, app.kind, parts["_fields"], parts["_values"], refusal.problem, refusal.allowed
-            )
+        except (_Refusal, InvalidValueError, MissingRequiredError) as exc:
+            # e.g. a refresh-token policy on an app with no oauthPolicy (that also needs IP Relaxation)
+            problem, allowed = (exc.problem, exc.allowed) if isinstance(exc, _Refusal) else _explain(exc)
+            _problem(plan, app.name, app.kind, parts["_fields"], parts["_values"], problem, allowed)
             for index in parts["_rows"].split():
-                plan.rows[int(index)].update(status="refused", reason=refusal.problem)
+                plan.rows[int(index)].update(status="refused", reason=problem)
     for key, doc in working.items():
         before = _doc(plan, key, raws)
         if key in ops and before.diff(doc):

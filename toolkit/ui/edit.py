@@ -120,6 +120,13 @@ class EditForm(widgets.VBox):  # type: ignore[misc]
         self.confirm_box = widgets.HBox([self.confirm_text, self.confirm_button, self.cancel_button],
                                         layout=widgets.Layout(display="none"))
         self.apply_reason = widgets.HTML()  # why Apply is disabled, next to it
+        # one refused app must not block the others, but only when asked (as the CLI's --skip-refused)
+        self.skip_refused = widgets.Checkbox(description="Skip refused apps", value=False, indent=False,
+                                             tooltip="apply the apps with no problem; list the refused ones")
+        self.plan_path = widgets.Text(value="edit-plan.json", description="Plan file",
+                                      style={"description_width": "initial"})
+        self.save_button = widgets.Button(description="Save plan", icon="save", disabled=True)
+        self.load_button = widgets.Button(description="Load plan", icon="folder-open")
         self.progress = widgets.IntProgress(value=0, min=0, max=100, description="Progress")
         self.step = widgets.HTML()
         self.status = widgets.HTML("Connect to an org (or pass a folder), pick apps, set settings, Preview.")
@@ -133,6 +140,9 @@ class EditForm(widgets.VBox):  # type: ignore[misc]
         self.confirm_button.on_click(lambda _b: self.apply())
         self.cancel_button.on_click(lambda _b: self._hide_confirm())
         self.rollback_button.on_click(lambda _b: self.rollback())
+        self.save_button.on_click(lambda _b: self.save_plan())
+        self.load_button.on_click(lambda _b: self.load_plan())
+        self.skip_refused.observe(lambda _c: self._buttons(), names="value")
         title = widgets.HTML
         super().__init__([
             title("<b>1. Connect</b>"), self.connect,
@@ -140,7 +150,8 @@ class EditForm(widgets.VBox):  # type: ignore[misc]
             title("<b>3. Set settings</b> (tick a setting to change it)"), self.form,
             widgets.HBox([self.add_field, self.add_button]),
             title("<b>4. Preview, validate, apply</b>"),
-            widgets.HBox([*self._buttons_all(), self.apply_reason]), self.confirm_box,
+            widgets.HBox([*self._buttons_all(), self.skip_refused, self.apply_reason]), self.confirm_box,
+            widgets.HBox([self.plan_path, self.save_button, self.load_button]),
             widgets.HBox([self.progress, self.step]), self.status,
             self.preview_html, self.diff_html, self.results_html,
         ])
@@ -221,11 +232,16 @@ class EditForm(widgets.VBox):  # type: ignore[misc]
         except Exception as exc:
             self._error(exc)
             return
+        blocker = self._apply_blocker()
+        still = f" Still blocking Apply: {blocker}" if blocker else " Nothing blocks Apply."
         if len(failures):
             self.results_html.value = _table(failures, (("component", "Component"), ("problem", "Problem")))
-            self.status.value = status_html(f"Validation: {len(failures)} components refused.", error=True)
+            self.status.value = status_html(
+                f"Validation: {len(failures)} components refused by the org.{still}", error=True
+            )
         else:
-            self.status.value = status_html("Validation passed: the org accepts every planned component.")
+            passed = "Validation passed: the org accepts every planned component."
+            self.status.value = status_html(passed + still)
 
     def confirm_message(self) -> str:
         """The same line as the CLI prints before a write: org URL and id, apps, components, journal."""
@@ -252,17 +268,58 @@ class EditForm(widgets.VBox):  # type: ignore[misc]
         try:
             if self.plan is None:
                 raise FormInputError("preview first")
+            plan = self._plan_to_apply()
             self.progress.value, self.progress.bar_style = 0, ""
             self._busy(True)
-            result = self.plan.apply(progress=self._progress)
+            result = plan.apply(progress=self._progress)
         except Exception as exc:
             self._error(exc)
             return
         finally:
             self._busy(False)
         self._show_result(result, "Applied")
+        if len(plan.skipped):
+            skipped = _table(plan.skipped, (("app", "App"), ("field", "Setting"), ("value", "Value"),
+                                            ("problem", "Why skipped")))
+            self.results_html.value += f"<p><b>Skipped (refused, not written):</b></p>{skipped}"
+            self.status.value += status_html(f"{plan.skipped['app'].nunique()} refused apps skipped.")
         self.plan = None  # applied: a new edit needs a new preview
         self._reread()
+        self._buttons()
+
+    def save_plan(self) -> None:
+        """Save the previewed plan (the file ``edit --apply PLAN`` and Load plan read)."""
+        try:
+            if self.plan is None:
+                raise FormInputError("preview first: there is no plan to save")
+            path = self.plan_path.value.strip()
+            if not path:
+                raise FormInputError("give the plan file a name (Plan file)")
+            written = self._plan_to_apply().save(path)  # with the box ticked: without the refused apps
+        except Exception as exc:
+            self._error(exc)
+            return
+        self.status.value = status_html(f"Plan saved to {written}; apply it later here or with "
+                                        f"`python -m toolkit edit --apply {written}`.")
+
+    def load_plan(self) -> None:
+        """Load a saved plan against this form's org or folder (refused: another org, apps changed since)."""
+        from ..edits.saved import load_plan
+
+        try:
+            if self.source is None:
+                raise FormInputError("connect to the org the plan was made for (or pass its folder) first")
+            path = self.plan_path.value.strip()
+            if not path:
+                raise FormInputError("give the plan file to load (Plan file)")
+            plan = load_plan(path, self.source)
+        except Exception as exc:
+            self._error(exc)
+            return
+        self.plan, self.result = plan, None
+        self.preview_html.value = _table(plan.preview(), PREVIEW_COLUMNS)
+        self.diff_html.value = self.results_html.value = ""
+        self.status.value = status_html(f"Plan loaded from {path}: {plan.summary()}.")
         self._buttons()
 
     def rollback(self) -> None:
@@ -333,11 +390,18 @@ class EditForm(widgets.VBox):  # type: ignore[misc]
     def _buttons_all(self) -> tuple[widgets.Button, ...]:
         return (self.preview_button, self.validate_button, self.apply_button, self.rollback_button)
 
+    def _plan_to_apply(self) -> Any:
+        """The plan Apply writes: the previewed one, or without its refused apps when the box is ticked."""
+        if self.plan is not None and not self.plan.ok and self.skip_refused.value:
+            return self.plan.without_refused()
+        return self.plan
+
     def _buttons(self) -> None:
         planned = self.plan is not None
         self.validate_button.disabled = not planned
-        self.apply_button.disabled = not (planned and self.plan.ok and bool(self.plan.components or
-                                                                             self.plan.grants))
+        self.save_button.disabled = not planned
+        plan = self._plan_to_apply()
+        self.apply_button.disabled = not (planned and plan.ok and bool(plan.components or plan.grants))
         self.rollback_button.disabled = self.result is None
         self.apply_reason.value = html.escape(self._apply_blocker()) if self.apply_button.disabled else ""
 
@@ -345,10 +409,17 @@ class EditForm(widgets.VBox):  # type: ignore[misc]
         """Why Apply cannot run now (empty: it can)."""
         if self.plan is None:
             return "Apply needs a Preview first." if self.result is None else "Applied: Preview a new edit."
-        refused = len(self.plan.problems)
+        plan = self._plan_to_apply()
+        refused = len(plan.problems)
         if refused:
-            return f"{refused} refused changes: fix them (or the selection) and Preview again."
-        if not (self.plan.components or self.plan.grants):
+            apps = {r["app"] for r in plan.problem_rows}
+            if self.skip_refused.value:  # what is left cannot be skipped (a change no app can take)
+                return f"{refused} refused changes that belong to no single app: fix them and Preview again."
+            return (f"{refused} refused changes in {len(apps)} apps: fix them (or the selection) and Preview "
+                    "again, or tick the Skip refused apps box to apply the other apps.")
+        if not (plan.components or plan.grants):
+            if self.skip_refused.value and not self.plan.ok:
+                return "Nothing left to change once the refused apps are skipped."
             return "Nothing to change: every setting is already as asked."
         return ""
 
