@@ -290,11 +290,7 @@ class EditForm(widgets.VBox):  # type: ignore[misc]
     def save_plan(self) -> None:
         """Save the previewed plan (the file ``edit --apply PLAN`` and Load plan read)."""
         try:
-            if self.plan is None:
-                raise FormInputError("preview first: there is no plan to save")
-            path = self.plan_path.value.strip()
-            if not path:
-                raise FormInputError("give the plan file a name (Plan file)")
+            path = self._plan_file(None if self.plan is not None else "preview first: there is no plan to save")
             written = self._plan_to_apply().save(path)  # with the box ticked: without the refused apps
         except Exception as exc:
             self._error(exc)
@@ -307,11 +303,8 @@ class EditForm(widgets.VBox):  # type: ignore[misc]
         from ..edits.saved import load_plan
 
         try:
-            if self.source is None:
-                raise FormInputError("connect to the org the plan was made for (or pass its folder) first")
-            path = self.plan_path.value.strip()
-            if not path:
-                raise FormInputError("give the plan file to load (Plan file)")
+            first = "connect to the org the plan was made for (or pass its folder) first"
+            path = self._plan_file(first if self.source is None else None)
             plan = load_plan(path, self.source)
         except Exception as exc:
             self._error(exc)
@@ -389,6 +382,15 @@ class EditForm(widgets.VBox):  # type: ignore[misc]
 
     def _buttons_all(self) -> tuple[widgets.Button, ...]:
         return (self.preview_button, self.validate_button, self.apply_button, self.rollback_button)
+
+    def _plan_file(self, missing: str | None) -> str:
+        """The Plan file box's path; :class:`FormInputError` ``missing`` (a step not done) or no name."""
+        if missing:
+            raise FormInputError(missing)
+        path = str(self.plan_path.value).strip()
+        if not path:
+            raise FormInputError("give the plan file a name (Plan file)")
+        return path
 
     def _plan_to_apply(self) -> Any:
         """The plan Apply writes: the previewed one, or without its refused apps when the box is ticked."""
