@@ -290,7 +290,7 @@ class EditForm(widgets.VBox):  # type: ignore[misc]
     def save_plan(self) -> None:
         """Save the previewed plan (the file ``edit --apply PLAN`` and Load plan read)."""
         try:
-            path = self._plan_file(None if self.plan is not None else "preview first: there is no plan to save")
+            path = self._plan_file("preview first: there is no plan to save" if self.plan is None else None)
             written = self._plan_to_apply().save(path)  # with the box ticked: without the refused apps
         except Exception as exc:
             self._error(exc)
