@@ -174,7 +174,9 @@ def test_bulk_edit_form_in_jupyterlab(lab: tuple[str, Any], fresh_demo_org: Demo
         assert _state(org, chosen) == before  # a preview writes nothing
 
         out.locator("button", has_text="Apply").click()
-        expect(out.get_by_text("Confirm: write")).to_contain_text(org.instance_url)
+        confirm = out.get_by_text("about to write: org")  # the CLI's line: org URL and id, apps, journal
+        expect(confirm).to_contain_text(org.instance_url)
+        expect(confirm).to_contain_text(f"(org id {org.state.org_id}); {len(chosen)} apps")
         assert _state(org, chosen) == before  # nothing written before Confirm
         out.locator("button", has_text="Confirm").click()
         expect(out.get_by_text("Applied:")).to_be_visible(timeout=60_000)
