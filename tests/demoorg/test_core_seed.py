@@ -99,3 +99,61 @@ def test_from_dir_with_the_real_samples(shared_dir: Path) -> None:
     # the truth carries names and settings, never the samples' consumer keys or certificates
     text = repr(r.truth)
     assert "3MVG" not in text and "BEGIN CERTIFICATE" not in text
+
+
+def test_hostile_seed_is_opt_in_and_adds_markup_as_data() -> None:
+    from toolkit.demoorg.seed import HOSTILE_MARKER, HOSTILE_PAYLOADS
+
+    plain, hostile = build(), build(hostile=True)
+    assert "hostile" not in plain.truth
+    xml = b"".join(c.doc.to_bytes() for c in plain.state.metadata.values())
+    assert HOSTILE_MARKER.encode() not in xml and b"__pwned" not in xml
+    # the default org is unchanged: every seeded component and row is still there, the same
+    for key, comp in plain.state.metadata.items():
+        assert hostile.state.metadata[key].doc.to_bytes() == comp.doc.to_bytes()
+    for obj in ("User", "OauthToken", "LoginHistory"):
+        assert hostile.state.objects[obj][: len(plain.state.objects[obj])] == plain.state.objects[obj]
+    h = hostile.truth["hostile"]
+    assert h["apps"] == ["Hostile_Web_App", "Hostile_iOS_App"] and h["ecas"] == ["Hostile_Eca"]
+    assert set(h["apps"]) <= set(hostile.truth["categories"]["local"])
+    docs = {n: hostile.state.metadata[("ConnectedApp", n)].doc for n in h["apps"]}
+    ios, web = docs["Hostile_iOS_App"], docs["Hostile_Web_App"]
+    for doc in docs.values():  # the payloads are text in well-formed XML (escaped), not elements
+        for field in ("label", "description", "contactEmail", "infoUrl", "oauthConfig.callbackUrl"):
+            assert HOSTILE_MARKER in (doc.get(field) or ""), field
+    assert ios.get("mobileAppConfig.applicationBundleIdentifier") == HOSTILE_MARKER + HOSTILE_PAYLOADS[0]
+    assert (web.get("startUrl") or "").startswith("javascript:")
+    eca = hostile.state.metadata[("ExternalClientApplication", "Hostile_Eca")].doc
+    assert HOSTILE_MARKER in eca.get("label") and HOSTILE_MARKER in eca.get("description")
+    glbl = hostile.state.metadata[("ExtlClntAppGlobalOauthSettings", "Hostile_Eca_glbl")].doc
+    assert HOSTILE_MARKER in glbl.get("callbackUrl")
+    # usage by users whose names are markup, and a phantom app whose name is markup
+    src = OrgRowSource(hostile.state)
+    users = {u["Id"]: u for u in src.rows("User")}
+    hostile_users = {i for i, u in users.items() if HOSTILE_MARKER in u["Username"]}
+    assert len(hostile_users) == 2
+    tokens = [t for t in src.rows("OauthToken") if t["UserId"] in hostile_users]
+    assert {t["AppName"] for t in tokens} == {*h["labels"].values()} - {h["labels"]["Hostile_Eca"]} | {
+        h["phantom"]
+    }
+    assert any(r["UserId"] in hostile_users for r in src.rows("LoginHistory"))
+
+
+def test_hostile_seed_cli_option() -> None:
+    import argparse
+
+    from toolkit.commands.demo_org import add_arguments
+
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    assert parser.parse_args([]).hostile_seed is False
+    assert parser.parse_args(["--hostile-seed"]).hostile_seed is True
+    with DemoOrg(apps=4, ecas=0, hostile=True) as org:
+        assert "Hostile_iOS_App" in org.truth()["hostile"]["apps"]
+        sf = org.requests_session()
+        rows = sf.get(
+            f"{org.instance_url}/services/data/v62.0/query",
+            params={"q": "SELECT Name FROM ConnectedApplication"},
+            headers={"Authorization": f"Bearer {org.access_token}"},
+        ).json()["records"]
+        assert any("HOSTILE-MARKER" in r["Name"] for r in rows)

@@ -51,6 +51,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--from", dest="from_dir", default=None, help="seed from an SFDX/mdapi folder instead"
     )
     parser.add_argument(
+        "--hostile-seed",
+        action="store_true",
+        help="also seed apps, users and usage whose labels, URLs, e-mails and names are HTML/script "
+        "payloads (a test facility for escaping, not Salesforce behaviour)",
+    )
+    parser.add_argument(
         "--proxy",
         action="store_true",
         help="also serve a CONNECT proxy: unmodified scripts run with HTTPS_PROXY=<proxy_url> "
@@ -72,6 +78,7 @@ def run(args: argparse.Namespace) -> int:
         latency_ms=args.latency_ms,
         from_dir=args.from_dir,
         port=args.port,
+        hostile=getattr(args, "hostile_seed", False),
     )
     with org:
         previous = signal.signal(signal.SIGTERM, _stop)

@@ -59,13 +59,16 @@ class DemoOrg:
         from_dir: str | Path | None = None,
         port: int = 0,
         host: str = "127.0.0.1",
+        hostile: bool = False,
     ) -> None:
         _check_int("apps", apps, 0, MAX_APPS)
         _check_int("ecas", ecas, 0, MAX_ECAS)
         _check_int("port", port, 0, 65535, "a TCP port; 0 picks any free one")
         _check_int("seed", seed, -(2**63), 2**63 - 1)
-        if isinstance(latency_ms, bool) or not isinstance(latency_ms, int | float) or not (
-            0 <= latency_ms <= MAX_LATENCY_MS
+        if (
+            isinstance(latency_ms, bool)
+            or not isinstance(latency_ms, int | float)
+            or not (0 <= latency_ms <= MAX_LATENCY_MS)
         ):
             raise DemoOrgError(
                 f"demo org: latency_ms cannot be {latency_ms!r}; allowed: 0 to {MAX_LATENCY_MS} milliseconds"
@@ -76,6 +79,8 @@ class DemoOrg:
             )
         self.apps, self.ecas, self.seed, self.from_dir = apps, ecas, seed, from_dir
         self.port, self.host = port, host
+        # a test facility: also seed apps, users and usage whose text is markup (docs/demo-org.md, "Seed")
+        self.hostile = bool(hostile)
         self._initial_latency = float(latency_ms)
         rng = secrets.SystemRandom()
         self.creds = Credentials(
@@ -201,7 +206,7 @@ class DemoOrg:
         return self
 
     def _seed(self) -> None:
-        result = build(self.apps, self.ecas, self.seed, self.creds, self.from_dir)
+        result = build(self.apps, self.ecas, self.seed, self.creds, self.from_dir, hostile=self.hostile)
         fresh = result.state
         if not self.state.org_id:
             self.state = fresh

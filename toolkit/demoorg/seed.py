@@ -174,13 +174,15 @@ def _app_xml(spec: dict[str, Any]) -> bytes:
         )
     parts.append(_el("contactEmail", spec["email"]))
     parts.append(_el("description", spec.get("description")))
+    parts.append(_el("infoUrl", spec.get("info_url")))
     for start, end in spec.get("ip_ranges", []):
         parts.append(f"<ipRanges><end>{end}</end><start>{start}</start></ipRanges>")
     parts.append(_el("label", spec["label"]))
     if k in ("ios", "android"):
         mob = ["<mobileAppConfig>"]
         if k == "ios":
-            mob.append(_el("applicationBundleIdentifier", f"com.example.{spec['name'].lower()}"))
+            bundle = spec.get("bundle_id") or f"com.example.{spec['name'].lower()}"
+            mob.append(_el("applicationBundleIdentifier", bundle))
         mob.append(_el("applicationInstallUrl", spec.get("install_url")))
         mob.append(_el("devicePlatform", k))
         mob.append(_el("deviceType", spec.get("device_type")))
@@ -588,6 +590,7 @@ def build(
     seed: int = 1,
     creds: Credentials | None = None,
     from_dir: str | Path | None = None,
+    hostile: bool = False,
 ) -> SeedResult:
     """Build a seeded :class:`OrgState` and its truth.
 
@@ -667,15 +670,7 @@ def build(
     if from_dir is None:
         for j in range(ecas):
             for type_name, full_name, xml, ns in _eca_components(j, rng, org_id):
-                comp = _add(
-                    state,
-                    type_name,
-                    full_name,
-                    MetadataDocument(xml, full_name=full_name),
-                    len(state.metadata) + 1,
-                    anchor,
-                    rng,
-                )
+                comp = _add_xml(state, type_name, full_name, xml, anchor, rng)
                 if ns:
                     comp.namespace_prefix, comp.manageable_state, comp.readable = ns, "installed", True
                 if type_name == "ExternalClientApplication":
@@ -747,6 +742,8 @@ def build(
     truth["tokens"] = len(state.objects["OauthToken"])
     truth["logins"] = len(state.objects["LoginHistory"])
     truth["org"] = seed_settings(state, seed)  # org-wide settings and the gating permissions
+    if hostile:
+        _add_hostile(state, truth, anchor, org_id, seed)
     return SeedResult(state, truth)
 
 
@@ -771,6 +768,14 @@ def _add(
     )
     state.metadata[(type_name, full_name)] = comp
     return comp
+
+
+def _add_xml(
+    state: OrgState, type_name: str, full_name: str, xml: bytes, anchor: datetime, rng: random.Random
+) -> MetadataComponent:
+    """:func:`_add` of a component's XML, numbered after the components already there."""
+    doc = MetadataDocument(xml, full_name=full_name)
+    return _add(state, type_name, full_name, doc, len(state.metadata) + 1, anchor, rng)
 
 
 def _people(rng: random.Random, anchor: datetime, n_users: int) -> tuple[list[dict[str, Any]], ...]:
@@ -924,3 +929,188 @@ def _usage(
             login(app, "OauthUsernamePassword")
     state.objects["OauthToken"] = tokens
     state.objects["LoginHistory"] = logins
+
+
+# --- hostile seed (a test facility: app data that is markup) ------------------------------------
+HOSTILE_MARKER = "HOSTILE-MARKER"
+HOSTILE_PAYLOADS = (
+    '<img src=x onerror="window.__pwned=1">',
+    "<script>window.__pwned=1</script>",
+    '"><svg onload=window.__pwned=1>',
+    "javascript:window.__pwned=1",
+    "{{7*7}}",
+)
+_IMG, _SCRIPT, _SVG, _JS, _TPL = HOSTILE_PAYLOADS
+
+
+def _hostile_specs(creds_free_rng: random.Random, base: int) -> list[dict[str, Any]]:
+    m = HOSTILE_MARKER
+    web: dict[str, Any] = {
+        "index": base,
+        "kind": "web",
+        "name": "Hostile_Web_App",
+        "label": f"{m} {_IMG}",
+        "description": f"{m} {_SVG} {_TPL}",
+        "email": f"{m}{_SVG}@example.com",
+        "info_url": f"{_JS}//{m}",
+        "start_url": f"{_JS}//{m}",
+        "callbacks": [f"https://hostile.example.com/cb?{m}{_SVG}", f"{_JS}//{m}"],
+        "consumer_key": _consumer_key(creds_free_rng),
+        "admin_approved": True,
+        "profiles": ["Standard User"],
+        "ip_relaxation": "BYPASS",
+        "refresh_policy": "infinite",
+        "scopes": ["Api", "Full", "RefreshToken"],
+        "namespace": None,
+    }
+    ios: dict[str, Any] = {
+        "index": base + 1,
+        "kind": "ios",
+        "name": "Hostile_iOS_App",
+        "label": f"{m} {_SCRIPT}",
+        "description": f"{_TPL} {m} {_IMG}",
+        "email": f"{m}{_IMG}@example.com",
+        "info_url": f"{_JS}//{m}",
+        "bundle_id": f"{m}{_IMG}",
+        "mobile_start_url": f"{_JS}//{m}",
+        "install_url": f"{m}{_SVG}",
+        "callbacks": [f"{m}{_IMG}://oauth/done"],
+        "min_os": f"{m}{_SCRIPT}",
+        "app_version": f"{_TPL}{m}",
+        "device_type": "phone",
+        "private_app": False,
+        "pin": "4",
+        "lock": None,
+        "consumer_key": _consumer_key(creds_free_rng),
+        "admin_approved": False,
+        "ip_relaxation": "ENFORCE",
+        "refresh_policy": "infinite",
+        "scopes": ["Api", "RefreshToken"],
+        "namespace": None,
+    }
+    return [web, ios]
+
+
+def _hostile_eca(org_id: str, rng: random.Random) -> list[tuple[str, str, bytes]]:
+    """One mobile ECA (the family of :func:`_eca_components`) whose label, description, e-mail, info URL and
+    callback URL are markup."""
+    m, name, plain = HOSTILE_MARKER, "Hostile_Eca", "Eca_Field_000"
+    label = f"{m} {_SVG}"
+    out = [
+        (
+            "ExternalClientApplication",
+            name,
+            _doc(
+                "ExternalClientApplication",
+                f"{_el('contactEmail', f'{m}{_SCRIPT}@example.com')}"
+                f"{_el('description', f'{m} {_IMG} {_TPL}')}"
+                f"<distributionState>Local</distributionState>{_el('infoUrl', f'{_JS}//{m}')}"
+                f"<isProtected>false</isProtected>{_el('label', label)}"
+                f"<orgScopedExternalApp>{org_id[:15]}:{name}</orgScopedExternalApp>",
+            ),
+        )
+    ]
+    for type_name, full_name, xml, _ns in _eca_components(0, rng, org_id)[1:]:
+        text = xml.decode().replace(plain, name).replace("Eca Field 000", escape(label))
+        text = text.replace(
+            "https://eca0.example.com/callback", escape(f"https://eca.example.com/?{m}{_SVG}")
+        )
+        out.append((type_name, full_name.replace(plain, name), text.encode()))
+    return out
+
+
+def _add_hostile(state: OrgState, truth: dict[str, Any], anchor: datetime, org_id: str, seed: int) -> None:
+    """Add the hostile apps, users and usage to a built org (``hostile=True``; the rest is unchanged)."""
+    rng = random.Random(f"hostile-{seed}")
+    m = HOSTILE_MARKER
+    n_users = len(state.objects["User"])
+    profile = state.objects["Profile"][1]["Id"]
+    people = [
+        {"Username": f"{m}{_IMG}@example.com", "Name": f"{_SCRIPT} {m}", "FirstName": _TPL, "LastName": m},
+        {"Username": f"{m}.{_TPL}@example.com", "Name": f"{m} {_SVG}", "FirstName": m, "LastName": _SVG},
+    ]
+    users = []
+    for k, p in enumerate(people):
+        users.append(
+            {
+                "Id": sf_id("005", n_users + k + 1),
+                **p,
+                "Email": f"hostile{k}@example.com",
+                "IsActive": True,
+                "ProfileId": profile,
+                "UserType": "Standard",
+                "LastLoginDate": anchor - timedelta(days=1),
+                "CreatedDate": anchor - timedelta(days=500),
+            }
+        )
+    state.objects["User"].extend(users)
+    specs = _hostile_specs(rng, len(truth["apps"]) + 1000)
+    tokens, logins = state.objects["OauthToken"], state.objects["LoginHistory"]
+    phantom = f"{m} {_TPL} {_IMG} Connector"
+    for spec in specs + [{"label": phantom, "name": None}]:
+        comp = None
+        if spec["name"]:
+            doc = MetadataDocument(_app_xml(spec), full_name=spec["name"])
+            comp = _add(state, "ConnectedApp", spec["name"], doc, len(state.metadata) + 1, anchor, rng)
+            state.soql_only[comp.id] = _soql_only(spec, rng)
+            state.soql_only[comp.id]["_AppMenuItemId"] = sf_id("0DS", spec["index"] + 1)
+        for k, user in enumerate(users):
+            when = anchor - timedelta(days=k + 1)
+            tokens.append(
+                {
+                    "Id": None,
+                    "AppName": spec["label"],
+                    "UserId": user["Id"],
+                    "AppMenuItemId": sf_id("0DS", spec["index"] + 1) if comp else None,
+                    "CreatedDate": when - timedelta(days=30),
+                    "LastUsedDate": when,
+                    "UseCount": 7 + k,
+                    "DeleteToken": "dtH" + hashlib.sha1(f"{spec['label']}{k}".encode()).hexdigest()[:24],
+                    "AccessToken": None,
+                    "RequestToken": None,
+                }
+            )
+            if logins:  # the same row shape as the seeded logins
+                logins.append(
+                    {
+                        **logins[0],
+                        "Id": sf_id("0Ya", len(logins) + 1),
+                        "UserId": user["Id"],
+                        "Application": spec["label"],
+                        "LoginTime": when,
+                        "LoginSubType": "OauthWebServer",
+                    }
+                )
+        if comp is not None:
+            truth["apps"][spec["name"]] = {
+                "kind": spec["kind"],
+                "label": spec["label"],
+                "id": comp.id,
+                "PinLength": spec.get("pin"),
+                "MobileSessionTimeout": spec.get("lock"),
+                "packaged": False,
+                "future_element": False,
+                "admin_approved": spec["admin_approved"],
+                "grants": len(spec.get("profiles", [])),
+                "tokens": len(users),
+                "logins": len(users),
+                "settings": {k: spec.get(k) for k in _PLANTED},
+            }
+            truth["categories"]["local"].append(spec["name"])
+            truth["kinds"].setdefault(spec["kind"], []).append(spec["name"])
+    truth["mobile"].append("Hostile_iOS_App")
+    truth["categories"]["phantom"].append(phantom)
+    for type_name, full_name, xml in _hostile_eca(org_id, rng):
+        _add_xml(state, type_name, full_name, xml, anchor, rng)
+    truth["categories"]["ecas"].append("Hostile_Eca")
+    truth["users"]["active"] += len(users)
+    truth["tokens"], truth["logins"] = len(tokens), len(logins)
+    truth["hostile"] = {
+        "marker": m,
+        "payloads": list(HOSTILE_PAYLOADS),
+        "apps": [s["name"] for s in specs],
+        "ecas": ["Hostile_Eca"],
+        "phantom": phantom,
+        "users": [u["Username"] for u in users],
+        "labels": {s["name"]: s["label"] for s in specs} | {"Hostile_Eca": f"{m} {_SVG}"},
+    }
