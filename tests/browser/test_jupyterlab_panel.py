@@ -29,7 +29,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.flaky(reruns=1)]
 
 
 @pytest.fixture(scope="module")
-def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Any]]:
+def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, ...]]:
     """One JupyterLab (on copies of the notebooks: JupyterLab saves outputs) and one chromium."""
     chromium = chromium_path()  # skips when Debian chromium is missing
     from playwright.sync_api import expect, sync_playwright
@@ -45,16 +45,16 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Any]]:
     with jupyter_lab(root, home) as url, sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
         try:
-            yield url, browser
+            yield url, browser, root  # root: the notebooks' folder parent (a test may add a notebook)
         finally:
             browser.close()
 
 
-def open_and_run(lab: tuple[str, Any], notebook: str, ready_text: str) -> tuple[Any, Any]:
+def open_and_run(lab: tuple[Any, ...], notebook: str, ready_text: str) -> tuple[Any, Any]:
     """Open ``notebook``, Run All Cells until ``ready_text`` shows in an output; (page, outputs locator)."""
     from playwright.sync_api import expect
 
-    url, browser = lab
+    url, browser = lab[:2]
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     page.set_default_timeout(30_000)
     # ?reset: a fresh workspace, so the notebook of an earlier test does not open again (hidden) beside it
@@ -88,7 +88,7 @@ def open_and_run(lab: tuple[str, Any], notebook: str, ready_text: str) -> tuple[
     return page, out
 
 
-def test_audit_panel_runs_in_jupyterlab(lab: tuple[str, Any], tmp_path: Path) -> None:
+def test_audit_panel_runs_in_jupyterlab(lab: tuple[Any, ...], tmp_path: Path) -> None:
     from playwright.sync_api import expect
 
     page, out = open_and_run(lab, PANEL, "SFDX folder")
@@ -121,7 +121,7 @@ def _state(org: DemoOrg, names: list[str]) -> dict[str, tuple[str, str]]:
     return {n: (str(apps.loc[n, "ip_relaxation"]), str(apps.loc[n, "refresh_policy"])) for n in names}
 
 
-def test_bulk_edit_form_in_jupyterlab(lab: tuple[str, Any], fresh_demo_org: DemoOrg, tmp_path: Path) -> None:
+def test_bulk_edit_form_in_jupyterlab(lab: tuple[Any, ...], fresh_demo_org: DemoOrg, tmp_path: Path) -> None:
     from playwright.sync_api import expect
 
     org = fresh_demo_org
