@@ -75,7 +75,7 @@ def test_auditor_sees_only_its_own_rows_with_no_error(auditor_org: DemoOrg) -> N
         "PermissionsMonitorLoginHistory": False,
         "PermissionsViewSetup": True,
         "PermissionsApiEnabled": True,
-        "PermissionsModifyMetadata": False,
+        "PermissionsModifyMetadata": True,  # Metadata API reads need it (or Modify All Data)
         "PermissionsModifyAllData": False,
     }
     # the other objects are the same as the admin's (the User table lists everyone)

@@ -32,7 +32,8 @@ PERMISSION_FIELDS = (
 AUDITOR_PROFILE = "Auditor"
 _HELD = {
     "System Administrator": set(PERMISSION_FIELDS),
-    AUDITOR_PROFILE: {"PermissionsApiEnabled", "PermissionsViewSetup"},
+    # Metadata API reads need Modify Metadata (or Modify All Data); edits also need Customize Application
+    AUDITOR_PROFILE: {"PermissionsApiEnabled", "PermissionsModifyMetadata", "PermissionsViewSetup"},
 }
 _DEFAULT = {"PermissionsApiEnabled"}  # the other seeded profiles
 
