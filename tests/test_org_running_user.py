@@ -30,11 +30,11 @@ def auditor_org() -> Iterator[DemoOrg]:
         yield org
 
 
-def _audit(demo: DemoOrg) -> dict[str, pd.DataFrame]:
+def _audit(demo: DemoOrg, **kw: Any) -> dict[str, pd.DataFrame]:
     org = toolkit.connect(
         "demo", instance_url=demo.instance_url, access_token=demo.access_token, ca_file=demo.ca_file
     )
-    return toolkit.audit(org)
+    return toolkit.audit(org, **kw)
 
 
 @pytest.fixture(scope="module")
@@ -83,3 +83,23 @@ def test_unknown_reason_reads_a_reason_entry() -> None:
     assert why is not None and "lacks Customize Application" in why
     assert unknown_reason(row, "logins") is None
     assert "could not be read" in str(unknown_reason(row, "profiles"))
+
+
+def test_permissions_the_org_cannot_tell_are_unknown_not_a_failure(fresh_demo_org: DemoOrg) -> None:
+    demo = fresh_demo_org
+    demo.remove_from_schema("UserPermissionAccess", "PermissionsMonitorLoginHistory")  # INVALID_FIELD
+    try:
+        tables = _audit(demo)
+    finally:
+        demo.reset()
+    problems = " ".join(tables["problems"]["problem"])
+    assert "query UserPermissionAccess skipped" in problems and "permissions are unknown" in problems
+    assert not tables["apps"]["partial"].any()
+    usage = tables["usage"].set_index("app")  # the tables are kept as read
+    for name, t in demo.truth()["apps"].items():
+        assert usage.loc[name, "tokens"] == t["tokens"], name
+
+
+def test_auditor_strict_audit_is_not_a_failure(auditor_org: DemoOrg) -> None:
+    tables = _audit(auditor_org, strict=True)  # a visibility limit raises nothing
+    assert tables["usage"]["used"].isna().all()
