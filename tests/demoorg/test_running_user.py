@@ -90,13 +90,21 @@ def test_auditor_bulk_query_is_filtered_too(auditor_org: DemoOrg) -> None:
     assert all(line.strip('"') == me for line in rows)  # none of the other users' logins
 
 
-def test_auditor_password_login(auditor_org: DemoOrg) -> None:
+@pytest.mark.parametrize("flow", ["password", "jwt"])
+def test_auditor_logins_open_auditor_sessions(auditor_org: DemoOrg, flow: str) -> None:
+    secret = (
+        {"password": auditor_org.password, "security_token": auditor_org.security_token}
+        if flow == "password"
+        else {
+            "consumer_key": auditor_org.jwt_consumer_key,
+            "privatekey_file": auditor_org.jwt_private_key_file,
+        }
+    )
     sf = Salesforce(
         username=auditor_org.username,
-        password=auditor_org.password,
-        security_token=auditor_org.security_token,
         domain=auditor_org.domain,
         session=auditor_org.requests_session(),
+        **secret,
     )
     perms = sf.query("SELECT PermissionsCustomizeApplication FROM UserPermissionAccess")["records"][0]
     assert perms["PermissionsCustomizeApplication"] is False
