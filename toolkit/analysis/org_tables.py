@@ -177,6 +177,8 @@ def usage_table(
         base["logins"] = pd.NA
         base["last_login"] = pd.NaT
         base["logins_by_flow"] = None
+    for c in ("tokens", "users", "use_count", "inactive_user_tokens", "logins"):
+        base[c] = base[c].astype("Int64")  # <NA> assigned above made them object: compare as numbers
     used = (base["tokens"] > 0) | (base["logins"] > 0)  # Kleene logic: True wins over <NA>
     base["used"] = used.astype("boolean") if used.isna().any() else used.astype(bool)
     return base[list(USAGE_COLUMNS)]

@@ -13,7 +13,7 @@ import sys
 import threading
 from types import FrameType
 
-from ..demoorg import MAX_APPS, MAX_ECAS, MAX_LATENCY_MS, DemoOrg
+from ..demoorg import MAX_APPS, MAX_ECAS, MAX_LATENCY_MS, USERS, DemoOrg
 from .options import number, whole_number
 
 
@@ -57,6 +57,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "payloads (a test facility for escaping, not Salesforce behaviour)",
     )
     parser.add_argument(
+        "--user",
+        choices=sorted(USERS),
+        default="admin",
+        help="the running user of access_token and the logins: admin (every permission) or auditor (no "
+        "Customize Application, Manage Users or Monitor Login History: sees only its own tokens and logins)",
+    )
+    parser.add_argument(
         "--proxy",
         action="store_true",
         help="also serve a CONNECT proxy: unmodified scripts run with HTTPS_PROXY=<proxy_url> "
@@ -79,6 +86,7 @@ def run(args: argparse.Namespace) -> int:
         from_dir=args.from_dir,
         port=args.port,
         hostile=getattr(args, "hostile_seed", False),
+        user=getattr(args, "user", "admin"),
     )
     with org:
         previous = signal.signal(signal.SIGTERM, _stop)

@@ -25,7 +25,7 @@ from .auth import generate_jwt_keypair, new_session
 from .control import expire_sessions, make_fault, stats
 from .exceptions import DemoOrgError
 from .models import OrgState
-from .seed import Credentials, build
+from .seed import AUDITOR_USERNAME, Credentials, build
 
 __all__ = ["DemoOrg"]
 
@@ -60,6 +60,7 @@ class DemoOrg:
         port: int = 0,
         host: str = "127.0.0.1",
         hostile: bool = False,
+        user: str = "admin",
     ) -> None:
         _check_int("apps", apps, 0, MAX_APPS)
         _check_int("ecas", ecas, 0, MAX_ECAS)
@@ -73,6 +74,8 @@ class DemoOrg:
             raise DemoOrgError(
                 f"demo org: latency_ms cannot be {latency_ms!r}; allowed: 0 to {MAX_LATENCY_MS} milliseconds"
             )
+        if user not in USERS:
+            raise DemoOrgError(f"demo org: user cannot be {user!r}; allowed: {', '.join(USERS)}")
         if from_dir is not None and not Path(from_dir).is_dir():
             raise DemoOrgError(
                 f"demo org: --from {from_dir!s} is not a folder; allowed: an SFDX/mdapi folder"
@@ -81,6 +84,7 @@ class DemoOrg:
         self.port, self.host = port, host
         # a test facility: also seed apps, users and usage whose text is markup (docs/demo-org.md, "Seed")
         self.hostile = bool(hostile)
+        self.port, self.host, self.user = port, host, user
         self._initial_latency = float(latency_ms)
         rng = secrets.SystemRandom()
         self.creds = Credentials(
@@ -110,7 +114,8 @@ class DemoOrg:
     # --- public properties -----------------------------------------------------------------------
     @property
     def username(self) -> str:
-        return self.creds.username
+        """The running user's: the admin's, or the auditor's with ``user="auditor"`` (see running_user.py)."""
+        return USERS[self.user] or self.creds.username
 
     @property
     def password(self) -> str:
@@ -230,8 +235,10 @@ class DemoOrg:
                 self.state.api_usage = 0
         self.state.latency_ms = self._initial_latency
         self._truth = result.truth
+        if self.creds.refresh_token:  # the refresh token belongs to the running user
+            self.state.refresh_tokens[self.creds.refresh_token] = self.username
         if not self.access_token:
-            self.access_token = new_session(self.state, self.creds.username).token
+            self.access_token = new_session(self.state, self.username).token
         else:
             session = self.state.sessions.get(self.access_token)
             if session is not None:
@@ -328,6 +335,8 @@ class DemoOrg:
         )
 
 
+# the users a demo org can run as (``user=``, ``demo-org --user``); None: the admin (``Credentials.username``)
+USERS: dict[str, str | None] = {"admin": None, "auditor": AUDITOR_USERNAME}
 MAX_APPS = 100_000  # the benchmarks go to 5,000; far more only exhausts memory
 MAX_ECAS = 20_000
 MAX_LATENCY_MS = 60_000

@@ -77,7 +77,7 @@ class BulkApi:
             "BACKQUOTE": "`",
         }.get(spec.get("columnDelimiter", "COMMA"), ",")
         line_ending = "\r\n" if spec.get("lineEnding") == "CRLF" else "\n"
-        source = OrgRowSource(self.state)
+        source = OrgRowSource(self.state, viewer=user_id)
         result = run_soql(text, source, include_deleted=operation == "queryAll")
         sobject = result.sobject
         records = result.records

@@ -68,7 +68,9 @@ def handle_partner_soap(
         else:
             batch = args.get("batchSize")
             header = f"batchSize={batch}" if batch and batch.isdigit() else None
-            page = rest.query(version, args.get("queryString", ""), header, False, op == "queryAll")
+            page = rest.query(
+                version, args.get("queryString", ""), header, False, op == "queryAll", user.get("Id")
+            )
     except RestError as exc:
         raise query_fault(exc) from None
     return _envelope(op, "<result>" + query_result_xml(page) + "</result>")

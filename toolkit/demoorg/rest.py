@@ -246,10 +246,12 @@ class RestApi:
         batch_header: str | None,
         tooling: bool = False,
         include_deleted: bool = False,
+        viewer: str | None = None,
     ) -> dict[str, Any]:
+        """One query page; ``viewer`` (the session's user Id) sees only the rows its permissions show."""
         if not text.strip():
             raise RestError(400, "MALFORMED_QUERY", "unexpected token: <EOF>")
-        source = OrgRowSource(self.state, tooling)
+        source = OrgRowSource(self.state, tooling, viewer)
         result = run_soql(text, source, include_deleted)
         records = [nest(r, version, source) for r in result.records]
         total, batch = result.total_size, _batch_size(batch_header)

@@ -20,10 +20,13 @@ from xml.sax.saxutils import escape
 from ..errors import MetadataParseError
 from ..model.document import MetadataDocument
 from .models import MetadataComponent, OrgState
-from .org_settings import seed_settings
+from .org_settings import APPROVE_UNINSTALLED, USE_ANY_API_CLIENT, seed_settings
+from .running_user import AUDITOR_PROFILE
 
 ORG_ID = "00D5g00000DEMOAAAA"  # replaced by a checksummed id in build()
 ADMIN_USERNAME = "admin@demo-org.example.com"
+# a second, non-admin user (its own profile): see running_user.py
+AUDITOR_USERNAME = "auditor@demo-org.example.com"
 MD_NS = "http://soap.sforce.com/2006/04/metadata"
 
 # ConnectedApplication.PinLength / MobileSessionTimeout picklists (served by describe)
@@ -744,7 +747,44 @@ def build(
     truth["org"] = seed_settings(state, seed)  # org-wide settings and the gating permissions
     if hostile:
         _add_hostile(state, truth, anchor, org_id, seed)
+    truth["auditor"] = _add_auditor(state, anchor, creds)
+    truth["users"]["active"] += 1
     return SeedResult(state, truth)
+
+
+def _add_auditor(state: OrgState, anchor: datetime, creds: Credentials) -> dict[str, Any]:
+    """The non-admin user, last of all and without drawing from the seed's random numbers (so every other
+    seeded value is the same with or without it): its own profile, no token, no login, same password."""
+    profiles, permsets, users = (state.objects[k] for k in ("Profile", "PermissionSet", "User"))
+    profile_id = sf_id("00e", len(profiles) + 1)
+    profiles.append({"Id": profile_id, "Name": AUDITOR_PROFILE, "UserType": "Standard"})
+    permsets.append(
+        {
+            "Id": sf_id("0PS", len(permsets) + 1),
+            "Name": "X" + hashlib.md5(AUDITOR_PROFILE.encode()).hexdigest()[:12],
+            "Label": AUDITOR_PROFILE,
+            "IsOwnedByProfile": True,
+            "ProfileId": profile_id,
+            "NamespacePrefix": None,
+            **{k: False for k in (USE_ANY_API_CLIENT, APPROVE_UNINSTALLED)},
+        }
+    )
+    user = {
+        "Id": sf_id("005", len(users) + 1),
+        "Username": AUDITOR_USERNAME,
+        "Name": "Demo Auditor",
+        "FirstName": "Demo",
+        "LastName": "Auditor",
+        "Email": "auditor@example.com",
+        "IsActive": True,
+        "ProfileId": profile_id,
+        "UserType": "Standard",
+        "LastLoginDate": anchor - timedelta(days=1),
+        "CreatedDate": anchor - timedelta(days=30),
+    }
+    users.append(user)
+    state.passwords[AUDITOR_USERNAME] = creds.password + creds.security_token
+    return {"username": AUDITOR_USERNAME, "id": user["Id"], "profile": AUDITOR_PROFILE}
 
 
 def _add(

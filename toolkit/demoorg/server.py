@@ -398,6 +398,7 @@ class DemoOrgApp:
                         request.headers.get("Sforce-Query-Options"),
                         tooling,
                         head == "queryAll",
+                        session.user_id,
                     )
                 )
             if len(p) == 2 and method == "GET":

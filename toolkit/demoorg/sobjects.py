@@ -19,6 +19,7 @@ from typing import Any
 
 from .models import MetadataComponent, OrgState
 from .org_settings import APPROVE_UNINSTALLED, USE_ANY_API_CLIENT
+from .running_user import PERMISSION_FIELDS, permission_access, visible
 from .seed import MOBILE_SESSION_TIMEOUTS, PIN_LENGTHS
 
 # sObject -> (label, key prefix, [(field, type, options)]); options: ref=(target, relationship), len,
@@ -249,6 +250,12 @@ SCHEMA: dict[str, tuple[str, str, list[_Field]]] = {
             (APPROVE_UNINSTALLED, "boolean", {}),  # Summer '26 field references (docs/demo-org.md)
         ],
     ),
+    # the running user's permissions (Object Reference, UserPermissionAccess, API 41.0+): one row, no Id
+    "UserPermissionAccess": (
+        "User Permission Access",
+        "",
+        [(f, "boolean", {}) for f in PERMISSION_FIELDS],
+    ),
     "PermissionSetAssignment": (
         "Permission Set Assignment",
         "0Pa",
@@ -411,7 +418,7 @@ def sobject_summary(sobject: str, version: str = "66.0") -> dict[str, Any]:
         "name": sobject,
         "label": label,
         "labelPlural": label + "s",
-        "keyPrefix": prefix,
+        "keyPrefix": prefix or None,
         "custom": False,
         "queryable": True,
         "retrieveable": True,
@@ -440,9 +447,10 @@ class OrgRowSource:
     (4, 'Profile')
     """
 
-    def __init__(self, state: OrgState, tooling: bool = False) -> None:
+    def __init__(self, state: OrgState, tooling: bool = False, viewer: str | None = None) -> None:
         self.state = state
         self.tooling = tooling
+        self.viewer = viewer  # the session's user Id: rows as it may see them (None: every row)
 
     def sobjects(self) -> list[str]:
         names = TOOLING_OBJECTS if self.tooling else SCHEMA
@@ -461,10 +469,12 @@ class OrgRowSource:
 
     def rows(self, sobject: str) -> Iterable[dict[str, Any]]:
         name = self.canonical(sobject)
+        if name == "UserPermissionAccess":
+            return permission_access(self.state, self.viewer)
         derive = _DERIVED.get(name)
         if derive is not None:
             return derive(self.state)
-        return list(self.state.objects.get(name, []))
+        return visible(self.state, name, list(self.state.objects.get(name, [])), self.viewer)
 
     def get(self, sobject: str, record_id: str) -> dict[str, Any] | None:
         """One row by Id (15- or 18-character), or None."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import math
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -252,6 +253,9 @@ OBJECTS_OF = {
 }
 
 
+_PARTLY = re.compile(r"(\w+) \((.+)\)")
+
+
 def unknown_reason(row: Mapping[Any, Any], field_id: str) -> str | None:
     """Why a catalog field could not be read for an app, from its ``coverage`` (None when it could).
 
@@ -262,13 +266,19 @@ def unknown_reason(row: Mapping[Any, Any], field_id: str) -> str | None:
     >>> row = {"kind": "ConnectedApp", "coverage": "metadata+soql", "unknown": "OauthToken"}
     >>> unknown_reason(row, "tokens")
     'OauthToken could not be read (metadata+soql)'
+    >>> unknown_reason({**row, "unknown": "OauthToken (the running user lacks X)"}, "used")
+    'the running user lacks X'
     """
     coverage = str(row.get("coverage") or "metadata")
     reason = str(clean(row.get("coverage_reason")) or coverage)
     failed = set(filter(None, str(clean(row.get("unknown")) or "").split("; ")))
+    # "<object> (<reason>)": read, but not all of it (the running user sees only their own rows...)
+    partly = {m[1]: m[2] for m in map(_PARTLY.fullmatch, failed) if m}
     for obj in OBJECTS_OF.get(field_id, ()):
         if obj in failed:
             return f"{obj} could not be read ({reason})"
+        if obj in partly:
+            return partly[obj]
     if field_id not in catalog.CATALOG:
         return None
     f = catalog.field(field_id)

@@ -27,7 +27,7 @@ from ..errors import OrgError
 from ..model import schema
 from ..model.bundle import AppBundle, Inventory, LoadProblem
 from . import mdapi_client as soap
-from . import org_posture
+from . import org_posture, running_user
 from .joins import OrgFacts, attach_usage, is_packaged, join_apps
 from .org import Org
 from .resilience import UNLOADABLE_MARK
@@ -154,6 +154,9 @@ def load_org(
                 obj: pool.submit(_run_query, org, obj, q, window_days) for obj, q in queries.items()
             }
             posture_futures = org_posture.submit(pool, org) if posture else {}
+            # what the running user may see of the usage tables (one query, beside the others)
+            seen_in_part = tuple(o for o in running_user.SEES_ALL if o in queries)
+            perms_future = pool.submit(running_user.read, org) if seen_in_part else None
             try:
                 facts.listing, types, list_errors = _list(org, pool, types, strict)
             except OrgError:  # strict: the first listing failure stops the audit
@@ -183,6 +186,7 @@ def load_org(
             if on_apps is not None:
                 on_apps(bundles)
             _collect(usage_futures, facts, problems, failed, org.instance_url)
+            limited = _limited(perms_future, seen_in_part, facts, problems, failed, org.instance_url)
             org_rows = (
                 org_posture.collect(posture_futures, problems, failed, org.instance_url) if posture else []
             )
@@ -201,6 +205,7 @@ def load_org(
     _attach_users(facts.soql)
     phantoms = attach_usage(facts, bundles)
     usage_unknown = facts.unknown_objects("OauthToken", "LoginHistory", "User")
+    usage_unknown += [why for obj, why in limited.items() if obj not in usage_unknown]
     for b in bundles + phantoms:
         b.unknown.extend(u for u in usage_unknown if u not in b.unknown)
     inventory = Inventory(apps=bundles + phantoms, problems=problems, origin=org.instance_url)
@@ -211,11 +216,13 @@ def load_org(
         {
             "tokens": facts.soql.get("OauthToken", []),
             "logins": facts.soql.get("LoginHistory", []),
-            "unknown_objects": sorted(facts.soql_failures),
+            "unknown_objects": sorted({*facts.soql_failures, *limited}),
             "names_by_id": names_by_id(facts.soql.get("PermissionSet", [])),
             "window_days": window_days,
             "api": org.ledger.snapshot(),
-            "lower_bound": lower_bound(facts.listing, facts.soql, types) + org_posture.calls(posture_futures),
+            "lower_bound": lower_bound(facts.listing, facts.soql, types)
+            + org_posture.calls(posture_futures)
+            + (perms_future is not None),
             "org": org_rows,
             "api_version": org.api_version,
             "seconds": round(time.perf_counter() - started, 3),
@@ -300,6 +307,39 @@ def _collect(
                 problems.append(LoadProblem(origin, None, f"query {obj} skipped: {exc}"))
                 continue
             failed(f"query {obj}", exc)
+
+
+def _limited(
+    future: Future[dict[str, Any]] | None,
+    objects: tuple[str, ...],
+    facts: OrgFacts,
+    problems: list[LoadProblem],
+    failed: Callable[[str, OrgError], None],
+    origin: str,
+) -> dict[str, str]:
+    """The usage tables the running user sees only in part (:mod:`.running_user`), with a problem row each."""
+    if future is None:
+        return {}
+    what = f"query {running_user.OBJECT}"
+    try:
+        permissions = future.result()
+    except OrgError as exc:
+        if exc.kind in running_user.MISSING:
+            problems.append(
+                LoadProblem(
+                    origin,
+                    None,
+                    f"{what} skipped: {exc}; the running user's permissions are unknown, so whether "
+                    f"{' and '.join(objects)} show every user's rows is unknown",
+                )
+            )
+        else:
+            failed(what, exc)
+        return {}
+    out = {o: why for o, why in running_user.limited(permissions, objects).items() if o in facts.soql}
+    for why in out.values():
+        problems.append(LoadProblem(origin, None, f"{why}: its usage figures are unknown"))
+    return out
 
 
 def _attach_users(soql: dict[str, list[dict[str, Any]]]) -> None:
