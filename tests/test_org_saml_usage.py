@@ -19,7 +19,11 @@ FAST = RetryPolicy(attempts=2, base=0.001, cap=0.001, limit_wait=0.001, limit_at
 
 def _connect(demo: Any) -> Any:
     return toolkit.connect(
-        "demo", instance_url=demo.instance_url, access_token=demo.access_token, ca_file=demo.ca_file, policy=FAST
+        "demo",
+        instance_url=demo.instance_url,
+        access_token=demo.access_token,
+        ca_file=demo.ca_file,
+        policy=FAST,
     )
 
 
@@ -34,10 +38,20 @@ def test_the_demo_org_serves_idp_event_log_for_its_used_saml_apps(demo_org: Any)
     assert saml["used"] and saml["unused"], saml  # the seed plants both
     assert set(saml["used"]) | set(saml["unused"]) == set(truth["kinds"]["saml"])
     sf = Salesforce(
-        instance_url=demo_org.instance_url, session_id=demo_org.access_token, session=demo_org.requests_session()
+        instance_url=demo_org.instance_url,
+        session_id=demo_org.access_token,
+        session=demo_org.requests_session(),
     )
     described = {f["name"] for f in sf.IdpEventLog.describe()["fields"]}
-    assert {"AppId", "ErrorCode", "Timestamp", "UserId", "SamlEntityUrl", "SsoType", "InitiatedBy"} <= described
+    assert {
+        "AppId",
+        "ErrorCode",
+        "Timestamp",
+        "UserId",
+        "SamlEntityUrl",
+        "SsoType",
+        "InitiatedBy",
+    } <= described
     rows = sf.query_all("SELECT AppId, ErrorCode, Timestamp FROM IdpEventLog WHERE ErrorCode = 'Success'")
     ids = {r["AppId"][:15] for r in rows["records"]}
     by_name = {n: a["id"][:15] for n, a in truth["apps"].items()}

@@ -250,8 +250,8 @@ SCHEMA: dict[str, tuple[str, str, list[_Field]]] = {
             ("NetworkId", "string", {}),
         ],
     ),
-    # Object Reference, IdpEventLog: the fields as documented (AppId refers to ConnectedApplication); the
-    # key prefix and the InitiatedBy/SsoType picklist values are not documented there (guesses, docs/demo-org.md)
+    # Object Reference, IdpEventLog: the fields as documented (AppId refers to ConnectedApplication); the key
+    # prefix and the InitiatedBy/SsoType picklist values are not documented there (guesses, docs/demo-org.md)
     "IdpEventLog": (
         "Identity Provider Event Log",
         "0Ip",

@@ -243,7 +243,8 @@ def _unknown_cached(kind: Any, coverage: Any, reason: Any, unknown: Any, field_i
 # audit columns that are not catalog settings, and the SOQL objects they come from (``unknown`` names them)
 OBJECTS_OF = {
     "tokens": ("OauthToken",),
-    "used": ("OauthToken", "LoginHistory"),
+    "used": ("OauthToken", "LoginHistory", "IdpEventLog"),
+    "saml_logins": ("IdpEventLog",),
     "inactive_user_tokens": ("OauthToken", "User"),
     "logins": ("LoginHistory",),
     "installed": ("AppMenuItem",),
