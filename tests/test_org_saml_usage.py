@@ -83,7 +83,7 @@ def test_without_idp_event_log_saml_usage_is_cannot_check_never_unused(fresh_dem
         use01 = _use01(tables)
         for name in truth["kinds"]["saml"]:
             assert use01.loc[name, "status"] == "cannot check", name
-            assert "IdpEventLog" in use01.loc[name, "message"], name
+            assert "SAML sign-ins (IdpEventLog" in use01.loc[name, "message"], name
         usage = tables["usage"].set_index("app")
         assert usage.loc[truth["kinds"]["saml"], "saml_logins"].isna().all()
         oauth_unused = {n for n in truth["unused"] if truth["apps"][n]["kind"] != "saml"}
@@ -91,6 +91,8 @@ def test_without_idp_event_log_saml_usage_is_cannot_check_never_unused(fresh_dem
         failed = set(use01[use01["status"] == "fail"].index)
         assert oauth_unused & local <= failed  # apps known not to be SAML: still checked
         assert not tables["apps"]["partial"].any()
+        problems = " ".join(tables["problems"]["problem"].astype(str))
+        assert "query IdpEventLog skipped" in problems and "INVALID_TYPE" in problems
     finally:
         demo.reset()
 

@@ -253,6 +253,10 @@ OBJECTS_OF = {
 }
 
 
+# what an object holds, where its name alone would not tell an admin (the ``problems`` table has the error)
+_READ_AS = {"IdpEventLog": "SAML sign-ins (IdpEventLog; the query failed or the object is not readable)"}
+
+
 def unknown_reason(row: Mapping[Any, Any], field_id: str) -> str | None:
     """Why a catalog field could not be read for an app, from its ``coverage`` (None when it could).
 
@@ -269,7 +273,7 @@ def unknown_reason(row: Mapping[Any, Any], field_id: str) -> str | None:
     failed = set(filter(None, str(clean(row.get("unknown")) or "").split("; ")))
     for obj in OBJECTS_OF.get(field_id, ()):
         if obj in failed:
-            return f"{obj} could not be read ({reason})"
+            return f"{_READ_AS.get(obj, obj)} could not be read ({reason})"
     if field_id not in catalog.CATALOG:
         return None
     f = catalog.field(field_id)
