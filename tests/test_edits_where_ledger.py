@@ -16,7 +16,7 @@ import pytest
 import toolkit
 from toolkit.demoorg import DemoOrg
 
-USAGE = {"OauthToken", "LoginHistory", "User"}
+USAGE = {"OauthToken", "LoginHistory", "User", "IdpEventLog"}  # IdpEventLog: SAML sign-ins count as use
 POSTURE = {"PermissionSetAssignment"}  # the holders of the gating permissions (org-wide, the org table)
 WRITES = {"create", "update", "delete", "updateMetadata", "upsertMetadata", "deleteMetadata", "deploy"}
 CHANGE = ["ip_relaxation=ENFORCE"]

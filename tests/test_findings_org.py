@@ -76,8 +76,8 @@ def test_findings_match_what_the_seed_planted(audited: dict[str, pd.DataFrame], 
     # SAML apps have no OAuth settings, so no "Permitted Users" (isAdminApproved lives in oauthConfig)
     assert _failed(f, "ACC-02") == set(truth["admin_approved_without_grants"]) & set(oauth)
     assert _failed(f, "ACC-04") == set(truth["categories"]["phantom"])
-    saml = set(truth["kinds"].get("saml", []))  # SAML apps leave no OAuth token or OAuth login
-    assert _failed(f, "USE-01") == set(truth["unused"]) | saml
+    # SAML apps sign users in through IdpEventLog (no OAuth token, no OAuth login): used ones pass
+    assert _failed(f, "USE-01") == set(truth["unused"])
     # packaged apps: what SOQL cannot tell is "cannot check", never a pass or a fail
     packaged = set(truth["categories"]["packaged"])
     net = f[(f["rule"] == "NET-01") & f["app"].isin(packaged)]

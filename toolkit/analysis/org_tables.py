@@ -22,6 +22,8 @@ USAGE_COLUMNS = (
     "inactive_user_tokens",
     "logins",
     "last_login",
+    "saml_logins",
+    "last_saml_login",
     "last_used",
     "logins_by_flow",
     "used",
@@ -37,6 +39,10 @@ TOKEN_COLUMNS = (
     "last_used",
     "created",
 )
+# the columns the apps table gets from an org (add_org_columns): SOQL facts, then usage
+APPS_SOQL_COLUMNS = ("installed", "join_key", "soql_id", "namespace", "manageable_state", "last_modified")
+_USAGE_DETAIL = frozenset({"app", "last_token_use", "last_login", "last_saml_login", "logins_by_flow"})
+APPS_USAGE_COLUMNS = tuple(c for c in USAGE_COLUMNS if c not in _USAGE_DETAIL)
 LOGIN_COLUMNS = ("app", "login_type", "login_subtype", "logins", "users", "last_login")
 API_COLUMNS = ("kind", "calls", "counted", "detail")
 
@@ -113,6 +119,27 @@ def logins_table(inventory: Inventory) -> pd.DataFrame:
     return out[list(LOGIN_COLUMNS)].sort_values(["app", "logins"], ascending=[True, False], ignore_index=True)
 
 
+def saml_logins_table(inventory: Inventory) -> pd.DataFrame:
+    """Successful SAML sign-ins per app (``IdpEventLog`` grouped by ``AppId``, tagged ``_app`` by the join).
+
+    >>> inv = Inventory(extra={"saml_logins": [{"_app": "S", "AppId": "0H4", "n": 3,
+    ...     "lastLogin": "2026-01-01T00:00:00Z"}, {"_app": None, "AppId": "0H9", "n": 1}]})
+    >>> saml_logins_table(inv).astype(str).values.tolist()
+    [['S', '3', '2026-01-01 00:00:00+00:00']]
+    """
+    rows = [
+        {"app": r["_app"], "saml_logins": r.get("n"), "last_saml_login": r.get("lastLogin")}
+        for r in inventory.extra.get("saml_logins", [])
+        if r.get("_app")
+    ]
+    out = pd.DataFrame(rows, columns=["app", "saml_logins", "last_saml_login"])
+    out["saml_logins"] = pd.to_numeric(out["saml_logins"], errors="coerce").fillna(0).astype("Int64")
+    out["last_saml_login"] = _ts(out["last_saml_login"])
+    return out.groupby("app", as_index=False).agg(
+        saml_logins=("saml_logins", "sum"), last_saml_login=("last_saml_login", "max")
+    )
+
+
 def usage_table(
     inventory: Inventory, tokens: pd.DataFrame | None = None, logins: pd.DataFrame | None = None
 ) -> pd.DataFrame:
@@ -158,14 +185,17 @@ def usage_table(
             "logins_by_flow"
         )
         base = base.merge(lg.join(by_flow).reset_index(), on="app", how="left")
+    saml = saml_logins_table(inventory)
+    if not saml.empty:
+        base = base.merge(saml, on="app", how="left")
     for c in USAGE_COLUMNS:
         if c not in base.columns:
             base[c] = None
-    for c in ("tokens", "users", "use_count", "inactive_user_tokens", "logins"):
+    for c in ("tokens", "users", "use_count", "inactive_user_tokens", "logins", "saml_logins"):
         base[c] = pd.to_numeric(base[c], errors="coerce").fillna(0).astype("Int64")
-    for c in ("last_token_use", "last_login"):
+    for c in ("last_token_use", "last_login", "last_saml_login"):
         base[c] = _ts(base[c])
-    base["last_used"] = base[["last_token_use", "last_login"]].max(axis=1)
+    base["last_used"] = base[["last_token_use", "last_login", "last_saml_login"]].max(axis=1)
     # a table that could not be read gives unknown (<NA>) counts, never zeros
     unknown = set(inventory.extra.get("unknown_objects") or ())
     if "OauthToken" in unknown:
@@ -177,9 +207,12 @@ def usage_table(
         base["logins"] = pd.NA
         base["last_login"] = pd.NaT
         base["logins_by_flow"] = None
-    for c in ("tokens", "users", "use_count", "inactive_user_tokens", "logins"):
+    if "IdpEventLog" in unknown:  # only the apps that may be SAML (load_org names them in ``unknown``)
+        maybe = base["app"].isin([b.name for b in inventory.apps if "IdpEventLog" in b.unknown])
+        base.loc[maybe, "saml_logins"] = pd.NA
+    for c in ("tokens", "users", "use_count", "inactive_user_tokens", "logins", "saml_logins"):
         base[c] = base[c].astype("Int64")  # <NA> assigned above made them object: compare as numbers
-    used = (base["tokens"] > 0) | (base["logins"] > 0)  # Kleene logic: True wins over <NA>
+    used = (base["tokens"] > 0) | (base["logins"] > 0) | (base["saml_logins"] > 0)  # Kleene: True wins
     base["used"] = used.astype("boolean") if used.isna().any() else used.astype(bool)
     return base[list(USAGE_COLUMNS)]
 
@@ -315,22 +348,11 @@ def add_org_columns(apps: pd.DataFrame, inventory: Inventory, usage: pd.DataFram
             }
             for b in inventory.apps
         ],
-        columns=[
-            "name",
-            "installed",
-            "join_key",
-            "soql_id",
-            "namespace",
-            "manageable_state",
-            "last_modified",
-            "unknown",
-        ],
+        columns=["name", *APPS_SOQL_COLUMNS, "unknown"],
     )
     extra["last_modified"] = _ts(extra["last_modified"])
     extra = extra.drop_duplicates("name")
-    u = usage.rename(columns={"app": "name"})[
-        ["name", "tokens", "users", "use_count", "inactive_user_tokens", "logins", "last_used", "used"]
-    ]
+    u = usage.rename(columns={"app": "name"})[["name", *APPS_USAGE_COLUMNS]]
     position = list(apps.columns).index("unknown") if "unknown" in apps.columns else None
     out = apps.drop(columns=[c for c in extra.columns if c != "name" and c in apps.columns])
     out = out.merge(extra, on="name", how="left").merge(u, on="name", how="left")

@@ -683,6 +683,7 @@ def build(
 
     phantoms = [f"Phantom {w} Connector" for w in _WORDS[: max(3, min(apps // 20, len(_WORDS)))]]
     _usage(state, specs, phantoms, users, rng, anchor, truth)
+    _saml_events(state, specs, users, anchor, seed, truth)
 
     # OAuth clients: the two special apps are the ones clients log in with
     state.passwords[creds.username] = creds.password + creds.security_token
@@ -718,6 +719,7 @@ def build(
             "grants": len(spec.get("profiles", [])) + len(spec.get("permsets", [])),
             "tokens": spec.get("tokens", 0),
             "logins": spec.get("logins", 0),
+            "saml_logins": spec.get("saml_logins", 0),  # successful SAML sign-ins (IdpEventLog)
             # the settings planted (for findings tests: expected findings derive from these, not from rules)
             "settings": {k: spec.get(k) for k in _PLANTED},
         }
@@ -1154,3 +1156,52 @@ def _add_hostile(state: OrgState, truth: dict[str, Any], anchor: datetime, org_i
         "users": [u["Username"] for u in users],
         "labels": {s["name"]: s["label"] for s in specs} | {"Hostile_Eca": f"{m} {_SVG}"},
     }
+
+
+def _saml_events(
+    state: OrgState,
+    specs: list[dict[str, Any]],
+    users: list[dict[str, Any]],
+    anchor: datetime,
+    seed: int,
+    truth: dict[str, Any],
+) -> None:
+    """IdpEventLog rows (Object Reference, IdpEventLog: "outbound SAML responses when Salesforce is acting as
+    an identity provider", ``AppId`` -> ConnectedApplication): successful sign-ins for the used SAML apps, a
+    few failed ones for used and unused apps alike (a failure is not use). A random generator of its own, so
+    every other seeded value stays what it was."""
+    rng = random.Random(seed * 1_000_003 + 14)
+    rows: list[dict[str, Any]] = []
+    unused = set(truth["unused"])
+    truth["saml"] = {"used": [], "unused": []}
+
+    def event(spec: dict[str, Any], code: str) -> None:
+        user = rng.choice(users)
+        rows.append(
+            {
+                "Id": sf_id("0Ip", len(rows) + 1),
+                "AppId": spec["id"],
+                "AuthSessionId": None,
+                "ErrorCode": code,
+                "IdentityUsed": user["Username"],
+                "InitiatedBy": rng.choice(["IdP", "SP"]),
+                "OptionsHasLogoutUrl": False,
+                "SamlEntityUrl": f"https://sso.example.com/{spec['name'].lower()}",
+                "SsoType": "Saml",
+                "Timestamp": anchor - timedelta(days=rng.randint(0, 170), minutes=rng.randint(0, 1439)),
+                "UserId": user["Id"],
+            }
+        )
+
+    for spec in specs:
+        if spec["kind"] != "saml":
+            continue
+        used = spec["name"] not in unused
+        truth["saml"]["used" if used else "unused"].append(spec["name"])
+        n = rng.randint(1, 40) if used else 0
+        for _ in range(n):
+            event(spec, "Success")
+        for _ in range(rng.randint(0, 3)):
+            event(spec, rng.choice(["NoAccess", "InvalidSignature", "AppAccessDenied"]))
+        spec["saml_logins"] = n
+    state.objects["IdpEventLog"] = rows

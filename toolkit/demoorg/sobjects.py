@@ -61,6 +61,39 @@ LOGIN_SUBTYPES = [
     "UsernamePasswordUiLogin",
 ]
 
+# IdpEventLog.ErrorCode, the restricted picklist of the Object Reference (IdpEventLog), in its order
+IDP_ERROR_CODES = [
+    "AppAccessDenied",
+    "AppBlocked",
+    "ClientUnapproved",
+    "CodeExpired",
+    "ForceAuthNLogout",
+    "InternalError",
+    "InvalidAuthnRequest",
+    "InvalidClientCredentials",
+    "InvalidCode",
+    "InvalidDeviceId",
+    "InvalidIdpEndpoint",
+    "InvalidIssuer",
+    "InvalidScope",
+    "InvalidSessionLevel",
+    "InvalidSettings",
+    "InvalidSignature",
+    "InvalidSp",
+    "InvalidSpokeSp",
+    "InvalidUserCredentials",
+    "NoAccess",
+    "NoCustomAttrValue",
+    "NoCustomField",
+    "NoSpokeId",
+    "NoSubdomain",
+    "NoUserFedId",
+    "OauthError",
+    "Success",
+    "UnableToResolve",
+    "UnknownError",
+]
+
 SCHEMA: dict[str, tuple[str, str, list[_Field]]] = {
     "ConnectedApplication": (
         "Connected App",
@@ -216,6 +249,25 @@ SCHEMA: dict[str, tuple[str, str, list[_Field]]] = {
             ("CipherSuite", "string", {}),
             ("AuthenticationServiceId", "string", {}),
             ("NetworkId", "string", {}),
+        ],
+    ),
+    # Object Reference, IdpEventLog: the fields as documented (AppId refers to ConnectedApplication); the key
+    # prefix and the InitiatedBy/SsoType picklist values are not documented there (guesses, docs/demo-org.md)
+    "IdpEventLog": (
+        "Identity Provider Event Log",
+        "0Ip",
+        [
+            ("Id", "id", {}),
+            ("AppId", "reference", {"ref": ("ConnectedApplication", "App")}),
+            ("AuthSessionId", "reference", {"ref": ("AuthSession", None)}),
+            ("ErrorCode", "picklist", {"picklist": IDP_ERROR_CODES}),
+            ("IdentityUsed", "string", {"len": 765}),
+            ("InitiatedBy", "picklist", {"picklist": ["IdP", "SP"]}),
+            ("OptionsHasLogoutUrl", "boolean", {}),
+            ("SamlEntityUrl", "string", {"len": 1500}),
+            ("SsoType", "picklist", {"picklist": ["Saml"]}),
+            ("Timestamp", "datetime", {}),
+            ("UserId", "reference", {"ref": ("User", None)}),
         ],
     ),
     "User": (

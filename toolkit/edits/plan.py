@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from ..analysis.org_tables import APPS_SOQL_COLUMNS, APPS_USAGE_COLUMNS
 from ..errors import InvalidValueError, ToolkitError, UnknownFieldError
 from ..model import catalog as cat
 from ..model import schema
@@ -426,17 +427,20 @@ def _cell_text(value: Any, fld: str) -> str:
 
 
 # columns an org audit adds to the apps table (toolkit.analysis.org_tables.add_org_columns): SOQL and usage
-ORG_COLUMNS = (
-    "installed", "join_key", "soql_id", "namespace", "manageable_state", "last_modified", "tokens", "users",
-    "use_count", "inactive_user_tokens", "logins", "last_used", "used", "partial",
-)
+ORG_COLUMNS = (*APPS_SOQL_COLUMNS, *APPS_USAGE_COLUMNS, "partial")
 _Loaded = tuple[Inventory, dict[Key, bytes]]
 # usage columns, and the SOQL they need: the usage rows and the app ids they are joined to
-USAGE_COLUMNS = frozenset(
-    {"tokens", "users", "use_count", "inactive_user_tokens", "logins", "last_used", "used"}
-)
+USAGE_COLUMNS = frozenset(APPS_USAGE_COLUMNS)
 USAGE_OBJECTS = frozenset(
-    {"OauthToken", "User", "LoginHistory", "AppMenuItem", "ConnectedApplication", "ExternalClientApplication"}
+    {
+        "OauthToken",
+        "User",
+        "LoginHistory",
+        "IdpEventLog",
+        "AppMenuItem",
+        "ConnectedApplication",
+        "ExternalClientApplication",
+    }
 )
 
 
@@ -991,9 +995,10 @@ def _required(fld: cat.Field, source: cat.Source) -> bool:
     """A field the component cannot be without (WSDL minOccurs 1, and every app's label)."""
     if fld.id == "label":
         return True
-    return schema.has_field(source.type_name, source.path) and schema.field_info(
-        source.type_name, source.path
-    ).required
+    return (
+        schema.has_field(source.type_name, source.path)
+        and schema.field_info(source.type_name, source.path).required
+    )
 
 
 def _conflict(values: dict[str, tuple[Any, str]], name: str, after: Any, text: str) -> None:

@@ -320,7 +320,7 @@ def _http_install(f: AppFacts) -> Outcome | None:
 
 def _unused(f: AppFacts) -> Outcome | None:
     if f.value("used") is False and f.row.get("coverage") != "tokens_only":
-        return Outcome("no token or login in the window", "used", "unused app")
+        return Outcome("no token, login or SAML sign-in in the window", "used", "unused app")
     return None
 
 
@@ -832,8 +832,10 @@ RULES: tuple[Rule, ...] = (
         "USE-01",
         "Unused app",
         "low",
-        "No token used and no login in the audit window.",
-        "sfdx-hardis unused-connected-apps",
+        "No token used, no login and no SAML sign-in in the audit window.",
+        "sfdx-hardis unused-connected-apps; SAML sign-ins: Object Reference, IdpEventLog "
+        "(https://developer.salesforce.com/docs/atlas.en-us.object_reference.meta/object_reference/"
+        "sforce_api_objects_idpeventlog.htm)",
         ("used",),
         remedy=Remedy((), "Setup > App Manager", "confirm with the owner, then remove it"),
         field="label",

@@ -244,7 +244,8 @@ def _unknown_cached(kind: Any, coverage: Any, reason: Any, unknown: Any, field_i
 # audit columns that are not catalog settings, and the SOQL objects they come from (``unknown`` names them)
 OBJECTS_OF = {
     "tokens": ("OauthToken",),
-    "used": ("OauthToken", "LoginHistory"),
+    "used": ("OauthToken", "LoginHistory", "IdpEventLog"),
+    "saml_logins": ("IdpEventLog",),
     "inactive_user_tokens": ("OauthToken", "User"),
     "logins": ("LoginHistory",),
     "installed": ("AppMenuItem",),
@@ -254,6 +255,8 @@ OBJECTS_OF = {
 
 
 _PARTLY = re.compile(r"(\w+) \((.+)\)")
+# what an object holds, where its name alone would not tell an admin (the ``problems`` table has the error)
+_READ_AS = {"IdpEventLog": "SAML sign-ins (IdpEventLog; the query failed or the object is not readable)"}
 
 
 def unknown_reason(row: Mapping[Any, Any], field_id: str) -> str | None:
@@ -276,7 +279,7 @@ def unknown_reason(row: Mapping[Any, Any], field_id: str) -> str | None:
     partly = {m[1]: m[2] for m in map(_PARTLY.fullmatch, failed) if m}
     for obj in OBJECTS_OF.get(field_id, ()):
         if obj in failed:
-            return f"{obj} could not be read ({reason})"
+            return f"{_READ_AS.get(obj, obj)} could not be read ({reason})"
         if obj in partly:
             return partly[obj]
     if field_id not in catalog.CATALOG:

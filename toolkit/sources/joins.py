@@ -363,7 +363,25 @@ def attach_usage(facts: OrgFacts, bundles: list[AppBundle]) -> list[AppBundle]:
                     phantoms[name].soql["installed"] = False
                 app = name
             r["_app"] = app
+    # IdpEventLog.AppId refers to ConnectedApplication (Object Reference); an Id no app has stays untagged
+    by_id = {
+        id15((b.soql.get("ConnectedApplication") or {}).get("Id")): b.name
+        for b in bundles
+        if (b.soql.get("ConnectedApplication") or {}).get("Id")
+    }
+    for r in facts.soql.get("IdpEventLog", []):
+        r["_app"] = by_id.get(id15(r.get("AppId")))
     return list(phantoms.values())
+
+
+def may_be_saml(b: AppBundle) -> bool:
+    """Whether a connected app may sign users in by SAML: its metadata has a ``samlConfig``, or no metadata
+    was read (a packaged or unreadable app: its configuration is not known)."""
+    if b.kind != "ConnectedApp" or b.coverage == "tokens_only":
+        return False
+    if not b.documents:
+        return True
+    return any(d.has("samlConfig") for d in b.documents)
 
 
 def _names(b: AppBundle) -> list[str]:

@@ -28,7 +28,7 @@ from ..model import schema
 from ..model.bundle import AppBundle, Inventory, LoadProblem
 from . import mdapi_client as soap
 from . import org_posture, running_user
-from .joins import OrgFacts, attach_usage, is_packaged, join_apps
+from .joins import OrgFacts, attach_usage, is_packaged, join_apps, may_be_saml
 from .org import Org
 from .resilience import UNLOADABLE_MARK
 
@@ -77,6 +77,12 @@ def soql_queries(window_days: int = DEFAULT_WINDOW_DAYS) -> dict[str, str]:
             f"MAX(LoginTime) lastLogin FROM LoginHistory WHERE LoginTime = LAST_N_DAYS:{int(window_days)} "
             "GROUP BY Application, LoginType, LoginSubType"
         ),
+        # SAML sign-ins with Salesforce as the identity provider (Object Reference, IdpEventLog): not in
+        # OauthToken or LoginHistory; successes only (a failed sign-in is not use), one row per app
+        "IdpEventLog": (
+            "SELECT AppId, COUNT(Id) n, MAX(Timestamp) lastLogin FROM IdpEventLog "
+            f"WHERE Timestamp = LAST_N_DAYS:{int(window_days)} AND ErrorCode = 'Success' GROUP BY AppId"
+        ),
         "ExternalClientApplication": (
             "SELECT Id, DeveloperName, MasterLabel, CreatedDate, LastModifiedDate "
             "FROM ExternalClientApplication"
@@ -90,8 +96,11 @@ def soql_queries(window_days: int = DEFAULT_WINDOW_DAYS) -> dict[str, str]:
     }
 
 
-# objects whose absence (older API version, feature off, no permission) does not make the audit partial
-OPTIONAL_OBJECTS = frozenset({"ExternalClientApplication", "ExtlClntAppOauthPlcyCnfg"})
+ECA_OBJECTS = frozenset({"ExternalClientApplication", "ExtlClntAppOauthPlcyCnfg"})
+# objects whose absence (older API version, feature off, no permission) does not make the audit partial;
+# without IdpEventLog the usage of the apps that may be SAML is unknown (``AppBundle.unknown``), not zero
+OPTIONAL_OBJECTS = ECA_OBJECTS | {"IdpEventLog"}
+USAGE_OBJECTS = ("OauthToken", "LoginHistory", "User", "IdpEventLog")
 _MISSING_CODES = frozenset({"INVALID_TYPE", "INVALID_FIELD", "NOT_FOUND"})
 
 
@@ -144,7 +153,7 @@ def load_org(
     types = [CA_TYPE, *(ECA_TYPES if include_ecas else ())]
     queries = soql_queries(window_days)
     if not include_ecas:
-        queries = {k: v for k, v in queries.items() if k not in OPTIONAL_OBJECTS}
+        queries = {k: v for k, v in queries.items() if k not in ECA_OBJECTS}
     if objects is not None:
         queries = {k: v for k, v in queries.items() if k in objects}
     try:
@@ -178,9 +187,8 @@ def load_org(
                 _take_batch(org, facts, type_name, batch, failed, problems, strict)
             org.say(f"read {len(facts.documents)} metadata records")
             # the apps are known before the usage tables (the largest) arrive: let the caller work meanwhile
-            usage_objects = ("OauthToken", "LoginHistory", "User")
-            app_futures = {o: f for o, f in soql_futures.items() if o not in usage_objects}
-            usage_futures = {o: f for o, f in soql_futures.items() if o in usage_objects}
+            app_futures = {o: f for o, f in soql_futures.items() if o not in USAGE_OBJECTS}
+            usage_futures = {o: f for o, f in soql_futures.items() if o in USAGE_OBJECTS}
             _collect(app_futures, facts, problems, failed, org.instance_url)
             bundles = join_apps(facts)
             if on_apps is not None:
@@ -208,6 +216,12 @@ def load_org(
     usage_unknown += [why for obj, why in limited.items() if obj not in usage_unknown]
     for b in bundles + phantoms:
         b.unknown.extend(u for u in usage_unknown if u not in b.unknown)
+    if "IdpEventLog" in facts.soql_failures:
+        # SAML sign-ins could not be read: an app that may be SAML and shows no OAuth use is of unknown use
+        seen = {r.get("_app") for obj in ("OauthToken", "LoginHistory") for r in facts.soql.get(obj, [])}
+        for b in bundles:
+            if may_be_saml(b) and b.name not in seen and "IdpEventLog" not in b.unknown:
+                b.unknown.append("IdpEventLog")
     inventory = Inventory(apps=bundles + phantoms, problems=problems, origin=org.instance_url)
     if partial:
         inventory.partial = True
@@ -216,6 +230,7 @@ def load_org(
         {
             "tokens": facts.soql.get("OauthToken", []),
             "logins": facts.soql.get("LoginHistory", []),
+            "saml_logins": facts.soql.get("IdpEventLog", []),
             "unknown_objects": sorted({*facts.soql_failures, *limited}),
             "names_by_id": names_by_id(facts.soql.get("PermissionSet", [])),
             "window_days": window_days,
