@@ -16,7 +16,8 @@ import pytest
 import toolkit
 from toolkit.demoorg import DemoOrg
 
-USAGE = {"OauthToken", "LoginHistory", "User", "IdpEventLog"}  # IdpEventLog: SAML sign-ins count as use
+# IdpEventLog: SAML sign-ins count as use; UserPermissionAccess: whether the running user sees every token
+USAGE = {"OauthToken", "LoginHistory", "User", "IdpEventLog", "UserPermissionAccess"}
 POSTURE = {"PermissionSetAssignment"}  # the holders of the gating permissions (org-wide, the org table)
 WRITES = {"create", "update", "delete", "updateMetadata", "upsertMetadata", "deleteMetadata", "deploy"}
 CHANGE = ["ip_relaxation=ENFORCE"]
