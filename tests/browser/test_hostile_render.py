@@ -73,7 +73,8 @@ def test_hostile_app_data_renders_as_text_everywhere(lab: tuple[Any, ...], tmp_p
     from playwright.sync_api import expect
 
     notebooks = Path(lab[2]) / "notebooks"
-    nb = nbformat.v4.new_notebook()
+    nb = nbformat.v4.new_notebook()  # the notebooks' kernel, so JupyterLab asks nothing
+    nb.metadata = nbformat.read(notebooks / "03_audit_panel.ipynb", as_version=4).metadata
     nb.cells = [nbformat.v4.new_code_cell(source) for _name, source in CELLS]
     nbformat.write(nb, notebooks / NOTEBOOK)
     with DemoOrg(apps=20, ecas=3, seed=1, hostile=True) as org:
