@@ -249,6 +249,18 @@ SCHEMA: dict[str, tuple[str, str, list[_Field]]] = {
             (APPROVE_UNINSTALLED, "boolean", {}),  # Summer '26 field references (docs/demo-org.md)
         ],
     ),
+    # LoginIpRange (Object Reference): a profile's login IP range; IpStart/IpEnd strings, ProfileId
+    "LoginIpRange": (
+        "Login IP Range",
+        "0Ls",
+        [
+            ("Id", "id", {}),
+            ("ProfileId", "reference", {"ref": ("Profile", "Profile")}),
+            ("IpStart", "string", {}),
+            ("IpEnd", "string", {}),
+            ("Description", "string", {}),
+        ],
+    ),
     "PermissionSetAssignment": (
         "Permission Set Assignment",
         "0Pa",
