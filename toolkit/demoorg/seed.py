@@ -958,8 +958,8 @@ def _impact_seed(state: OrgState, specs: list[dict[str, Any]], seed: int, anchor
     rng = random.Random(seed * 7919 + 16)
     profiles = {p["Name"]: p["Id"] for p in state.objects.get("Profile", [])}
     ranges: list[dict[str, Any]] = []
-    for name, spans in PROFILE_IP_RANGES.items():
-        for start, end in spans:
+    for name, texts in PROFILE_IP_RANGES.items():
+        for start, end in texts:
             ranges.append(
                 {
                     "Id": sf_id("0Ls", len(ranges) + 1),
