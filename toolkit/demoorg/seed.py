@@ -1008,7 +1008,10 @@ def _impact_seed(state: OrgState, specs: list[dict[str, Any]], seed: int, anchor
                 outside.add(user["Id"])
         apps[spec["name"]] = {
             "ip_enforce": sorted(outside),
-            "admin_approved": sorted(used - granted.get(spec["name"], set())),
+            # an app already admin-approved: switching to it changes nothing (nobody newly refused)
+            "admin_approved": []
+            if spec.get("admin_approved")
+            else sorted(used - granted.get(spec["name"], set())),
         }
     return {"window_days": IMPACT_WINDOW_DAYS, "apps": apps}
 
