@@ -115,3 +115,46 @@ def _cli(demo: Any, *args: str) -> subprocess.CompletedProcess[str]:
         timeout=120,
         cwd=REPO,
     )
+
+
+def test_max_impact_zero_refuses_and_writes_nothing(fresh: Any) -> None:
+    truth = fresh.truth()["impact"]["apps"]
+    names = [a for a in _apps(fresh, "ip_enforce", 2) if truth[a]["ip_enforce"]]
+    run = _cli(
+        fresh,
+        "--apps",
+        ",".join(names),
+        "--set",
+        "ip_relaxation=ENFORCE",
+        "--apply",
+        "--yes",
+        "--max-impact",
+        "0",
+    )
+    assert run.returncode == 2, run.stderr
+    assert "impact (usage of the last 180 days)" in run.stdout and "breaks" in run.stdout
+    assert "--max-impact 0" in run.stderr and "nothing was written" in run.stderr
+    assert fresh.stats()["requests"].get("updateMetadata", 0) == 0
+    plan = plan_edits(_org(fresh), ["ip_relaxation=ENFORCE"], apps=names)
+    assert (plan.preview()["status"] == "change").all()  # still not enforced
+
+
+def test_max_impact_above_the_count_applies(fresh: Any, tmp_path: Path) -> None:
+    names = _apps(fresh, "ip_enforce", 1)[:1]
+    broken = len(fresh.truth()["impact"]["apps"][names[0]]["ip_enforce"])
+    run = _cli(
+        fresh,
+        "--apps",
+        names[0],
+        "--set",
+        "ip_relaxation=ENFORCE",
+        "--apply",
+        "--yes",
+        "--max-impact",
+        str(broken),
+        "--journal-dir",
+        str(tmp_path),
+    )
+    assert run.returncode == 0, run.stderr
+    assert f"impact: {broken} users would break" in run.stdout
+    assert fresh.stats()["requests"].get("updateMetadata", 0) >= 1
