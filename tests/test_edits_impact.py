@@ -158,3 +158,44 @@ def test_max_impact_above_the_count_applies(fresh: Any, tmp_path: Path) -> None:
     assert run.returncode == 0, run.stderr
     assert f"impact: {broken} users would break" in run.stdout
     assert fresh.stats()["requests"].get("updateMetadata", 0) >= 1
+
+
+def test_refresh_lifetime_breaks_the_old_tokens_still_used(demo_org: Any) -> None:
+    """A 30-day lifetime: the tokens older than 30 days used in the window, recounted from the org's rows."""
+    from datetime import UTC, datetime, timedelta
+
+    truth = demo_org.truth()["apps"]
+    names = [n for n in _apps(demo_org, "admin_approved") if truth[n]["tokens"]][:3]
+    plan = plan_edits(_org(demo_org), ["refresh_policy=specific_lifetime:30:DAYS"], apps=names)
+    table = plan.impact()
+    rows = demo_org.state.objects["OauthToken"]
+    users = {u["Id"]: u for u in demo_org.state.objects["User"]}
+    now = datetime.now(UTC)
+    for row in table[table["field"] == "refresh_policy"].itertuples():
+        label = truth[row.app]["label"]
+        expect = {
+            t["UserId"]
+            for t in rows
+            if t["AppName"] == label
+            and users[t["UserId"]]["IsActive"]
+            and t["LastUsedDate"] > now - timedelta(days=180)
+            and now - t["CreatedDate"] > timedelta(days=30)
+        }
+        assert set(row.user_ids) == expect, row.app
+        assert row.verdict == (BREAKS if expect else "no evidence of impact")
+        assert "sign in again" in row.evidence or not expect
+
+
+def test_pkce_is_at_risk_naming_the_flows(demo_org: Any) -> None:
+    truth = demo_org.truth()["apps"]
+    names = [
+        n
+        for n in _apps(demo_org, "admin_approved")
+        if truth[n]["logins"] and not truth[n]["settings"]["pkce"] and truth[n]["kind"] not in ("jwt", "cc")
+    ][:3]
+    plan = plan_edits(_org(demo_org), ["pkce=true"], apps=names)
+    table = plan.impact()
+    risky = table[table["verdict"] == "at risk"]
+    assert len(risky), table
+    assert risky["evidence"].str.contains("OauthWebServer|OauthUserAgent").all()
+    assert (risky["users"] > 0).all()
