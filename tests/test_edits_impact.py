@@ -199,3 +199,13 @@ def test_pkce_is_at_risk_naming_the_flows(demo_org: Any) -> None:
     assert len(risky), table
     assert risky["evidence"].str.contains("OauthWebServer|OauthUserAgent").all()
     assert (risky["users"] > 0).all()
+
+
+def test_dry_run_prints_the_impact(demo_org: Any) -> None:
+    truth = demo_org.truth()["impact"]["apps"]
+    name = next(a for a in _apps(demo_org, "ip_enforce") if truth[a]["ip_enforce"])
+    run = _cli(demo_org, "--apps", name, "--set", "ip_relaxation=ENFORCE")
+    assert run.returncode == 0, run.stderr
+    assert "impact (usage of the last 180 days)" in run.stdout
+    assert f"impact: {len(truth[name]['ip_enforce'])} users would break" in run.stdout
+    assert "dry run: nothing was written" in run.stdout

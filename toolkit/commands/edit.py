@@ -182,13 +182,16 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _impact(args: argparse.Namespace, plan: Any) -> str:
-    """Print who the plan would break (org sources, or any source with --max-impact); the gate's refusal
-    ("" when the plan may be applied)."""
+    """Print who the plan would break; the gate's refusal ("" when the plan may be applied).
+
+    Printed for a dry run of an org, and whenever ``--max-impact`` is given; an ``--apply`` without it reads
+    no usage (its calls stay those of the apply)."""
     from ..edits.impact import users_breaking
 
     if args.max_impact is not None and args.max_impact < 0:
         raise SourceError(f"--max-impact {args.max_impact}: allowed: 0 or more users")
-    if not (is_org_source(args) or args.max_impact is not None) or not plan.rows:
+    dry_org = is_org_source(args) and not args.apply
+    if not (dry_org or args.max_impact is not None) or not plan.rows:
         return ""
     table = plan.impact(window_days(args))
     shown = table.assign(
