@@ -157,3 +157,31 @@ def test_hostile_seed_cli_option() -> None:
             headers={"Authorization": f"Bearer {org.access_token}"},
         ).json()["records"]
         assert any("HOSTILE-MARKER" in r["Name"] for r in rows)
+
+
+def test_impact_truth_ip_ranges_and_source_ips() -> None:
+    """Profiles with login IP ranges, logins inside and outside them, and who an edit would break."""
+    from toolkit.demoorg.seed import ip_number
+
+    r = build()
+    src = OrgRowSource(r.state)
+    ranges = list(src.rows("LoginIpRange"))
+    assert ranges and {"ProfileId", "IpStart", "IpEnd"} <= set(ranges[0])
+    spans: dict[str, list[tuple[int, int]]] = {}
+    for row in ranges:
+        spans.setdefault(row["ProfileId"], []).append((ip_number(row["IpStart"]), ip_number(row["IpEnd"])))
+    users = {u["Id"]: u for u in src.rows("User")}
+    inside = outside = 0
+    for login in src.rows("LoginHistory"):
+        mine = spans.get(users[login["UserId"]]["ProfileId"])
+        if mine:
+            hit = any(a <= ip_number(login["SourceIp"]) <= b for a, b in mine)
+            inside, outside = inside + hit, outside + (not hit)
+    assert inside > outside > 0
+    impact = r.truth["impact"]["apps"]
+    assert set(impact) == set(r.truth["apps"])
+    assert any(a["ip_enforce"] for a in impact.values()) and any(a["admin_approved"] for a in impact.values())
+    for name, app in r.truth["apps"].items():
+        if app["settings"]["ip_relaxation"] == "ENFORCE":
+            assert impact[name]["ip_enforce"] == []  # already enforced: nobody logs in from outside
+    assert build().truth["impact"] == r.truth["impact"]

@@ -26,7 +26,14 @@ import pandas as pd
 
 from ..errors import SourceError
 from . import EXIT_BAD_INPUT, EXIT_OK
-from .options import add_source_arguments, is_org_source, open_org, require_source
+from .options import (
+    add_source_arguments,
+    add_window_days,
+    is_org_source,
+    open_org,
+    require_source,
+    window_days,
+)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -77,6 +84,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="apply to apps changed since the plan / roll back apps changed since the edit",
     )
     parser.add_argument("--diff", action="store_true", help="also print the XML diff per component")
+    parser.add_argument(
+        "--max-impact",
+        type=int,
+        default=None,
+        metavar="N",
+        help="refuse to apply (exit 2, nothing written) when more than N users would break",
+    )
+    add_window_days(parser)
     parser.add_argument("--journal-dir", default=None, help="where journals go (default: out/edits)")
 
 
@@ -142,6 +157,7 @@ def run(args: argparse.Namespace) -> int:
             return EXIT_BAD_INPUT
         _print_table(plan.preview()[["app", "field", "label", "before", "after", "status"]])
         print(plan.summary())
+        gate = _impact(args, plan)
         if args.diff:
             print(plan.diff(), end="")
         if args.validate:
@@ -159,7 +175,39 @@ def run(args: argparse.Namespace) -> int:
         if not args.apply:
             print("dry run: nothing was written (add --apply to write)")
             return EXIT_OK
+        if gate:
+            print(f"error: {gate}; nothing was written", file=sys.stderr)
+            return EXIT_BAD_INPUT
         return _write(args, plan)
+
+
+def _impact(args: argparse.Namespace, plan: Any) -> str:
+    """Print who the plan would break; the gate's refusal ("" when the plan may be applied).
+
+    Printed for a dry run of an org, and whenever ``--max-impact`` is given; an ``--apply`` without it reads
+    no usage (its calls stay those of the apply)."""
+    from ..edits.impact import users_breaking
+
+    if args.max_impact is not None and args.max_impact < 0:
+        raise SourceError(f"--max-impact {args.max_impact}: allowed: 0 or more users")
+    dry_org = is_org_source(args) and not args.apply
+    if not (dry_org or args.max_impact is not None) or not plan.rows:
+        return ""
+    table = plan.impact(window_days(args))
+    shown = table.assign(
+        names=[", ".join(n[:3]) + (f" (+{len(n) - 3})" if len(n) > 3 else "") for n in table["names"]],
+        evidence=[e or r for e, r in zip(table["evidence"], table["reason"], strict=True)],
+    )
+    print(f"impact (usage of the last {window_days(args)} days):")
+    _print_table(shown[["app", "change", "verdict", "users", "names", "logins", "tokens", "evidence"]])
+    broken = users_breaking(table)
+    unknown = int((table["verdict"] == "unknown").sum())
+    print(
+        f"impact: {broken} users would break" + (f"; {unknown} changes of unknown impact" if unknown else "")
+    )
+    if args.max_impact is not None and broken > args.max_impact:
+        return f"--max-impact {args.max_impact}: {broken} users would break"
+    return ""
 
 
 def demo_org_note(args: argparse.Namespace) -> None:
@@ -220,6 +268,10 @@ def _apply_saved(args: argparse.Namespace) -> int:
     with _source(args) if source_given else _none() as source:
         plan = load_plan(args.apply, source, force_stale=args.force_stale)
         _print_table(plan.preview()[["app", "field", "label", "before", "after", "status"]])
+        gate = _impact(args, plan)
+        if gate:
+            print(f"error: {gate}; nothing was written", file=sys.stderr)
+            return EXIT_BAD_INPUT
         return _write(args, plan)
 
 

@@ -747,6 +747,7 @@ def build(
     truth["tokens"] = len(state.objects["OauthToken"])
     truth["logins"] = len(state.objects["LoginHistory"])
     truth["org"] = seed_settings(state, seed)  # org-wide settings and the gating permissions
+    truth["impact"] = _impact_seed(state, specs, seed, anchor)
     if hostile:
         _add_hostile(state, truth, anchor, org_id, seed)
     truth["auditor"] = _add_auditor(state, anchor, creds)
@@ -1205,3 +1206,115 @@ def _saml_events(
             event(spec, rng.choice(["NoAccess", "InvalidSignature", "AppAccessDenied"]))
         spec["saml_logins"] = n
     state.objects["IdpEventLog"] = rows
+
+
+# --- impact of edits (issue 16): profile login IP ranges, source IPs, who a change would break -----------
+# login IP ranges per profile name (System Administrator and Partner Community have none: unrestricted)
+PROFILE_IP_RANGES = {
+    "Standard User": [("198.51.100.0", "198.51.100.127")],
+    "Mobile Sales": [("198.51.100.128", "198.51.100.255"), ("192.0.2.0", "192.0.2.63")],
+    "Integration User": [("10.0.0.0", "10.0.255.255")],
+}
+IMPACT_WINDOW_DAYS = 180  # the audit's default window: every seeded login is inside it (0-170 days)
+_OUTSIDE_SHARE = 0.12  # share of a restricted user's logins from outside the profile's ranges
+
+
+def ip_number(ip: str) -> int:
+    """An IPv4 address as a number (for range checks).
+
+    >>> ip_number("10.0.1.2")
+    167772418
+    """
+    a, b, c, d = (int(x) for x in ip.split("."))
+    return (a << 24) | (b << 16) | (c << 8) | d
+
+
+def _ip_text(n: int) -> str:
+    return ".".join(str((n >> s) & 255) for s in (24, 16, 8, 0))
+
+
+def _impact_seed(state: OrgState, specs: list[dict[str, Any]], seed: int, anchor: datetime) -> dict[str, Any]:
+    """``LoginIpRange`` rows, each login's ``SourceIp`` (inside or outside the user's profile ranges) and the
+    truth of who an edit would break, per app. A separate random stream: the other seeded values stay."""
+    rng = random.Random(seed * 7919 + 16)
+    profiles = {p["Name"]: p["Id"] for p in state.objects.get("Profile", [])}
+    ranges: list[dict[str, Any]] = []
+    for name, texts in PROFILE_IP_RANGES.items():
+        for start, end in texts:
+            ranges.append(
+                {
+                    "Id": sf_id("0Ls", len(ranges) + 1),
+                    "ProfileId": profiles.get(name),
+                    "IpStart": start,
+                    "IpEnd": end,
+                    "Description": f"{name} office",
+                }
+            )
+    state.objects["LoginIpRange"] = ranges
+    by_profile: dict[str, list[tuple[int, int]]] = {}
+    for r in ranges:
+        by_profile.setdefault(r["ProfileId"], []).append((ip_number(r["IpStart"]), ip_number(r["IpEnd"])))
+    users = {u["Id"]: u for u in state.objects.get("User", [])}
+    enforced = {s["label"] for s in specs if s.get("ip_relaxation") == "ENFORCE"}
+    for row in state.objects.get("LoginHistory", []):
+        spans = by_profile.get(users[row["UserId"]]["ProfileId"])
+        draw = rng.random()
+        if not spans:
+            continue  # an unrestricted profile: the seeded 203.0.113.x address stays
+        lo, hi = spans[rng.randrange(len(spans))]
+        if draw < _OUTSIDE_SHARE and row["Application"] not in enforced:
+            row["SourceIp"] = f"203.0.113.{rng.randint(1, 254)}"  # outside every profile range
+        else:
+            row["SourceIp"] = _ip_text(rng.randint(lo, hi))
+    since = anchor.replace(hour=0) - timedelta(days=IMPACT_WINDOW_DAYS)
+    granted = _granted_users(state, specs)
+    logins_of: dict[str, list[dict[str, Any]]] = {}
+    for row in state.objects.get("LoginHistory", []):
+        logins_of.setdefault(row["Application"], []).append(row)
+    holders_of: dict[str, set[str]] = {}
+    for tok in state.objects.get("OauthToken", []):
+        if users[tok["UserId"]]["IsActive"]:
+            holders_of.setdefault(tok["AppName"], set()).add(tok["UserId"])
+    apps: dict[str, dict[str, Any]] = {}
+    for spec in specs:
+        outside: set[str] = set()
+        used: set[str] = set(holders_of.get(spec["label"], set()))
+        for row in logins_of.get(spec["label"], []):
+            user = users[row["UserId"]]
+            if row["LoginTime"] < since or not user["IsActive"]:
+                continue
+            used.add(user["Id"])
+            spans = by_profile.get(user["ProfileId"])
+            if spans and not any(a <= ip_number(row["SourceIp"]) <= b for a, b in spans):
+                outside.add(user["Id"])
+        apps[spec["name"]] = {
+            "ip_enforce": sorted(outside),
+            # an app already admin-approved: switching to it changes nothing (nobody newly refused)
+            "admin_approved": []
+            if spec.get("admin_approved")
+            else sorted(used - granted.get(spec["name"], set())),
+        }
+    return {"window_days": IMPACT_WINDOW_DAYS, "apps": apps}
+
+
+def _granted_users(state: OrgState, specs: list[dict[str, Any]]) -> dict[str, set[str]]:
+    """Users each app's profiles and permission sets pre-authorize (User.ProfileId, assignments)."""
+    profiles = {p["Name"]: p["Id"] for p in state.objects.get("Profile", [])}
+    permsets = {
+        p["Name"]: p["Id"] for p in state.objects.get("PermissionSet", []) if not p["IsOwnedByProfile"]
+    }
+    assigned: dict[str, set[str]] = {}
+    for a in state.objects.get("PermissionSetAssignment", []):
+        assigned.setdefault(a["PermissionSetId"], set()).add(a["AssigneeId"])
+    on_profile: dict[str, set[str]] = {}
+    for u in state.objects.get("User", []):
+        on_profile.setdefault(u["ProfileId"], set()).add(u["Id"])
+    out: dict[str, set[str]] = {}
+    for spec in specs:
+        users: set[str] = set()
+        for p in spec.get("profiles", []):
+            users |= on_profile.get(profiles.get(p, ""), set())
+        for ps in spec.get("permsets", []):
+            users |= assigned.get(permsets.get(ps, ""), set())
+        out[spec["name"]] = users
+    return out

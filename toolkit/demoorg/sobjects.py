@@ -308,6 +308,18 @@ SCHEMA: dict[str, tuple[str, str, list[_Field]]] = {
         "",
         [(f, "boolean", {}) for f in PERMISSION_FIELDS],
     ),
+    # LoginIpRange (Object Reference): a profile's login IP range; IpStart/IpEnd strings, ProfileId
+    "LoginIpRange": (
+        "Login IP Range",
+        "0Ls",
+        [
+            ("Id", "id", {}),
+            ("ProfileId", "reference", {"ref": ("Profile", "Profile")}),
+            ("IpStart", "string", {}),
+            ("IpEnd", "string", {}),
+            ("Description", "string", {}),
+        ],
+    ),
     "PermissionSetAssignment": (
         "Permission Set Assignment",
         "0Pa",

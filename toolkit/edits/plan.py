@@ -212,6 +212,13 @@ class EditPlan:
         """One row per app × change: app, kind, field, Setup label, component, before, after, status, why."""
         return pd.DataFrame(self.rows, columns=PREVIEW_COLUMNS)
 
+    def impact(self, window_days: int = 180) -> pd.DataFrame:
+        """Who the plan would break, from the org's usage in the last ``window_days``: one row per app ×
+        change, verdict breaks / at risk / no evidence of impact / unknown (:mod:`toolkit.edits.impact`)."""
+        from .impact import impact
+
+        return impact(self, window_days)
+
     def summary(self) -> str:
         """``3 to change, 1 no-op, 0 refused in 4 apps`` (one line for people)."""
         counts = self.preview()["status"].value_counts() if self.rows else pd.Series(dtype=int)

@@ -1,0 +1,211 @@
+"""Impact of a bulk edit (issue 16): who a change would break, from the demo org's own usage."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import toolkit
+from toolkit.edits.impact import BREAKS, IMPACT_COLUMNS, RULES, UNKNOWN
+from toolkit.edits.plan import plan_edits
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def _org(demo: Any) -> toolkit.Org:
+    return toolkit.connect(
+        "demo", instance_url=demo.instance_url, access_token=demo.access_token, ca_file=demo.ca_file
+    )
+
+
+def _apps(demo: Any, key: str, n: int = 6) -> list[str]:
+    """Local apps with users the seed's truth says ``key`` would break, plus some with none."""
+    truth = demo.truth()
+    local = [a for a in truth["categories"]["local"] if truth["apps"][a]["kind"] != "saml"]
+    hit = [a for a in local if truth["impact"]["apps"][a][key]][:n]
+    miss = [a for a in local if not truth["impact"]["apps"][a][key]][:2]
+    assert hit, f"the seed has no app whose {key} change breaks anyone"
+    return hit + miss
+
+
+@pytest.fixture
+def fresh(fresh_demo_org: Any) -> Any:
+    yield fresh_demo_org
+    fresh_demo_org.reset()
+
+
+def test_enforce_names_exactly_the_seed_truth(demo_org: Any) -> None:
+    names = _apps(demo_org, "ip_enforce")
+    plan = plan_edits(_org(demo_org), ["ip_relaxation=ENFORCE"], apps=names)
+    table = plan.impact()
+    assert list(table.columns) == IMPACT_COLUMNS
+    truth = demo_org.truth()["impact"]["apps"]
+    for row in table.itertuples():
+        assert row.user_ids == truth[row.app]["ip_enforce"], row.app
+        assert row.verdict == (BREAKS if row.user_ids else "no evidence of impact")
+        assert row.users == len(row.user_ids) and len(row.names) == row.users
+    assert (table["verdict"] == BREAKS).any()
+    assert "LoginIpRange" in table.loc[table["verdict"] == BREAKS, "evidence"].iloc[0]
+
+
+def test_admin_approved_names_exactly_the_seed_truth(demo_org: Any) -> None:
+    names = _apps(demo_org, "admin_approved")
+    plan = plan_edits(_org(demo_org), ["permitted_users=AdminApprovedPreAuthorized"], apps=names)
+    table = plan.impact()
+    truth = demo_org.truth()["impact"]["apps"]
+    assert set(table["app"]) == set(names)
+    for row in table.itertuples():
+        assert row.user_ids == truth[row.app]["admin_approved"], row.app
+    assert (table["verdict"] == BREAKS).any()
+
+
+def test_unknown_when_login_history_is_unreadable(fresh: Any) -> None:
+    names = _apps(fresh, "ip_enforce", 3)
+    org = _org(fresh)
+    plan = plan_edits(org, ["ip_relaxation=ENFORCE", "description=x"], apps=names)
+    fresh.inject_fault("http500", operation="query", full_name="FROM LoginHistory")
+    table = plan.impact()
+    preview = plan.preview()
+    changed = set(preview.loc[preview["status"] == "change", "app"] + "/" + preview["field"])
+    rows = table[(table["app"] + "/" + table["field"]).isin(changed)]
+    assert len(rows) >= 4 and (rows["verdict"] == UNKNOWN).all()
+    assert rows["reason"].str.contains("LoginHistory not readable").all()
+    assert (rows["users"] == 0).all()
+    # a change that changes nothing needs no usage: never unknown
+    assert (table.loc[~table.index.isin(rows.index), "verdict"] == "no evidence of impact").all()
+
+
+def test_one_query_per_object_whatever_the_number_of_apps(demo_org: Any) -> None:
+    def queries(n: int) -> dict[str, int]:
+        apps = demo_org.truth()["apps"]
+        names = [
+            a
+            for a in demo_org.truth()["categories"]["local"]
+            if apps[a]["kind"] != "saml"
+            and not apps[a]["admin_approved"]
+            and apps[a]["settings"]["ip_relaxation"] != "ENFORCE"
+        ][:n]
+        plan = plan_edits(
+            _org(demo_org),
+            ["ip_relaxation=ENFORCE", "permitted_users=AdminApprovedPreAuthorized"],
+            apps=names,
+        )
+        before = dict(demo_org.stats()["queried"])
+        plan.impact()
+        after = demo_org.stats()["queried"]
+        return {k: after[k] - before.get(k, 0) for k in after if after[k] != before.get(k, 0)}
+
+    small, large = queries(2), queries(12)
+    assert small == large
+    objects = RULES["ip_relaxation"].objects | RULES["permitted_users"].objects
+    assert set(large) <= objects and all(n == 1 for n in large.values()), large
+
+
+def _cli(demo: Any, *args: str) -> subprocess.CompletedProcess[str]:
+    env_args = ["--instance-url", demo.instance_url, "--access-token", demo.access_token]
+    env_args += ["--ca-file", demo.ca_file]
+    return subprocess.run(
+        [sys.executable, "-m", "toolkit", "edit", *env_args, *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=REPO,
+    )
+
+
+def test_max_impact_zero_refuses_and_writes_nothing(fresh: Any) -> None:
+    truth = fresh.truth()["impact"]["apps"]
+    names = [a for a in _apps(fresh, "ip_enforce", 2) if truth[a]["ip_enforce"]]
+    run = _cli(
+        fresh,
+        "--apps",
+        ",".join(names),
+        "--set",
+        "ip_relaxation=ENFORCE",
+        "--apply",
+        "--yes",
+        "--max-impact",
+        "0",
+    )
+    assert run.returncode == 2, run.stderr
+    assert "impact (usage of the last 180 days)" in run.stdout and "breaks" in run.stdout
+    assert "--max-impact 0" in run.stderr and "nothing was written" in run.stderr
+    assert fresh.stats()["requests"].get("updateMetadata", 0) == 0
+    plan = plan_edits(_org(fresh), ["ip_relaxation=ENFORCE"], apps=names)
+    assert (plan.preview()["status"] == "change").all()  # still not enforced
+
+
+def test_max_impact_above_the_count_applies(fresh: Any, tmp_path: Path) -> None:
+    names = _apps(fresh, "ip_enforce", 1)[:1]
+    broken = len(fresh.truth()["impact"]["apps"][names[0]]["ip_enforce"])
+    run = _cli(
+        fresh,
+        "--apps",
+        names[0],
+        "--set",
+        "ip_relaxation=ENFORCE",
+        "--apply",
+        "--yes",
+        "--max-impact",
+        str(broken),
+        "--journal-dir",
+        str(tmp_path),
+    )
+    assert run.returncode == 0, run.stderr
+    assert f"impact: {broken} users would break" in run.stdout
+    assert fresh.stats()["requests"].get("updateMetadata", 0) >= 1
+
+
+def test_refresh_lifetime_breaks_the_old_tokens_still_used(demo_org: Any) -> None:
+    """A 30-day lifetime: the tokens older than 30 days used in the window, recounted from the org's rows."""
+    from datetime import UTC, datetime, timedelta
+
+    truth = demo_org.truth()["apps"]
+    names = [n for n in _apps(demo_org, "admin_approved") if truth[n]["tokens"]][:3]
+    plan = plan_edits(_org(demo_org), ["refresh_policy=specific_lifetime:30:DAYS"], apps=names)
+    table = plan.impact()
+    rows = demo_org.state.objects["OauthToken"]
+    users = {u["Id"]: u for u in demo_org.state.objects["User"]}
+    now = datetime.now(UTC)
+    for row in table[table["field"] == "refresh_policy"].itertuples():
+        label = truth[row.app]["label"]
+        expect = {
+            t["UserId"]
+            for t in rows
+            if t["AppName"] == label
+            and users[t["UserId"]]["IsActive"]
+            and t["LastUsedDate"] > now - timedelta(days=180)
+            and now - t["CreatedDate"] > timedelta(days=30)
+        }
+        assert set(row.user_ids) == expect, row.app
+        assert row.verdict == (BREAKS if expect else "no evidence of impact")
+        assert "sign in again" in row.evidence or not expect
+
+
+def test_pkce_is_at_risk_naming_the_flows(demo_org: Any) -> None:
+    truth = demo_org.truth()["apps"]
+    names = [
+        n
+        for n in _apps(demo_org, "admin_approved")
+        if truth[n]["logins"] and not truth[n]["settings"]["pkce"] and truth[n]["kind"] not in ("jwt", "cc")
+    ][:3]
+    plan = plan_edits(_org(demo_org), ["pkce=true"], apps=names)
+    table = plan.impact()
+    risky = table[table["verdict"] == "at risk"]
+    assert len(risky), table
+    assert risky["evidence"].str.contains("OauthWebServer|OauthUserAgent").all()
+    assert (risky["users"] > 0).all()
+
+
+def test_dry_run_prints_the_impact(demo_org: Any) -> None:
+    truth = demo_org.truth()["impact"]["apps"]
+    name = next(a for a in _apps(demo_org, "ip_enforce") if truth[a]["ip_enforce"])
+    run = _cli(demo_org, "--apps", name, "--set", "ip_relaxation=ENFORCE")
+    assert run.returncode == 0, run.stderr
+    assert "impact (usage of the last 180 days)" in run.stdout
+    assert f"impact: {len(truth[name]['ip_enforce'])} users would break" in run.stdout
+    assert "dry run: nothing was written" in run.stdout

@@ -1,0 +1,383 @@
+"""Who an edit would break: the impact of a plan, from the org's own usage (issue 16).
+
+One row per app × change of the plan, with a verdict:
+
+- ``breaks``: users in the window that the change would refuse (named, with their logins and tokens);
+- ``at risk``: clients that must be updated first (flows the change restricts), named by ``LoginSubType``;
+- ``no evidence of impact``: the usage the rule needs was read and shows nobody the change would stop;
+- ``unknown``: the usage could not be read (the reason says why), never silently "no impact".
+
+Which catalog field is judged by which rule is the one table :data:`RULES`. The reads are one query per
+object for the whole plan (never per app), only the objects the plan's rules need, in the window
+(``LoginHistory.LoginTime = LAST_N_DAYS:n``); every call is counted in the org's ledger (``api_calls``).
+``LoginHistory.Application`` cannot be filtered, so the selected apps' rows are picked here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from ..errors import OrgError
+from .targets import OrgTarget
+
+if TYPE_CHECKING:
+    from ..model.bundle import AppBundle
+    from .plan import EditPlan
+
+IMPACT_COLUMNS = [
+    "app",
+    "field",
+    "change",
+    "verdict",
+    "users",
+    "user_ids",
+    "names",
+    "logins",
+    "tokens",
+    "evidence",
+    "reason",
+]
+BREAKS, AT_RISK, NONE, UNKNOWN = "breaks", "at risk", "no evidence of impact", "unknown"
+DEFAULT_WINDOW_DAYS = 180
+
+# LoginSubType values (Object Reference, LoginHistory) of the flows a setting restricts
+PKCE_FLOWS = ("OauthWebServer", "OauthUserAgent", "OauthHybridWebServer", "OauthHybridUserAgent")
+REFRESH_FLOWS = ("OauthRefreshToken", "OauthHybridRefreshToken")
+_UNIT_DAYS = {"HOURS": 1 / 24, "DAYS": 1.0, "MONTHS": 30.0}  # a month counted as 30 days (a simplification)
+
+
+@dataclass
+class Usage:
+    """What the plan's rules read: rows per object, or the reason an object could not be read."""
+
+    window_days: int
+    rows: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    unreadable: dict[str, str] = field(default_factory=dict)
+    now: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+    def missing(self, *objects: str) -> str:
+        """The reason one of ``objects`` is not available ("" when all were read)."""
+        for obj in objects:
+            if obj in self.unreadable:
+                return f"{obj} not readable: {self.unreadable[obj]}"
+        return ""
+
+
+@dataclass
+class _Verdict:
+    verdict: str
+    users: set[str] = field(default_factory=set)
+    logins: int = 0
+    tokens: int = 0
+    evidence: str = ""
+    reason: str = ""
+
+
+# --- the reads ----------------------------------------------------------------------------------------------
+_SOQL = {
+    "LoginHistory": "SELECT UserId, Application, LoginTime, LoginSubType, SourceIp, Status FROM LoginHistory "
+    "WHERE LoginTime = LAST_N_DAYS:{window}",
+    "OauthToken": "SELECT AppName, AppMenuItemId, UserId, CreatedDate, LastUsedDate, UseCount "
+    "FROM OauthToken",
+    "User": "SELECT Id, Name, ProfileId, IsActive FROM User",
+    "LoginIpRange": "SELECT ProfileId, IpStart, IpEnd FROM LoginIpRange",
+    "Profile": "SELECT Id, Name FROM Profile",
+    "PermissionSet": "SELECT Id, Name, IsOwnedByProfile FROM PermissionSet WHERE IsOwnedByProfile = false",
+    "PermissionSetAssignment": "SELECT AssigneeId, PermissionSetId FROM PermissionSetAssignment",
+}
+
+
+def read_usage(target: Any, objects: set[str], window_days: int) -> Usage:
+    """One query per object in ``objects`` (the audit's OauthToken reader handles the 2,500-row cap)."""
+    from ..sources.org_inventory import read_tokens
+
+    usage = Usage(window_days)
+    if not isinstance(target, OrgTarget):
+        for obj in objects:
+            usage.unreadable[obj] = "a folder has no usage records (plan against an org)"
+        return usage
+    org = target.org
+    for obj in sorted(objects):
+        soql = _SOQL[obj].format(window=int(window_days))
+        try:
+            usage.rows[obj] = read_tokens(org, soql) if obj == "OauthToken" else org.query(soql)
+        except OrgError as exc:
+            usage.unreadable[obj] = exc.kind or str(exc)
+    return usage
+
+
+# --- the rules ----------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Rule:
+    """How changes of one catalog field are judged, and what they read."""
+
+    name: str
+    objects: frozenset[str]
+    judge: Callable[[_Context, AppBundle, str], _Verdict]
+
+
+class _Context:
+    """The usage of the plan indexed once: logins and tokens per app label, users, ranges, grants."""
+
+    def __init__(self, plan: EditPlan, usage: Usage) -> None:
+        self.plan, self.usage = plan, usage
+        self.users = {u["Id"]: u for u in usage.rows.get("User", [])}
+        self.logins: dict[str, list[dict[str, Any]]] = {}
+        for row in usage.rows.get("LoginHistory", []):
+            if row.get("Status") in (None, "Success"):
+                self.logins.setdefault(str(row.get("Application")), []).append(row)
+        self.tokens: dict[str, list[dict[str, Any]]] = {}
+        for row in usage.rows.get("OauthToken", []):
+            self.tokens.setdefault(str(row.get("AppName")), []).append(row)
+        self.ranges: dict[str, list[tuple[int, int]]] = {}
+        for r in usage.rows.get("LoginIpRange", []):
+            span = (_ip(r.get("IpStart")), _ip(r.get("IpEnd")))
+            if span[0] is not None and span[1] is not None:
+                self.ranges.setdefault(str(r.get("ProfileId")), []).append((span[0], span[1]))
+        self.after = {(r["app"], r["field"]): r["after"] for r in plan.rows if r["status"] == "change"}
+
+    def active(self, user_id: Any) -> bool:
+        user = self.users.get(str(user_id))
+        return bool(user and user.get("IsActive", True))
+
+    def app_logins(self, app: AppBundle) -> list[dict[str, Any]]:
+        return [r for r in self.logins.get(_label(app), []) if self.active(r.get("UserId"))]
+
+    def app_tokens(self, app: AppBundle) -> list[dict[str, Any]]:
+        return [r for r in self.tokens.get(_label(app), []) if self.active(r.get("UserId"))]
+
+
+def _label(app: AppBundle) -> str:
+    for type_name in ("ConnectedApp", "ExternalClientApplication"):
+        doc = app.doc(type_name)
+        if doc is not None:
+            return doc.get("label") or app.name
+    return app.name
+
+
+def _ip(text: Any) -> int | None:
+    try:
+        a, b, c, d = (int(x) for x in str(text).split("."))
+    except ValueError:
+        return None  # IPv6 or empty: not compared (a simplification)
+    return (a << 24) | (b << 16) | (c << 8) | d
+
+
+def _when(value: Any) -> datetime | None:
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    if not value:
+        return None
+    text = str(value).replace("Z", "+0000")
+    for fmt in ("%Y-%m-%dT%H:%M:%S.%f%z", "%Y-%m-%dT%H:%M:%S%z"):
+        try:
+            return datetime.strptime(text, fmt)
+        except ValueError:
+            continue
+    return None
+
+
+def _ip_rule(ctx: _Context, app: AppBundle, after: str) -> _Verdict:
+    why = ctx.usage.missing("LoginHistory", "User", "LoginIpRange")
+    if why:
+        return _Verdict(UNKNOWN, reason=why)
+    if after not in ("ENFORCE", "ENFORCE_RELAXREFRESH"):
+        return _Verdict(NONE, evidence=f"{after} relaxes IP restrictions: nobody is refused")
+    hits: list[dict[str, Any]] = []
+    for row in ctx.app_logins(app):
+        if after == "ENFORCE_RELAXREFRESH" and row.get("LoginSubType") in REFRESH_FLOWS:
+            continue  # relaxed for refresh tokens
+        user = ctx.users[str(row["UserId"])]
+        spans = ctx.ranges.get(str(user.get("ProfileId")))
+        ip = _ip(row.get("SourceIp"))
+        if spans and ip is not None and not any(a <= ip <= b for a, b in spans):
+            hits.append(row)
+    users = {str(r["UserId"]) for r in hits}
+    evidence = (
+        f"{len(hits)} logins in {ctx.usage.window_days} days from outside the login IP ranges of the user's "
+        f"profile (LoginHistory.SourceIp vs LoginIpRange), e.g. {hits[0].get('SourceIp')}"
+        if hits
+        else f"{len(ctx.app_logins(app))} logins in {ctx.usage.window_days} days, all inside the profiles' "
+        "ranges or on unrestricted profiles"
+    )
+    return _Verdict(BREAKS if users else NONE, users, len(hits), 0, evidence)
+
+
+def _grant_rule(ctx: _Context, app: AppBundle, after: str) -> _Verdict:
+    why = ctx.usage.missing("LoginHistory", "OauthToken", "User", "Profile", "PermissionSet")
+    why = why or ctx.usage.missing("PermissionSetAssignment")
+    if why:
+        return _Verdict(UNKNOWN, reason=why)
+    doc = app.doc("ConnectedApp")
+    if doc is None:
+        return _Verdict(UNKNOWN, reason="grants of external client apps are not evaluated yet")
+    permitted = ctx.after.get((app.name, "permitted_users"))
+    if permitted is None:
+        permitted = "AdminApprovedPreAuthorized" if doc.get("oauthConfig.isAdminApproved") == "true" else ""
+    if permitted != "AdminApprovedPreAuthorized":
+        return _Verdict(NONE, evidence="all users may self-authorize: grants do not restrict sign-in")
+    profiles = _names(ctx.after.get((app.name, "profiles")), doc.get_all("profileName"))
+    permsets = _names(ctx.after.get((app.name, "permission_sets")), doc.get_all("permissionSetName"))
+    profile_ids = {str(p["Id"]) for p in ctx.usage.rows["Profile"] if p.get("Name") in profiles}
+    permset_ids = {str(p["Id"]) for p in ctx.usage.rows["PermissionSet"] if p.get("Name") in permsets}
+    covered = {str(u["Id"]) for u in ctx.users.values() if str(u.get("ProfileId")) in profile_ids}
+    covered |= {
+        str(a["AssigneeId"])
+        for a in ctx.usage.rows["PermissionSetAssignment"]
+        if str(a.get("PermissionSetId")) in permset_ids
+    }
+    logins = [r for r in ctx.app_logins(app) if str(r["UserId"]) not in covered]
+    tokens = [r for r in ctx.app_tokens(app) if str(r["UserId"]) not in covered]
+    users = {str(r["UserId"]) for r in logins + tokens}
+    grants = ", ".join(sorted(profiles | permsets)) or "no profile or permission set"
+    evidence = (
+        f"{len(users)} users with tokens or logins in {ctx.usage.window_days} days are not pre-authorized by "
+        f"{grants} (User.ProfileId, PermissionSetAssignment)"
+    )
+    return _Verdict(BREAKS if users else NONE, users, len(logins), len(tokens), evidence)
+
+
+def _names(after: Any, before: list[str]) -> set[str]:
+    if after is None:
+        return set(before)
+    from .plan import NOT_SET
+
+    return set() if after == NOT_SET else {s.strip() for s in str(after).split(";") if s.strip()}
+
+
+def _refresh_rule(ctx: _Context, app: AppBundle, after: str) -> _Verdict:
+    why = ctx.usage.missing("OauthToken", "User")
+    if why:
+        return _Verdict(UNKNOWN, reason=why)
+    comp = next(
+        (c for k, c in ctx.plan.components.items() if c.app == app.name and k[0] == "ConnectedApp"), None
+    )
+    policy = comp.after.get("oauthPolicy.refreshTokenPolicy") if comp is not None else None
+    if not policy:
+        return _Verdict(UNKNOWN, reason="the new refresh token policy could not be read from the plan")
+    kind, _, rest = policy.partition(":")
+    since = ctx.usage.now - timedelta(days=ctx.usage.window_days)
+    used = [t for t in ctx.app_tokens(app) if (_when(t.get("LastUsedDate")) or since) > since]
+    if kind == "infinite":
+        return _Verdict(NONE, evidence="tokens stay valid until revoked")
+    if kind == "zero":
+        hits, what = used, "the refresh token expires immediately"
+    else:
+        n, _, unit = rest.partition(":")
+        try:
+            limit = timedelta(days=int(n) * _UNIT_DAYS[unit.upper()])
+        except (KeyError, ValueError):
+            return _Verdict(UNKNOWN, reason=f"refresh token policy {policy!r} not understood")
+        field_name = "CreatedDate" if kind == "specific_lifetime" else "LastUsedDate"
+        hits = [t for t in used if ctx.usage.now - (_when(t.get(field_name)) or ctx.usage.now) > limit]
+        what = f"{'older' if field_name == 'CreatedDate' else 'idle longer'} than {n} {unit.lower()}"
+    users = {str(t["UserId"]) for t in hits}
+    evidence = (
+        f"{len(hits)} tokens used in {ctx.usage.window_days} days are {what}: users must sign in again"
+        if kind != "zero"
+        else f"{len(hits)} tokens used in {ctx.usage.window_days} days: {what}, users must sign in again"
+    )
+    return _Verdict(BREAKS if users else NONE, users, 0, len(hits), evidence)
+
+
+def _flow_rule(flows: tuple[str, ...], what: str) -> Callable[[_Context, AppBundle, str], _Verdict]:
+    def judge(ctx: _Context, app: AppBundle, after: str) -> _Verdict:
+        why = ctx.usage.missing("LoginHistory", "User")
+        if why:
+            return _Verdict(UNKNOWN, reason=why)
+        if after.lower() != "true":
+            return _Verdict(NONE, evidence=f"turning {what} off restricts no flow")
+        hits = [r for r in ctx.app_logins(app) if r.get("LoginSubType") in flows]
+        users = {str(r["UserId"]) for r in hits}
+        if not hits:
+            return _Verdict(NONE, evidence=f"no {'/'.join(flows)} login in {ctx.usage.window_days} days")
+        parts = []
+        for sub in flows:
+            mine = [r for r in hits if r.get("LoginSubType") == sub]
+            if mine:
+                last = max(str(r.get("LoginTime")) for r in mine)[:10]
+                parts.append(
+                    f"{sub}: {len(mine)} logins by {len({r['UserId'] for r in mine})} users, last {last}"
+                )
+        evidence = f"clients must support {what} first; " + "; ".join(parts)
+        return _Verdict(AT_RISK, users, len(hits), 0, evidence)
+
+    return judge
+
+
+def _other_rule(ctx: _Context, app: AppBundle, after: str) -> _Verdict:
+    why = ctx.usage.missing("LoginHistory")
+    if why:
+        return _Verdict(UNKNOWN, reason=why)
+    n = len(ctx.app_logins(app))
+    return _Verdict(
+        NONE, evidence=f"{n} logins in {ctx.usage.window_days} days; the change restricts no sign-in"
+    )
+
+
+_GRANT_OBJECTS = frozenset(
+    {"LoginHistory", "OauthToken", "User", "Profile", "PermissionSet", "PermissionSetAssignment"}
+)
+# catalog field id (toolkit/model/catalog.py) -> the rule that judges its changes
+RULES: dict[str, Rule] = {
+    "ip_relaxation": Rule("ip restrictions", frozenset({"LoginHistory", "User", "LoginIpRange"}), _ip_rule),
+    "permitted_users": Rule("pre-authorized users", _GRANT_OBJECTS, _grant_rule),
+    "profiles": Rule("pre-authorized users", _GRANT_OBJECTS, _grant_rule),
+    "permission_sets": Rule("pre-authorized users", _GRANT_OBJECTS, _grant_rule),
+    "refresh_policy": Rule("refresh token policy", frozenset({"OauthToken", "User"}), _refresh_rule),
+    "refresh_n": Rule("refresh token policy", frozenset({"OauthToken", "User"}), _refresh_rule),
+    "refresh_unit": Rule("refresh token policy", frozenset({"OauthToken", "User"}), _refresh_rule),
+    "pkce": Rule("flows", frozenset({"LoginHistory", "User"}), _flow_rule(PKCE_FLOWS, "PKCE")),
+    "rtr": Rule(
+        "flows", frozenset({"LoginHistory", "User"}), _flow_rule(REFRESH_FLOWS, "refresh token rotation")
+    ),
+}
+OTHER = Rule("other", frozenset({"LoginHistory", "User"}), _other_rule)
+
+
+def impact(plan: EditPlan, window_days: int = DEFAULT_WINDOW_DAYS) -> pd.DataFrame:
+    """The impact of ``plan``: one row per app × change (:data:`IMPACT_COLUMNS`)."""
+    rows = [r for r in plan.rows if r["status"] in ("change", "no-op")]
+    needed: set[str] = set()
+    for r in rows:
+        if r["status"] == "change":
+            needed |= RULES.get(r["field"], OTHER).objects
+    usage = read_usage(plan.target, needed, window_days) if needed else Usage(window_days)
+    ctx = _Context(plan, usage)
+    apps = {a.name: a for a in plan.apps}
+    out = []
+    for r in rows:
+        change = f"{r['label']} = {r['after']}"
+        app = apps.get(r["app"])
+        if r["status"] == "no-op" or app is None:
+            v = _Verdict(NONE, evidence="already set: nothing changes")
+        else:
+            v = RULES.get(r["field"], OTHER).judge(ctx, app, str(r["after"]))
+        ids = sorted(v.users)
+        out.append(
+            {
+                "app": r["app"],
+                "field": r["field"],
+                "change": change,
+                "verdict": v.verdict,
+                "users": len(ids),
+                "user_ids": ids,
+                "names": [str(ctx.users.get(i, {}).get("Name") or i) for i in ids],
+                "logins": v.logins,
+                "tokens": v.tokens,
+                "evidence": v.evidence,
+                "reason": v.reason,
+            }
+        )
+    return pd.DataFrame(out, columns=IMPACT_COLUMNS)
+
+
+def users_breaking(table: pd.DataFrame) -> int:
+    """Distinct users the ``breaks`` rows name (the ``--max-impact`` gate counts these)."""
+    broken = table[table["verdict"] == BREAKS] if len(table) else table
+    return len({u for ids in broken.get("user_ids", []) for u in ids})
