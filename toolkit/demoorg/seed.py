@@ -748,10 +748,10 @@ def build(
     truth["logins"] = len(state.objects["LoginHistory"])
     truth["org"] = seed_settings(state, seed)  # org-wide settings and the gating permissions
     truth["impact"] = _impact_seed(state, specs, seed, anchor)
-    if hostile:
-        _add_hostile(state, truth, anchor, org_id, seed)
     truth["auditor"] = _add_auditor(state, anchor, creds)
     truth["users"]["active"] += 1
+    if hostile:  # last: the default org (auditor included) is a prefix of the hostile one
+        _add_hostile(state, truth, anchor, org_id, seed)
     return SeedResult(state, truth)
 
 
