@@ -386,3 +386,37 @@ def test_failed_reads_are_cannot_check() -> None:
     assert (
         meta.loc["NET-01", "status"] == "cannot check" and "listing failed" in meta.loc["NET-01", "message"]
     )
+
+
+def _rule_fails(rule_id: str, app: dict[str, Any], baseline: str | None = None) -> pd.DataFrame:
+    found = fails(tables(app), baseline)
+    return found[found["rule"] == rule_id]
+
+
+def test_oau08_follows_salesforce_controls_for_code_credential_and_named_user_jwt() -> None:
+    """Salesforce's control pages recommend enabling the Authorization Code and Credentials Flow and list
+    named-user JWT among the ECA security controls: neither is a finding; the guest-user flow and a
+    code-credential flow that takes credentials in the URL (not POST only) are."""
+    for base in (WEB, ECA):
+        ok = {**base, "code_credential": True, "code_credential_post_only": True, "named_user_jwt": True}
+        assert _rule_fails("OAU-08", ok).empty
+        hit = _rule_fails("OAU-08", {**base, "guest_code_credential": True})
+        assert len(hit) == 1 and "Guest Users" in hit.iloc[0]["observed"]
+        hit = _rule_fails("OAU-08", {**base, "code_credential": True, "code_credential_post_only": False})
+        assert len(hit) == 1 and "POST only" in hit.iloc[0]["observed"]
+        remedy = hit.iloc[0]["remedy"]
+        assert "Enable Authorization Code and Credentials Flow to No" not in remedy
+        assert "named users" not in remedy
+    rule = RULES_BY_ID["OAU-08"]
+    assert "code_credential" not in [c[0] for c in rule.remedy.changes if c[1] is False]
+    assert "named_user_jwt" not in [c[0] for c in rule.remedy.changes]
+    assert "help.salesforce.com" in rule.basis
+
+
+def test_oau08_is_checked_on_a_folder() -> None:
+    """A folder cannot read a connected app's guest flag (SOQL only): OAU-08 still checks the rest."""
+    f = toolkit.findings(tables({**WEB, "coverage": "metadata", "token_exchange": True}), today=TODAY)
+    row = f.set_index("rule").loc["OAU-08"]
+    assert row["status"] == "fail" and "Token Exchange" in row["observed"]
+    f = toolkit.findings(tables({**WEB, "coverage": "metadata"}), today=TODAY)
+    assert "OAU-08" not in set(f["rule"])

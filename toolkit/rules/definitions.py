@@ -177,11 +177,19 @@ def _client_credentials(f: AppFacts) -> Outcome | None:
     return Outcome(user or "(no run-as user)", "disabled, or an API-only run-as user", why)
 
 
-_RISKY = ("token_exchange", "introspect_all", "code_credential", "named_user_jwt")
+# Not here: the Authorization Code and Credentials Flow (Salesforce's control recommends enabling it) and
+# named-user JWT access tokens (listed among the ECA security controls). The guest-user variant is the risk,
+# and a code-credential flow that accepts credentials in the URL (not POST only).
+_RISKY = ("token_exchange", "introspect_all", "guest_code_credential")
+# The guest flag is checked when read but not in ``reads``: a connected app's is SOQL-only (a field the Object
+# Reference marks "reserved for future use"), and a folder would make the whole rule "cannot check".
+_OAU08_READS = ("token_exchange", "introspect_all", "code_credential", "code_credential_post_only")
 
 
 def _risky_flows(f: AppFacts) -> Outcome | None:
     on = [catalog.field(i).label for i in _RISKY if f.value(i)]
+    if f.value("code_credential") and not f.value("code_credential_post_only"):
+        on.append(f"{catalog.field('code_credential').label} without POST only")
     return Outcome("; ".join(on), "off unless justified", "high-risk flows enabled") if on else None
 
 
@@ -554,10 +562,20 @@ RULES: tuple[Rule, ...] = (
         "OAU-08",
         "High-risk flows enabled",
         "medium",
-        "Token exchange, introspect-all, code-and-credentials and named-user JWT need a justification.",
+        "Token exchange, introspect-all and the guest-user code-and-credentials flow need a justification; "
+        "the code-and-credentials flow itself is recommended, with credentials in a POST body only.",
+        "Help 'Enable Authorization Code and Credentials Flow' "
+        "https://help.salesforce.com/s/articleView?id=xcloud.shr_oauth_flow_enablement_enable_authorization_"
+        "code_and_credentials_flow.htm ; Help 'External Client Apps' (named-user JWT is a security control) "
+        "https://help.salesforce.com/apex/HTViewHelpDoc?id=xcloud.shr_external_client_apps.htm ; "
         "sf-connected-app-compliance no_guest_code_credential_flow",
-        _RISKY,
-        remedy=Remedy(_set(*((i, False) for i in _RISKY)), _APP),
+        _OAU08_READS,
+        remedy=Remedy(
+            _set(("token_exchange", False), ("introspect_all", False), ("code_credential_post_only", True)),
+            _APP,
+            "switch off Token Exchange and Introspect All Tokens unless justified; keep the Authorization "
+            "Code and Credentials Flow on, POST only; switch off its guest-user variant (connected apps: Setup)",
+        ),
         field="token_exchange",
         check=_risky_flows,
     ),
