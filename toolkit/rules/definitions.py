@@ -573,8 +573,9 @@ RULES: tuple[Rule, ...] = (
         remedy=Remedy(
             _set(("token_exchange", False), ("introspect_all", False), ("code_credential_post_only", True)),
             _APP,
-            "switch off Token Exchange and Introspect All Tokens unless justified; keep the Authorization "
-            "Code and Credentials Flow on, POST only; switch off its guest-user variant (connected apps: Setup)",
+            "switch off Token Exchange and Introspect All Tokens unless justified; keep the "
+            "Authorization Code and Credentials Flow on, POST only; switch off its guest-user variant "
+            "(connected apps: Setup)",
         ),
         field="token_exchange",
         check=_risky_flows,
