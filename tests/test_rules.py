@@ -420,3 +420,22 @@ def test_oau08_is_checked_on_a_folder() -> None:
     assert row["status"] == "fail" and "Token Exchange" in row["observed"]
     f = toolkit.findings(tables({**WEB, "coverage": "metadata"}), today=TODAY)
     assert "OAU-08" not in set(f["rule"])
+
+
+def test_oau07_rates_client_credentials_as_salesforce_does() -> None:
+    """Salesforce's control rates the client credentials flow Critical (connected apps) / High (ECAs) and
+    says to replace it with the JWT bearer flow; OAU-15 does not claim a certificate secures it."""
+    rule = RULES_BY_ID["OAU-07"]
+    assert rule.severity == "critical"
+    for base in (WEB, ECA):
+        hit = _rule_fails("OAU-07", {**base, "client_credentials": True, "run_as": "api@x.com"})
+        row = hit.iloc[0]
+        assert row["severity"] == "critical" and "JWT bearer" in row["remedy"]
+        assert (
+            "Critical for connected apps" in row["message"]
+            and "High for external client apps" in row["message"]
+        )
+    assert "help.salesforce.com" in rule.basis
+    oau15 = _rule_fails("OAU-15", {**WEB, "client_credentials": True, "run_as": "api@x.com"}).iloc[0]
+    assert "does not secure" in oau15["remedy"] and "JWT bearer" in oau15["remedy"]
+    assert "does not secure" in oau15["message"]

@@ -173,8 +173,12 @@ def _client_credentials(f: AppFacts) -> Outcome | None:
     if not f.value("client_credentials"):
         return None
     user = f.value("run_as")
-    why = f"runs as {user}: confirm an API-only, least-privilege user" if user else "no run-as user set"
-    return Outcome(user or "(no run-as user)", "disabled, or an API-only run-as user", why)
+    who = f"runs as {user}" if user else "no run-as user set"
+    why = (
+        f"client credentials flow enabled ({who}); Salesforce rates it Critical for connected apps and High "
+        "for external client apps (reported at the higher): replace it with the JWT bearer flow"
+    )
+    return Outcome(user or "(no run-as user)", "disabled (JWT bearer instead)", why)
 
 
 # Not here: the Authorization Code and Credentials Flow (Salesforce's control recommends enabling it) and
@@ -235,9 +239,13 @@ def _flow(flows: tuple[str, ...], label: str) -> Any:
 def _no_signature(f: AppFacts) -> Outcome | None:
     server = f.value("client_credentials") or logins_of(f, _SERVER_FLOWS)
     if server and not f.value("has_certificate"):
-        return Outcome(
-            "no certificate", "Use Digital Signatures", "server-to-server app without a certificate"
-        )
+        why = "server-to-server app without a certificate"
+        if f.value("client_credentials"):
+            why += (
+                "; a certificate does not secure the client credentials flow (it still uses the secret): "
+                "move to the JWT bearer flow (OAU-07)"
+            )
+        return Outcome("no certificate", "Use Digital Signatures", why)
     return None
 
 
@@ -550,11 +558,20 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "OAU-07",
         "Client credentials flow enabled",
-        "medium",
-        "Disable unless needed; the run-as user should be API-only with least privilege.",
-        "Help 'Review External Client Apps'",
+        "critical",
+        "Salesforce's control: disable it (Critical for connected apps, High for external client apps; the "
+        "engine has one severity per rule: the higher) and replace it with the JWT bearer flow.",
+        "Help 'Disable Client Credentials Flow' "
+        "https://help.salesforce.com/s/articleView?id=xcloud.shr_api_enable_oauth_settings_disable_client_"
+        "credentials_flow.htm ; ECA control "
+        "https://help.salesforce.com/apex/HTViewHelpDoc?id=xcloud.shr_oauth_flow_enablement_disable_client_"
+        "credentials_flow.htm",
         ("client_credentials", "run_as"),
-        remedy=Remedy((), _APP, "disable the flow, or set an API-only run-as user"),
+        remedy=Remedy(
+            (),
+            _APP,
+            "replace the client credentials flow with the JWT bearer flow, then disable it",
+        ),
         field="client_credentials",
         check=_client_credentials,
     ),
@@ -649,10 +666,19 @@ RULES: tuple[Rule, ...] = (
         "OAU-15",
         "Server-to-server app without digital signatures",
         "medium",
-        "JWT bearer / client credentials integrations should authenticate with a certificate.",
-        "Help 'OAuth 2.0 JWT Bearer Flow'",
+        "A server-to-server integration should use the JWT bearer flow, which signs with a certificate.",
+        "Help 'OAuth 2.0 JWT Bearer Flow' "
+        "https://help.salesforce.com/s/articleView?id=xcloud.remoteaccess_oauth_jwt_flow.htm ; "
+        "Help 'Disable Client Credentials Flow' "
+        "https://help.salesforce.com/s/articleView?id=xcloud.shr_api_enable_oauth_settings_disable_client_"
+        "credentials_flow.htm",
         ("client_credentials", "certificate"),
-        remedy=Remedy((), _APP, "enable Use Digital Signatures with the integration's certificate"),
+        remedy=Remedy(
+            (),
+            _APP,
+            "use the JWT bearer flow: enable Use Digital Signatures with the integration's certificate; a "
+            "certificate does not secure the client credentials flow (it still uses the secret)",
+        ),
         field="certificate",
         check=_no_signature,
     ),
