@@ -439,3 +439,25 @@ def test_oau07_rates_client_credentials_as_salesforce_does() -> None:
     oau15 = _rule_fails("OAU-15", {**WEB, "client_credentials": True, "run_as": "api@x.com"}).iloc[0]
     assert "does not secure" in oau15["remedy"] and "JWT bearer" in oau15["remedy"]
     assert "does not secure" in oau15["message"]
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://localhost:1717/OauthRedirect",
+        "http://localhost/cb",
+        "http://127.0.0.1:49152/callback",
+        "http://[::1]:8080/cb",
+        "http://LOCALHOST:1717/OauthRedirect",
+    ],
+)
+def test_loopback_http_redirects_of_native_apps_are_allowed(url: str) -> None:
+    """RFC 8252 §7.3: native apps may use an http loopback redirect, on any port."""
+    app = {**WEB, "callback_urls": f"https://app.example.com/cb; {url}"}
+    assert _rule_fails("OAU-09", app).empty
+    assert _rule_fails("OAU-13", app).empty
+    for rule in ("OAU-09", "OAU-13"):
+        assert "RFC 8252" in RULES_BY_ID[rule].basis
+    # not loopback: still flagged
+    assert not _rule_fails("OAU-09", {**WEB, "callback_urls": "http://localhost.example.com/cb"}).empty
+    assert not _rule_fails("OAU-09", {**WEB, "callback_urls": "http://127.0.0.2.nip.io/cb"}).empty

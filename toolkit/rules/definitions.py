@@ -197,13 +197,28 @@ def _risky_flows(f: AppFacts) -> Outcome | None:
     return Outcome("; ".join(on), "off unless justified", "high-risk flows enabled") if on else None
 
 
+def native_loopback(url: str) -> bool:
+    """An http loopback redirect (localhost, 127.0.0.1, [::1], any port): RFC 8252 §7.3 allows it for
+    native apps (RFC 9700 §2.1 keeps its port exception)."""
+    try:
+        return scheme(url) == "http" and urlsplit(url).hostname in LOOPBACK
+    except ValueError:
+        return False
+
+
 def _http_callbacks(f: AppFacts) -> Outcome | None:
-    bad = [u for u in f.callbacks if scheme(u) == "http"]
+    bad = [u for u in f.callbacks if scheme(u) == "http" and not native_loopback(u)]
     return Outcome("; ".join(bad), "https or a custom scheme", "plain-http callback URL") if bad else None
 
 
+def _stale(url: str) -> bool:
+    if native_loopback(url):
+        return False
+    return urlsplit(url).hostname in LOOPBACK or "*" in url or "__INSERT" in url.upper()
+
+
 def _stale_callbacks(f: AppFacts) -> Outcome | None:
-    bad = [u for u in f.callbacks if urlsplit(u).hostname in LOOPBACK or "*" in u or "__INSERT" in u.upper()]
+    bad = [u for u in f.callbacks if _stale(u)]
     return Outcome("; ".join(bad), "no loopback, wildcard or placeholder", "stale callback") if bad else None
 
 
@@ -601,8 +616,10 @@ RULES: tuple[Rule, ...] = (
         "OAU-09",
         "Insecure callback URL",
         "high",
-        "Callbacks must use https or a custom scheme; the app's client must change with it.",
-        "Code Analyzer UseHttpsCallbackUrl",
+        "Callbacks must use https or a custom scheme (an http loopback redirect of a native app is allowed); "
+        "the app's client must change with it.",
+        "Code Analyzer UseHttpsCallbackUrl; RFC 8252 §7.3 (loopback redirects) "
+        "https://www.rfc-editor.org/rfc/rfc8252#section-7.3",
         ("callback_urls",),
         remedy=Remedy((), _APP, "use https (or a custom scheme) here and in the client"),
         check=_http_callbacks,
@@ -645,8 +662,10 @@ RULES: tuple[Rule, ...] = (
         "OAU-13",
         "Loopback, wildcard or placeholder callback",
         "low",
-        "Callbacks to localhost, with wildcards or template placeholders are leftovers.",
-        "OAuth best practice; sample statistics (domain notes §7.2)",
+        "Https callbacks to localhost, wildcards or template placeholders are leftovers; an http loopback "
+        "redirect (any port) is a native app's, allowed by RFC 8252 §7.3.",
+        "RFC 8252 §7.3 https://www.rfc-editor.org/rfc/rfc8252#section-7.3 ; RFC 9700 §2.1 "
+        "https://www.rfc-editor.org/rfc/rfc9700#section-2.1 ; sample statistics (domain notes §7.2)",
         ("callback_urls",),
         remedy=Remedy((), _APP, "remove the stale callback"),
         check=_stale_callbacks,
