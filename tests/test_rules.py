@@ -461,3 +461,39 @@ def test_loopback_http_redirects_of_native_apps_are_allowed(url: str) -> None:
     # not loopback: still flagged
     assert not _rule_fails("OAU-09", {**WEB, "callback_urls": "http://localhost.example.com/cb"}).empty
     assert not _rule_fails("OAU-09", {**WEB, "callback_urls": "http://127.0.0.2.nip.io/cb"}).empty
+
+
+_FIXTURE_APP = Path(__file__).resolve().parent / "fixtures/findings/mobile-sdk/project/connectedApps"
+
+
+@pytest.mark.parametrize(
+    "replace",
+    [
+        "<startUrl>https://m.example.com/home</startUrl>",
+        "<canvasConfig><accessMethod>Post</accessMethod><canvasUrl>https://canvas.example.com/app</canvasUrl>"
+        "<locations>Chatter</locations></canvasConfig>",
+    ],
+)
+def test_msdk03_passes_with_a_start_url_or_on_a_canvas_app(tmp_path: Path, replace: str) -> None:
+    """Mobile users go to the Start URL when there is no Mobile Start URL; canvas apps can skip it."""
+    xml = (_FIXTURE_APP / "Sdk_Match_iOS.connectedApp-meta.xml").read_text(encoding="utf-8")
+    no_start = xml.replace("<mobileStartUrl>https://m.example.com/sdkmatch</mobileStartUrl>", "")
+    for name, text in (
+        ("Mobile_Bare", no_start),
+        ("Mobile_Other", no_start.replace("    <oauthConfig>", f"    {replace}\n    <oauthConfig>")),
+    ):
+        folder = tmp_path / name / "connectedApps"
+        folder.mkdir(parents=True)
+        (folder / f"{name}.connectedApp-meta.xml").write_text(
+            text.replace("Sdk Match iOS", name), encoding="utf-8"
+        )
+    bare = toolkit.findings(toolkit.audit(tmp_path / "Mobile_Bare"), MOBILE_SDK)
+    assert "MSDK-03" in set(bare[bare["status"] == "fail"]["rule"])
+    other = toolkit.findings(toolkit.audit(tmp_path / "Mobile_Other"), MOBILE_SDK)
+    assert "MSDK-03" not in set(other["rule"]), other[other["rule"] == "MSDK-03"].to_dict("records")
+
+
+def test_mob01_says_mobile_sdk_9_2_ignores_the_pin_length() -> None:
+    row = _rule_fails("MOB-01", {**MOBILE, "pin_length": 4}).iloc[0]
+    assert "9.2" in row["message"] and "ignore" in row["message"]
+    assert "developer.salesforce.com" in RULES_BY_ID["MOB-01"].basis

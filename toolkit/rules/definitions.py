@@ -24,7 +24,11 @@ RECOMMENDED = "Salesforce recommended"
 MOBILE_SDK = "Mobile SDK ready"
 
 _HELP = "Salesforce Help security control"
-_MOBILE_HELP = "Help: Create a Connected App for Mobile App Integration"
+_MOBILE_HELP = (
+    "Help: Create a Connected App for Mobile App Integration "
+    "https://help.salesforce.com/s/articleView?id=xcloud.connected_app_create_mobile.htm"
+)
+_PASSCODES = "https://developer.salesforce.com/docs/platform/mobile-sdk/guide/android-passcodes.html"
 _APP = "Setup > App Manager > the app > Edit"
 _POLICIES = "Setup > App Manager > the app > Manage > Edit Policies"
 _ECA = "Setup > External Client App Manager > the app > Edit Settings / Edit Policies"
@@ -418,6 +422,12 @@ def _sdk_scopes(f: AppFacts) -> Outcome | None:
     return None
 
 
+def _mobile_start(f: AppFacts) -> Outcome | None:
+    if f.value("mobile_start_url") or f.value("start_url") or f.value("canvas_url"):
+        return None  # mobile users go to the Start URL; a canvas app can skip both
+    return Outcome(None, "a Mobile Start URL, a Start URL, or a canvas app", "no mobile start URL")
+
+
 def _pin_protect(f: AppFacts) -> Outcome | None:
     if f.kind == catalog.ECA:
         ok = f.value("screen_lock") is True
@@ -799,14 +809,21 @@ RULES: tuple[Rule, ...] = (
         "MOB-01",
         "PIN too short or not set",
         "medium",
-        "The control recommends 8 digits (Mobile SDK 9.2+ uses the device passcode instead).",
-        f"{_HELP} 'Mobile PIN Complexity' (8)",
+        "The control recommends 8 digits; Mobile SDK 9.2 and later ignore the org's PIN length (they use "
+        "the device passcode), so it matters for apps built on older SDKs only.",
+        f"{_HELP} 'Mobile PIN Complexity' (8); Mobile SDK guide 'Passcodes' {_PASSCODES}",
         ("pin_length",),
         applies_to="ConnectedApp",
-        remedy=Remedy((), _POLICIES, "set PIN Length to 8 (Setup only: no API writes it)"),
+        remedy=Remedy(
+            (),
+            _POLICIES,
+            "set PIN Length to 8 (Setup only: no API writes it); apps on Mobile SDK 9.2+ ignore it",
+        ),
         expect=">= 8",
         when=is_mobile,
         baselines=(RECOMMENDED, MOBILE_SDK),
+        message="PIN too short or not set (Mobile SDK 9.2 and later ignore the org's PIN length: this "
+        "matters for apps on older SDKs)",
     ),
     Rule(
         "MOB-02",
@@ -1000,12 +1017,13 @@ RULES: tuple[Rule, ...] = (
         "MSDK-03",
         "No mobile start URL",
         "low",
-        "Where the app lands after login.",
+        "Where the app lands after login; without one mobile users go to the Start URL, and canvas apps "
+        "can skip it.",
         _MOBILE_HELP,
         ("mobile_start_url",),
         applies_to="ConnectedApp",
-        remedy=Remedy((), _APP, "set Mobile Start URL"),
-        expect="set",
+        remedy=Remedy((), _APP, "set Mobile Start URL (or a Start URL)"),
+        check=_mobile_start,
         when=is_mobile,
         baselines=(MOBILE_SDK,),
     ),
