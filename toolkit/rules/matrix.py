@@ -95,16 +95,8 @@ def mobile_twins(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
         ios, android = records[(GROUPS[0], ios_app)], records[(GROUPS[1], android_app)]
         for label in labels:
             if str(ios[label]) != str(android[label]) and label != "App Platform":
-                rows.append(
-                    {
-                        "stem": twin_stem,
-                        "setting": label,
-                        "ios_app": ios_app,
-                        "ios": ios[label],
-                        "android_app": android_app,
-                        "android": android[label],
-                    }
-                )
+                rows.append({"stem": twin_stem, "setting": label, "ios_app": ios_app, "ios": ios[label],
+                             "android_app": android_app, "android": android[label]})
     return pd.DataFrame(rows, columns=["stem", "setting", "ios_app", "ios", "android_app", "android"])
 
 
@@ -139,13 +131,11 @@ def style_mobile_matrix(tables: dict[str, pd.DataFrame], baseline: Baseline | st
     styler = styler.apply(lambda _: states.map(lambda s: COLOURS.get(str(s), "")), axis=None)
     if values.size <= TOOLTIP_CELLS:
         styler = styler.set_tooltips(reasons.map(css_string))
-    return styler.set_caption(
-        html.escape(
-            "Mobile settings: red = fails the baseline, amber = differs from most of its platform group, "
-            f"grey italic = {UNKNOWN} (could not be read), {NOT_SET} = not set, "
-            f"{NOT_APPLICABLE} = no such setting"
-        )
-    )
+    return styler.set_caption(html.escape(
+        "Mobile settings: red = fails the baseline, amber = differs from most of its platform group, "
+        f"grey italic = {UNKNOWN} (could not be read), {NOT_SET} = not set, "
+        f"{NOT_APPLICABLE} = no such setting"
+    ))
 
 
 def _build(
