@@ -436,6 +436,22 @@ def _pin_protect(f: AppFacts) -> Outcome | None:
     return None if ok else Outcome("not set", "PIN protect on", "PIN protect is off")
 
 
+# Salesforce: clients must implement PKCE / rotation before the switch ("may require some limited downtime"),
+# and partner apps "won't be permitted to disable" PKCE afterwards (packaging guide, KB 005316703).
+_PKCE_FIX = (
+    "set Require Proof Key for Code Exchange (PKCE) to Yes (checked); clients must change first (send a "
+    "code_verifier; expect downtime); partner apps cannot switch PKCE off again"
+)
+_RTR_FIX = (
+    "set Enable Refresh Token Rotation to Yes (checked); clients must change first (keep the new refresh "
+    "token of each refresh; expect downtime)"
+)
+_PKCE_SOURCES = (
+    "https://developer.salesforce.com/docs/atlas.en-us.packagingGuide.meta/packagingGuide/secure_code_ac_eca.htm"
+    " ; https://help.salesforce.com/s/articleView?id=005316703"
+)
+
+
 # --- the rules ----------------------------------------------------------------------------------------------
 RULES: tuple[Rule, ...] = (
     # access / authorisation
@@ -515,7 +531,7 @@ RULES: tuple[Rule, ...] = (
         "Proof Key for Code Exchange protects the authorization code flow; required for ISV apps.",
         "Help 'Review External Client Apps'; ISV PKCE requirement (May 2026)",
         ("pkce", "callback_urls"),
-        remedy=Remedy(_set(("pkce", True)), _APP),
+        remedy=Remedy(_set(("pkce", True)), _APP, _PKCE_FIX),
         expect="== true",
         when=interactive,
     ),
@@ -526,7 +542,7 @@ RULES: tuple[Rule, ...] = (
         "Rotation makes a stolen refresh token usable once at most.",
         f"{_HELP} 'Enable Refresh Token Rotation' (CVSS 9-10)",
         ("rtr", "scopes"),
-        remedy=Remedy(_set(("rtr", True)), _APP),
+        remedy=Remedy(_set(("rtr", True)), _APP, _RTR_FIX),
         expect="== true",
         when=_refresh_scope,
     ),
@@ -548,7 +564,7 @@ RULES: tuple[Rule, ...] = (
         "Secret optional and PKCE off: an intercepted code can be redeemed by anyone.",
         f"{_HELP} 'Authorization Code and Credentials Flow'",
         ("secret_web_server", "pkce"),
-        remedy=Remedy(_set(("pkce", True)), _APP),
+        remedy=Remedy(_set(("pkce", True)), _APP, _PKCE_FIX),
         field="pkce",
         when=has_oauth,
         check=_public_no_pkce,
@@ -1047,7 +1063,7 @@ RULES: tuple[Rule, ...] = (
         "A mobile app cannot keep a secret: use PKCE.",
         _MOBILE_HELP,
         ("pkce",),
-        remedy=Remedy(_set(("pkce", True)), _APP),
+        remedy=Remedy(_set(("pkce", True)), _APP, _PKCE_FIX),
         expect="== true",
         when=is_mobile,
         baselines=(MOBILE_SDK,),
