@@ -46,6 +46,59 @@ def _set(*pairs: tuple[str, Any]) -> tuple[tuple[str, Any, str], ...]:
     return tuple((f, v, "=") for f, v in pairs)
 
 
+# Sources named in the rules' basis (every basis names a URL or an RFC section: tests/test_rules.py)
+_U_OAUTH_POLICIES = "https://help.salesforce.com/s/articleView?id=xcloud.connected_app_manage_oauth.htm"
+_U_SESSION = "https://help.salesforce.com/s/articleView?id=xcloud.connected_app_manage_session_policies.htm"
+_U_IP_RANGES = "https://help.salesforce.com/s/articleView?id=xcloud.connected_app_edit_ip_ranges.htm"
+_U_MIGRATE = (
+    "https://help.salesforce.com/s/articleView?id=xcloud.migrate_connected_app_to_external_client_app.htm"
+)
+_U_ECA = "https://help.salesforce.com/apex/HTViewHelpDoc?id=xcloud.shr_external_client_apps.htm"
+_U_KB_UNINSTALLED = "https://help.salesforce.com/s/articleView?id=005132365"
+_U_CODE_CRED = (
+    "https://help.salesforce.com/s/articleView?id=xcloud.shr_oauth_flow_enablement_enable_authorization_"
+    "code_and_credentials_flow.htm"
+)
+_U_REFRESH = "https://help.salesforce.com/apex/HTViewHelpDoc?id=remoteaccess_oauth_refresh_token_flow.htm"
+_U_JWT = "https://help.salesforce.com/s/articleView?id=xcloud.remoteaccess_oauth_jwt_flow.htm"
+_U_DEVICE = "https://help.salesforce.com/s/articleView?id=sf.remoteaccess_oauth_device_flow.htm"
+_U_CLI = (
+    "https://developer.salesforce.com/docs/atlas.en-us.258.0.sfdx_dev.meta/sfdx_dev/"
+    "sfdx_dev_auth_default_conn_app.htm"
+)
+_U_IDLE = "https://help.salesforce.com/s/articleView?id=xcloud.connected_app_limit_idle_ttl.htm"
+_U_CODE_ANALYZER = (
+    "https://developer.salesforce.com/docs/platform/salesforce-code-analyzer/guide/rules-pmd-appexchange.html"
+)
+_U_LOGIN_HISTORY = (
+    "https://developer.salesforce.com/docs/atlas.en-us.object_reference.meta/object_reference/"
+    "sforce_api_objects_loginhistory.htm"
+)
+_U_OAUTH_TOKEN = (
+    "https://developer.salesforce.com/docs/atlas.en-us.object_reference.meta/object_reference/"
+    "sforce_api_objects_oauthtoken.htm"
+)
+_U_APP_MENU = (
+    "https://developer.salesforce.com/docs/atlas.en-us.object_reference.meta/object_reference/"
+    "sforce_api_objects_appmenuitem.htm"
+)
+_U_CA_META = "https://developer.salesforce.com/docs/atlas.en-us.api_meta.meta/api_meta/meta_connectedapp.htm"
+_U_PIN_TIMEOUT = (
+    "https://help.salesforce.com/apex/HTViewHelpDoc?id=xcloud.shr_manage_mobile_policies_for_a_connected_app_"
+    "mobile_pin_timeout.htm"
+)
+_U_SCREEN_LOCK = (
+    "https://help.salesforce.com/apex/HTViewHelpDoc?id=xcloud.shr_external_client_apps_mobile_app_settings_"
+    "mobile_screen_lock.htm"
+)
+_U_BIOMETRIC = (
+    "https://developer.salesforce.com/docs/atlas.en-us.mobile_sdk.meta/mobile_sdk/biometric_auth.htm"
+)
+_U_UNC6040 = (
+    "https://cloud.google.com/blog/topics/threat-intelligence/unc6040-proactive-hardening-recommendations"
+)
+
+
 # --- applicability ------------------------------------------------------------------------------------------
 def _opaque(f: AppFacts) -> bool:
     return str(f.row.get("coverage")) in ("tokens_only", "unreadable", "soql_only", "metadata_unknown")
@@ -460,7 +513,7 @@ RULES: tuple[Rule, ...] = (
         "Users may self-authorise",
         "high",
         "Any user can authorise the app; pre-approval by profile or permission set limits who can.",
-        f"{_HELP} 'Manage Profiles'; SBS-OAUTH-002",
+        f"{_HELP} 'Manage Profiles' {_U_OAUTH_POLICIES} ; SBS-OAUTH-002",
         ("permitted_users",),
         remedy=Remedy(
             _set(("permitted_users", "AdminApprovedPreAuthorized")),
@@ -476,7 +529,8 @@ RULES: tuple[Rule, ...] = (
         "Admin-approved app nobody can use",
         "medium",
         "Admin-approved, but no profile or permission set is assigned: nobody can use it.",
-        "Salesforce Inspector org analyzer; sfdx-hardis 'Not accessible'",
+        f"Help 'Manage OAuth Access Policies' {_U_OAUTH_POLICIES} ; Salesforce Inspector org analyzer; "
+        "sfdx-hardis 'Not accessible'",
         ("permitted_users", "profiles"),
         remedy=Remedy(
             (),
@@ -492,7 +546,7 @@ RULES: tuple[Rule, ...] = (
         "Pre-authorised too widely",
         "medium",
         "More than 10 assignments, or org-wide profiles such as System Administrator or Standard User.",
-        f"{_HELP} 'Manage Profiles'; Salesforce Inspector analyzer threshold",
+        f"{_HELP} 'Manage Profiles' {_U_OAUTH_POLICIES} ; Salesforce Inspector analyzer threshold",
         ("profiles", "permission_sets"),
         remedy=Remedy((), f"{_POLICIES} > Manage Profiles", "narrow the profiles and permission sets"),
         check=_broad,
@@ -502,7 +556,7 @@ RULES: tuple[Rule, ...] = (
         "Used but not installed (phantom)",
         "high",
         "OAuth tokens or logins of an app with no installed record (not an external client app).",
-        "SBS-OAUTH-001; KB 005132365",
+        f"SBS-OAUTH-001; KB 005132365 {_U_KB_UNINSTALLED} ; AppMenuItem {_U_APP_MENU}",
         ("tokens",),
         applies_to="ConnectedApp",
         remedy=Remedy((), f"{_USAGE} > Install, or revoke its tokens"),
@@ -516,7 +570,7 @@ RULES: tuple[Rule, ...] = (
         "high",
         "Since September 2025 uninstalled connected apps are blocked for users without 'Approve "
         "Uninstalled Connected Apps'.",
-        "KB 005132365",
+        f"KB 005132365 {_U_KB_UNINSTALLED}",
         ("installed", "used"),
         remedy=Remedy((), f"{_USAGE} > Install"),
         field="label",
@@ -529,7 +583,7 @@ RULES: tuple[Rule, ...] = (
         "PKCE not required",
         "medium",
         "Proof Key for Code Exchange protects the authorization code flow; required for ISV apps.",
-        "Help 'Review External Client Apps'; ISV PKCE requirement (May 2026)",
+        f"ISV PKCE requirement (May 2026) {_PKCE_SOURCES} ; Help 'External Client Apps' {_U_ECA}",
         ("pkce", "callback_urls"),
         remedy=Remedy(_set(("pkce", True)), _APP, _PKCE_FIX),
         expect="== true",
@@ -540,7 +594,8 @@ RULES: tuple[Rule, ...] = (
         "Refresh token rotation off",
         "high",
         "Rotation makes a stolen refresh token usable once at most.",
-        f"{_HELP} 'Enable Refresh Token Rotation' (CVSS 9-10)",
+        f"{_HELP} 'Enable Refresh Token Rotation' (CVSS 9-10); Help 'Refresh Token Flow' {_U_REFRESH} ; "
+        f"{_PKCE_SOURCES}",
         ("rtr", "scopes"),
         remedy=Remedy(_set(("rtr", True)), _APP, _RTR_FIX),
         expect="== true",
@@ -551,7 +606,7 @@ RULES: tuple[Rule, ...] = (
         "Secret not required for the web server flow",
         "high",
         "A confidential web app (https callbacks) should authenticate with its secret.",
-        f"{_HELP} 'Require Secret for Web Server Flow' (CVSS 9-10)",
+        f"{_HELP} 'Require Secret for Web Server Flow' (CVSS 9-10); Help 'External Client Apps' {_U_ECA}",
         ("secret_web_server", "callback_urls"),
         remedy=Remedy(_set(("secret_web_server", True)), _APP),
         expect="== true",
@@ -562,7 +617,7 @@ RULES: tuple[Rule, ...] = (
         "Public client without PKCE",
         "high",
         "Secret optional and PKCE off: an intercepted code can be redeemed by anyone.",
-        f"{_HELP} 'Authorization Code and Credentials Flow'",
+        f"{_HELP} 'Authorization Code and Credentials Flow' {_U_CODE_CRED} ; {_PKCE_SOURCES}",
         ("secret_web_server", "pkce"),
         remedy=Remedy(_set(("pkce", True)), _APP, _PKCE_FIX),
         field="pkce",
@@ -574,7 +629,7 @@ RULES: tuple[Rule, ...] = (
         "Secret not required for the refresh token flow",
         "medium",
         "A confidential client should present its secret when it refreshes.",
-        "Help 'Review External Client Apps'",
+        f"Help 'External Client Apps' {_U_ECA} ; Help 'Refresh Token Flow' {_U_REFRESH}",
         ("secret_refresh", "secret_web_server", "scopes"),
         remedy=Remedy(_set(("secret_refresh", True)), _APP),
         expect="== true",
@@ -587,7 +642,7 @@ RULES: tuple[Rule, ...] = (
         "Full scope",
         "high",
         "'Full' grants every permission of the user; least privilege asks for the scopes needed.",
-        "Code Analyzer pmd-appexchange LimitConnectedAppScope",
+        f"Code Analyzer pmd-appexchange LimitConnectedAppScope {_U_CODE_ANALYZER}",
         ("scopes",),
         remedy=Remedy(
             (("scopes", "Full", "-="),),
@@ -655,7 +710,7 @@ RULES: tuple[Rule, ...] = (
         "Certificate expired or expiring",
         "high",
         "JWT bearer and digital-signature clients stop working when the certificate expires.",
-        "operational (domain notes §7.2)",
+        f"operational: the JWT bearer flow signs with the certificate {_U_JWT}",
         ("certificate",),
         remedy=Remedy((), _APP, "upload a new certificate (Use Digital Signatures)"),
         check=_certificate,
@@ -665,7 +720,8 @@ RULES: tuple[Rule, ...] = (
         "Username-password flow in use",
         "high",
         "The flow sends passwords to the client and blocks migration to an external client app.",
-        "Help 'Migrate a Connected App to an External Client App'; OauthOidcSettings.blockOAuthUnPwFlow",
+        f"Help 'Migrate a Connected App to an External Client App' {_U_MIGRATE} ; "
+        f"OauthOidcSettings.blockOAuthUnPwFlow; LoginHistory.LoginSubType {_U_LOGIN_HISTORY}",
         ("logins",),
         remedy=Remedy((), "the client", "move the client to JWT bearer or web server + PKCE"),
         field="label",
@@ -677,7 +733,8 @@ RULES: tuple[Rule, ...] = (
         "User-agent (implicit) flow in use",
         "medium",
         "Tokens in the URL fragment; the OAuth BCP deprecates the implicit flow.",
-        "OAuth 2.0 Security BCP; OauthOidcSettings.blockOAuthUsrAgtFlow",
+        "OAuth 2.0 Security BCP, RFC 9700 §2.1.2 https://www.rfc-editor.org/rfc/rfc9700#section-2.1.2 ; "
+        "OauthOidcSettings.blockOAuthUsrAgtFlow",
         ("logins",),
         remedy=Remedy((), "the client", "move the client to the web server flow with PKCE"),
         field="label",
@@ -701,7 +758,7 @@ RULES: tuple[Rule, ...] = (
         "Device flow enabled",
         "medium",
         "The device flow lets a user authorise a device by code: phishable, enable only for devices.",
-        "Help 'OAuth 2.0 Device Flow'",
+        f"Help 'OAuth 2.0 Device Flow' {_U_DEVICE}",
         ("device_flow",),
         applies_to="ExternalClientApplication",
         remedy=Remedy(_set(("device_flow", False)), _ECA),
@@ -732,7 +789,7 @@ RULES: tuple[Rule, ...] = (
         "Tokens older than the app's last change",
         "low",
         "Tokens issued while users could self-authorise stay valid after the app becomes admin-approved.",
-        "Help 'Manage OAuth Access Policies'",
+        f"Help 'Manage OAuth Access Policies' {_U_OAUTH_POLICIES}",
         ("permitted_users", "tokens"),
         remedy=Remedy((), f"{_USAGE} > the app > Revoke", "review and revoke those tokens"),
         field="permitted_users",
@@ -745,7 +802,7 @@ RULES: tuple[Rule, ...] = (
         "Refresh token never expires",
         "high",
         "Salesforce recommends that refresh tokens expire after 90 days or fewer.",
-        "Salesforce CLI doc 'Use the Default Connected App Securely'",
+        f"Salesforce CLI doc 'Use the Default Connected App Securely' {_U_CLI}",
         ("refresh_policy",),
         remedy=Remedy(
             _set(("refresh_policy", "specific_lifetime"), ("refresh_n", 90), ("refresh_unit", "DAYS")),
@@ -759,7 +816,7 @@ RULES: tuple[Rule, ...] = (
         "Refresh token lives too long",
         "medium",
         "A lifetime over 90 days, or an inactivity limit over 30 days.",
-        "Salesforce CLI doc (90 days); idle refresh-token TTL help (30 days)",
+        f"Salesforce CLI doc (90 days) {_U_CLI} ; idle refresh-token TTL help (30 days) {_U_IDLE}",
         ("refresh_policy", "refresh_n", "refresh_unit"),
         remedy=Remedy(_set(("refresh_n", 90), ("refresh_unit", "DAYS")), _POLICIES),
         field="refresh_n",
@@ -770,7 +827,7 @@ RULES: tuple[Rule, ...] = (
         "IP restrictions bypassed",
         "high",
         "Relax IP restrictions lets tokens be used from anywhere.",
-        f"{_HELP} 'IP Relaxation' (Enforce IP restrictions)",
+        f"{_HELP} 'IP Relaxation' (Enforce IP restrictions); {_U_OAUTH_POLICIES}",
         ("ip_relaxation",),
         remedy=Remedy(_set(("ip_relaxation", "ENFORCE")), _POLICIES),
         expect="!= BYPASS",
@@ -781,7 +838,7 @@ RULES: tuple[Rule, ...] = (
         "IP restrictions relaxed",
         "medium",
         "Relaxed for refresh tokens or with second factor: weaker than Enforce.",
-        f"{_HELP} 'IP Relaxation'",
+        f"{_HELP} 'IP Relaxation' {_U_OAUTH_POLICIES}",
         ("ip_relaxation",),
         remedy=Remedy(_set(("ip_relaxation", "ENFORCE")), _POLICIES),
         check=_ip_relaxed,
@@ -791,7 +848,7 @@ RULES: tuple[Rule, ...] = (
         "IP range too wide",
         "medium",
         "An app IP range wider than /16 is close to no range at all.",
-        "domain notes §7.2",
+        f"Help 'Configure Trusted IP Ranges for a Connected App' {_U_IP_RANGES} ; domain notes §7.2",
         ("ip_ranges",),
         remedy=Remedy((), _APP, "narrow the range"),
         check=_wide_ranges,
@@ -801,7 +858,7 @@ RULES: tuple[Rule, ...] = (
         "Session timeout too long or not set",
         "high",
         "Without an app timeout the profile/org timeout applies; the control recommends 1 hour.",
-        f"{_HELP} 'Session Timeout' (1 hour, CVSS 9-10)",
+        f"{_HELP} 'Session Timeout' (1 hour, CVSS 9-10); {_U_SESSION}",
         ("session_timeout",),
         remedy=Remedy(_set(("session_timeout", 60)), _POLICIES),
         expect="<= 60",
@@ -812,7 +869,7 @@ RULES: tuple[Rule, ...] = (
         "High assurance not required for a Full-scope app",
         "medium",
         "Privileged apps should require a high-assurance (MFA) session.",
-        "Help 'Manage Session Policies'; GTIG UNC6040 hardening",
+        f"Help 'Manage Session Policies' {_U_SESSION} ; GTIG UNC6040 hardening {_U_UNC6040}",
         ("high_assurance", "scopes"),
         remedy=Remedy(
             _set(("session_level", "HIGH_ASSURANCE"), ("policy_action", "RaiseSessionLevel")), _POLICIES
@@ -846,7 +903,7 @@ RULES: tuple[Rule, ...] = (
         "Lock App After too long or never",
         "medium",
         "The control recommends locking the app after 5 minutes.",
-        f"{_HELP} 'Mobile PIN Timeout' (5 minutes)",
+        f"{_HELP} 'Mobile PIN Timeout' (5 minutes) {_U_PIN_TIMEOUT}",
         ("lock_after",),
         remedy=Remedy((), _POLICIES, "set Lock App After to 5 minutes (connected apps: Setup only)"),
         expect="in [1, 5]",
@@ -858,7 +915,7 @@ RULES: tuple[Rule, ...] = (
         "Screen lock off",
         "medium",
         "The app does not ask for a PIN or passcode.",
-        f"{_HELP} 'Mobile PIN Timeout'",
+        f"{_HELP} 'Mobile PIN Timeout' {_U_PIN_TIMEOUT} ; ECA screen lock {_U_SCREEN_LOCK}",
         ("screen_lock",),
         applies_to="ExternalClientApplication",
         remedy=Remedy(_set(("screen_lock", True)), _ECA),
@@ -871,7 +928,7 @@ RULES: tuple[Rule, ...] = (
         "Biometric timeout differs from Lock App After",
         "low",
         "The Mobile SDK doc asks to set Lock App After to the biometric timeout.",
-        "Mobile SDK guide 'Biometric Authentication'",
+        f"Mobile SDK guide 'Biometric Authentication' {_U_BIOMETRIC}",
         ("custom_attributes", "lock_after"),
         applies_to="ConnectedApp",
         remedy=Remedy((), _POLICIES, "make both timeouts equal"),
@@ -885,7 +942,7 @@ RULES: tuple[Rule, ...] = (
         "Mobile app with bypassed IP and a never-expiring refresh token",
         "high",
         "A public client whose tokens work from anywhere, forever.",
-        f"{_HELP}s 'IP Relaxation' + 'Refresh Token Rotation'",
+        f"{_HELP}s 'IP Relaxation' + 'Refresh Token Rotation'; {_U_OAUTH_POLICIES}",
         ("ip_relaxation", "refresh_policy"),
         remedy=Remedy(
             _set(
@@ -905,7 +962,8 @@ RULES: tuple[Rule, ...] = (
         "App binary over plain http",
         "low",
         "The install URL of a private app should be https.",
-        "domain notes §7.2 (distribution hygiene)",
+        f"ConnectedApp mobileAppConfig (Metadata API) {_U_CA_META} ; domain notes §7.2 (distribution "
+        "hygiene)",
         ("install_url",),
         applies_to="ConnectedApp",
         remedy=Remedy((), _APP, "serve the binary over https"),
@@ -917,7 +975,7 @@ RULES: tuple[Rule, ...] = (
         "APNs sandbox environment",
         "low",
         "Production apps push through the production APNs environment.",
-        "Help 'Migrate a Connected App to an External Client App' (push)",
+        f"Help 'Migrate a Connected App to an External Client App' (push) {_U_MIGRATE}",
         ("push_environment",),
         applies_to="ExternalClientApplication",
         remedy=Remedy(_set(("push_environment", "Production")), _ECA),
@@ -942,7 +1000,7 @@ RULES: tuple[Rule, ...] = (
         "Tokens of inactive users",
         "medium",
         "Tokens of deactivated users should be revoked.",
-        "standard hygiene; sfdx-hardis",
+        f"standard hygiene; sfdx-hardis; OauthToken {_U_OAUTH_TOKEN}",
         ("inactive_user_tokens",),
         remedy=Remedy((), f"{_USAGE} > the app > Revoke"),
         field="label",
@@ -954,7 +1012,7 @@ RULES: tuple[Rule, ...] = (
         "Stale tokens",
         "low",
         "Tokens not used for more than 90 days.",
-        "Salesforce CLI doc (90 days)",
+        f"Salesforce CLI doc (90 days) {_U_CLI} ; OauthToken.LastUsedDate {_U_OAUTH_TOKEN}",
         ("tokens",),
         remedy=Remedy((), f"{_USAGE} > the app > Revoke"),
         field="label",
@@ -966,7 +1024,7 @@ RULES: tuple[Rule, ...] = (
         "No contact email",
         "low",
         "Every app needs an owner to ask.",
-        "SBS-OAUTH-003 (inventory)",
+        f"SBS-OAUTH-003 (inventory); ConnectedApp.contactEmail (required) {_U_CA_META}",
         ("contact_email",),
         remedy=Remedy((), _APP, "set Contact Email to the owner's address"),
         expect="set",
@@ -976,7 +1034,7 @@ RULES: tuple[Rule, ...] = (
         "Named like a Salesforce tool",
         "medium",
         "UNC6040 victims authorised a modified 'Data Loader' app.",
-        "GTIG UNC6040",
+        f"GTIG UNC6040 {_U_UNC6040}",
         ("label",),
         remedy=Remedy((), "Setup > App Manager", "confirm who created it"),
         check=_mimic,
@@ -986,7 +1044,7 @@ RULES: tuple[Rule, ...] = (
         "Third-party (packaged) app",
         "info",
         "Vendor apps need a due-diligence record.",
-        "SBS-OAUTH-004",
+        f"SBS-OAUTH-004; AppMenuItem.NamespacePrefix {_U_APP_MENU}",
         ("namespace",),
         remedy=Remedy((), "vendor management", "record the vendor review"),
         field="label",
@@ -998,7 +1056,7 @@ RULES: tuple[Rule, ...] = (
         "Can migrate to an external client app",
         "info",
         "Local, no username-password flow, no setting without an ECA equivalent.",
-        "Help 'Migrate a Connected App to an External Client App'",
+        f"Help 'Migrate a Connected App to an External Client App' {_U_MIGRATE}",
         ("label",),
         applies_to="ConnectedApp",
         remedy=Remedy((), "Setup > App Manager > the app > Migrate to External Client App"),
