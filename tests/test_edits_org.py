@@ -485,3 +485,23 @@ def test_cli_resume_refuses_an_app_changed_meanwhile(org: DemoProcess, apps: lis
     assert org.edit("--rollback", journal).returncode == 0
     assert org.edit("--rollback", _journal(other.stdout)).returncode == 0
     assert org.raw() == pristine
+
+
+def test_cli_apply_enabling_pkce_needs_the_client_change_acknowledgement(
+    org: DemoProcess, apps: list[str]
+) -> None:
+    """Salesforce: clients must change before PKCE is required (expect downtime), and partner apps cannot
+    switch it off again: without --ack-client-change the apply writes nothing (exit 2)."""
+    pristine = org.raw()
+    plan = toolkit.plan_edits(org.org(), ["pkce=true"], apps=apps)
+    off = [r.app for r in plan.preview().itertuples() if r.status == "change"]
+    assert off, "the seed has connected apps without PKCE"
+    refused = org.edit("--apps", off[0], "--set", "pkce=true", "--apply", "--yes")
+    assert refused.returncode == 2, refused.stdout + refused.stderr
+    assert "--ack-client-change" in refused.stderr and "nothing was written" in refused.stderr
+    assert org.raw() == pristine
+    done = org.edit("--apps", off[0], "--set", "pkce=true", "--apply", "--yes", "--ack-client-change")
+    assert done.returncode == 0, done.stderr
+    assert b"<isPkceRequired>true</isPkceRequired>" in org.raw()[("ConnectedApp", off[0])]
+    assert org.edit("--rollback", _journal(done.stdout)).returncode == 0
+    assert org.raw() == pristine

@@ -73,6 +73,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--yes", action="store_true", help="confirm --apply / --revoke-tokens without asking (scripts)"
     )
+    parser.add_argument(
+        "--ack-client-change",
+        action="store_true",
+        help="confirm that the clients already handle PKCE / refresh-token rotation (needed to apply a plan "
+        "that switches them on: clients that do not break; partner apps cannot switch PKCE off again)",
+    )
     parser.add_argument("--plan-out", metavar="PLAN", help="save the plan (JSON) to apply later")
     parser.add_argument(
         "--skip-refused", action="store_true", help="apply the apps with no problem; list the refused ones"
@@ -280,6 +286,19 @@ def _write(args: argparse.Namespace, plan: Any) -> int:
     if not plan.components and not plan.grants:
         print("0 to change: nothing to write")
         return EXIT_OK
+    client = plan.client_change_fields()
+    if client and not args.ack_client_change:
+        from ..edits.plan import CLIENT_CHANGE_NOTE
+
+        for fld in client:
+            print(f"error: enabling {fld}: {CLIENT_CHANGE_NOTE[fld]}", file=sys.stderr)
+        print(
+            "error: this plan switches on "
+            + " and ".join(client)
+            + ": add --ack-client-change once every client of these apps handles it; nothing was written",
+            file=sys.stderr,
+        )
+        return EXIT_BAD_INPUT
     if not _confirm(args, plan):
         return EXIT_BAD_INPUT
     result = plan.apply(

@@ -46,6 +46,16 @@ PROBLEM_COLUMNS = ["app", "kind", "field", "value", "problem", "allowed"]
 PREVIEW_COLUMNS = ["app", "kind", "field", "label", "component", "before", "after", "status", "reason"]
 _KIND_LABEL = {CA_TYPE: "connected apps", "ExternalClientApplication": "external client apps"}
 NOT_SET = "(not set)"
+# Switching these on breaks clients that do not implement them yet (Salesforce: "may require some limited
+# downtime"; partner apps "won't be permitted to disable" PKCE afterwards:
+# https://developer.salesforce.com/docs/atlas.en-us.packagingGuide.meta/packagingGuide/secure_code_ac_eca.htm
+# https://help.salesforce.com/s/articleView?id=005316703). The CLI apply asks for --ack-client-change.
+CLIENT_CHANGE_FIELDS = ("pkce", "rtr")
+CLIENT_CHANGE_NOTE = {
+    "pkce": "clients must change first (send a code_verifier; expect downtime); partner apps cannot switch "
+    "PKCE off again",
+    "rtr": "clients must change first (keep the new refresh token of each refresh; expect downtime)",
+}
 READ_ONCE_SECONDS = 120.0  # an in-process plan younger than this is applied without a second read
 
 
@@ -228,7 +238,23 @@ class EditPlan:
             f"{len(self.problem_rows)} refused"
         )
         note = self.selection.note() if self.selection is not None else ""
-        return f"{line}; {note}" if note else line
+        line = f"{line}; {note}" if note else line
+        client = self.client_change_fields()
+        if client:
+            labels = " and ".join(cat.field(f).label for f in client)
+            line += f"; enabling {labels}: clients must change first (expect downtime)"
+        return line
+
+    def client_change_fields(self) -> list[str]:
+        """The fields of :data:`CLIENT_CHANGE_FIELDS` this plan switches on (clients must change first)."""
+        on = {
+            r["field"]
+            for r in self.rows
+            if r["status"] == "change"
+            and r["field"] in CLIENT_CHANGE_FIELDS
+            and str(r["after"]).strip().lower() == "true"
+        }
+        return [f for f in CLIENT_CHANGE_FIELDS if f in on]
 
     def diff(self) -> str:
         """A unified diff of every component to write (before/after XML); consumer keys masked, no secret."""
@@ -995,6 +1021,8 @@ def _catalog_change(
     else:
         op = Op(source.path, "set", cat.to_raw(fld, kind, str(after)))
     working[key] = op.apply(working[key])
+    if fld.id in CLIENT_CHANGE_NOTE and str(after).strip().lower() == "true":
+        note = CLIENT_CHANGE_NOTE[fld.id]
     return _row(app, fld.id, fld.label, component, shown(before), shown(after), "change", note), key, op
 
 

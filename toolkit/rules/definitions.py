@@ -24,7 +24,11 @@ RECOMMENDED = "Salesforce recommended"
 MOBILE_SDK = "Mobile SDK ready"
 
 _HELP = "Salesforce Help security control"
-_MOBILE_HELP = "Help: Create a Connected App for Mobile App Integration"
+_MOBILE_HELP = (
+    "Help: Create a Connected App for Mobile App Integration "
+    "https://help.salesforce.com/s/articleView?id=xcloud.connected_app_create_mobile.htm"
+)
+_PASSCODES = "https://developer.salesforce.com/docs/platform/mobile-sdk/guide/android-passcodes.html"
 _APP = "Setup > App Manager > the app > Edit"
 _POLICIES = "Setup > App Manager > the app > Manage > Edit Policies"
 _ECA = "Setup > External Client App Manager > the app > Edit Settings / Edit Policies"
@@ -40,6 +44,59 @@ LOOPBACK = ("localhost", "127.0.0.1", "::1")
 
 def _set(*pairs: tuple[str, Any]) -> tuple[tuple[str, Any, str], ...]:
     return tuple((f, v, "=") for f, v in pairs)
+
+
+# Sources named in the rules' basis (every basis names a URL or an RFC section: tests/test_rules.py)
+_U_OAUTH_POLICIES = "https://help.salesforce.com/s/articleView?id=xcloud.connected_app_manage_oauth.htm"
+_U_SESSION = "https://help.salesforce.com/s/articleView?id=xcloud.connected_app_manage_session_policies.htm"
+_U_IP_RANGES = "https://help.salesforce.com/s/articleView?id=xcloud.connected_app_edit_ip_ranges.htm"
+_U_MIGRATE = (
+    "https://help.salesforce.com/s/articleView?id=xcloud.migrate_connected_app_to_external_client_app.htm"
+)
+_U_ECA = "https://help.salesforce.com/apex/HTViewHelpDoc?id=xcloud.shr_external_client_apps.htm"
+_U_KB_UNINSTALLED = "https://help.salesforce.com/s/articleView?id=005132365"
+_U_CODE_CRED = (
+    "https://help.salesforce.com/s/articleView?id=xcloud.shr_oauth_flow_enablement_enable_authorization_"
+    "code_and_credentials_flow.htm"
+)
+_U_REFRESH = "https://help.salesforce.com/apex/HTViewHelpDoc?id=remoteaccess_oauth_refresh_token_flow.htm"
+_U_JWT = "https://help.salesforce.com/s/articleView?id=xcloud.remoteaccess_oauth_jwt_flow.htm"
+_U_DEVICE = "https://help.salesforce.com/s/articleView?id=sf.remoteaccess_oauth_device_flow.htm"
+_U_CLI = (
+    "https://developer.salesforce.com/docs/atlas.en-us.258.0.sfdx_dev.meta/sfdx_dev/"
+    "sfdx_dev_auth_default_conn_app.htm"
+)
+_U_IDLE = "https://help.salesforce.com/s/articleView?id=xcloud.connected_app_limit_idle_ttl.htm"
+_U_CODE_ANALYZER = (
+    "https://developer.salesforce.com/docs/platform/salesforce-code-analyzer/guide/rules-pmd-appexchange.html"
+)
+_U_LOGIN_HISTORY = (
+    "https://developer.salesforce.com/docs/atlas.en-us.object_reference.meta/object_reference/"
+    "sforce_api_objects_loginhistory.htm"
+)
+_U_OAUTH_TOKEN = (
+    "https://developer.salesforce.com/docs/atlas.en-us.object_reference.meta/object_reference/"
+    "sforce_api_objects_oauthtoken.htm"
+)
+_U_APP_MENU = (
+    "https://developer.salesforce.com/docs/atlas.en-us.object_reference.meta/object_reference/"
+    "sforce_api_objects_appmenuitem.htm"
+)
+_U_CA_META = "https://developer.salesforce.com/docs/atlas.en-us.api_meta.meta/api_meta/meta_connectedapp.htm"
+_U_PIN_TIMEOUT = (
+    "https://help.salesforce.com/apex/HTViewHelpDoc?id=xcloud.shr_manage_mobile_policies_for_a_connected_app_"
+    "mobile_pin_timeout.htm"
+)
+_U_SCREEN_LOCK = (
+    "https://help.salesforce.com/apex/HTViewHelpDoc?id=xcloud.shr_external_client_apps_mobile_app_settings_"
+    "mobile_screen_lock.htm"
+)
+_U_BIOMETRIC = (
+    "https://developer.salesforce.com/docs/atlas.en-us.mobile_sdk.meta/mobile_sdk/biometric_auth.htm"
+)
+_U_UNC6040 = (
+    "https://cloud.google.com/blog/topics/threat-intelligence/unc6040-proactive-hardening-recommendations"
+)
 
 
 # --- applicability ------------------------------------------------------------------------------------------
@@ -173,25 +230,52 @@ def _client_credentials(f: AppFacts) -> Outcome | None:
     if not f.value("client_credentials"):
         return None
     user = f.value("run_as")
-    why = f"runs as {user}: confirm an API-only, least-privilege user" if user else "no run-as user set"
-    return Outcome(user or "(no run-as user)", "disabled, or an API-only run-as user", why)
+    who = f"runs as {user}" if user else "no run-as user set"
+    why = (
+        f"client credentials flow enabled ({who}); Salesforce rates it Critical for connected apps and High "
+        "for external client apps (reported at the higher): replace it with the JWT bearer flow"
+    )
+    return Outcome(user or "(no run-as user)", "disabled (JWT bearer instead)", why)
 
 
-_RISKY = ("token_exchange", "introspect_all", "code_credential", "named_user_jwt")
+# Not here: the Authorization Code and Credentials Flow (Salesforce's control recommends enabling it) and
+# named-user JWT access tokens (listed among the ECA security controls). The guest-user variant is the risk,
+# and a code-credential flow that accepts credentials in the URL (not POST only).
+_RISKY = ("token_exchange", "introspect_all", "guest_code_credential")
+# The guest flag is checked when read but not in ``reads``: a connected app's is SOQL-only (a field the Object
+# Reference marks "reserved for future use"), and a folder would make the whole rule "cannot check".
+_OAU08_READS = ("token_exchange", "introspect_all", "code_credential", "code_credential_post_only")
 
 
 def _risky_flows(f: AppFacts) -> Outcome | None:
     on = [catalog.field(i).label for i in _RISKY if f.value(i)]
+    if f.value("code_credential") and not f.value("code_credential_post_only"):
+        on.append(f"{catalog.field('code_credential').label} without POST only")
     return Outcome("; ".join(on), "off unless justified", "high-risk flows enabled") if on else None
 
 
+def native_loopback(url: str) -> bool:
+    """An http loopback redirect (localhost, 127.0.0.1, [::1], any port): RFC 8252 §7.3 allows it for
+    native apps (RFC 9700 §2.1 keeps its port exception)."""
+    try:
+        return scheme(url) == "http" and urlsplit(url).hostname in LOOPBACK
+    except ValueError:
+        return False
+
+
 def _http_callbacks(f: AppFacts) -> Outcome | None:
-    bad = [u for u in f.callbacks if scheme(u) == "http"]
+    bad = [u for u in f.callbacks if scheme(u) == "http" and not native_loopback(u)]
     return Outcome("; ".join(bad), "https or a custom scheme", "plain-http callback URL") if bad else None
 
 
+def _stale(url: str) -> bool:
+    if native_loopback(url):
+        return False
+    return urlsplit(url).hostname in LOOPBACK or "*" in url or "__INSERT" in url.upper()
+
+
 def _stale_callbacks(f: AppFacts) -> Outcome | None:
-    bad = [u for u in f.callbacks if urlsplit(u).hostname in LOOPBACK or "*" in u or "__INSERT" in u.upper()]
+    bad = [u for u in f.callbacks if _stale(u)]
     return Outcome("; ".join(bad), "no loopback, wildcard or placeholder", "stale callback") if bad else None
 
 
@@ -227,9 +311,13 @@ def _flow(flows: tuple[str, ...], label: str) -> Any:
 def _no_signature(f: AppFacts) -> Outcome | None:
     server = f.value("client_credentials") or logins_of(f, _SERVER_FLOWS)
     if server and not f.value("has_certificate"):
-        return Outcome(
-            "no certificate", "Use Digital Signatures", "server-to-server app without a certificate"
-        )
+        why = "server-to-server app without a certificate"
+        if f.value("client_credentials"):
+            why += (
+                "; a certificate does not secure the client credentials flow (it still uses the secret): "
+                "move to the JWT bearer flow (OAU-07)"
+            )
+        return Outcome("no certificate", "Use Digital Signatures", why)
     return None
 
 
@@ -387,12 +475,34 @@ def _sdk_scopes(f: AppFacts) -> Outcome | None:
     return None
 
 
+def _mobile_start(f: AppFacts) -> Outcome | None:
+    if f.value("mobile_start_url") or f.value("start_url") or f.value("canvas_url"):
+        return None  # mobile users go to the Start URL; a canvas app can skip both
+    return Outcome(None, "a Mobile Start URL, a Start URL, or a canvas app", "no mobile start URL")
+
+
 def _pin_protect(f: AppFacts) -> Outcome | None:
     if f.kind == catalog.ECA:
         ok = f.value("screen_lock") is True
     else:
         ok = f.value("pin_length") is not None
     return None if ok else Outcome("not set", "PIN protect on", "PIN protect is off")
+
+
+# Salesforce: clients must implement PKCE / rotation before the switch ("may require some limited downtime"),
+# and partner apps "won't be permitted to disable" PKCE afterwards (packaging guide, KB 005316703).
+_PKCE_FIX = (
+    "set Require Proof Key for Code Exchange (PKCE) to Yes (checked); clients must change first (send a "
+    "code_verifier; expect downtime); partner apps cannot switch PKCE off again"
+)
+_RTR_FIX = (
+    "set Enable Refresh Token Rotation to Yes (checked); clients must change first (keep the new refresh "
+    "token of each refresh; expect downtime)"
+)
+_PKCE_SOURCES = (
+    "https://developer.salesforce.com/docs/atlas.en-us.packagingGuide.meta/packagingGuide/secure_code_ac_eca.htm"
+    " ; https://help.salesforce.com/s/articleView?id=005316703"
+)
 
 
 # --- the rules ----------------------------------------------------------------------------------------------
@@ -403,7 +513,7 @@ RULES: tuple[Rule, ...] = (
         "Users may self-authorise",
         "high",
         "Any user can authorise the app; pre-approval by profile or permission set limits who can.",
-        f"{_HELP} 'Manage Profiles'; SBS-OAUTH-002",
+        f"{_HELP} 'Manage Profiles' {_U_OAUTH_POLICIES} ; SBS-OAUTH-002",
         ("permitted_users",),
         remedy=Remedy(
             _set(("permitted_users", "AdminApprovedPreAuthorized")),
@@ -419,7 +529,8 @@ RULES: tuple[Rule, ...] = (
         "Admin-approved app nobody can use",
         "medium",
         "Admin-approved, but no profile or permission set is assigned: nobody can use it.",
-        "Salesforce Inspector org analyzer; sfdx-hardis 'Not accessible'",
+        f"Help 'Manage OAuth Access Policies' {_U_OAUTH_POLICIES} ; Salesforce Inspector org analyzer; "
+        "sfdx-hardis 'Not accessible'",
         ("permitted_users", "profiles"),
         remedy=Remedy(
             (),
@@ -435,7 +546,7 @@ RULES: tuple[Rule, ...] = (
         "Pre-authorised too widely",
         "medium",
         "More than 10 assignments, or org-wide profiles such as System Administrator or Standard User.",
-        f"{_HELP} 'Manage Profiles'; Salesforce Inspector analyzer threshold",
+        f"{_HELP} 'Manage Profiles' {_U_OAUTH_POLICIES} ; Salesforce Inspector analyzer threshold",
         ("profiles", "permission_sets"),
         remedy=Remedy((), f"{_POLICIES} > Manage Profiles", "narrow the profiles and permission sets"),
         check=_broad,
@@ -445,7 +556,7 @@ RULES: tuple[Rule, ...] = (
         "Used but not installed (phantom)",
         "high",
         "OAuth tokens or logins of an app with no installed record (not an external client app).",
-        "SBS-OAUTH-001; KB 005132365",
+        f"SBS-OAUTH-001; KB 005132365 {_U_KB_UNINSTALLED} ; AppMenuItem {_U_APP_MENU}",
         ("tokens",),
         applies_to="ConnectedApp",
         remedy=Remedy((), f"{_USAGE} > Install, or revoke its tokens"),
@@ -459,7 +570,7 @@ RULES: tuple[Rule, ...] = (
         "high",
         "Since September 2025 uninstalled connected apps are blocked for users without 'Approve "
         "Uninstalled Connected Apps'.",
-        "KB 005132365",
+        f"KB 005132365 {_U_KB_UNINSTALLED}",
         ("installed", "used"),
         remedy=Remedy((), f"{_USAGE} > Install"),
         field="label",
@@ -472,9 +583,9 @@ RULES: tuple[Rule, ...] = (
         "PKCE not required",
         "medium",
         "Proof Key for Code Exchange protects the authorization code flow; required for ISV apps.",
-        "Help 'Review External Client Apps'; ISV PKCE requirement (May 2026)",
+        f"ISV PKCE requirement (May 2026) {_PKCE_SOURCES} ; Help 'External Client Apps' {_U_ECA}",
         ("pkce", "callback_urls"),
-        remedy=Remedy(_set(("pkce", True)), _APP),
+        remedy=Remedy(_set(("pkce", True)), _APP, _PKCE_FIX),
         expect="== true",
         when=interactive,
     ),
@@ -483,9 +594,10 @@ RULES: tuple[Rule, ...] = (
         "Refresh token rotation off",
         "high",
         "Rotation makes a stolen refresh token usable once at most.",
-        f"{_HELP} 'Enable Refresh Token Rotation' (CVSS 9-10)",
+        f"{_HELP} 'Enable Refresh Token Rotation' (CVSS 9-10); Help 'Refresh Token Flow' {_U_REFRESH} ; "
+        f"{_PKCE_SOURCES}",
         ("rtr", "scopes"),
-        remedy=Remedy(_set(("rtr", True)), _APP),
+        remedy=Remedy(_set(("rtr", True)), _APP, _RTR_FIX),
         expect="== true",
         when=_refresh_scope,
     ),
@@ -494,7 +606,7 @@ RULES: tuple[Rule, ...] = (
         "Secret not required for the web server flow",
         "high",
         "A confidential web app (https callbacks) should authenticate with its secret.",
-        f"{_HELP} 'Require Secret for Web Server Flow' (CVSS 9-10)",
+        f"{_HELP} 'Require Secret for Web Server Flow' (CVSS 9-10); Help 'External Client Apps' {_U_ECA}",
         ("secret_web_server", "callback_urls"),
         remedy=Remedy(_set(("secret_web_server", True)), _APP),
         expect="== true",
@@ -505,9 +617,9 @@ RULES: tuple[Rule, ...] = (
         "Public client without PKCE",
         "high",
         "Secret optional and PKCE off: an intercepted code can be redeemed by anyone.",
-        f"{_HELP} 'Authorization Code and Credentials Flow'",
+        f"{_HELP} 'Authorization Code and Credentials Flow' {_U_CODE_CRED} ; {_PKCE_SOURCES}",
         ("secret_web_server", "pkce"),
-        remedy=Remedy(_set(("pkce", True)), _APP),
+        remedy=Remedy(_set(("pkce", True)), _APP, _PKCE_FIX),
         field="pkce",
         when=has_oauth,
         check=_public_no_pkce,
@@ -517,7 +629,7 @@ RULES: tuple[Rule, ...] = (
         "Secret not required for the refresh token flow",
         "medium",
         "A confidential client should present its secret when it refreshes.",
-        "Help 'Review External Client Apps'",
+        f"Help 'External Client Apps' {_U_ECA} ; Help 'Refresh Token Flow' {_U_REFRESH}",
         ("secret_refresh", "secret_web_server", "scopes"),
         remedy=Remedy(_set(("secret_refresh", True)), _APP),
         expect="== true",
@@ -530,7 +642,7 @@ RULES: tuple[Rule, ...] = (
         "Full scope",
         "high",
         "'Full' grants every permission of the user; least privilege asks for the scopes needed.",
-        "Code Analyzer pmd-appexchange LimitConnectedAppScope",
+        f"Code Analyzer pmd-appexchange LimitConnectedAppScope {_U_CODE_ANALYZER}",
         ("scopes",),
         remedy=Remedy(
             (("scopes", "Full", "-="),),
@@ -542,11 +654,20 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "OAU-07",
         "Client credentials flow enabled",
-        "medium",
-        "Disable unless needed; the run-as user should be API-only with least privilege.",
-        "Help 'Review External Client Apps'",
+        "critical",
+        "Salesforce's control: disable it (Critical for connected apps, High for external client apps; the "
+        "engine has one severity per rule: the higher) and replace it with the JWT bearer flow.",
+        "Help 'Disable Client Credentials Flow' "
+        "https://help.salesforce.com/s/articleView?id=xcloud.shr_api_enable_oauth_settings_disable_client_"
+        "credentials_flow.htm ; ECA control "
+        "https://help.salesforce.com/apex/HTViewHelpDoc?id=xcloud.shr_oauth_flow_enablement_disable_client_"
+        "credentials_flow.htm",
         ("client_credentials", "run_as"),
-        remedy=Remedy((), _APP, "disable the flow, or set an API-only run-as user"),
+        remedy=Remedy(
+            (),
+            _APP,
+            "replace the client credentials flow with the JWT bearer flow, then disable it",
+        ),
         field="client_credentials",
         check=_client_credentials,
     ),
@@ -554,10 +675,21 @@ RULES: tuple[Rule, ...] = (
         "OAU-08",
         "High-risk flows enabled",
         "medium",
-        "Token exchange, introspect-all, code-and-credentials and named-user JWT need a justification.",
+        "Token exchange, introspect-all and the guest-user code-and-credentials flow need a justification; "
+        "the code-and-credentials flow itself is recommended, with credentials in a POST body only.",
+        "Help 'Enable Authorization Code and Credentials Flow' "
+        "https://help.salesforce.com/s/articleView?id=xcloud.shr_oauth_flow_enablement_enable_authorization_"
+        "code_and_credentials_flow.htm ; Help 'External Client Apps' (named-user JWT is a security control) "
+        "https://help.salesforce.com/apex/HTViewHelpDoc?id=xcloud.shr_external_client_apps.htm ; "
         "sf-connected-app-compliance no_guest_code_credential_flow",
-        _RISKY,
-        remedy=Remedy(_set(*((i, False) for i in _RISKY)), _APP),
+        _OAU08_READS,
+        remedy=Remedy(
+            _set(("token_exchange", False), ("introspect_all", False), ("code_credential_post_only", True)),
+            _APP,
+            "switch off Token Exchange and Introspect All Tokens unless justified; keep the "
+            "Authorization Code and Credentials Flow on, POST only; switch off its guest-user variant "
+            "(connected apps: Setup)",
+        ),
         field="token_exchange",
         check=_risky_flows,
     ),
@@ -565,8 +697,10 @@ RULES: tuple[Rule, ...] = (
         "OAU-09",
         "Insecure callback URL",
         "high",
-        "Callbacks must use https or a custom scheme; the app's client must change with it.",
-        "Code Analyzer UseHttpsCallbackUrl",
+        "Callbacks must use https or a custom scheme (an http loopback redirect of a native app is allowed); "
+        "the app's client must change with it.",
+        "Code Analyzer UseHttpsCallbackUrl; RFC 8252 §7.3 (loopback redirects) "
+        "https://www.rfc-editor.org/rfc/rfc8252#section-7.3",
         ("callback_urls",),
         remedy=Remedy((), _APP, "use https (or a custom scheme) here and in the client"),
         check=_http_callbacks,
@@ -576,7 +710,7 @@ RULES: tuple[Rule, ...] = (
         "Certificate expired or expiring",
         "high",
         "JWT bearer and digital-signature clients stop working when the certificate expires.",
-        "operational (domain notes §7.2)",
+        f"operational: the JWT bearer flow signs with the certificate {_U_JWT}",
         ("certificate",),
         remedy=Remedy((), _APP, "upload a new certificate (Use Digital Signatures)"),
         check=_certificate,
@@ -586,7 +720,8 @@ RULES: tuple[Rule, ...] = (
         "Username-password flow in use",
         "high",
         "The flow sends passwords to the client and blocks migration to an external client app.",
-        "Help 'Migrate a Connected App to an External Client App'; OauthOidcSettings.blockOAuthUnPwFlow",
+        f"Help 'Migrate a Connected App to an External Client App' {_U_MIGRATE} ; "
+        f"OauthOidcSettings.blockOAuthUnPwFlow; LoginHistory.LoginSubType {_U_LOGIN_HISTORY}",
         ("logins",),
         remedy=Remedy((), "the client", "move the client to JWT bearer or web server + PKCE"),
         field="label",
@@ -598,7 +733,8 @@ RULES: tuple[Rule, ...] = (
         "User-agent (implicit) flow in use",
         "medium",
         "Tokens in the URL fragment; the OAuth BCP deprecates the implicit flow.",
-        "OAuth 2.0 Security BCP; OauthOidcSettings.blockOAuthUsrAgtFlow",
+        "OAuth 2.0 Security BCP, RFC 9700 §2.1.2 https://www.rfc-editor.org/rfc/rfc9700#section-2.1.2 ; "
+        "OauthOidcSettings.blockOAuthUsrAgtFlow",
         ("logins",),
         remedy=Remedy((), "the client", "move the client to the web server flow with PKCE"),
         field="label",
@@ -609,8 +745,10 @@ RULES: tuple[Rule, ...] = (
         "OAU-13",
         "Loopback, wildcard or placeholder callback",
         "low",
-        "Callbacks to localhost, with wildcards or template placeholders are leftovers.",
-        "OAuth best practice; sample statistics (domain notes §7.2)",
+        "Https callbacks to localhost, wildcards or template placeholders are leftovers; an http loopback "
+        "redirect (any port) is a native app's, allowed by RFC 8252 §7.3.",
+        "RFC 8252 §7.3 https://www.rfc-editor.org/rfc/rfc8252#section-7.3 ; RFC 9700 §2.1 "
+        "https://www.rfc-editor.org/rfc/rfc9700#section-2.1 ; sample statistics (domain notes §7.2)",
         ("callback_urls",),
         remedy=Remedy((), _APP, "remove the stale callback"),
         check=_stale_callbacks,
@@ -620,7 +758,7 @@ RULES: tuple[Rule, ...] = (
         "Device flow enabled",
         "medium",
         "The device flow lets a user authorise a device by code: phishable, enable only for devices.",
-        "Help 'OAuth 2.0 Device Flow'",
+        f"Help 'OAuth 2.0 Device Flow' {_U_DEVICE}",
         ("device_flow",),
         applies_to="ExternalClientApplication",
         remedy=Remedy(_set(("device_flow", False)), _ECA),
@@ -630,10 +768,19 @@ RULES: tuple[Rule, ...] = (
         "OAU-15",
         "Server-to-server app without digital signatures",
         "medium",
-        "JWT bearer / client credentials integrations should authenticate with a certificate.",
-        "Help 'OAuth 2.0 JWT Bearer Flow'",
+        "A server-to-server integration should use the JWT bearer flow, which signs with a certificate.",
+        "Help 'OAuth 2.0 JWT Bearer Flow' "
+        "https://help.salesforce.com/s/articleView?id=xcloud.remoteaccess_oauth_jwt_flow.htm ; "
+        "Help 'Disable Client Credentials Flow' "
+        "https://help.salesforce.com/s/articleView?id=xcloud.shr_api_enable_oauth_settings_disable_client_"
+        "credentials_flow.htm",
         ("client_credentials", "certificate"),
-        remedy=Remedy((), _APP, "enable Use Digital Signatures with the integration's certificate"),
+        remedy=Remedy(
+            (),
+            _APP,
+            "use the JWT bearer flow: enable Use Digital Signatures with the integration's certificate; a "
+            "certificate does not secure the client credentials flow (it still uses the secret)",
+        ),
         field="certificate",
         check=_no_signature,
     ),
@@ -642,7 +789,7 @@ RULES: tuple[Rule, ...] = (
         "Tokens older than the app's last change",
         "low",
         "Tokens issued while users could self-authorise stay valid after the app becomes admin-approved.",
-        "Help 'Manage OAuth Access Policies'",
+        f"Help 'Manage OAuth Access Policies' {_U_OAUTH_POLICIES}",
         ("permitted_users", "tokens"),
         remedy=Remedy((), f"{_USAGE} > the app > Revoke", "review and revoke those tokens"),
         field="permitted_users",
@@ -655,7 +802,7 @@ RULES: tuple[Rule, ...] = (
         "Refresh token never expires",
         "high",
         "Salesforce recommends that refresh tokens expire after 90 days or fewer.",
-        "Salesforce CLI doc 'Use the Default Connected App Securely'",
+        f"Salesforce CLI doc 'Use the Default Connected App Securely' {_U_CLI}",
         ("refresh_policy",),
         remedy=Remedy(
             _set(("refresh_policy", "specific_lifetime"), ("refresh_n", 90), ("refresh_unit", "DAYS")),
@@ -669,7 +816,7 @@ RULES: tuple[Rule, ...] = (
         "Refresh token lives too long",
         "medium",
         "A lifetime over 90 days, or an inactivity limit over 30 days.",
-        "Salesforce CLI doc (90 days); idle refresh-token TTL help (30 days)",
+        f"Salesforce CLI doc (90 days) {_U_CLI} ; idle refresh-token TTL help (30 days) {_U_IDLE}",
         ("refresh_policy", "refresh_n", "refresh_unit"),
         remedy=Remedy(_set(("refresh_n", 90), ("refresh_unit", "DAYS")), _POLICIES),
         field="refresh_n",
@@ -680,7 +827,7 @@ RULES: tuple[Rule, ...] = (
         "IP restrictions bypassed",
         "high",
         "Relax IP restrictions lets tokens be used from anywhere.",
-        f"{_HELP} 'IP Relaxation' (Enforce IP restrictions)",
+        f"{_HELP} 'IP Relaxation' (Enforce IP restrictions); {_U_OAUTH_POLICIES}",
         ("ip_relaxation",),
         remedy=Remedy(_set(("ip_relaxation", "ENFORCE")), _POLICIES),
         expect="!= BYPASS",
@@ -691,7 +838,7 @@ RULES: tuple[Rule, ...] = (
         "IP restrictions relaxed",
         "medium",
         "Relaxed for refresh tokens or with second factor: weaker than Enforce.",
-        f"{_HELP} 'IP Relaxation'",
+        f"{_HELP} 'IP Relaxation' {_U_OAUTH_POLICIES}",
         ("ip_relaxation",),
         remedy=Remedy(_set(("ip_relaxation", "ENFORCE")), _POLICIES),
         check=_ip_relaxed,
@@ -701,7 +848,7 @@ RULES: tuple[Rule, ...] = (
         "IP range too wide",
         "medium",
         "An app IP range wider than /16 is close to no range at all.",
-        "domain notes §7.2",
+        f"Help 'Configure Trusted IP Ranges for a Connected App' {_U_IP_RANGES} ; domain notes §7.2",
         ("ip_ranges",),
         remedy=Remedy((), _APP, "narrow the range"),
         check=_wide_ranges,
@@ -711,7 +858,7 @@ RULES: tuple[Rule, ...] = (
         "Session timeout too long or not set",
         "high",
         "Without an app timeout the profile/org timeout applies; the control recommends 1 hour.",
-        f"{_HELP} 'Session Timeout' (1 hour, CVSS 9-10)",
+        f"{_HELP} 'Session Timeout' (1 hour, CVSS 9-10); {_U_SESSION}",
         ("session_timeout",),
         remedy=Remedy(_set(("session_timeout", 60)), _POLICIES),
         expect="<= 60",
@@ -722,7 +869,7 @@ RULES: tuple[Rule, ...] = (
         "High assurance not required for a Full-scope app",
         "medium",
         "Privileged apps should require a high-assurance (MFA) session.",
-        "Help 'Manage Session Policies'; GTIG UNC6040 hardening",
+        f"Help 'Manage Session Policies' {_U_SESSION} ; GTIG UNC6040 hardening {_U_UNC6040}",
         ("high_assurance", "scopes"),
         remedy=Remedy(
             _set(("session_level", "HIGH_ASSURANCE"), ("policy_action", "RaiseSessionLevel")), _POLICIES
@@ -735,21 +882,28 @@ RULES: tuple[Rule, ...] = (
         "MOB-01",
         "PIN too short or not set",
         "medium",
-        "The control recommends 8 digits (Mobile SDK 9.2+ uses the device passcode instead).",
-        f"{_HELP} 'Mobile PIN Complexity' (8)",
+        "The control recommends 8 digits; Mobile SDK 9.2 and later ignore the org's PIN length (they use "
+        "the device passcode), so it matters for apps built on older SDKs only.",
+        f"{_HELP} 'Mobile PIN Complexity' (8); Mobile SDK guide 'Passcodes' {_PASSCODES}",
         ("pin_length",),
         applies_to="ConnectedApp",
-        remedy=Remedy((), _POLICIES, "set PIN Length to 8 (Setup only: no API writes it)"),
+        remedy=Remedy(
+            (),
+            _POLICIES,
+            "set PIN Length to 8 (Setup only: no API writes it); apps on Mobile SDK 9.2+ ignore it",
+        ),
         expect=">= 8",
         when=is_mobile,
         baselines=(RECOMMENDED, MOBILE_SDK),
+        message="PIN too short or not set (Mobile SDK 9.2 and later ignore the org's PIN length: this "
+        "matters for apps on older SDKs)",
     ),
     Rule(
         "MOB-02",
         "Lock App After too long or never",
         "medium",
         "The control recommends locking the app after 5 minutes.",
-        f"{_HELP} 'Mobile PIN Timeout' (5 minutes)",
+        f"{_HELP} 'Mobile PIN Timeout' (5 minutes) {_U_PIN_TIMEOUT}",
         ("lock_after",),
         remedy=Remedy((), _POLICIES, "set Lock App After to 5 minutes (connected apps: Setup only)"),
         expect="in [1, 5]",
@@ -761,7 +915,7 @@ RULES: tuple[Rule, ...] = (
         "Screen lock off",
         "medium",
         "The app does not ask for a PIN or passcode.",
-        f"{_HELP} 'Mobile PIN Timeout'",
+        f"{_HELP} 'Mobile PIN Timeout' {_U_PIN_TIMEOUT} ; ECA screen lock {_U_SCREEN_LOCK}",
         ("screen_lock",),
         applies_to="ExternalClientApplication",
         remedy=Remedy(_set(("screen_lock", True)), _ECA),
@@ -774,7 +928,7 @@ RULES: tuple[Rule, ...] = (
         "Biometric timeout differs from Lock App After",
         "low",
         "The Mobile SDK doc asks to set Lock App After to the biometric timeout.",
-        "Mobile SDK guide 'Biometric Authentication'",
+        f"Mobile SDK guide 'Biometric Authentication' {_U_BIOMETRIC}",
         ("custom_attributes", "lock_after"),
         applies_to="ConnectedApp",
         remedy=Remedy((), _POLICIES, "make both timeouts equal"),
@@ -788,7 +942,7 @@ RULES: tuple[Rule, ...] = (
         "Mobile app with bypassed IP and a never-expiring refresh token",
         "high",
         "A public client whose tokens work from anywhere, forever.",
-        f"{_HELP}s 'IP Relaxation' + 'Refresh Token Rotation'",
+        f"{_HELP}s 'IP Relaxation' + 'Refresh Token Rotation'; {_U_OAUTH_POLICIES}",
         ("ip_relaxation", "refresh_policy"),
         remedy=Remedy(
             _set(
@@ -808,7 +962,8 @@ RULES: tuple[Rule, ...] = (
         "App binary over plain http",
         "low",
         "The install URL of a private app should be https.",
-        "domain notes §7.2 (distribution hygiene)",
+        f"ConnectedApp mobileAppConfig (Metadata API) {_U_CA_META} ; domain notes §7.2 (distribution "
+        "hygiene)",
         ("install_url",),
         applies_to="ConnectedApp",
         remedy=Remedy((), _APP, "serve the binary over https"),
@@ -820,7 +975,7 @@ RULES: tuple[Rule, ...] = (
         "APNs sandbox environment",
         "low",
         "Production apps push through the production APNs environment.",
-        "Help 'Migrate a Connected App to an External Client App' (push)",
+        f"Help 'Migrate a Connected App to an External Client App' (push) {_U_MIGRATE}",
         ("push_environment",),
         applies_to="ExternalClientApplication",
         remedy=Remedy(_set(("push_environment", "Production")), _ECA),
@@ -847,7 +1002,7 @@ RULES: tuple[Rule, ...] = (
         "Tokens of inactive users",
         "medium",
         "Tokens of deactivated users should be revoked.",
-        "standard hygiene; sfdx-hardis",
+        f"standard hygiene; sfdx-hardis; OauthToken {_U_OAUTH_TOKEN}",
         ("inactive_user_tokens",),
         remedy=Remedy((), f"{_USAGE} > the app > Revoke"),
         field="label",
@@ -859,7 +1014,7 @@ RULES: tuple[Rule, ...] = (
         "Stale tokens",
         "low",
         "Tokens not used for more than 90 days.",
-        "Salesforce CLI doc (90 days)",
+        f"Salesforce CLI doc (90 days) {_U_CLI} ; OauthToken.LastUsedDate {_U_OAUTH_TOKEN}",
         ("tokens",),
         remedy=Remedy((), f"{_USAGE} > the app > Revoke"),
         field="label",
@@ -871,7 +1026,7 @@ RULES: tuple[Rule, ...] = (
         "No contact email",
         "low",
         "Every app needs an owner to ask.",
-        "SBS-OAUTH-003 (inventory)",
+        f"SBS-OAUTH-003 (inventory); ConnectedApp.contactEmail (required) {_U_CA_META}",
         ("contact_email",),
         remedy=Remedy((), _APP, "set Contact Email to the owner's address"),
         expect="set",
@@ -881,7 +1036,7 @@ RULES: tuple[Rule, ...] = (
         "Named like a Salesforce tool",
         "medium",
         "UNC6040 victims authorised a modified 'Data Loader' app.",
-        "GTIG UNC6040",
+        f"GTIG UNC6040 {_U_UNC6040}",
         ("label",),
         remedy=Remedy((), "Setup > App Manager", "confirm who created it"),
         check=_mimic,
@@ -891,7 +1046,7 @@ RULES: tuple[Rule, ...] = (
         "Third-party (packaged) app",
         "info",
         "Vendor apps need a due-diligence record.",
-        "SBS-OAUTH-004",
+        f"SBS-OAUTH-004; AppMenuItem.NamespacePrefix {_U_APP_MENU}",
         ("namespace",),
         remedy=Remedy((), "vendor management", "record the vendor review"),
         field="label",
@@ -903,7 +1058,7 @@ RULES: tuple[Rule, ...] = (
         "Can migrate to an external client app",
         "info",
         "Local, no username-password flow, no setting without an ECA equivalent.",
-        "Help 'Migrate a Connected App to an External Client App'",
+        f"Help 'Migrate a Connected App to an External Client App' {_U_MIGRATE}",
         ("label",),
         applies_to="ConnectedApp",
         remedy=Remedy((), "Setup > App Manager > the app > Migrate to External Client App"),
@@ -938,12 +1093,13 @@ RULES: tuple[Rule, ...] = (
         "MSDK-03",
         "No mobile start URL",
         "low",
-        "Where the app lands after login.",
+        "Where the app lands after login; without one mobile users go to the Start URL, and canvas apps "
+        "can skip it.",
         _MOBILE_HELP,
         ("mobile_start_url",),
         applies_to="ConnectedApp",
-        remedy=Remedy((), _APP, "set Mobile Start URL"),
-        expect="set",
+        remedy=Remedy((), _APP, "set Mobile Start URL (or a Start URL)"),
+        check=_mobile_start,
         when=is_mobile,
         baselines=(MOBILE_SDK,),
     ),
@@ -967,7 +1123,7 @@ RULES: tuple[Rule, ...] = (
         "A mobile app cannot keep a secret: use PKCE.",
         _MOBILE_HELP,
         ("pkce",),
-        remedy=Remedy(_set(("pkce", True)), _APP),
+        remedy=Remedy(_set(("pkce", True)), _APP, _PKCE_FIX),
         expect="== true",
         when=is_mobile,
         baselines=(MOBILE_SDK,),

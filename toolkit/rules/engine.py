@@ -159,7 +159,9 @@ def _evaluate(
     else:
         assert plan.expectation is not None  # a rule without check has an expect (tested)
         value = f.effective(target)
-        result = None if plan.expectation.holds(value) else Outcome(value, str(plan.expectation))
+        result = (
+            None if plan.expectation.holds(value) else Outcome(value, str(plan.expectation), rule.message)
+        )
     if result is None:
         return None
     if isinstance(result, CannotCheck):

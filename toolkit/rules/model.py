@@ -99,6 +99,7 @@ class Rule:
     org_check: OrgCheck | None = None  # an org-level rule (applies_to "org"): reads the ``org`` table
     needs: tuple[str, ...] = ()  # audit tables/columns only an org provides (usage, tokens, logins)
     baselines: tuple[str, ...] = ("Salesforce recommended",)
+    message: str = ""  # the sentence of a failed expectation (the title otherwise; checks give their own)
 
     @property
     def target(self) -> str:

@@ -64,7 +64,8 @@ ORG_RULES: tuple[Rule, ...] = (
         "'Use Any API Client' lets a user use apps that are not approved when API Access Control is on; "
         "'Approve Uninstalled Connected Apps' lets a user use apps nobody installed (Sept 2025 restriction). "
         "Every holder needs a documented justification.",
-        "SBS-ACS-006, SBS-PERM-003; KB 005228838, KB 005132365",
+        "SBS-ACS-006, SBS-PERM-003; KB 005228838 https://help.salesforce.com/s/articleView?id=005228838 , "
+        "KB 005132365 https://help.salesforce.com/s/articleView?id=005132365",
         GATING,
         applies_to="org",
         remedy=Remedy(
@@ -81,7 +82,11 @@ ORG_RULES: tuple[Rule, ...] = (
         "Without API Access Control any connected app can call the API for a user who authorises it; with "
         "it, only admin-approved (installed) apps can. Enabling it needs Salesforce Support and blocks "
         "apps that are not installed: plan it.",
-        "Metadata API ConnectedAppSettings.enableAdminApprovedAppsOnly; help 'API Access Control'",
+        "Metadata API ConnectedAppSettings.enableAdminApprovedAppsOnly "
+        "https://developer.salesforce.com/docs/atlas.en-us.api_meta.meta/api_meta/"
+        "meta_connectedappsettings.htm ; "
+        "help 'API Access Control' "
+        "https://help.salesforce.com/apex/HTViewHelpDoc?id=xcloud.security_api_access_control_about.htm",
         ("api_access_control",),
         applies_to="org",
         remedy=Remedy((), _SUPPORT, "enable API Access Control (through Salesforce Support)"),
@@ -94,7 +99,8 @@ ORG_RULES: tuple[Rule, ...] = (
         "info",
         "With 'Enforce login IP ranges on every request' on, apps that relax IP restrictions lose some "
         "access: review them (SAML-only apps are not affected).",
-        "Help 'IP Relaxation and Continuous IP Enforcement'",
+        "Help 'IP Relaxation and Continuous IP Enforcement' "
+        "https://help.salesforce.com/s/articleView?id=xcloud.connected_app_continuous_ip.htm",
         ("continuous_ip_enforcement", "ip_relaxation"),
         applies_to="org",
         remedy=Remedy(
@@ -112,7 +118,9 @@ ORG_RULES: tuple[Rule, ...] = (
         "medium",
         "Org-wide blocks of the username-password and user-agent flows, org-wide PKCE and continuous IP "
         "enforcement protect every app at once, including apps installed from elsewhere.",
-        "Metadata API OauthOidcSettings, SecuritySettings.sessionSettings; sf-connected-app-compliance",
+        "Metadata API OauthOidcSettings, SecuritySettings.sessionSettings; sf-connected-app-compliance; "
+        "Help 'Disable the Username-Password Flow' "
+        "https://help.salesforce.com/apex/HTViewHelpDoc?id=xcloud.remoteaccess_disable_username_password_flow_ca.htm",
         tuple(POSTURE),
         applies_to="org",
         remedy=Remedy(
