@@ -499,15 +499,9 @@ def test_mob01_says_mobile_sdk_9_2_ignores_the_pin_length() -> None:
     assert "developer.salesforce.com" in RULES_BY_ID["MOB-01"].basis
 
 
-# USE-01 (SAML usage) is being reworked by another branch: its basis is checked once that lands
-_BASIS_PENDING = {"USE-01"}
-
-
 @pytest.mark.parametrize("rule_id", sorted(RULES_BY_ID))
 def test_every_rule_names_its_source(rule_id: str) -> None:
     """Each rule's basis names its source: a URL, or an RFC section."""
-    if rule_id in _BASIS_PENDING:
-        pytest.skip(f"{rule_id}: basis owned by another branch")
     basis = RULES_BY_ID[rule_id].basis
     assert basis.strip(), rule_id
     assert re.search(r"https://\S+|\bRFC \d+", basis), f"{rule_id}: {basis}"
