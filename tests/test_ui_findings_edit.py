@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -118,4 +119,48 @@ def test_edit_form_on_the_demo_org(fresh_demo_org: DemoOrg) -> None:
     assert set(shown.loc[chosen, "IP Relaxation"]) == {"Enforce IP restrictions"}
     form.rollback_button.click()
     assert "Rolled back" in form.status.value, form.status.value
+    form.connect.close_org()
+
+
+def _form_on(d: DemoOrg, apps: list[str], **changes: Any) -> EditForm:
+    form = EditForm()
+    form.connect.demo_connect = {"instance_url": d.instance_url, "access_token": d.access_token,
+                                 "ca_file": d.ca_file}
+    form.connect.connect_button.click()
+    form.picker.select(apps)
+    for field_id, value in changes.items():
+        (form.form.inputs.get(field_id) or form.form.add(field_id)).input.value = value
+    form.preview_button.click()
+    assert form.plan is not None and form.plan.ok, form.status.value
+    return form
+
+
+def test_edit_form_shows_who_breaks_and_asks_before_apply(fresh_demo_org: DemoOrg) -> None:
+    """Issue 16: the impact table before Apply; users who would break need an explicit acknowledgement."""
+    d = fresh_demo_org
+    impact = d.truth()["impact"]["apps"]
+    local = [a for a in d.truth()["categories"]["local"] if impact.get(a, {}).get("ip_enforce")]
+    app = local[0]
+    form = _form_on(d, [app], ip_relaxation="ENFORCE")
+    assert "Impact" in form.impact_html.value and "breaks" in form.impact_html.value
+    assert form.apply_button.disabled and "users would break" in form.apply_reason.value
+    assert form.ack_breaks.layout.display == ""
+    form.ack_breaks.value = True
+    assert not form.apply_button.disabled, form.apply_reason.value
+    form.connect.close_org()
+
+
+def test_edit_form_asks_before_switching_on_pkce(fresh_demo_org: DemoOrg) -> None:
+    """Enabling PKCE: clients must change first; Apply waits for the box (the CLI's --ack-client-change)."""
+    d = fresh_demo_org
+    apps = toolkit.audit(toolkit.connect(instance_url=d.instance_url, access_token=d.access_token,
+                                         ca_file=d.ca_file))["apps"]
+    off = apps[(apps["kind"] == "ConnectedApp") & (apps["pkce"] == False) & apps["editable"]]  # noqa: E712
+    form = _form_on(d, [str(off["name"].iloc[0])], pkce=True)
+    assert form.ack_client.layout.display == "" and form.apply_button.disabled
+    assert "every client must change first" in form.apply_reason.value
+    form.ack_client.value = True
+    if not form.ack_breaks.value and "would break" in form.apply_reason.value:
+        form.ack_breaks.value = True
+    assert not form.apply_button.disabled, form.apply_reason.value
     form.connect.close_org()

@@ -123,6 +123,16 @@ class EditForm(widgets.VBox):  # type: ignore[misc]
         # one refused app must not block the others, but only when asked (as the CLI's --skip-refused)
         self.skip_refused = widgets.Checkbox(description="Skip refused apps", value=False, indent=False,
                                              tooltip="apply the apps with no problem; list the refused ones")
+        # explicit acknowledgements, shown only when the plan needs them (the CLI's --ack-client-change and
+        # --max-impact): clients must change first for PKCE / rotation; users the impact says would break
+        self.ack_client = widgets.Checkbox(
+            description="Every client of these apps is ready for this change (PKCE / refresh token rotation)",
+            value=False, indent=False, layout=widgets.Layout(display="none", width="auto"))
+        self.ack_breaks = widgets.Checkbox(
+            description="I accept that the users marked 'breaks' in the impact table lose access",
+            value=False, indent=False, layout=widgets.Layout(display="none", width="auto"))
+        self.impact: pd.DataFrame | None = None
+        self.impact_html = widgets.HTML()
         self.plan_path = widgets.Text(value="edit-plan.json", description="Plan file",
                                       style={"description_width": "initial"})
         self.save_button = widgets.Button(description="Save plan", icon="save", disabled=True)
@@ -143,6 +153,8 @@ class EditForm(widgets.VBox):  # type: ignore[misc]
         self.save_button.on_click(lambda _b: self.save_plan())
         self.load_button.on_click(lambda _b: self.load_plan())
         self.skip_refused.observe(lambda _c: self._buttons(), names="value")
+        self.ack_client.observe(lambda _c: self._buttons(), names="value")
+        self.ack_breaks.observe(lambda _c: self._buttons(), names="value")
         title = widgets.HTML
         super().__init__([
             title("<b>1. Connect</b>"), self.connect,
@@ -150,10 +162,11 @@ class EditForm(widgets.VBox):  # type: ignore[misc]
             title("<b>3. Set settings</b> (tick a setting to change it)"), self.form,
             widgets.HBox([self.add_field, self.add_button]),
             title("<b>4. Preview, validate, apply</b>"),
-            widgets.HBox([*self._buttons_all(), self.skip_refused, self.apply_reason]), self.confirm_box,
+            widgets.HBox([*self._buttons_all(), self.skip_refused, self.apply_reason]),
+            self.ack_client, self.ack_breaks, self.confirm_box,
             widgets.HBox([self.plan_path, self.save_button, self.load_button]),
             widgets.HBox([self.progress, self.step]), self.status,
-            self.preview_html, self.diff_html, self.results_html,
+            self.preview_html, self.impact_html, self.diff_html, self.results_html,
         ])
         if source is not None:
             self.connect.layout.display = "none"
@@ -219,6 +232,7 @@ class EditForm(widgets.VBox):  # type: ignore[misc]
             f"<pre style='font-size:11px'>{html.escape(diff)}</pre></details>" if diff else ""
         )
         self.results_html.value = ""
+        self._show_impact(plan)
         self.status.value = status_html(f"Preview: {plan.summary()}." + ("" if plan.ok else
                                         " Fix the refused changes (or the selection) before applying."))
         self._buttons()
@@ -312,6 +326,7 @@ class EditForm(widgets.VBox):  # type: ignore[misc]
         self.plan, self.result = plan, None
         self.preview_html.value = _table(plan.preview(), PREVIEW_COLUMNS)
         self.diff_html.value = self.results_html.value = ""
+        self._show_impact(plan)
         self.status.value = status_html(f"Plan loaded from {path}: {plan.summary()}.")
         self._buttons()
 
@@ -383,6 +398,36 @@ class EditForm(widgets.VBox):  # type: ignore[misc]
     def _buttons_all(self) -> tuple[widgets.Button, ...]:
         return (self.preview_button, self.validate_button, self.apply_button, self.rollback_button)
 
+    def _show_impact(self, plan: Any) -> None:
+        """Who the edit would break (``plan.impact()``, from the org's own logins and tokens); a folder has
+        no usage to read, so no table. The acknowledgements are reset for every new plan."""
+        from ..sources.org import Org
+
+        self.impact, self.impact_html.value = None, ""
+        self.ack_client.value = self.ack_breaks.value = False
+        self.ack_client.layout.display = "" if plan.client_change_fields() else "none"
+        if isinstance(self.source, Org):
+            try:
+                self.impact = plan.impact()
+            except Exception as exc:  # the impact is advice: an unreadable one is said, the plan stands
+                self.impact_html.value = status_html(f"impact unknown: {error_text(exc)}", error=True)
+        breaks = self._breaking_users()
+        self.ack_breaks.layout.display = "" if breaks else "none"
+        if self.impact is not None and len(self.impact):
+            shown = self.impact.assign(users=self.impact["users"].astype(str))
+            self.impact_html.value = (
+                f"<p><b>Impact</b> (who this edit would stop, from the org's logins and tokens): "
+                f"{breaks} users would break</p>"
+                + _table(shown, (("app", "App"), ("change", "Change"), ("verdict", "Verdict"),
+                                 ("users", "Users"), ("evidence", "Evidence"), ("reason", "Why unknown")))
+            )
+
+    def _breaking_users(self) -> int:
+        if self.impact is None or not len(self.impact):
+            return 0
+        rows = self.impact[self.impact["verdict"] == "breaks"]
+        return len({u for ids in rows["user_ids"] for u in (ids or [])})
+
     def _plan_file(self, missing: str | None) -> str:
         """The Plan file box's path; :class:`FormInputError` ``missing`` (a step not done) or no name."""
         if missing:
@@ -403,7 +448,8 @@ class EditForm(widgets.VBox):  # type: ignore[misc]
         self.validate_button.disabled = not planned
         self.save_button.disabled = not planned
         plan = self._plan_to_apply()
-        self.apply_button.disabled = not (planned and plan.ok and bool(plan.components or plan.grants))
+        ready = planned and plan.ok and bool(plan.components or plan.grants)
+        self.apply_button.disabled = not ready or bool(self._apply_blocker())
         self.rollback_button.disabled = self.result is None
         self.apply_reason.value = html.escape(self._apply_blocker()) if self.apply_button.disabled else ""
 
@@ -412,6 +458,14 @@ class EditForm(widgets.VBox):  # type: ignore[misc]
         if self.plan is None:
             return "Apply needs a Preview first." if self.result is None else "Applied: Preview a new edit."
         plan = self._plan_to_apply()
+        client = plan.client_change_fields()
+        if client and not self.ack_client.value:
+            labels = " and ".join(catalog.field(f).label for f in client)
+            return (f"This edit switches on {labels}: every client must change first (expect downtime; PKCE "
+                    "cannot be switched off again on partner apps). Tick the box below once they are ready.")
+        breaks = self._breaking_users()
+        if breaks and not self.ack_breaks.value:
+            return f"{breaks} users would break (see Impact): tick the box below to accept it."
         refused = len(plan.problems)
         if refused:
             apps = {r["app"] for r in plan.problem_rows}
