@@ -172,6 +172,14 @@ def test_bulk_edit_form_in_jupyterlab(lab: tuple[Any, ...], fresh_demo_org: Demo
         expect(out.locator("table.ca-table", has_text="Before").first).to_contain_text(chosen[0])
         screenshot("preview")
         assert _state(org, chosen) == before  # a preview writes nothing
+        # the impact before Apply (issue 16): the ENFORCE of the seed truth's users, and "Immediately expire"
+        # signs out every user with a token still in use: Apply waits for the acknowledgement, saying why
+        expect(out.get_by_text("Impact (who this edit would stop")).to_be_visible()
+        expect(out.get_by_text("users would break").first).to_be_visible()
+        expect(out.locator("button", has_text="Apply")).to_be_disabled()
+        screenshot("impact")
+        out.locator(".widget-checkbox", has_text="I accept that the users").locator("input").check()
+        expect(out.locator("button", has_text="Apply")).to_be_enabled()
 
         out.locator("button", has_text="Apply").click()
         confirm = out.get_by_text("about to write: org")  # the CLI's line: org URL and id, apps, journal
@@ -193,4 +201,4 @@ def test_bulk_edit_form_in_jupyterlab(lab: tuple[Any, ...], fresh_demo_org: Demo
         raise
     finally:
         page.close()
-    assert len(list(tmp_path.glob("0*.png"))) == 4
+    assert len(list(tmp_path.glob("0*.png"))) == 5
