@@ -30,6 +30,7 @@ import resource
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -158,10 +159,18 @@ def _run_child(mode: str, info: dict[str, Any], arg: int) -> dict[str, Any]:
     return run_child(__file__, mode, info, arg)
 
 
-def bench_processes(size: int, latency_ms: float, naive_sample: int, repeat: int) -> dict[str, Any]:
-    """The CLI and the naive script as whole processes (see the module docstring)."""
+def _measure(
+    size: int,
+    latency_ms: float,
+    repeat: int,
+    edit: Callable[[dict[str, Any]], dict[str, Any]],
+    naive: Callable[[dict[str, Any]], dict[str, Any]],
+) -> tuple[dict[str, Any], list[dict[str, Any]], dict[str, Any]]:
+    """Serve a demo org for ``size`` apps, run ``edit`` ``repeat`` times and ``naive`` once, each after a
+    reset: (the median edit run, every edit run, the naive run)."""
     ctx = mp.get_context("spawn")
     parent, child = ctx.Pipe()
+    # about 3 in 4 seeded apps are local connected apps with OAuth settings
     proc = ctx.Process(target=_serve, args=(size * 4 // 3 + 30, latency_ms, child), daemon=True)
     proc.start()
     info = parent.recv()
@@ -170,14 +179,25 @@ def bench_processes(size: int, latency_ms: float, naive_sample: int, repeat: int
         runs = []
         for _ in range(repeat):
             _reset(info)
-            runs.append(_process_edit(info, size))
-        edit = sorted(runs, key=lambda r: r["wall"])[len(runs) // 2]
+            runs.append(edit(info))
         _reset(info)
-        naive = _process_naive(info, naive_sample)
+        baseline = naive(info)
     finally:
         parent.send("stop")
         parent.recv()
         proc.join(30)
+    return sorted(runs, key=lambda r: r["wall"])[len(runs) // 2], runs, baseline
+
+
+def bench_processes(size: int, latency_ms: float, naive_sample: int, repeat: int) -> dict[str, Any]:
+    """The CLI and the naive script as whole processes (see the module docstring)."""
+    edit, runs, naive = _measure(
+        size,
+        latency_ms,
+        repeat,
+        lambda info: _process_edit(info, size),
+        lambda info: _process_naive(info, naive_sample),
+    )
     return {
         "N": size,
         "latency_ms": latency_ms,
@@ -194,30 +214,18 @@ def bench_processes(size: int, latency_ms: float, naive_sample: int, repeat: int
 
 
 def bench(size: int, latency_ms: float, naive_sample: int, repeat: int) -> dict[str, Any]:
-    ctx = mp.get_context("spawn")
-    parent, child = ctx.Pipe()
-    # about 3 in 4 seeded apps are local connected apps with OAuth settings
-    proc = ctx.Process(target=_serve, args=(size * 4 // 3 + 30, latency_ms, child), daemon=True)
-    proc.start()
-    info = parent.recv()
-    try:
-        info["names"] = _names_no_latency(info, size)
-        runs = []
-        for _ in range(repeat):
-            _reset(info)
-            runs.append(_run_child("edit", info, size))
-        edit = sorted(runs, key=lambda r: r["wall"])[len(runs) // 2]
-        edit["walls"] = [round(r["wall"], 2) for r in runs]
-        _reset(info)
-        naive = (
+    edit, runs, naive = _measure(
+        size,
+        latency_ms,
+        repeat,
+        lambda info: _run_child("edit", info, size),
+        lambda info: (
             _run_child("naive", info, naive_sample)
             if naive_sample
             else {"wall": float("nan"), "extrapolated": False}
-        )
-    finally:
-        parent.send("stop")
-        parent.recv()
-        proc.join(30)
+        ),
+    )
+    edit["walls"] = [round(r["wall"], 2) for r in runs]
     chunks = math.ceil(size / 10)
     return {
         "N": size,
