@@ -43,6 +43,8 @@ TOKEN_COLUMNS = (
 APPS_SOQL_COLUMNS = ("installed", "join_key", "soql_id", "namespace", "manageable_state", "last_modified")
 _USAGE_DETAIL = frozenset({"app", "last_token_use", "last_login", "last_saml_login", "logins_by_flow"})
 APPS_USAGE_COLUMNS = tuple(c for c in USAGE_COLUMNS if c not in _USAGE_DETAIL)
+# the usage counts: whole numbers, or <NA> where the object could not be read
+_COUNTS = ("tokens", "users", "use_count", "inactive_user_tokens", "logins", "saml_logins")
 LOGIN_COLUMNS = ("app", "login_type", "login_subtype", "logins", "users", "last_login")
 API_COLUMNS = ("kind", "calls", "counted", "detail")
 
@@ -191,7 +193,7 @@ def usage_table(
     for c in USAGE_COLUMNS:
         if c not in base.columns:
             base[c] = None
-    for c in ("tokens", "users", "use_count", "inactive_user_tokens", "logins", "saml_logins"):
+    for c in _COUNTS:
         base[c] = pd.to_numeric(base[c], errors="coerce").fillna(0).astype("Int64")
     for c in ("last_token_use", "last_login", "last_saml_login"):
         base[c] = _ts(base[c])
@@ -210,7 +212,7 @@ def usage_table(
     if "IdpEventLog" in unknown:  # only the apps that may be SAML (load_org names them in ``unknown``)
         maybe = base["app"].isin([b.name for b in inventory.apps if "IdpEventLog" in b.unknown])
         base.loc[maybe, "saml_logins"] = pd.NA
-    for c in ("tokens", "users", "use_count", "inactive_user_tokens", "logins", "saml_logins"):
+    for c in _COUNTS:
         base[c] = base[c].astype("Int64")  # <NA> assigned above made them object: compare as numbers
     used = (base["tokens"] > 0) | (base["logins"] > 0) | (base["saml_logins"] > 0)  # Kleene: True wins
     base["used"] = used.astype("boolean") if used.isna().any() else used.astype(bool)
