@@ -100,10 +100,12 @@ def test_bootconfig_command(sdk_org: DemoOrg, capsys: pytest.CaptureFixture[str]
         "--ca-file",
         sdk_org.ca_file,
     ]
-    assert main(args) == 0
+    assert main(args) == 1  # failed checks exit 1, as check --fail-on
     out = capsys.readouterr().out
     assert "fail  " in out and "4 files, 4 failed checks" in out and IOS_KEY not in out
     assert main([*args, "--strict"]) == 1
+    capsys.readouterr()
+    assert main([*args, "--no-fail"]) == 0
     capsys.readouterr()
     assert main(["bootconfig", str(FIX / "nowhere"), "--project", str(FIX / "project")]) == 2
     assert "no such file or folder" in capsys.readouterr().err
@@ -111,8 +113,20 @@ def test_bootconfig_command(sdk_org: DemoOrg, capsys: pytest.CaptureFixture[str]
 
 def test_bootconfig_against_a_folder(capsys: pytest.CaptureFixture[str]) -> None:
     assert (
-        main(["bootconfig", str(FIX / "configs"), "--project", str(FIX / "project"), "--format", "csv"]) == 0
+        main(["bootconfig", str(FIX / "configs"), "--project", str(FIX / "project"), "--format", "csv"]) == 1
     )
     frame = pd.read_csv(io.StringIO(capsys.readouterr().out))
     assert set(frame.columns) == {"file", "platform", "app", "kind", "check", "status", "detail"}
     assert (frame["status"] == "fail").sum() == 4
+
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+
+
+def test_the_sample_bootconfigs_in_examples(capsys: pytest.CaptureFixture[str]) -> None:
+    """What README suggests trying: one sample matches its app, the other has two mistakes (exit 1)."""
+    assert main(["bootconfig", str(EXAMPLES / "mobile"), "--project", str(EXAMPLES)]) == 1
+    out = capsys.readouterr().out
+    assert "2 files, 2 failed checks" in out
+    assert "is not among the app's callback URLs" in out and "requested but not granted: web" in out
+    assert main(["bootconfig", str(EXAMPLES / "mobile" / "FieldSales"), "--project", str(EXAMPLES)]) == 0

@@ -57,6 +57,59 @@ COMMANDS = {
 }
 
 
+# command name -> examples shown at the end of its --help (each line parses: tests/test_cli_help.py)
+EXAMPLES = {
+    "audit": (
+        ("--org demo --out out/audit", "audit the embedded demo org into CSVs + summary.html"),
+        ("--project force-app --out out/audit", "audit an SFDX project (no org needed)"),
+        ("--org my-prod --window-days 90", "an org logged in with `sf org login web --alias my-prod`"),
+    ),
+    "report": (
+        ("--org demo --out out/report", "report.html (opens offline), CSVs and audit.xlsx"),
+        ("--project examples --out out/report", "the same page for a folder"),
+    ),
+    "demo-org": (
+        ("--port 8443", "serve the demo org until Ctrl-C; prints its URL, CA file and access token"),
+        ("--apps 500 --latency-ms 50", "a big org behind a slow network (benchmarks)"),
+        ("--user auditor", "log in as a user without Customize Application (what an auditor sees)"),
+    ),
+    "demo": (
+        ("", "what `make demo` runs: demo org, audit, report in out/demo"),
+        ("--examples --out out/examples", "the same report of the example SFDX project"),
+    ),
+    "edit": (
+        ("--org demo --apps A,B --set ip_relaxation=ENFORCE", "dry run: the preview and who it breaks"),
+        ("--org my-prod --where \"ip_relaxation != 'ENFORCE'\" --set ip_relaxation=ENFORCE --apply",
+         "apply (asks to confirm), backed up and verified"),
+        ("--org my-prod --apps A --set session_timeout=120 --plan-out plan.json", "save a plan to review"),
+        ("--org my-prod --apply plan.json --max-impact 0", "apply the saved plan; refuse if anyone breaks"),
+        ("--rollback out/edits/edit-20261203-101500", "undo an applied edit (verified)"),
+    ),
+    "check": (
+        ("--org demo --fail-on high", "exit 1 when high or critical findings remain (a CI gate)"),
+        ("--org demo --group-by rule", "one line per rule: how many apps, which, and the fix"),
+        ("--project force-app --format sarif --out findings.sarif", "for code-scanning UIs"),
+        ("--list-rules", "every rule, its severity and its fix"),
+    ),
+    "diff": (
+        ("before/ after/", "what changed between two snapshot (or SFDX) folders"),
+        ("before/ --org my-prod --snapshot after/", "a saved audit against the org today (and save today's)"),
+    ),
+    "bootconfig": (
+        ("examples/mobile --project examples", "sample bootconfig files against the example apps (exit 1)"),
+        ("path/to/MyApp --org my-prod", "a Mobile SDK project's bootconfig against the org's apps"),
+    ),
+}
+
+
+def epilog(name: str) -> str:
+    """The ``Examples:`` block of a command's --help."""
+    lines = ["Examples:"]
+    for args, what in EXAMPLES[name]:
+        lines += [f"  python -m toolkit {name} {args}".rstrip(), f"      {what}"]
+    return "\n".join(lines)
+
+
 class OneLineParser(argparse.ArgumentParser):
     """An argument parser whose errors are one line on stderr and exit code 2 (argparse prints two)."""
 
@@ -68,7 +121,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser = OneLineParser(prog="python -m toolkit", description=(__doc__ or "").splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, (module, help_text) in COMMANDS.items():
-        p = sub.add_parser(name, help=help_text, description=help_text)
+        p = sub.add_parser(
+            name,
+            help=help_text,
+            description=help_text,
+            epilog=epilog(name),
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
         p.set_defaults(_module=module)
         importlib.import_module(module).add_arguments(p)
     return parser

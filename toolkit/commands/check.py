@@ -12,7 +12,7 @@ import sys
 
 from ..rules.engine import findings, rule_table
 from ..rules.model import SEVERITIES
-from ..rules.report import FORMATS, failing, locations, render, summary_line
+from ..rules.report import FORMATS, GROUP_BY, failing, locations, render, summary_line
 from . import EXIT_GATE_FAILED, EXIT_OK, EXIT_PARTIAL
 from .options import add_source_arguments, is_org_source, read_source, write_text_atomically
 
@@ -32,6 +32,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help=f"exit 1 when failed findings at this severity or worse remain ({', '.join(SEVERITIES)})",
     )
     parser.add_argument("--format", choices=FORMATS, default="text", help="output format (default: text)")
+    parser.add_argument(
+        "--group-by",
+        choices=GROUP_BY,
+        default="finding",
+        help="text format: one line per finding (default), per rule (apps counted and named) or per app",
+    )
     parser.add_argument("--out", default=None, help="write the report to this file (default: stdout)")
     parser.add_argument("--snapshot", help="also save the audit as a snapshot folder (for `diff` later)")
     parser.add_argument("--list-rules", action="store_true", help="print the rules and exit")
@@ -53,7 +59,8 @@ def run(args: argparse.Namespace) -> int:
         save_snapshot(tables, args.snapshot, source=describe_source(args))
     result = findings(tables, baseline)
     where = None if is_org_source(args) else locations(inventory, result, args.project)
-    text = render(result, args.format, locations=where, root="" if is_org_source(args) else args.project)
+    root = "" if is_org_source(args) else args.project
+    text = render(result, args.format, locations=where, root=root, group_by=args.group_by)
     if args.out:
         write_text_atomically(args.out, text)
     else:

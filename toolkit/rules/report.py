@@ -55,23 +55,75 @@ def summary_line(findings: pd.DataFrame) -> str:
     return f"{len(fails)} findings: {counts}; {other}"
 
 
-def to_text(findings: pd.DataFrame) -> str:
-    """One line per finding, worst first, then the summary line."""
-    lines = []
-    for r in findings.to_dict("records"):
-        if r["status"] == FAIL:
-            where = r["setup_path"] if r["setup_path"] and r["setup_path"] != r["remedy"] else ""
-            fix = " [API]" if r["fixable_by_api"] else f" [{where}]" if where else ""
-            lines.append(
-                f"{r['severity'].upper():8} {r['rule']:8} {r['app']}: {r['message']} ({r['setting']}: "
-                f"{r['observed']}, expected {r['expected']}); fix: {r['remedy']}{fix}"
-            )
-        elif r["status"] == CANNOT_CHECK:
-            lines.append(f"{'?':8} {r['rule']:8} {r['app']}: cannot check: {r['message']}")
-        else:
-            lines.append(f"{'-':8} {r['rule']:8} {r['app']}: ignored: {r['ignore_reason']}")
+GROUP_BY = ("finding", "rule", "app")
+_LISTED = 8  # apps (or rules) named per group line before "and N more"
+
+
+def to_text(findings: pd.DataFrame, *, group_by: str = "finding") -> str:
+    """The summary line first, then one line per finding (worst first), or one block per rule or app.
+
+    ``group_by="rule"``: one line per rule with the number of apps and the first few of them, then its fix
+    (what a reviewer reads: 40 lines, not 700); ``"app"``: one line per app with its rules.
+    """
+    if group_by not in GROUP_BY:
+        raise ValueError(f"group_by {group_by!r}; allowed: {', '.join(GROUP_BY)}")
+    lines = [summary_line(findings)]
+    if group_by == "rule":
+        lines += _by_rule(findings)
+    elif group_by == "app":
+        lines += _by_app(findings)
+    else:
+        lines += [_line(r) for r in findings.to_dict("records")]
     lines.append(summary_line(findings))
     return "\n".join(lines) + "\n"
+
+
+def _line(r: dict[Any, Any]) -> str:
+    if r["status"] == FAIL:
+        where = r["setup_path"] if r["setup_path"] and r["setup_path"] != r["remedy"] else ""
+        fix = " [API]" if r["fixable_by_api"] else f" [{where}]" if where else ""
+        return (
+            f"{r['severity'].upper():8} {r['rule']:8} {r['app']}: {r['message']} ({r['setting']}: "
+            f"{r['observed']}, expected {r['expected']}); fix: {r['remedy']}{fix}"
+        )
+    if r["status"] == CANNOT_CHECK:
+        return f"{'?':8} {r['rule']:8} {r['app']}: cannot check: {r['message']}"
+    return f"{'-':8} {r['rule']:8} {r['app']}: ignored: {r['ignore_reason']}"
+
+
+def _named(names: list[str]) -> str:
+    shown = ", ".join(names[:_LISTED])
+    return shown + (f" and {len(names) - _LISTED} more" if len(names) > _LISTED else "")
+
+
+def _by_rule(findings: pd.DataFrame) -> list[str]:
+    lines = []
+    for rule, rows in findings.groupby("rule", sort=False):
+        first = rows.iloc[0]
+        fails = rows[rows["status"] == FAIL]
+        other = rows[rows["status"] != FAIL]
+        label = str(first["severity"]).upper() if len(fails) else "?"
+        head = f"{label:8} {rule:8} {first['title']}: "
+        if len(fails):
+            fix = " [API]" if bool(fails["fixable_by_api"].any()) else ""
+            apps = f"{len(fails)} app{'s' if len(fails) > 1 else ''}"
+            lines.append(f"{head}{apps} ({_named(list(fails['app']))}); fix: {first['remedy']}{fix}")
+        if len(other):
+            kind = "cannot check" if (other["status"] == CANNOT_CHECK).all() else "cannot check or ignored"
+            head = head if not len(fails) else f"{'':8} {rule:8} "
+            lines.append(f"{head}{kind}: {_named(list(other['app']))}")
+    return lines
+
+
+def _by_app(findings: pd.DataFrame) -> list[str]:
+    lines = []
+    for app, rows in findings.groupby("app", sort=False):
+        fails = rows[rows["status"] == FAIL]
+        worst = str(fails.iloc[0]["severity"]).upper() if len(fails) else "?"
+        unknown = int((rows["status"] == CANNOT_CHECK).sum())
+        tail = f"; {unknown} cannot check" if unknown else ""
+        lines.append(f"{worst:8} {app}: {len(fails)} findings ({_named(list(fails['rule']))}){tail}")
+    return lines
 
 
 def to_json(findings: pd.DataFrame) -> str:
@@ -89,10 +141,17 @@ def to_json(findings: pd.DataFrame) -> str:
     )
 
 
-def render(findings: pd.DataFrame, fmt: str, *, locations: Locations | None = None, root: str = "") -> str:
-    """The findings in one of :data:`FORMATS`."""
+def render(
+    findings: pd.DataFrame,
+    fmt: str,
+    *,
+    locations: Locations | None = None,
+    root: str = "",
+    group_by: str = "finding",
+) -> str:
+    """The findings in one of :data:`FORMATS` (``group_by`` shapes the text format: :data:`GROUP_BY`)."""
     if fmt == "text":
-        return to_text(findings)
+        return to_text(findings, group_by=group_by)
     if fmt == "csv":
         return str(findings.to_csv(index=False))
     if fmt == "json":
