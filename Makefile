@@ -5,15 +5,22 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 OUT    ?= out/demo
 
-.PHONY: demo test lint typecheck clean setup bench lab
+.PHONY: demo test lint typecheck clean setup bench lab constraints
 
 setup: $(STAMP)
 
-$(STAMP): pyproject.toml
+# Installs the exact versions of constraints.txt (regenerate it on purpose: `make constraints`). pip's own
+# output goes to .venv/install.log, so the first `make demo` shows the demo's lines, not install chatter.
+$(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@echo "setting up .venv (first run: a few minutes; pip's output in $(VENV)/install.log)"
+	@$(BIN)/python -m pip install --upgrade pip >$(VENV)/install.log 2>&1 \
+		&& $(BIN)/python -m pip install -c constraints.txt -e '.[dev]' >>$(VENV)/install.log 2>&1 \
+		|| { tail -n 30 $(VENV)/install.log; echo "setup failed: see $(VENV)/install.log"; exit 1; }
 	@touch $(STAMP)
+
+constraints:
+	scripts/update-constraints.sh
 
 demo: $(STAMP)
 	$(BIN)/python -m toolkit demo --out $(OUT)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -10,6 +11,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from toolkit.commands import build_parser
 from toolkit.model.catalog import read_value
 from toolkit.sources.sfdx import load_folder
 
@@ -130,6 +132,15 @@ def test_demo_command_audits_the_examples(tmp_path: Path) -> None:
     )
     assert proc.returncode == 0, proc.stderr
     assert f"report: {tmp_path / 'report.html'}" in proc.stdout and (tmp_path / "audit.xlsx").is_file()
+    # it ends with what to do next, and the commands it suggests are ones the parser accepts
+    nxt = proc.stdout.split("\nNext:\n", 1)[1]
+    assert "make lab" in nxt and str(tmp_path / "report.html") in nxt
+    suggested = [
+        line.split("-m toolkit ", 1)[1].split("    ")[0] for line in nxt.splitlines() if "-m toolkit" in line
+    ]
+    assert len(suggested) == 2
+    for line in suggested:
+        build_parser().parse_args(shlex.split(line))
 
 
 @pytest.mark.shared

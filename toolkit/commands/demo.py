@@ -38,7 +38,9 @@ def run(args: argparse.Namespace) -> int:
     if not EXAMPLES.is_dir():
         raise SourceError(f"{EXAMPLES}: the example project is missing (run from a checkout of the repo)")
     data, inventory = collect(EXAMPLES)
-    return write_and_say(data, inventory, args.out)
+    code = write_and_say(data, inventory, args.out)
+    print(next_steps(args.out, "--project examples"))
+    return code
 
 
 def _run_demo_org(args: argparse.Namespace) -> int:
@@ -52,4 +54,23 @@ def _run_demo_org(args: argparse.Namespace) -> int:
             f"(some installed from packages) and {args.ecas} external client apps"
         )
         data, inventory = collect(org)
-    return write_and_say(data, inventory, args.out)
+    code = write_and_say(data, inventory, args.out)
+    print(next_steps(args.out, "--org demo"))
+    return code
+
+
+def next_steps(out: str, source: str) -> str:
+    """What to try after the first report (the last lines ``make demo`` prints)."""
+    report = Path(out) / "report.html"
+    return "\n".join(
+        [
+            "",
+            "Next:",
+            f"  open {report} in a browser (one file, works offline; full data beside it as CSV and Excel)",
+            "  make lab    JupyterLab on the notebooks: audit, mobile settings, bulk edits with forms",
+            f"  .venv/bin/python -m toolkit check {source} --group-by rule    findings, one line per rule",
+            f"  .venv/bin/python -m toolkit edit {source} --where \"ip_relaxation != 'ENFORCE'\" "
+            "--set ip_relaxation=ENFORCE",
+            "      preview a bulk edit and who it would break (nothing is written without --apply)",
+        ]
+    )
