@@ -15,16 +15,22 @@ from toolkit.ui import EditForm, FindingsView
 REPO = Path(__file__).resolve().parent.parent
 HAS_FINDINGS = hasattr(toolkit, "findings")
 HAS_EDITS = hasattr(toolkit, "plan_edits")
-FINDINGS = pd.DataFrame({
-    "app": ["A", "B", "B", "C"], "kind": ["ConnectedApp"] * 4,
-    "rule": ["ip-relaxed", "ip-relaxed", "refresh-forever", "pin-short"],
-    "title": ["IP restrictions relaxed"] * 2 + ["Refresh token never expires", "Short PIN"],
-    "severity": ["high", "high", "medium", "low"], "status": ["fail", "fail", "fail", "cannot check"],
-    "setting": ["IP Relaxation"] * 2 + ["Refresh Token Policy", "PIN Length"],
-    "observed": ["BYPASS"] * 2 + ["infinite", ""], "expected": ["ENFORCE"] * 2 + ["specific_lifetime", "6"],
-    "message": [""] * 4, "remedy": ["Enforce IP restrictions"] * 2 + ["Expire refresh tokens", "Set 6"],
-    "fixable_by_api": [True, True, True, False],
-})
+FINDINGS = pd.DataFrame(
+    {
+        "app": ["A", "B", "B", "C"],
+        "kind": ["ConnectedApp"] * 4,
+        "rule": ["ip-relaxed", "ip-relaxed", "refresh-forever", "pin-short"],
+        "title": ["IP restrictions relaxed"] * 2 + ["Refresh token never expires", "Short PIN"],
+        "severity": ["high", "high", "medium", "low"],
+        "status": ["fail", "fail", "fail", "cannot check"],
+        "setting": ["IP Relaxation"] * 2 + ["Refresh Token Policy", "PIN Length"],
+        "observed": ["BYPASS"] * 2 + ["infinite", ""],
+        "expected": ["ENFORCE"] * 2 + ["specific_lifetime", "6"],
+        "message": [""] * 4,
+        "remedy": ["Enforce IP restrictions"] * 2 + ["Expire refresh tokens", "Set 6"],
+        "fixable_by_api": [True, True, True, False],
+    }
+)
 
 
 def test_findings_view_counts_chart_and_drill_down() -> None:
@@ -35,7 +41,8 @@ def test_findings_view_counts_chart_and_drill_down() -> None:
     seen: list[list[str]] = []
     view.on_drill(seen.append)
     view.severity.value = "high"
-    assert [label for label, _v in view.rule.options] == ["All rules", "IP restrictions relaxed (2 apps)"]
+    labels = [label for label, _v in view.rule.options]
+    assert labels == ["All rules", "ip-relaxed IP restrictions relaxed (2 apps)"]
     view.rule.value = "ip-relaxed"
     assert view.selected_apps() == ["A", "B"] and seen[-1] == ["A", "B"]
     assert "Enforce IP restrictions" in view.detail.value and "<td>Yes</td>" in view.detail.value
@@ -92,8 +99,11 @@ def test_edit_form_on_a_folder_preview_apply_rollback(tmp_path: Path) -> None:
 def test_edit_form_on_the_demo_org(fresh_demo_org: DemoOrg) -> None:
     d = fresh_demo_org
     form = EditForm()
-    form.connect.demo_connect = {"instance_url": d.instance_url, "access_token": d.access_token,
-                                 "ca_file": d.ca_file}
+    form.connect.demo_connect = {
+        "instance_url": d.instance_url,
+        "access_token": d.access_token,
+        "ca_file": d.ca_file,
+    }
     form.connect.connect_button.click()
     assert form.source is not None and len(form.picker.shown()) == 73, form.status.value
     form.picker.kind.value = "ConnectedApp"
@@ -124,8 +134,11 @@ def test_edit_form_on_the_demo_org(fresh_demo_org: DemoOrg) -> None:
 
 def _form_on(d: DemoOrg, apps: list[str], **changes: Any) -> EditForm:
     form = EditForm()
-    form.connect.demo_connect = {"instance_url": d.instance_url, "access_token": d.access_token,
-                                 "ca_file": d.ca_file}
+    form.connect.demo_connect = {
+        "instance_url": d.instance_url,
+        "access_token": d.access_token,
+        "ca_file": d.ca_file,
+    }
     form.connect.connect_button.click()
     form.picker.select(apps)
     for field_id, value in changes.items():
@@ -153,8 +166,9 @@ def test_edit_form_shows_who_breaks_and_asks_before_apply(fresh_demo_org: DemoOr
 def test_edit_form_asks_before_switching_on_pkce(fresh_demo_org: DemoOrg) -> None:
     """Enabling PKCE: clients must change first; Apply waits for the box (the CLI's --ack-client-change)."""
     d = fresh_demo_org
-    apps = toolkit.audit(toolkit.connect(instance_url=d.instance_url, access_token=d.access_token,
-                                         ca_file=d.ca_file))["apps"]
+    apps = toolkit.audit(
+        toolkit.connect(instance_url=d.instance_url, access_token=d.access_token, ca_file=d.ca_file)
+    )["apps"]
     off = apps[(apps["kind"] == "ConnectedApp") & (apps["pkce"] == False) & apps["editable"]]  # noqa: E712
     form = _form_on(d, [str(off["name"].iloc[0])], pkce=True)
     assert form.ack_client.layout.display == "" and form.apply_button.disabled
@@ -163,4 +177,51 @@ def test_edit_form_asks_before_switching_on_pkce(fresh_demo_org: DemoOrg) -> Non
     if not form.ack_breaks.value and "would break" in form.apply_reason.value:
         form.ack_breaks.value = True
     assert not form.apply_button.disabled, form.apply_reason.value
+    form.connect.close_org()
+
+
+def test_from_a_finding_to_its_applied_and_rolled_back_fix(fresh_demo_org: DemoOrg) -> None:
+    """FindingsView's "Fix these apps" fills a linked EditForm with the rule's whole remedy (issue 15)."""
+    d = fresh_demo_org
+    form = EditForm()
+    form.connect.demo_connect = {
+        "instance_url": d.instance_url,
+        "access_token": d.access_token,
+        "ca_file": d.ca_file,
+    }
+    form.connect.connect_button.click()
+    view = FindingsView(form.tables)
+    view.link(form)
+    assert view.fix_button.layout.display == "none"  # no rule picked yet
+    view.rule.value = "TOK-01"  # refresh token never expires: policy + period + unit
+    failing = view.selected_apps()
+    assert failing and view.fix_button.layout.display == ""
+    labels = dict((v, label) for label, v in view.rule.options)
+    assert labels["TOK-01"].startswith("TOK-01 Refresh token never expires (")
+    view.fix_button.click()
+    assert form.picker.finding.value == "TOK-01"
+    assert dict((v, label) for label, v in form.picker.finding.options)["TOK-01"].startswith("TOK-01 Refresh")
+    assert sorted(form.picker.selected()) == sorted(set(failing) & set(form.picker.shown()))
+    changes = form.form.changes()
+    assert changes == {"refresh_policy": "specific_lifetime", "refresh_n": 90, "refresh_unit": "DAYS"}
+    assert "Fix for TOK-01 Refresh token never expires" in form.status.value
+    form.preview_button.click()
+    assert form.plan is not None, form.status.value
+    form.skip_refused.value = True  # packaged apps the org refuses stay as they are
+    if form.ack_breaks.layout.display == "":
+        form.ack_breaks.value = True
+    assert not form.apply_button.disabled, form.apply_reason.value
+    form.apply_button.click()
+    form.confirm_button.click()
+    assert "Applied" in form.status.value, form.status.value
+    after = toolkit.audit(form.source)
+    again = toolkit.findings(after)
+    fixed = again[(again["rule"] == "TOK-01") & (again["status"] == "fail")]
+    results = form.result.results
+    applied = set(results.loc[results["status"] == "applied", "app"])
+    assert applied and not (set(fixed["app"]) & applied)
+    form.rollback_button.click()
+    assert "Rolled back" in form.status.value, form.status.value
+    back = toolkit.findings(toolkit.audit(form.source))
+    assert set(back[(back["rule"] == "TOK-01") & (back["status"] == "fail")]["app"]) == set(failing)
     form.connect.close_org()

@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -62,6 +63,10 @@ def open_and_run(lab: tuple[Any, ...], notebook: str, ready_text: str) -> tuple[
     panel = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden)")
     panel.locator(".jp-Cell").first.wait_for()
     expect(page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']").first).to_be_attached()
+    # the status bar names the kernel once its session is connected: Run All before that may run nothing now
+    # and everything later, twice (widgets drawn by a run the page no longer talks to)
+    kernel = page.get_by_role("contentinfo").get_by_role("button", name=re.compile(r"\(ipykernel\) \| Idle"))
+    expect(kernel.first).to_be_visible(timeout=90_000)
     out = panel.locator(".jp-OutputArea-output")  # outputs only: the cell sources hold the same words
     ready = out.get_by_text(ready_text, exact=True).first
     dialog = page.locator(".jp-Dialog", has_text="Select Kernel")
@@ -95,6 +100,7 @@ def test_audit_panel_runs_in_jupyterlab(lab: tuple[Any, ...], tmp_path: Path) ->
     try:
         out.locator(".widget-toggle-button", has_text="SFDX folder").click()
         folder = out.locator(".widget-text", has_text="Folder").locator("input")
+        expect(folder).to_be_visible()  # the kernel shows the folder box: clicks reach it
         expect(folder).to_have_value("../examples")
         out.locator("button", has_text="Run audit").click()
         expect(out.locator(".widget-html", has_text="Audited 8 apps")).to_be_visible()
@@ -115,8 +121,9 @@ def test_audit_panel_runs_in_jupyterlab(lab: tuple[Any, ...], tmp_path: Path) ->
 
 
 def _state(org: DemoOrg, names: list[str]) -> dict[str, tuple[str, str]]:
-    with toolkit.connect(instance_url=org.instance_url, access_token=org.access_token,
-                         ca_file=org.ca_file) as live:
+    with toolkit.connect(
+        instance_url=org.instance_url, access_token=org.access_token, ca_file=org.ca_file
+    ) as live:
         apps = toolkit.audit(live)["apps"].set_index("name")
     return {n: (str(apps.loc[n, "ip_relaxation"]), str(apps.loc[n, "refresh_policy"])) for n in names}
 
@@ -125,8 +132,9 @@ def test_bulk_edit_form_in_jupyterlab(lab: tuple[Any, ...], fresh_demo_org: Demo
     from playwright.sync_api import expect
 
     org = fresh_demo_org
-    with toolkit.connect(instance_url=org.instance_url, access_token=org.access_token,
-                         ca_file=org.ca_file) as live:
+    with toolkit.connect(
+        instance_url=org.instance_url, access_token=org.access_token, ca_file=org.ca_file
+    ) as live:
         apps = toolkit.audit(live)["apps"]
     ios = apps[(apps["kind"] == "ConnectedApp") & (apps["platform"] == "ios")]
     chosen = sorted(n for n in ios["name"] if "Portal" in n)
@@ -146,10 +154,12 @@ def test_bulk_edit_form_in_jupyterlab(lab: tuple[Any, ...], fresh_demo_org: Demo
 
     try:
         out.locator(".widget-toggle-button", has_text="Access token").click()
-        out.locator(".widget-text", has=page.locator("label", has_text="Instance URL")).locator(
-            "input").fill(org.instance_url)
+        out.locator(".widget-text", has=page.locator("label", has_text="Instance URL")).locator("input").fill(
+            org.instance_url
+        )
         out.locator(".widget-text", has=page.locator("label", has_text="CA file")).locator(
-            "input").first.fill(org.ca_file)
+            "input"
+        ).first.fill(org.ca_file)
         out.locator("input[type='password']").fill(org.access_token)
         out.locator("button", has_text="Connect").click()
         expect(out.get_by_text("Connected to https://127.0.0.1")).to_be_visible()

@@ -56,6 +56,18 @@ def summary_line(findings: pd.DataFrame) -> str:
 
 
 GROUP_BY = ("finding", "rule", "app")
+
+
+def rule_label(rule_id: str, title: str = "") -> str:
+    """How a rule is named for people everywhere (CLI, FindingsView, the picker's filter, the report).
+
+    >>> rule_label("OAU-02", "Refresh token rotation off")
+    'OAU-02 Refresh token rotation off'
+    """
+    title = title or (RULES_BY_ID[rule_id].title if rule_id in RULES_BY_ID else "")
+    return f"{rule_id} {title}".strip()
+
+
 _LISTED = 8  # apps (or rules) named per group line before "and N more"
 
 

@@ -22,17 +22,29 @@ from ..model import catalog
 from .connect import ConnectForm
 from .findings import compute_findings
 from .forms import FieldForm, form_fields
-from .html import error_text, status_html
+from .html import error_text, status_html, style_widget
 from .picker import AppPicker
 
 NO_EDITS = "Bulk edits need the edits layer (toolkit.plan_edits), which this installation does not have."
 DEFAULT_FIELDS = ("ip_relaxation", "refresh_policy")
 _DONE = re.compile(r"(\d+)/(\d+) components")
-PREVIEW_COLUMNS = (("app", "App"), ("label", "Setting"), ("before", "Before"), ("after", "After"),
-                   ("status", "Status"), ("reason", "Why"))
-PROBLEM_COLUMNS = (("app", "App"), ("field", "Setting"), ("value", "Value"), ("problem", "Problem"),
-                   ("allowed", "Allowed"))
+PREVIEW_COLUMNS = (
+    ("app", "App"),
+    ("label", "Setting"),
+    ("before", "Before"),
+    ("after", "After"),
+    ("status", "Status"),
+    ("reason", "Why"),
+)
+PROBLEM_COLUMNS = (
+    ("app", "App"),
+    ("field", "Setting"),
+    ("value", "Value"),
+    ("problem", "Problem"),
+    ("allowed", "Allowed"),
+)
 RESULT_COLUMNS = (("app", "App"), ("component", "Component"), ("status", "Status"), ("message", "Message"))
+_GOOD_STATUSES = ("applied", "already applied", "restored", "unchanged", "")  # others are shown in red
 
 
 class FormInputError(ToolkitError):
@@ -72,7 +84,10 @@ def _table(frame: pd.DataFrame, columns: Iterable[tuple[str, str]], css: str = "
             value = row[c]
             if c in ("before", "after") and str(row.get("field")) in catalog.CATALOG:
                 value = display_value(str(row["field"]), value)
-            cells.append(f"<td>{html.escape('' if value is None else str(value))}</td>")
+            css_cell = {"before": " class='ca-before'", "after": " class='ca-after'"}.get(c, "")
+            if c == "status" and str(value) not in _GOOD_STATUSES:
+                css_cell = " class='ca-bad'"
+            cells.append(f"<td{css_cell}>{html.escape('' if value is None else str(value))}</td>")
         rows.append("<tr>" + "".join(cells) + "</tr>")
     return f"<table class='{css}'><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
 
@@ -104,37 +119,55 @@ class EditForm(widgets.VBox):  # type: ignore[misc]
         self.picker = AppPicker()
         self.form = FieldForm(fields)
         self.add_field = widgets.Dropdown(
-            description="Setting", options=[(f.label, f.id) for f in form_fields()],
+            description="Setting",
+            options=[(f.label, f.id) for f in form_fields()],
             style={"description_width": "initial"},
         )
         self.add_button = widgets.Button(description="Add setting", icon="plus")
         self.preview_button = widgets.Button(description="Preview", icon="eye", button_style="info")
         self.validate_button = widgets.Button(description="Validate", icon="check", disabled=True)
-        self.apply_button = widgets.Button(description="Apply", icon="play", button_style="warning",
-                                           disabled=True)
-        self.rollback_button = widgets.Button(description="Roll back", icon="undo", button_style="danger",
-                                              disabled=True)
+        self.apply_button = widgets.Button(
+            description="Apply", icon="play", button_style="warning", disabled=True
+        )
+        self.rollback_button = widgets.Button(
+            description="Roll back", icon="undo", button_style="danger", disabled=True
+        )
         self.confirm_button = widgets.Button(description="Confirm", icon="check", button_style="danger")
         self.cancel_button = widgets.Button(description="Cancel", icon="times")
         self.confirm_text = widgets.HTML()
-        self.confirm_box = widgets.HBox([self.confirm_text, self.confirm_button, self.cancel_button],
-                                        layout=widgets.Layout(display="none"))
+        self.confirm_box = widgets.HBox(
+            [self.confirm_text, self.confirm_button, self.cancel_button],
+            layout=widgets.Layout(display="none"),
+        )
         self.apply_reason = widgets.HTML()  # why Apply is disabled, next to it
         # one refused app must not block the others, but only when asked (as the CLI's --skip-refused)
-        self.skip_refused = widgets.Checkbox(description="Skip refused apps", value=False, indent=False,
-                                             tooltip="apply the apps with no problem; list the refused ones")
+        self.skip_refused = widgets.Checkbox(
+            description="Skip refused apps",
+            value=False,
+            indent=False,
+            tooltip="apply the apps with no problem; list the refused ones",
+        )
         # explicit acknowledgements, shown only when the plan needs them (the CLI's --ack-client-change and
         # --max-impact): clients must change first for PKCE / rotation; users the impact says would break
         self.ack_client = widgets.Checkbox(
             description="Every client of these apps is ready for this change (PKCE / refresh token rotation)",
-            value=False, indent=False, layout=widgets.Layout(display="none", width="auto"))
+            value=False,
+            indent=False,
+            layout=widgets.Layout(display="none", width="auto"),
+        )
         self.ack_breaks = widgets.Checkbox(
             description="I accept that the users marked 'breaks' in the impact table lose access",
-            value=False, indent=False, layout=widgets.Layout(display="none", width="auto"))
+            value=False,
+            indent=False,
+            layout=widgets.Layout(display="none", width="auto"),
+        )
         self.impact: pd.DataFrame | None = None
         self.impact_html = widgets.HTML()
-        self.plan_path = widgets.Text(value="edit-plan.json", description="Plan file",
-                                      style={"description_width": "initial"})
+        self._remedy_ops: list[str] = []  # a remedy's += / -= changes (fix_finding), added to specs()
+        self.remedy_html = widgets.HTML()
+        self.plan_path = widgets.Text(
+            value="edit-plan.json", description="Plan file", style={"description_width": "initial"}
+        )
         self.save_button = widgets.Button(description="Save plan", icon="save", disabled=True)
         self.load_button = widgets.Button(description="Load plan", icon="folder-open")
         self.progress = widgets.IntProgress(value=0, min=0, max=100, description="Progress")
@@ -156,18 +189,31 @@ class EditForm(widgets.VBox):  # type: ignore[misc]
         self.ack_client.observe(lambda _c: self._buttons(), names="value")
         self.ack_breaks.observe(lambda _c: self._buttons(), names="value")
         title = widgets.HTML
-        super().__init__([
-            title("<b>1. Connect</b>"), self.connect,
-            title("<b>2. Pick apps</b>"), self.picker,
-            title("<b>3. Set settings</b> (tick a setting to change it)"), self.form,
-            widgets.HBox([self.add_field, self.add_button]),
-            title("<b>4. Preview, validate, apply</b>"),
-            widgets.HBox([*self._buttons_all(), self.skip_refused, self.apply_reason]),
-            self.ack_client, self.ack_breaks, self.confirm_box,
-            widgets.HBox([self.plan_path, self.save_button, self.load_button]),
-            widgets.HBox([self.progress, self.step]), self.status,
-            self.preview_html, self.impact_html, self.diff_html, self.results_html,
-        ])
+        super().__init__(
+            [
+                style_widget(),
+                title("<b>1. Connect</b>"),
+                self.connect,
+                title("<b>2. Pick apps</b>"),
+                self.picker,
+                title("<b>3. Set settings</b> (tick a setting to change it)"),
+                self.form,
+                widgets.HBox([self.add_field, self.add_button]),
+                self.remedy_html,
+                title("<b>4. Preview, validate, apply</b>"),
+                widgets.HBox([*self._buttons_all(), self.skip_refused, self.apply_reason]),
+                self.ack_client,
+                self.ack_breaks,
+                self.confirm_box,
+                widgets.HBox([self.plan_path, self.save_button, self.load_button]),
+                widgets.HBox([self.progress, self.step]),
+                self.status,
+                self.preview_html,
+                self.impact_html,
+                self.diff_html,
+                self.results_html,
+            ]
+        )
         if source is not None:
             self.connect.layout.display = "none"
             self.use_source(source)
@@ -190,13 +236,54 @@ class EditForm(widgets.VBox):  # type: ignore[misc]
             except Exception:  # findings are a filter here, not the point: the edit goes on without them
                 self._findings = None
         self.picker.set_tables(tables, self._findings)
+        self._remedy_ops, self.remedy_html.value = [], ""
         self._buttons()
         self.preview_html.value = self.diff_html.value = self.results_html.value = ""
         self.status.value = status_html(f"{len(tables['apps'])} apps read; pick the apps to change.")
 
     def specs(self) -> list[str]:
-        """The ticked settings as change texts (``ip_relaxation=ENFORCE``)."""
-        return [spec_text(fid, value) for fid, value in self.form.changes().items()]
+        """The ticked settings as change texts (``ip_relaxation=ENFORCE``), then a remedy's ``+=``/``-=``."""
+        return [spec_text(fid, value) for fid, value in self.form.changes().items()] + list(self._remedy_ops)
+
+    def fix_finding(self, rule_id: str, apps: Iterable[str] | None = None) -> None:
+        """Pre-fill the form with ``rule_id``'s whole remedy and select its failing apps (or ``apps``).
+
+        What FindingsView's "Fix these apps" does: the picker's Finding filter shows the rule's failing apps,
+        those apps are selected, every setting of the remedy is ticked with its value (a refresh policy with
+        its period and unit), other settings are unticked, and the remedy's additions/removals of list values
+        (``scopes -= Full``) are listed with the changes. Nothing is planned until Preview.
+        """
+        from ..rules.definitions import RULES_BY_ID
+        from ..rules.report import rule_label
+
+        rule = RULES_BY_ID.get(rule_id)
+        if rule is None or not rule.remedy.changes:
+            self._error(FormInputError(f"rule {rule_id!r} has no fix an edit can make; see its remedy"))
+            return
+        if self.source is None:
+            self._error(FormInputError("connect to an org (or pass a folder) first"))
+            return
+        if rule_id in [v for _label, v in self.picker.finding.options]:
+            self.picker.finding.value = rule_id
+        wanted = list(apps) if apps is not None else self.picker.shown()
+        self.picker.select(wanted)
+        for row in self.form.inputs.values():
+            row.include.value = False
+        self.form.set_changes({f: v for f, v, op in rule.remedy.changes if op == "="})
+        self._remedy_ops = [f"{f}{op}{v}" for f, v, op in rule.remedy.changes if op != "="]
+        self.remedy_html.value = (
+            "<p>Also from the remedy: " + html.escape("; ".join(self._remedy_ops)) + "</p>"
+            if self._remedy_ops
+            else ""
+        )
+        self.plan = self.result = None
+        self.preview_html.value = self.impact_html.value = self.diff_html.value = self.results_html.value = ""
+        chosen = self.picker.selected()
+        self._buttons()
+        self.status.value = status_html(
+            f"Fix for {rule_label(rule_id, rule.title)}: {len(chosen)} apps selected, the remedy's "
+            f"{len(rule.remedy.changes)} change(s) filled in. Preview next (nothing is written yet)."
+        )
 
     def preview(self) -> None:
         """Plan the edit (nothing is written): per-app before/after, problems, XML diff."""
@@ -229,12 +316,16 @@ class EditForm(widgets.VBox):  # type: ignore[misc]
         diff = plan.diff()
         self.diff_html.value = (
             f"<details><summary>XML diff ({len(plan.components)} components)</summary>"
-            f"<pre style='font-size:11px'>{html.escape(diff)}</pre></details>" if diff else ""
+            f"<pre style='font-size:11px'>{html.escape(diff)}</pre></details>"
+            if diff
+            else ""
         )
         self.results_html.value = ""
         self._show_impact(plan)
-        self.status.value = status_html(f"Preview: {plan.summary()}." + ("" if plan.ok else
-                                        " Fix the refused changes (or the selection) before applying."))
+        self.status.value = status_html(
+            f"Preview: {plan.summary()}."
+            + ("" if plan.ok else " Fix the refused changes (or the selection) before applying.")
+        )
         self._buttons()
 
     def validate(self) -> None:
@@ -293,8 +384,10 @@ class EditForm(widgets.VBox):  # type: ignore[misc]
             self._busy(False)
         self._show_result(result, "Applied")
         if len(plan.skipped):
-            skipped = _table(plan.skipped, (("app", "App"), ("field", "Setting"), ("value", "Value"),
-                                            ("problem", "Why skipped")))
+            skipped = _table(
+                plan.skipped,
+                (("app", "App"), ("field", "Setting"), ("value", "Value"), ("problem", "Why skipped")),
+            )
             self.results_html.value += f"<p><b>Skipped (refused, not written):</b></p>{skipped}"
             self.status.value += status_html(f"{plan.skipped['app'].nunique()} refused apps skipped.")
         self.plan = None  # applied: a new edit needs a new preview
@@ -309,8 +402,10 @@ class EditForm(widgets.VBox):  # type: ignore[misc]
         except Exception as exc:
             self._error(exc)
             return
-        self.status.value = status_html(f"Plan saved to {written}; apply it later here or with "
-                                        f"`python -m toolkit edit --apply {written}`.")
+        self.status.value = status_html(
+            f"Plan saved to {written}; apply it later here or with "
+            f"`python -m toolkit edit --apply {written}`."
+        )
 
     def load_plan(self) -> None:
         """Load a saved plan against this form's org or folder (refused: another org, apps changed since)."""
@@ -418,8 +513,17 @@ class EditForm(widgets.VBox):  # type: ignore[misc]
             self.impact_html.value = (
                 f"<p><b>Impact</b> (who this edit would stop, from the org's logins and tokens): "
                 f"{breaks} users would break</p>"
-                + _table(shown, (("app", "App"), ("change", "Change"), ("verdict", "Verdict"),
-                                 ("users", "Users"), ("evidence", "Evidence"), ("reason", "Why unknown")))
+                + _table(
+                    shown,
+                    (
+                        ("app", "App"),
+                        ("change", "Change"),
+                        ("verdict", "Verdict"),
+                        ("users", "Users"),
+                        ("evidence", "Evidence"),
+                        ("reason", "Why unknown"),
+                    ),
+                )
             )
 
     def _breaking_users(self) -> int:
@@ -461,8 +565,10 @@ class EditForm(widgets.VBox):  # type: ignore[misc]
         client = plan.client_change_fields()
         if client and not self.ack_client.value:
             labels = " and ".join(catalog.field(f).label for f in client)
-            return (f"This edit switches on {labels}: every client must change first (expect downtime; PKCE "
-                    "cannot be switched off again on partner apps). Tick the box below once they are ready.")
+            return (
+                f"This edit switches on {labels}: every client must change first (expect downtime; PKCE "
+                "cannot be switched off again on partner apps). Tick the box below once they are ready."
+            )
         breaks = self._breaking_users()
         if breaks and not self.ack_breaks.value:
             return f"{breaks} users would break (see Impact): tick the box below to accept it."
@@ -471,8 +577,10 @@ class EditForm(widgets.VBox):  # type: ignore[misc]
             apps = {r["app"] for r in plan.problem_rows}
             if self.skip_refused.value:  # what is left cannot be skipped (a change no app can take)
                 return f"{refused} refused changes that belong to no single app: fix them and Preview again."
-            return (f"{refused} refused changes in {len(apps)} apps: fix them (or the selection) and Preview "
-                    "again, or tick the Skip refused apps box to apply the other apps.")
+            return (
+                f"{refused} refused changes in {len(apps)} apps: fix them (or the selection) and Preview "
+                "again, or tick the Skip refused apps box to apply the other apps."
+            )
         if not (plan.components or plan.grants):
             if self.skip_refused.value and not self.plan.ok:
                 return "Nothing left to change once the refused apps are skipped."

@@ -14,12 +14,20 @@ import ipywidgets as widgets
 import pandas as pd
 
 from ..reports.sections import SEVERITIES, bar_chart, severity_colors, severity_counts
-from .html import error_text, status_html
+from ..rules.report import rule_label
+from .html import error_text, status_html, style_widget
 
 ALL = ""
 FAIL = "fail"
-DRILL_COLUMNS = (("app", "App"), ("kind", "Kind"), ("setting", "Setting"), ("observed", "Observed"),
-                 ("expected", "Expected"), ("remedy", "Remedy"), ("fixable_by_api", "Fixable by API"))
+DRILL_COLUMNS = (
+    ("app", "App"),
+    ("kind", "Kind"),
+    ("setting", "Setting"),
+    ("observed", "Observed"),
+    ("expected", "Expected"),
+    ("remedy", "Remedy"),
+    ("fixable_by_api", "Fixable by API"),
+)
 NO_RULES = "Findings need the rules layer (toolkit.findings), which this installation does not have."
 
 
@@ -53,15 +61,34 @@ class FindingsView(widgets.VBox):  # type: ignore[misc]
         self.counts = widgets.HTML()
         self.chart = widgets.HTML()
         self.severity = widgets.Dropdown(description="Severity", options=[("All", ALL)])
-        self.rule = widgets.Dropdown(description="Rule", options=[("All rules", ALL)],
-                                     layout=widgets.Layout(width="auto"))
+        self.rule = widgets.Dropdown(
+            description="Rule", options=[("All rules", ALL)], layout=widgets.Layout(width="auto")
+        )
         self.detail = widgets.HTML()
         self.status = widgets.HTML()
+        # from a finding to its fix: an EditForm pre-filled with the rule's remedy and its failing apps
+        self.fix_button = widgets.Button(
+            description="Fix these apps",
+            icon="wrench",
+            button_style="warning",
+            layout=widgets.Layout(display="none", width="auto"),
+            tooltip="open the bulk edit pre-filled with this rule's remedy",
+        )
+        self.fix_button.on_click(lambda _b: self.fix())
         self._callbacks: list[Callable[[list[str]], None]] = []
+        self._fix_callbacks: list[Callable[[str, list[str]], None]] = []
         self.severity.observe(lambda _c: self._severity_changed(), names="value")
         self.rule.observe(lambda _c: self._drill(), names="value")
-        super().__init__([self.status, self.counts, self.chart,
-                          widgets.HBox([self.severity, self.rule]), self.detail])
+        super().__init__(
+            [
+                style_widget(),
+                self.status,
+                self.counts,
+                self.chart,
+                widgets.HBox([self.severity, self.rule, self.fix_button]),
+                self.detail,
+            ]
+        )
         if findings is not None:
             self.set_findings(findings)
         elif tables is not None:
@@ -89,15 +116,26 @@ class FindingsView(widgets.VBox):  # type: ignore[misc]
         self.status.value = status_html(
             f"{len(failed)} findings in {apps} apps"
             + (f" and {int(on_org.sum())} about the org's settings" if on_org.any() else "")
-            + (f"; {other} more could not be checked or are ignored" if other else "") + "."
+            + (f"; {other} more could not be checked or are ignored" if other else "")
+            + "."
         )
         sev = severity_counts(failed)
-        self.counts.value = "".join(
-            f"<span style='display:inline-block;margin-right:14px'><b>{n}</b> {html.escape(s)}</span>"
-            for s, n in sev
-        ) or "<i>No findings: every rule passed.</i>"
-        self.chart.value = bar_chart([(s.capitalize(), n) for s, n in sev], title="Findings by severity",
-                                     colors=severity_colors([s for s, _ in sev])) if sev else ""
+        self.counts.value = (
+            "".join(
+                f"<span style='display:inline-block;margin-right:14px'><b>{n}</b> {html.escape(s)}</span>"
+                for s, n in sev
+            )
+            or "<i>No findings: every rule passed.</i>"
+        )
+        self.chart.value = (
+            bar_chart(
+                [(s.capitalize(), n) for s, n in sev],
+                title="Findings by severity",
+                colors=severity_colors([s for s, _ in sev]),
+            )
+            if sev
+            else ""
+        )
         present = [s for s in SEVERITIES if s in {x for x, _ in sev}]
         self.severity.options = [("All", ALL), *[(s.capitalize(), s) for s in present]]
         self._severity_changed()
@@ -121,7 +159,7 @@ class FindingsView(widgets.VBox):  # type: ignore[misc]
         titles: dict[str, str] = {}
         if "title" in rows:
             titles = {str(r): str(t) for r, t in zip(rows["rule"], rows["title"], strict=True) if t}
-        options = [(f"{titles.get(str(r), str(r))} ({n} apps)", r) for r, n in counts.items()]
+        options = [(f"{rule_label(str(r), titles.get(str(r), ''))} ({n} apps)", r) for r, n in counts.items()]
         keep = self.rule.value if self.rule.value in counts.index else ALL
         self.rule.options = [("All rules", ALL), *options]
         self.rule.value = keep
@@ -136,6 +174,30 @@ class FindingsView(widgets.VBox):  # type: ignore[misc]
 
     def on_drill(self, callback: Callable[[list[str]], None]) -> None:
         self._callbacks.append(callback)
+
+    def on_fix(self, callback: Callable[[str, list[str]], None]) -> None:
+        """Call ``callback(rule_id, apps)`` when "Fix these apps" is clicked (``EditForm.fix_finding``)."""
+        self._fix_callbacks.append(callback)
+
+    def link(self, form: Any) -> None:
+        """ "Fix these apps" fills ``form`` (an :class:`~toolkit.ui.EditForm`) with the rule's remedy."""
+        self.on_fix(form.fix_finding)
+
+    def fixable(self) -> bool:
+        """Whether the rule shown has failing apps an edit can fix (its remedy is API changes)."""
+        rows = self._shown()
+        rows = rows[rows["rule"] == self.rule.value] if self.rule.value else rows.iloc[0:0]
+        fixable = rows["fixable_by_api"].astype(bool) if "fixable_by_api" in rows else rows["rule"].isna()
+        return bool(fixable.any())
+
+    def fix(self) -> None:
+        """Hand the rule shown and its failing apps to the ``on_fix`` callbacks (the linked EditForm)."""
+        if not self.fixable():
+            self.status.value = status_html("Pick a rule whose remedy an edit can make first.", error=True)
+            return
+        apps = self.selected_apps()
+        for callback in self._fix_callbacks:
+            callback(str(self.rule.value), apps)
 
     def _drill(self) -> None:
         rows = self._shown()
@@ -152,9 +214,9 @@ class FindingsView(widgets.VBox):  # type: ignore[misc]
             head = "".join(f"<th>{html.escape(label)}</th>" for _, label in cols)
             message = str(rows["message"].iloc[0]) if "message" in rows and len(rows) else ""
             self.detail.value = (
-                (f"<p>{html.escape(message)}</p>" if message else "")
-                + f"<table class='ca-table'><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
-            )
+                f"<p>{html.escape(message)}</p>" if message else ""
+            ) + f"<table class='ca-table'><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+        self.fix_button.layout.display = "" if self.fixable() and self._fix_callbacks else "none"
         apps = self.selected_apps()
         for callback in self._callbacks:
             callback(apps)

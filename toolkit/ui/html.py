@@ -6,6 +6,7 @@ import html
 import math
 from typing import Any
 
+import ipywidgets as widgets
 import pandas as pd
 
 from ..model import catalog
@@ -14,6 +15,30 @@ from ..redact import mask_key, redact
 DEFAULT_MAX_ROWS = 50
 _SECRET_COLUMNS = frozenset(f.id for f in catalog.fields() if f.secret)
 _MASKED_COLUMNS = frozenset(f.id for f in catalog.fields() if f.masked)
+
+
+# One stylesheet for every widget's tables and buttons (JupyterLab applies a <style> in an HTML widget to the
+# page): padded tables with a header band, the preview's before/after coloured as a diff, and disabled buttons
+# that look disabled (Lab keeps a warning/danger button's colour when disabled).
+WIDGET_CSS = """
+.ca-table{border-collapse:collapse;font-size:12px;margin:4px 0 8px;max-width:100%}
+.ca-table th,.ca-table td{padding:3px 8px;border-bottom:1px solid #e0e0e0;text-align:left;vertical-align:top;
+  overflow-wrap:anywhere}
+.ca-table thead th{background:#f3f4f6;font-weight:600}
+.ca-table tbody tr:hover{background:#fafafa}
+.ca-table td.ca-before{background:#fdecea;color:#8a1c12;text-decoration:line-through;
+  text-decoration-color:#e3a39c}
+.ca-table td.ca-after{background:#e6f4ea;color:#0b5a2a}
+.ca-table td.ca-bad{color:#b00020;font-weight:600}
+.ca-caption{font-size:11px;color:#555}
+.jupyter-widgets.jupyter-button:disabled,.jupyter-widgets.widget-button:disabled,
+.jupyter-button:disabled{opacity:.45;filter:grayscale(80%);cursor:not-allowed;box-shadow:none}
+"""
+
+
+def style_widget() -> widgets.HTML:
+    """The :data:`WIDGET_CSS` stylesheet as a (zero-height) HTML widget, put first in every form."""
+    return widgets.HTML(f"<style>{WIDGET_CSS}</style>", layout=widgets.Layout(height="0px", margin="0"))
 
 
 def cell_text(value: Any) -> str:

@@ -16,11 +16,18 @@ import pandas as pd
 
 from ..analysis.display import people_table
 from ..model import catalog
+from ..rules.report import rule_label
 
 ALL = ""
 FAIL = "fail"
 PICKER_COLUMNS = (
-    "name", "kind", "platform", "ip_relaxation", "refresh_policy", "permitted_users", "coverage"
+    "name",
+    "kind",
+    "platform",
+    "ip_relaxation",
+    "refresh_policy",
+    "permitted_users",
+    "coverage",
 )
 
 
@@ -40,8 +47,14 @@ TABLE_OPTIONS: dict[str, Any] = {
 def _itable(frame: pd.DataFrame) -> Any:
     from itables.widget import ITable
 
-    return ITable(frame, select={"style": "os"}, selected_rows=[], pageLength=10,
-                  classes="display compact", **TABLE_OPTIONS)
+    return ITable(
+        frame,
+        select={"style": "os"},
+        selected_rows=[],
+        pageLength=10,
+        classes="display compact",
+        **TABLE_OPTIONS,
+    )
 
 
 class AppPicker(widgets.VBox):  # type: ignore[misc]
@@ -69,8 +82,10 @@ class AppPicker(widgets.VBox):  # type: ignore[misc]
         )
         self.platform = widgets.Dropdown(
             description="Platform",
-            options=[("All platforms", ALL),
-                     *[(catalog.value_label("platform", p), p) for p in catalog.field("platform").allowed]],
+            options=[
+                ("All platforms", ALL),
+                *[(catalog.value_label("platform", p), p) for p in catalog.field("platform").allowed],
+            ],
         )
         self.finding = widgets.Dropdown(description="Finding", options=[("Any", ALL)])
         self.text = widgets.Text(description="Search", placeholder="part of the name or label")
@@ -87,11 +102,14 @@ class AppPicker(widgets.VBox):  # type: ignore[misc]
         self.table.observe(lambda _c: self._selection_changed(), names="selected_rows")
         self.select_all.on_click(lambda _b: self._select(list(range(len(self._names)))))
         self.clear.on_click(lambda _b: self._select([]))
-        super().__init__([
-            widgets.HBox([self.kind, self.platform, self.finding]),
-            widgets.HBox([self.text, self.select_all, self.clear]),
-            self.table, self.summary,
-        ])
+        super().__init__(
+            [
+                widgets.HBox([self.kind, self.platform, self.finding]),
+                widgets.HBox([self.text, self.select_all, self.clear]),
+                self.table,
+                self.summary,
+            ]
+        )
         self.set_tables(tables or {}, findings)
 
     def set_tables(self, tables: dict[str, pd.DataFrame], findings: pd.DataFrame | None = None) -> None:
@@ -103,7 +121,11 @@ class AppPicker(widgets.VBox):  # type: ignore[misc]
         if len(self._findings) and "rule" in self._findings:
             rules = sorted(str(r) for r in self._findings["rule"].dropna().unique())
         keep = self.finding.value if self.finding.value in rules else ALL
-        self.finding.options = [("Any", ALL), *[(r, r) for r in rules]]
+        titles: dict[str, str] = {}
+        if "title" in self._findings:
+            pairs = zip(self._findings["rule"].astype(str), self._findings["title"].astype(str), strict=True)
+            titles = dict(pairs)
+        self.finding.options = [("Any", ALL), *[(rule_label(r, titles.get(r, "")), r) for r in rules]]
         self.finding.value = keep
         self.finding.layout.display = "" if rules else "none"
         self.refresh(keep_selection=False)
