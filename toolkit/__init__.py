@@ -24,7 +24,6 @@ from .errors import (
 )
 from .model.document import Change, MetadataDocument, MissingRequiredError
 from .model.values import RefreshTokenPolicy
-from .model.views import ConnectedAppView, ExternalClientAppView
 from .rules.baseline import Baseline, BaselineError, load_baseline
 from .rules.bootconfig import cross_check as bootconfig_check
 from .rules.engine import findings, rule_table
@@ -42,10 +41,8 @@ __all__ = [
     "Baseline",
     "BaselineError",
     "Change",
-    "ConnectedAppView",
     "EditPlan",
     "EditResult",
-    "ExternalClientAppView",
     "InvalidValueError",
     "MetadataDocument",
     "MetadataParseError",

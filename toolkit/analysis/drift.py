@@ -186,7 +186,7 @@ def _tables(value: Any) -> dict[str, pd.DataFrame]:
         return value
     if isinstance(value, str | Path) and is_snapshot(value):
         return load_snapshot(value)[0]
-    from ..api import audit
+    from .audit import audit
 
     return audit(value)
 

@@ -1,7 +1,7 @@
 """``python -m toolkit audit``: audit a folder or an org into CSV files and ``summary.html``.
 
-Sources are the shared ones of :mod:`toolkit.commands.options`; :func:`toolkit.api.audit_folder` and
-:func:`toolkit.api.audit_org` build the tables, :func:`report` writes any tables dict.
+Sources are the shared ones of :mod:`toolkit.commands.options`; :func:`toolkit.analysis.audit.audit_folder`
+and :func:`toolkit.analysis.audit.audit_org` build the tables, :func:`report` writes any tables dict.
 """
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ from pathlib import Path
 import pandas as pd
 
 from .. import checks
+from ..analysis.audit import audit_folder
 from ..analysis.counts import counts_line
 from ..analysis.summary import write_outputs
-from ..api import audit_folder
 from ..errors import OrgError
 from ..model.bundle import Inventory
 from ..model.catalog import secret_values
@@ -58,7 +58,7 @@ def audit_org_command(args: argparse.Namespace) -> int:
     Exit 0 when complete, 3 when partial (reason on stderr and in the outputs); nothing readable (a refused
     token, say) is an :class:`~toolkit.errors.OrgError`: exit 2 and no output.
     """
-    from ..api import audit_org
+    from ..analysis.audit import audit_org
 
     try:
         with open_org(args) as org:

@@ -12,8 +12,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from ..analysis.audit import audit_folder
 from ..analysis.drift import diff_audits, is_snapshot, load_snapshot, save_snapshot
-from ..api import audit_folder
 from ..errors import SourceError
 from . import EXIT_OK
 from .options import add_source_arguments, describe_source, is_org_source, read_source, write_text_atomically

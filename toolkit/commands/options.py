@@ -212,7 +212,7 @@ def read_source(
 
     An org audit that read nothing at all is an :class:`~toolkit.errors.OrgError` (exit 2), as in ``audit``.
     """
-    from ..api import audit_folder, audit_org
+    from ..analysis.audit import audit_folder, audit_org
     from .audit import check_readable
 
     require_source(args)

@@ -545,7 +545,7 @@ def _apps_table(target: Target, where: Any) -> tuple[pd.DataFrame, _Loaded | Non
             + (f", {', '.join(ORG_COLUMNS)}" if isinstance(target, OrgTarget) else "")
         )
     if isinstance(target, OrgTarget) and not set(columns) <= metadata_columns():
-        from ..api import audit_org
+        from ..analysis.audit import audit_org
 
         # no org-wide settings, no /limits; a where on usage alone: only the usage SOQL and the app ids
         usage_only = set(columns) <= USAGE_COLUMNS | {"name", "label", "kind"}

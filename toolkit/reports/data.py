@@ -41,14 +41,10 @@ class ReportData:
 
 
 def findings_of(tables: dict[str, pd.DataFrame]) -> pd.DataFrame | None:
-    """``toolkit.findings(tables)`` when the rules layer is installed, else None (no findings section)."""
-    import toolkit
+    """``toolkit.findings(tables)``."""
+    from ..rules.engine import findings
 
-    rules = getattr(toolkit, "findings", None)
-    if rules is None:
-        return None
-    result: pd.DataFrame = rules(tables)
-    return result
+    return findings(tables)
 
 
 def org_name(org: Any) -> str:
@@ -65,7 +61,7 @@ def org_name(org: Any) -> str:
 def collect(source: Any, *, window_days: int = 180, progress: Any = None) -> tuple[ReportData, Inventory]:
     """Audit an org or a folder into :class:`ReportData`; also returns the inventory (for its secret values,
     :func:`inventory_secrets`, which never go into the data)."""
-    from ..api import audit_folder, audit_org
+    from ..analysis.audit import audit_folder, audit_org
     from ..sources.org import Org
 
     if isinstance(source, Org):

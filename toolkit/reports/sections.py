@@ -230,20 +230,17 @@ def findings(data: ReportData) -> str:
 
 
 def judged_cells(tables: dict[str, pd.DataFrame]) -> tuple[list[str], dict[tuple[str, str], str]] | None:
-    """The rules layer's mobile matrix (:func:`toolkit.mobile_matrix`), when installed: its app order
-    (platform groups, iOS/Android twins side by side) and each (app, field id) cell's status (``baseline``:
-    fails the baseline, ``majority``: differs from most of its platform group...); None without it."""
-    import toolkit
+    """The rules layer's mobile matrix (:func:`toolkit.mobile_matrix`): its app order (platform groups,
+    iOS/Android twins side by side) and each (app, field id) cell's status (``baseline``: fails the
+    baseline, ``majority``: differs from most of its platform group...)."""
+    from ..rules.matrix import mobile_matrix
 
-    matrix = getattr(toolkit, "mobile_matrix", None)
-    if matrix is None:
-        return None
-    states = matrix(tables, status=True)
+    states = mobile_matrix(tables, status=True)
     ids = {f.label: f.id for f in mobile_fields()}
     order = [str(app) for _group, app in states.index]
     cells = {
-        (str(app), ids[str(label)]): str(state)
-        for (_group, app), row in states.iterrows()
+        (app, ids[str(label)]): str(state)
+        for app, (_index, row) in zip(order, states.iterrows(), strict=True)
         for label, state in row.items()
         if str(label) in ids
     }

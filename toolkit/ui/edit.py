@@ -17,6 +17,7 @@ import ipywidgets as widgets
 import pandas as pd
 
 from ..analysis.display import display_value
+from ..edits import plan_edits, rollback_edits
 from ..errors import ToolkitError
 from ..model import catalog
 from .connect import ConnectForm
@@ -25,7 +26,6 @@ from .forms import FieldForm, form_fields
 from .html import error_text, status_html, style_widget
 from .picker import AppPicker
 
-NO_EDITS = "Bulk edits need the edits layer (toolkit.plan_edits), which this installation does not have."
 DEFAULT_FIELDS = ("ip_relaxation", "refresh_policy")
 _DONE = re.compile(r"(\d+)/(\d+) components")
 PREVIEW_COLUMNS = (
@@ -64,14 +64,6 @@ def spec_text(field_id: str, value: Any) -> str:
     else:
         text = str(value)
     return f"{field_id}={text}"
-
-
-def _edits_api() -> Any:
-    import toolkit
-
-    if getattr(toolkit, "plan_edits", None) is None:
-        return None
-    return toolkit
 
 
 def _table(frame: pd.DataFrame, columns: Iterable[tuple[str, str]], css: str = "ca-table") -> str:
@@ -221,7 +213,7 @@ class EditForm(widgets.VBox):  # type: ignore[misc]
     # --- steps ----------------------------------------------------------------------------------------------
     def use_source(self, source: Any) -> None:
         """Audit ``source`` (an org or a folder) and offer its apps; the form starts a new edit."""
-        from ..api import audit
+        from ..analysis.audit import audit
 
         self.status.value = status_html("Reading the apps…")
         try:
@@ -287,10 +279,7 @@ class EditForm(widgets.VBox):  # type: ignore[misc]
 
     def preview(self) -> None:
         """Plan the edit (nothing is written): per-app before/after, problems, XML diff."""
-        api = _edits_api()
         try:
-            if api is None:
-                raise FormInputError(NO_EDITS)
             if self.source is None:
                 raise FormInputError("connect to an org (or pass a folder) first")
             apps = self.picker.selected()
@@ -302,7 +291,7 @@ class EditForm(widgets.VBox):  # type: ignore[misc]
             specs = self.specs()
             if not specs:
                 raise FormInputError("tick at least one setting to change")
-            plan = api.plan_edits(self.source, specs, apps=apps)
+            plan = plan_edits(self.source, specs, apps=apps)
         except Exception as exc:
             self._error(exc)
             return
@@ -427,13 +416,12 @@ class EditForm(widgets.VBox):  # type: ignore[misc]
 
     def rollback(self) -> None:
         """Restore every component the last apply touched, from its journal."""
-        api = _edits_api()
         try:
-            if self.result is None or api is None:
+            if self.result is None:
                 raise FormInputError("nothing applied to roll back")
             self.progress.value = 0
             self._busy(True)
-            result = api.rollback_edits(self.result.journal, self.source, progress=self._progress)
+            result = rollback_edits(self.result.journal, self.source, progress=self._progress)
         except Exception as exc:
             self._error(exc)
             return
@@ -447,7 +435,7 @@ class EditForm(widgets.VBox):  # type: ignore[misc]
     # --- helpers --------------------------------------------------------------------------------------------
     def _reread(self) -> None:
         """Audit the source again so the picker shows the values as they are now (the selection stays)."""
-        from ..api import audit
+        from ..analysis.audit import audit
 
         chosen = self.picker.selected()
         try:

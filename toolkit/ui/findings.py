@@ -14,6 +14,7 @@ import ipywidgets as widgets
 import pandas as pd
 
 from ..reports.sections import SEVERITIES, bar_chart, severity_colors, severity_counts
+from ..rules import engine
 from ..rules.report import rule_label
 from .html import error_text, status_html, style_widget
 
@@ -28,18 +29,11 @@ DRILL_COLUMNS = (
     ("remedy", "Remedy"),
     ("fixable_by_api", "Fixable by API"),
 )
-NO_RULES = "Findings need the rules layer (toolkit.findings), which this installation does not have."
 
 
-def compute_findings(tables: dict[str, pd.DataFrame], baseline: Any = None) -> pd.DataFrame | None:
-    """``toolkit.findings(tables, baseline)``, or None when the rules layer is not installed."""
-    import toolkit
-
-    rules = getattr(toolkit, "findings", None)
-    if rules is None:
-        return None
-    result: pd.DataFrame = rules(tables, baseline) if baseline is not None else rules(tables)
-    return result
+def compute_findings(tables: dict[str, pd.DataFrame], baseline: Any = None) -> pd.DataFrame:
+    """``toolkit.findings(tables, baseline)``."""
+    return engine.findings(tables, baseline) if baseline is not None else engine.findings(tables)
 
 
 class FindingsView(widgets.VBox):  # type: ignore[misc]
@@ -100,9 +94,6 @@ class FindingsView(widgets.VBox):  # type: ignore[misc]
             found = compute_findings(tables, self.baseline)
         except Exception as exc:  # a message in the view, never a traceback
             self.status.value = status_html(error_text(exc), error=True)
-            return
-        if found is None:
-            self.status.value = status_html(NO_RULES)
             return
         self.set_findings(found)
 

@@ -8,8 +8,8 @@ from typing import Any
 import ipywidgets as widgets
 import pandas as pd
 
+from ..analysis.audit import audit
 from ..analysis.counts import counts_line
-from ..api import audit
 from ..errors import SourceError
 from .connect import ConnectForm
 from .html import DEFAULT_MAX_ROWS, error_text, frame_html, status_html
