@@ -24,6 +24,7 @@ import re
 import shutil
 import subprocess
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 from urllib.parse import urlparse
@@ -108,75 +109,94 @@ def connect(
     if ca_file:
         session.verify = ca_file  # trust the demo org's CA; TLS verification stays on
         session.trust_env = False  # else a REQUESTS_CA_BUNDLE in the environment overrides ``verify``
-    common: dict[str, Any] = {
-        "concurrency": concurrency,
-        "policy": policy,
-        "secrets": secrets,
-        "timeout": timeout,
-    }
-    owned = None
-    relogin: Callable[[Any], None] | None = None
-    if (
-        target in (None, "demo")
-        and not alias
-        and not any((instance_url, access_token, username, consumer_key))
-    ):
-        owned, auth = _start_demo(demo_options or {}), "demo"
-        session.verify, session.trust_env = owned.ca_file, False
-        instance_url, access_token = owned.instance_url, owned.access_token
-        common["secrets"] = [*secrets, owned.access_token]
-        sf = _build(session, instance_url=instance_url, session_id=access_token)
-    elif alias or (target not in (None, "demo")):
-        name = alias or str(target)
-        auth = "sf_cli"
-        info = _sf_org_display(name)
-        common["secrets"] = [*secrets, info["accessToken"]]
-        sf = _build(session, instance_url=info["instanceUrl"], session_id=info["accessToken"])
-        api_version = api_version or info.get("apiVersion")
-
-        relogin = partial(_sf_cli_relogin, alias=name)
-
+    named = any((instance_url, access_token, username, consumer_key))
+    if target in (None, "demo") and not alias and not named:
+        login = _demo_login(session, demo_options or {})
+    elif alias or target not in (None, "demo"):
+        login = _sf_cli_login(session, alias or str(target))
     elif instance_url and access_token:
-        auth = "access_token" if target != "demo" else "demo"
-        sf = _build(session, instance_url=instance_url, session_id=access_token)
+        login = _Login(_build(session, instance_url=instance_url, session_id=access_token),
+                       "access_token" if target != "demo" else "demo")
     else:
-        domain = login_domain(login_url or instance_url)
-        if username and consumer_key and private_key_file:
-            auth = "jwt"
-            sf = _build(
-                session,
-                username=username,
-                consumer_key=consumer_key,
-                privatekey_file=private_key_file,
-                domain=domain,
-            )
-        elif consumer_key and consumer_secret and not username:
-            if not domain:
-                raise SourceError(
-                    "client credentials need login_url (your My Domain URL); "
-                    "login.salesforce.com does not accept this flow"
-                )
-            auth = "client_credentials"
-            sf = _build(session, consumer_key=consumer_key, consumer_secret=consumer_secret, domain=domain)
-        elif username and password:
-            auth = "password"
-            sf = _build(
-                session,
-                username=username,
-                password=password,
-                security_token=security_token or "",
-                domain=domain,
-            )
-        else:
+        login = _simple_salesforce_login(
+            session, login_domain(login_url or instance_url), username=username, password=password,
+            security_token=security_token, consumer_key=consumer_key, consumer_secret=consumer_secret,
+            private_key_file=private_key_file,
+        )
+    org = Org(
+        login.sf, auth=login.auth, api_version=api_version or login.api_version, relogin=login.relogin,
+        owned=login.owned, concurrency=concurrency, policy=policy, secrets=[*secrets, *login.secrets],
+        timeout=timeout,
+    )
+    _first_contact(org, pinned=bool(api_version or login.api_version))
+    return org
+
+
+@dataclass
+class _Login:
+    """What one way of signing in gives :func:`connect`: the client and how to sign in again."""
+
+    sf: Any
+    auth: str
+    relogin: Callable[[Any], None] | None = None
+    owned: Any = None  # an embedded demo org this connection starts and stops
+    secrets: list[str] = field(default_factory=list)  # tokens learnt while signing in (redacted everywhere)
+    api_version: str | None = None  # the version the sign-in names (the sf CLI's)
+
+
+def _demo_login(session: requests.Session, options: dict[str, Any]) -> _Login:
+    owned = _start_demo(options)
+    session.verify, session.trust_env = owned.ca_file, False
+    sf = _build(session, instance_url=owned.instance_url, session_id=owned.access_token)
+    return _Login(sf, "demo", owned=owned, secrets=[owned.access_token])
+
+
+def _sf_cli_login(session: requests.Session, alias: str) -> _Login:
+    info = _sf_org_display(alias)
+    sf = _build(session, instance_url=info["instanceUrl"], session_id=info["accessToken"])
+    return _Login(sf, "sf_cli", relogin=partial(_sf_cli_relogin, alias=alias), secrets=[info["accessToken"]],
+                  api_version=info.get("apiVersion"))
+
+
+def _simple_salesforce_login(
+    session: requests.Session,
+    domain: str | None,
+    *,
+    username: str | None,
+    password: str | None,
+    security_token: str | None,
+    consumer_key: str | None,
+    consumer_secret: str | None,
+    private_key_file: str | None,
+) -> _Login:
+    """JWT bearer, client credentials or username-password, through simple-salesforce's own logins."""
+    if username and consumer_key and private_key_file:
+        sf = _build(session, username=username, consumer_key=consumer_key, privatekey_file=private_key_file,
+                    domain=domain)
+        return _Login(sf, "jwt", relogin=_simple_salesforce_relogin)
+    if consumer_key and consumer_secret and not username:
+        if not domain:
             raise SourceError(
-                "connect() needs one of: 'demo'; an sf CLI alias; instance_url + access_token; "
-                "username + consumer_key + private_key_file (JWT); consumer_key + consumer_secret "
-                "+ login_url (client credentials); username + password [+ security_token]"
+                "client credentials need login_url (your My Domain URL); "
+                "login.salesforce.com does not accept this flow"
             )
-        relogin = _simple_salesforce_relogin
-    org = Org(sf, auth=auth, api_version=api_version, relogin=relogin, owned=owned, **common)
+        sf = _build(session, consumer_key=consumer_key, consumer_secret=consumer_secret, domain=domain)
+        return _Login(sf, "client_credentials", relogin=_simple_salesforce_relogin)
+    if username and password:
+        sf = _build(session, username=username, password=password, security_token=security_token or "",
+                    domain=domain)
+        return _Login(sf, "password", relogin=_simple_salesforce_relogin)
+    raise SourceError(
+        "connect() needs one of: 'demo'; an sf CLI alias; instance_url + access_token; "
+        "username + consumer_key + private_key_file (JWT); consumer_key + consumer_secret "
+        "+ login_url (client credentials); username + password [+ security_token]"
+    )
+
+
+def _first_contact(org: Org, *, pinned: bool) -> None:
+    """Pick the highest API version (unless pinned); an org that cannot be reached says which and why."""
     try:
-        if not api_version:
+        if not pinned:
             org.use_highest_version()
     except OrgError as exc:
         org.close()
@@ -194,8 +214,6 @@ def connect(
     except BaseException:
         org.close()
         raise
-    return org
-
 
 TLS_HINT = (
     "if it is signed by a private CA (a demo org, a proxy that inspects TLS), pass --ca-file PEM "
