@@ -13,6 +13,7 @@ trap 'rm -rf "$tmp"' EXIT
 {
     echo "# Exact versions of every dependency (pip constraints), written by scripts/update-constraints.sh"
     echo "# (make constraints) on $("$tmp/venv/bin/python" --version) $(uname -m). make setup installs with -c."
-    "$tmp/venv/bin/python" -m pip freeze --exclude-editable | LC_ALL=C sort -f
+    # --all: setuptools too (a dev dependency: tests build the wheel without downloading a build backend)
+    "$tmp/venv/bin/python" -m pip freeze --all --exclude-editable | grep -v '^pip==' | LC_ALL=C sort -f
 } >constraints.txt
 echo "constraints.txt: $(grep -vc '^#' constraints.txt) packages"

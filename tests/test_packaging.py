@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
+import subprocess
+import sys
 import tomllib
+import zipfile
 from pathlib import Path
+
+import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 PYPROJECT = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
@@ -55,3 +62,65 @@ def test_constraints_pin_every_declared_dependency_exactly() -> None:
     assert not missing, f"not in constraints.txt (run `make constraints`): {missing}"
     assert all(re.fullmatch(r"[0-9][0-9A-Za-z.+!-]*", v) for v in pinned.values())
     assert "constraints.txt" in (REPO / "Makefile").read_text(encoding="utf-8")
+
+
+def test_package_list_matches_the_folders() -> None:
+    """pyproject lists the packages (the notebooks are mapped in): every toolkit folder with code is one."""
+    listed = set(PYPROJECT["tool"]["setuptools"]["packages"])
+    folders = {
+        ".".join(p.parent.relative_to(REPO).parts) for p in (REPO / "toolkit").rglob("__init__.py")
+    }
+    assert listed == folders | {"toolkit.notebooks"}
+    assert PYPROJECT["tool"]["setuptools"]["package-dir"] == {"toolkit.notebooks": "notebooks"}
+
+
+@pytest.fixture(scope="module")
+def installed_wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The wheel built from a copy of the sources (the venv's setuptools: no download), installed."""
+    work = tmp_path_factory.mktemp("wheel")
+    src = work / "src"
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc", ".ipynb_checkpoints")
+    for name in ("toolkit", "notebooks"):
+        shutil.copytree(REPO / name, src / name, ignore=ignore)
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(REPO / name, src / name)
+    build = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(work),
+         "."],
+        cwd=src, capture_output=True, text=True, timeout=300,
+    )
+    assert build.returncode == 0, build.stderr[-2000:]
+    (wheel,) = work.glob("connected_app_toolkit-*.whl")
+    names = zipfile.ZipFile(wheel).namelist()
+    assert "toolkit/notebooks/06_report.ipynb" in names and "toolkit/py.typed" in names
+    expected = {str(p.relative_to(REPO)) for p in (REPO / "toolkit").rglob("*.py")}
+    assert expected <= set(names), sorted(expected - set(names))[:5]
+    site = work / "site"
+    install = subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(site), str(wheel)],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert install.returncode == 0, install.stderr[-2000:]
+    return site
+
+
+@pytest.mark.slow
+def test_a_wheel_renders_the_report_from_its_own_notebook(installed_wheel: Path, tmp_path: Path) -> None:
+    """Installed from the wheel (no checkout on the path), `report` runs the packaged 06_report.ipynb and
+    writes the same sections as from a checkout."""
+    env = {**os.environ, "PYTHONPATH": str(installed_wheel)}
+    env.pop("TOOLKIT_HISTORY", None)
+    where = subprocess.run(
+        [sys.executable, "-c", "import toolkit.reports.export as e; print(e.REPORT_NOTEBOOK)"],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120,
+    )
+    assert where.stdout.strip() == str(installed_wheel / "toolkit" / "notebooks" / "06_report.ipynb")
+    shutil.copytree(REPO / "examples", tmp_path / "examples")
+    run = subprocess.run(
+        [sys.executable, "-m", "toolkit", "report", "--project", "examples", "--out", "r"],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300,
+    )
+    assert run.returncode == 0, run.stderr[-2000:]
+    page = (tmp_path / "r" / "report.html").read_text(encoding="utf-8")
+    assert "<h2>Findings</h2>" in page and "<h2>Mobile settings</h2>" in page
+    assert "<style" in page  # the notebook's CSS, as from a checkout

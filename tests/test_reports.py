@@ -144,7 +144,7 @@ def test_workbook_text_is_never_a_formula() -> None:
 
 
 def test_without_the_notebook_the_report_is_the_same_sections(tmp_path: Path) -> None:
-    """A wheel has no notebooks/: the report is still written, from the sections, without papermill."""
+    """Without the notebook the report is still written, from the sections, without papermill."""
     from toolkit.reports import collect, write_report
 
     data, inventory = collect(REPO / "examples")

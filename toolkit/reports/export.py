@@ -26,7 +26,17 @@ from .files import data_files
 from .sections import CSS
 
 REPO = Path(__file__).resolve().parents[2]
-REPORT_NOTEBOOK = REPO / "notebooks" / "06_report.ipynb"
+
+
+def _report_notebook() -> Path:
+    """The checkout's ``notebooks/06_report.ipynb``, else the copy an installed wheel holds
+    (``toolkit/notebooks/``, pyproject's package-dir): the same page either way."""
+    checkout = REPO / "notebooks" / "06_report.ipynb"
+    packaged = Path(__file__).resolve().parents[1] / "notebooks" / "06_report.ipynb"
+    return checkout if checkout.is_file() or not packaged.is_file() else packaged
+
+
+REPORT_NOTEBOOK = _report_notebook()
 REPORT_HTML = "report.html"
 NOTEBOOK_ONLY = "notebook-only"  # cells with this tag (the notebook's own intro) stay out of the report
 KERNEL_TIMEOUT_S = 300
@@ -124,7 +134,7 @@ def run_notebook(data_dir: Path, output: Path, notebook: Path = REPORT_NOTEBOOK)
     from papermill.exceptions import PapermillExecutionError
 
     if not notebook.is_file():
-        raise SourceError(f"{notebook}: the report notebook is missing (run from a checkout of the repo)")
+        raise SourceError(f"{notebook}: the report notebook is missing (reinstall the toolkit)")
     saved = os.environ.get("PYTHONPATH")
     os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO), saved) if p)
     try:
@@ -150,8 +160,9 @@ def write_report(
     """Write ``report.html`` (self-contained, no code), every table as CSV and ``audit.xlsx`` into ``out``.
 
     ``out`` is replaced as a whole, atomically (see :mod:`.files`); :class:`~toolkit.errors.OutputError` when
-    it holds files no audit or report writes. Without the report notebook (a package installed from a wheel
-    has no ``notebooks/``) the page is :func:`static_page`: the same sections, no papermill.
+    it holds files no audit or report writes. The notebook is the checkout's or the installed wheel's
+    (``toolkit/notebooks/``); without it (``notebook=`` a missing file) the page is :func:`static_page`: the
+    same sections, no papermill.
     """
     folder = checks.folder_path("out", out)
     check_replaceable(folder)  # before the slow part: a folder holding other files is refused, not emptied
@@ -163,7 +174,7 @@ def write_report(
             executed = work / "report.ipynb"
             run_notebook(work / "data", executed, notebook)
             html_page = page(export_html(executed), data.title)
-    else:  # an installed package has no notebooks/: the same sections, without the notebook's prose
+    else:  # no notebook: the same sections, without the notebook's prose
         html_page = static_page(data)
     # known secret values, tokens and PEM blocks go; words after "password" stay (rule titles are prose)
     document = redact(html_page, secret_list, keywords=False)
