@@ -290,3 +290,16 @@ def test_a_refresh_policy_on_an_app_without_oauth_policy_is_refused_not_a_crash(
     plan = toolkit.plan_edits(str(project), ["refresh_policy=zero"], apps=["HR_Portal_SAML"])
     (row,) = plan.problems.to_dict("records")
     assert row["app"] == "HR_Portal_SAML" and "oauthPolicy.ipRelaxation" in row["problem"]
+
+
+def test_scopes_are_accepted_the_way_admins_write_them(project: Path) -> None:
+    """`api`, `refresh_token`, `chatter_api` (the OAuth wire names, as in the seed and the Mobile SDK) plan
+    the same edit as the metadata names; a name that is neither is still refused."""
+    wire = toolkit.plan_edits(project, ["scopes+=refresh_token", "scopes+=chatter_api"], apps=[CA_WEB])
+    enum = toolkit.plan_edits(project, ["scopes+=RefreshToken", "scopes+=Chatter"], apps=[CA_WEB])
+    assert wire.problems.empty and enum.problems.empty
+    columns = ["app", "field", "before", "after"]
+    same = enum.preview()[columns].astype(str).values.tolist()
+    assert wire.preview()[columns].astype(str).values.tolist() == same
+    bad = toolkit.plan_edits(project, ["scopes+=refresh_tokens"], apps=[CA_WEB])
+    assert bad.problems[["app", "field", "value"]].values.tolist() == [[CA_WEB, "scopes", "refresh_tokens"]]

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from urllib.parse import urlparse
 
 from ..errors import InvalidValueError, ToolkitError
-from ..model.catalog import Field, field  # noqa: F401 - field: used by the doctests
+from ..model.catalog import SCOPE_WIRE_NAMES, Field, field  # noqa: F401 - field: used by the doctests
 
 OPS = ("=", "+=", "-=")
 _SPEC = re.compile(r"^\s*(?P<field>[A-Za-z_][\w.:]*)\s*(?P<op>\+=|-=|=)(?P<value>.*)$", re.S)
@@ -210,8 +210,8 @@ from 1 to 2147483647 (xsd:int)
 def list_item(fld: Field, value: str, app: str = "(every app)") -> str:
     """One item of a list field (a callback URL, a scope name, a profile name).
 
-    >>> list_item(field("scopes"), "refreshtoken")
-    'RefreshToken'
+    >>> list_item(field("scopes"), "refreshtoken"), list_item(field("scopes"), "refresh_token")
+    ('RefreshToken', 'RefreshToken')
     """
     item = value.strip()
     if fld.id == "callback_urls":
@@ -223,6 +223,9 @@ def list_item(fld: Field, value: str, app: str = "(every app)") -> str:
         for allowed in fld.allowed:
             if item.lower() == allowed.lower():
                 return allowed
+        wire = SCOPE_WIRE_NAMES.get(item.lower()) if fld.id == "scopes" else None
+        if wire in fld.allowed:  # the way admins and clients write scopes: api, refresh_token, chatter_api
+            return str(wire)
         raise InvalidValueError(app, fld.id, value, fld.allowed)
     if not item:
         raise InvalidValueError(app, fld.id, value, "a non-empty name")

@@ -391,6 +391,22 @@ SCOPE_ENUM = (
 # On retrieve Profile/Email/Address/Phone collapse to Basic; OfflineAccess is RefreshToken (§1.4)
 SCOPE_EQUIVALENT = {"Profile": "Basic", "Email": "Basic", "Address": "Basic", "Phone": "Basic",
                     "OfflineAccess": "RefreshToken"}
+# OAuth wire scope names (the ``scope=`` of a client, the Mobile SDK's oauthScopes, what admins write) ->
+# the ConnectedAppOauthAccessScope value (domain notes §1.4; pairing by name with scopes_supported)
+SCOPE_WIRE_NAMES = {
+    "api": "Api", "web": "Web", "full": "Full", "refresh_token": "RefreshToken",
+    "offline_access": "OfflineAccess", "id": "Basic", "profile": "Profile", "email": "Email",
+    "address": "Address", "phone": "Phone", "openid": "OpenID", "chatter_api": "Chatter",
+    "custom_permissions": "CustomPermissions", "visualforce": "CustomApplications", "wave_api": "Wave",
+    "eclair_api": "Eclair", "pardot_api": "Pardot", "lightning": "Lightning", "content": "Content",
+    "cdp_api": "CDP", "cdp_ingest_api": "CDPIngest", "cdp_profile_api": "CDPProfile",
+    "cdp_query_api": "CDPQuery", "cdp_segment_api": "CDPSegment",
+    "cdp_identityresolution_api": "CDPIdentityResolution",
+    "cdp_calculated_insight_api": "CDPCalculatedInsight", "chatbot_api": "Chatbot", "sfap_api": "SFAP",
+    "interaction_api": "Interaction", "einstein_gpt_api": "EinsteinGPT",
+    "pwdless_login_api": "PwdlessLogin", "forgot_password": "ForgotPassword",
+    "user_registration_api": "UserRegistration", "mcp_api": "MCP", "scrt_api": "SCRT",
+}
 
 
 def _enum(simple_type: str, fallback: Sequence[str]) -> tuple[str, ...]:

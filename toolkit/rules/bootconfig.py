@@ -22,28 +22,6 @@ from ..redact import mask_key
 from ..sources.bootconfig import BootConfig
 
 CHECK_COLUMNS = ("file", "platform", "app", "kind", "check", "status", "detail")
-# Mobile SDK scope names (oauthScopes) -> ConnectedAppOauthAccessScope enum (domain notes §1.4)
-SDK_SCOPES = {
-    "api": "Api",
-    "web": "Web",
-    "full": "Full",
-    "refresh_token": "RefreshToken",
-    "offline_access": "RefreshToken",
-    "id": "Basic",
-    "profile": "Basic",
-    "email": "Basic",
-    "address": "Basic",
-    "phone": "Basic",
-    "openid": "OpenID",
-    "chatter_api": "Chatter",
-    "custom_permissions": "CustomPermissions",
-    "visualforce": "CustomApplications",
-    "wave_api": "Wave",
-    "eclair_api": "Eclair",
-    "pardot_api": "Pardot",
-    "lightning": "Lightning",
-    "content": "Content",
-}
 
 
 def cross_check(configs: list[BootConfig], inventory: Inventory) -> pd.DataFrame:
@@ -137,7 +115,7 @@ def _check(
     if cfg.scopes is None:
         out.append(row("scopes granted", "ok", "no oauthScopes requested: the app's scopes apply", app))
     else:
-        missing = [s for s in cfg.scopes if SDK_SCOPES.get(s.lower(), s) not in granted]
+        missing = [s for s in cfg.scopes if _granted_as(s) not in granted]
         out.append(
             row(
                 "scopes granted",
@@ -169,3 +147,9 @@ def _check(
         )
     )
     return out
+
+
+def _granted_as(sdk_scope: str) -> str:
+    """The scope an app must grant for the Mobile SDK's ``sdk_scope`` (``offline_access``: RefreshToken)."""
+    value = catalog.SCOPE_WIRE_NAMES.get(sdk_scope.lower(), sdk_scope)
+    return catalog.SCOPE_EQUIVALENT.get(value, value)
