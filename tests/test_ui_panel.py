@@ -183,3 +183,23 @@ def test_your_org_source_audits_the_org_of_the_connect_form(demo_org: DemoOrg) -
     assert "Audited 73 apps" in panel.status.value and demo_org.instance_url in panel.status.value
     assert demo_org.access_token not in _panel_texts(panel)
     panel.connect.close_org()
+
+
+def test_mobile_apps_come_a_page_at_a_time_with_the_reports_colours(tmp_path: Path) -> None:
+    """Eight iOS apps: six per page (no sideways scroll), next/previous pages; the one app whose minimum OS
+    differs from the other seven is amber, as in the report's matrix."""
+    from toolkit import audit
+
+    apps = {f"App{i}_ios": ("ios", "16.0") for i in range(7)} | {"Odd_ios": ("ios", "12.0")}
+    view = MobileComparison(audit(_folder(tmp_path, apps)))
+    assert len(view.frame().columns) == 8  # the whole selection; the page shows six
+    assert view.table.value.count("<th>App") == 6 and "apps 1–6 of 8" in view.page_label.value
+    assert view.previous.disabled and not view.next.disabled
+    view.next.click()
+    assert "apps 7–8 of 8" in view.page_label.value and view.next.disabled
+    assert "Odd_ios" in view.table.value and "App0_ios" not in view.table.value
+    row = next(r for r in view.table.value.split("<tr>") if catalog.field("min_os").label in r)
+    assert "<td class='ca-dev'>12.0</td>" in row and "<td>16.0</td>" in row
+    assert "amber" in view.note.value
+    view.platform.value = "ios"  # new filters: back to the first page
+    assert view.page == 0 and "apps 1–6 of 8" in view.page_label.value

@@ -31,6 +31,12 @@ WIDGET_CSS = """
 .ca-table td.ca-after{background:#e6f4ea;color:#0b5a2a}
 .ca-table td.ca-bad{color:#b00020;font-weight:600}
 .ca-caption{font-size:11px;color:#555}
+.ca-mobile{border-collapse:collapse;font-size:12px;table-layout:fixed;width:100%}
+.ca-mobile th,.ca-mobile td{padding:3px 6px;border-bottom:1px solid #e0e0e0;text-align:left;
+  overflow-wrap:anywhere}
+.ca-mobile thead th{background:#f3f4f6}
+.ca-fail{background:#f8d7da;color:#58151c}
+.ca-dev{background:#fff3cd;color:#664d03}
 .jupyter-widgets.jupyter-button:disabled,.jupyter-widgets.widget-button:disabled,
 .jupyter-button:disabled{opacity:.45;filter:grayscale(80%);cursor:not-allowed;box-shadow:none}
 """

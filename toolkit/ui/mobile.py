@@ -1,4 +1,6 @@
-"""``MobileComparison``: the apps' mobile settings side by side (apps as columns), with filters."""
+"""``MobileComparison``: the apps' mobile settings side by side (apps as columns, a page of them at a
+time), with filters and the report's judgement (red: fails the baseline; amber: differs from most of its
+platform)."""
 
 from __future__ import annotations
 
@@ -12,13 +14,19 @@ import pandas as pd
 from ..analysis.compare import compare_mobile, mobile_fields
 from ..analysis.display import LEGEND, display_value
 from ..analysis.markers import NOT_APPLICABLE
+from ..errors import ToolkitError
 from ..model import catalog
-from .html import cell_text
+from ..rules.matrix import mobile_matrix
+from .html import cell_text, style_widget
 
 ALL = ""
 KIND_NAMES = {catalog.CA: "connected apps", catalog.ECA: "external client apps"}
 _PLATFORM_NAMES = {"ios": "iOS", "android": "Android"}
 READ_ONLY_MARK = "†"
+PAGE_SIZE = 6  # apps per page: settings as rows and at most this many app columns fit a notebook's width
+_JUDGED = {"baseline": "ca-fail", "majority": "ca-dev"}  # the rules' mobile matrix statuses shown in colour
+_JUDGEMENT = ("<span class='ca-fail'>red</span>: fails the baseline · <span class='ca-dev'>amber</span>: "
+              "differs from most apps of its platform")
 _LEGEND = " · ".join(f"{html.escape(m)} = {html.escape(t)}" for m, t in LEGEND.items())
 
 
@@ -55,7 +63,8 @@ class MobileComparison(widgets.VBox):  # type: ignore[misc]
 
     Rows carry the Setup UI labels of the field catalog; settings no API can write are marked with
     :data:`READ_ONLY_MARK` and explained in the note under the table. An empty app selection means
-    every app that passes the filters.
+    every app that passes the filters. Apps are shown :data:`PAGE_SIZE` at a time (``previous``/``next``),
+    so the table never scrolls sideways; cells are coloured as in the report (:func:`toolkit.mobile_matrix`).
 
     >>> from toolkit.model.bundle import AppBundle, Inventory
     >>> from toolkit.analysis.tables import build_tables
@@ -66,7 +75,15 @@ class MobileComparison(widgets.VBox):  # type: ignore[misc]
     (6, True)
     """
 
-    def __init__(self, tables: dict[str, pd.DataFrame] | None = None) -> None:
+    def __init__(self, tables: dict[str, pd.DataFrame] | None = None, *, page_size: int = PAGE_SIZE) -> None:
+        self.page_size = max(1, int(page_size))
+        self.page = 0
+        self.previous = widgets.Button(description="◀ Previous apps", layout=widgets.Layout(width="auto"))
+        self.next = widgets.Button(description="Next apps ▶", layout=widgets.Layout(width="auto"))
+        self.page_label = widgets.HTML()
+        self.previous.on_click(lambda _b: self.turn(-1))
+        self.next.on_click(lambda _b: self.turn(1))
+        self._states: dict[tuple[str, str], str] = {}
         self.kind = widgets.Dropdown(
             description="Kind",
             options=[
@@ -89,17 +106,33 @@ class MobileComparison(widgets.VBox):  # type: ignore[misc]
         for w in (self.only_differ, self.apps):
             w.observe(self._selection_changed, names="value")
         super().__init__(
-            [widgets.HBox([self.kind, self.platform, self.only_differ]), self.apps, self.table, self.note]
+            [
+                style_widget(),
+                widgets.HBox([self.kind, self.platform, self.only_differ]),
+                self.apps,
+                widgets.HBox([self.previous, self.page_label, self.next]),
+                self.table,
+                self.note,
+            ]
         )
         self.set_tables(tables or {})
 
     def _selection_changed(self, _change: Any) -> None:
         if not self._quiet:
+            self.page = 0
             self.refresh()
+
+    def turn(self, step: int) -> None:
+        """Show the previous (``-1``) or next (``1``) page of apps."""
+        pages = max(1, -(-len(self.selected()) // self.page_size))
+        self.page = min(max(0, self.page + step), pages - 1)
+        self.refresh()
 
     def set_tables(self, tables: dict[str, pd.DataFrame]) -> None:
         """Show the mobile settings of new audit tables: filters and app selection start afresh."""
         self._tables = tables
+        self._states = _judged(tables)
+        self.page = 0
         self._quiet = True
         try:
             self.apps.value = ()
@@ -145,10 +178,13 @@ class MobileComparison(widgets.VBox):  # type: ignore[misc]
     def refresh(self) -> None:
         """Re-render the table and the read-only note from the current filters and selection."""
         frame = self.frame(labels=False)
+        self._page_buttons(len(frame.columns))
         if frame.empty:
             self.table.value = "<i>No app with mobile settings matches the filters.</i>"
             self.note.value = ""
             return
+        first = self.page * self.page_size
+        frame = frame[frame.columns[first : first + self.page_size]]
         kinds = set(frame.loc["kind"])
         field_ids = [str(i) for i in frame.index if i != "kind"]
         if not field_ids:
@@ -156,15 +192,26 @@ class MobileComparison(widgets.VBox):  # type: ignore[misc]
             self.note.value = ""
             return
         read_only = {fid for fid in field_ids if read_only_notes([fid], kinds)}
-        self.table.value = _comparison_html(frame, read_only, self._coverage())
+        self.table.value = _comparison_html(frame, read_only, self._coverage(), self._states)
         notes = read_only_notes(field_ids, kinds)
         self.note.value = (
             f"<div class='ca-note'><b>{READ_ONLY_MARK} Read-only via API</b> (change them in Setup):<ul>"
             + "".join(f"<li>{html.escape(n)}</li>" for n in notes)
-            + f"</ul>{_LEGEND}</div>"
+            + f"</ul>{_LEGEND}<br>{_JUDGEMENT}</div>"
             if notes
             else "<div class='ca-note'>Every setting shown can be written through the Metadata API. "
-            f"{_LEGEND}</div>"
+            f"{_LEGEND}<br>{_JUDGEMENT}</div>"
+        )
+
+    def _page_buttons(self, n_apps: int) -> None:
+        pages = max(1, -(-n_apps // self.page_size))
+        self.page = min(self.page, pages - 1)
+        first = self.page * self.page_size
+        self.previous.disabled = self.page == 0
+        self.next.disabled = self.page >= pages - 1
+        self.page_label.value = (
+            f"<span class='ca-caption'>apps {first + 1}–{min(first + self.page_size, n_apps)} of "
+            f"{n_apps}</span>" if n_apps else ""
         )
 
     def _coverage(self) -> dict[str, str]:
@@ -174,6 +221,7 @@ class MobileComparison(widgets.VBox):  # type: ignore[misc]
         return {str(n): str(c) for n, c in zip(apps["name"], apps["coverage"], strict=True)}
 
     def _filters_changed(self, _change: Any) -> None:
+        self.page = 0
         options = self.candidates()
         keep = tuple(a for a in self.apps.value if a in options)
         self._quiet = True  # one render for the whole update, not one per trait change
@@ -185,7 +233,27 @@ class MobileComparison(widgets.VBox):  # type: ignore[misc]
         self.refresh()
 
 
-def _comparison_html(frame: pd.DataFrame, read_only: set[str], coverage: dict[str, str]) -> str:
+def _judged(tables: dict[str, pd.DataFrame]) -> dict[tuple[str, str], str]:
+    """(app, field id) -> the rules' status of the cell (``baseline``, ``majority``...); empty when the tables
+    cannot be judged (the comparison is then shown without colours, never not at all)."""
+    if tables.get("apps") is None or tables["apps"].empty:
+        return {}
+    try:
+        states = mobile_matrix(tables, status=True)
+    except ToolkitError:
+        return {}
+    ids = {f.label: f.id for f in mobile_fields()}
+    return {
+        (str(app), ids[str(label)]): str(state)
+        for (_group, app), row in zip(states.index, states.itertuples(index=False), strict=True)
+        for label, state in zip(states.columns, row, strict=True)
+        if str(label) in ids
+    }
+
+
+def _comparison_html(
+    frame: pd.DataFrame, read_only: set[str], coverage: dict[str, str], states: dict[tuple[str, str], str]
+) -> str:
     labels = {f.id: f.label for f in mobile_fields()}
     head = "".join(f"<th>{html.escape(str(c))}</th>" for c in frame.columns)
     rows = []
@@ -198,9 +266,16 @@ def _comparison_html(frame: pd.DataFrame, read_only: set[str], coverage: dict[st
         else:
             texts = [display_value(str(fid), None if v == NOT_APPLICABLE else v, kinds[str(app)],
                                    coverage.get(str(app), "metadata+soql")) for app, v in row.items()]
-        cells = "".join(f"<td>{html.escape(t)}</td>" for t in texts)
+        css = [
+            "" if fid == "kind" else _JUDGED.get(states.get((str(app), str(fid)), ""), "")
+            for app in row.index
+        ]
+        cells = "".join(
+            f"<td class='{c}'>{html.escape(t)}</td>" if c else f"<td>{html.escape(t)}</td>"
+            for t, c in zip(texts, css, strict=True)
+        )
         rows.append(f"<tr><th style='text-align:left'>{html.escape(label)}{mark}</th>{cells}</tr>")
     return (
-        "<div style='overflow-x:auto'><table class='ca-mobile'>"
+        "<div><table class='ca-mobile'>"
         f"<thead><tr><th>Setting</th>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table></div>"
     )
