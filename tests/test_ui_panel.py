@@ -70,7 +70,7 @@ def test_folder_audit_fills_status_tables_and_mobile(example_panel: AuditPanel) 
 def test_table_picker_and_row_cap(example_panel: AuditPanel) -> None:
     panel = example_panel
     panel.table_picker.value = "scopes"
-    assert "<th>scope</th>" in panel.table.value
+    assert "<th>Scope</th>" in panel.table.value and "<th>scope</th>" not in panel.table.value  # labels
     panel.max_rows.value = 2
     assert "first 2 of" in panel.table.value and panel.table.value.count("<tr") == 3
 
@@ -87,11 +87,36 @@ def test_bad_input_is_one_line_in_the_status(tmp_path: Path, folder: str, expect
     assert panel.tables == {} and panel.table_picker.disabled
 
 
-def test_a_failed_run_keeps_the_last_good_tables(example_panel: AuditPanel) -> None:
+def test_a_failed_run_keeps_the_last_good_tables_marked_with_their_source(example_panel: AuditPanel) -> None:
+    assert f"Tables from {EXAMPLES} at " in example_panel.origin.value
     example_panel.folder.value = "/no/such/folder"
     example_panel.run_button.click()
     assert "no such folder" in example_panel.status.value
     assert "Field_Sales_iOS" in example_panel.table.value
+    origin = example_panel.origin.value
+    assert "from the last good run" in origin and str(EXAMPLES) in origin and "failed" in origin
+
+
+def test_tables_sort_by_a_setup_labelled_column_on_the_audits_values(example_panel: AuditPanel) -> None:
+    panel = example_panel
+    labels = dict(panel.sort_by.options)
+    assert labels["App"] == "name" and labels[catalog.field("ip_relaxation").label] == "ip_relaxation"
+    panel.sort_by.value = "name"
+    names = panel.view()["App"].tolist()
+    assert names == sorted(names, key=str.lower)
+    panel.descending.value = True
+    assert panel.view()["App"].tolist() == sorted(names, key=str.lower, reverse=True)
+    assert "<th>App</th>" in panel.table.value and "<th>name</th>" not in panel.table.value
+    assert "Yes" in panel.table.value or "No" in panel.table.value  # booleans as people read them
+    panel.table_picker.value = "scopes"  # another table: its own columns, its own order
+    assert panel.sort_by.value == "" and "Scope" in dict(panel.sort_by.options)
+
+
+def test_findings_tab_judges_the_audited_tables(example_panel: AuditPanel) -> None:
+    panel = example_panel
+    assert panel.tabs.titles == ("Tables", "Findings", "Mobile comparison")
+    assert panel.findings.findings is not None and len(panel.findings.findings)
+    assert "high" in panel.findings.counts.value.lower()
 
 
 def test_folder_field_only_shows_for_the_folder_source() -> None:

@@ -149,10 +149,38 @@ def people_table(apps: pd.DataFrame, columns: Sequence[str] = REPORT_COLUMNS) ->
         apps["coverage"].astype(str) if "coverage" in apps else pd.Series("metadata+soql", index=apps.index)
     )
     out = pd.DataFrame(index=apps.index)
-    for c in cols:
-        out[column_label(c)] = [
-            display_value(c, v, k, cov) for v, k, cov in zip(apps[c], kinds, coverage, strict=True)
-        ]
+    for c, label in zip(cols, unique_labels(cols), strict=True):
+        out[label] = [display_value(c, v, k, cov) for v, k, cov in zip(apps[c], kinds, coverage, strict=True)]
+    return out.reset_index(drop=True)
+
+
+def unique_labels(columns: Sequence[str]) -> list[str]:
+    """The columns' labels, a label two columns share followed by the column's own name (no column lost).
+
+    >>> unique_labels(["name", "app", "pkce"])
+    ['App', 'App (app)', 'Require Proof Key for Code Exchange (PKCE)']
+    """
+    labels: list[str] = []
+    for c in columns:
+        label = column_label(str(c))
+        labels.append(f"{label} ({c})" if label in labels else label)
+    return labels
+
+
+def people_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """Any audit table as people read it: every column headed by its Setup label, cells through
+    :func:`display_value` (per row's kind and coverage when the table has them: the ``apps`` table).
+
+    >>> people_frame(pd.DataFrame({"name": ["A"], "scope": ["Api"], "custom": [False]})).columns.tolist()
+    ['App', 'Scope', 'Custom']
+    """
+    if {"kind", "coverage"} <= set(frame.columns):
+        return people_table(frame, list(frame.columns))
+    kinds = frame["kind"].astype(str) if "kind" in frame else pd.Series("", index=frame.index)
+    columns = [str(c) for c in frame.columns]
+    out = pd.DataFrame(index=frame.index)
+    for c, label in zip(columns, unique_labels(columns), strict=True):
+        out[label] = [display_value(c, v, k) for v, k in zip(frame[c], kinds, strict=True)]
     return out.reset_index(drop=True)
 
 

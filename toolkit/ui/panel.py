@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -10,12 +12,15 @@ import pandas as pd
 
 from ..analysis.audit import audit
 from ..analysis.counts import counts_line
+from ..analysis.display import column_label, people_frame
 from ..errors import SourceError
 from .connect import ConnectForm
-from .html import DEFAULT_MAX_ROWS, error_text, frame_html, status_html
+from .findings import FindingsView
+from .html import DEFAULT_MAX_ROWS, error_text, frame_html, safe_frame, status_html, style_widget
 from .mobile import MobileComparison
 
 DEMO, ORG, FOLDER = "demo", "org", "folder"
+TABLE_ORDER = "(table order)"
 READY = "Choose a source and click <b>Run audit</b>."
 
 
@@ -46,6 +51,26 @@ def summary_line(tables: dict[str, pd.DataFrame], where: str) -> str:
     if apps.attrs.get("partial"):
         line += f"; PARTIAL: {apps.attrs.get('partial_reason') or 'some data could not be read'}"
     return line + "."
+
+
+def origin_html(where: str, *, stale: bool = False) -> str:
+    """The line above the tables: which source and when they were read (and that they are not this run's).
+
+    >>> origin_html("examples at 2026-12-04 10:00 UTC", stale=True)[:60]
+    "<div class='ca-caption'><b>The tables below are from the las"
+    """
+    text = html.escape(where)
+    if stale:
+        return (f"<div class='ca-caption'><b>The tables below are from the last good run</b> ({text}), "
+                "not from the run that failed.</div>")
+    return f"<div class='ca-caption'>Tables from {text}.</div>"
+
+
+def _sort_key(column: pd.Series) -> pd.Series:
+    # text sorts as people read it (case-insensitively); numbers, booleans and dates as themselves
+    if column.dtype == object or pd.api.types.is_string_dtype(column):
+        return column.astype("string").str.lower()
+    return column
 
 
 class AuditPanel(widgets.VBox):  # type: ignore[misc]
@@ -89,20 +114,34 @@ class AuditPanel(widgets.VBox):  # type: ignore[misc]
         self.status = widgets.HTML(READY)
         self.table_picker = widgets.Dropdown(description="Table", options=[], disabled=True)
         self.max_rows = widgets.BoundedIntText(value=max_rows, min=1, max=100_000, description="Rows")
+        # sorted in Python on the audit's own values (numbers as numbers, dates as dates), shown with labels
+        self.sort_by = widgets.Dropdown(description="Sort by", options=[(TABLE_ORDER, "")], disabled=True)
+        self.descending = widgets.Checkbox(description="descending", indent=False, value=False)
+        self.origin = widgets.HTML()  # which source and when the tables shown come from
         self.table = widgets.HTML()
+        self.findings = FindingsView()
         self.mobile = MobileComparison()
-        self.tabs = widgets.Tab(
-            [widgets.VBox([widgets.HBox([self.table_picker, self.max_rows]), self.table]), self.mobile]
-        )
-        self.tabs.set_title(0, "Tables")
-        self.tabs.set_title(1, "Mobile comparison")
+        controls = widgets.HBox([self.table_picker, self.max_rows, self.sort_by, self.descending])
+        self.tabs = widgets.Tab([widgets.VBox([controls, self.table]), self.findings, self.mobile])
+        for i, title in enumerate(("Tables", "Findings", "Mobile comparison")):
+            self.tabs.set_title(i, title)
+        self._where = ""
         self.source.observe(self._source_changed, names="value")
         self.run_button.on_click(lambda _button: self.run())
-        for w in (self.table_picker, self.max_rows):
+        self.table_picker.observe(lambda _change: self._table_changed(), names="value")
+        for w in (self.max_rows, self.sort_by, self.descending):
             w.observe(lambda _change: self.show_table(), names="value")
         self._source_changed(None)
         super().__init__(
-            [widgets.HBox([self.source, self.run_button]), self.folder, self.connect, self.status, self.tabs]
+            [
+                style_widget(),
+                widgets.HBox([self.source, self.run_button]),
+                self.folder,
+                self.connect,
+                self.status,
+                self.origin,
+                self.tabs,
+            ]
         )
 
     def run(self) -> None:
@@ -113,27 +152,51 @@ class AuditPanel(widgets.VBox):  # type: ignore[misc]
             tables, where = self._audit()
             if tables["apps"].empty:
                 raise SourceError(f"{where}: no connected app or external client app found")
-            self._show(tables)
+            self._show(tables, where)
             self.status.value = status_html(summary_line(tables, where))
         except Exception as exc:  # any failure is one line for the user; the tables keep the last good run
             self.status.value = status_html(error_text(exc), error=True)
+            if self.tables:  # said under the error: what is shown is not this run's
+                self.origin.value = origin_html(self._where, stale=True)
         finally:
             self.run_button.disabled = False
 
-    def _show(self, tables: dict[str, pd.DataFrame]) -> None:
+    def _show(self, tables: dict[str, pd.DataFrame], where: str) -> None:
         self.tables = tables
+        self._where = f"{where} at {datetime.now(UTC):%Y-%m-%d %H:%M} UTC"
+        self.origin.value = origin_html(self._where)
         self.table_picker.disabled = False
         if list(self.table_picker.options) != list(tables):
             self.table_picker.options = list(tables)  # selects the first table (apps)
         self.table_picker.value = "apps"
-        self.show_table()
+        self._table_changed()
+        self.findings.set_tables(tables)
         self.mobile.set_tables(tables)
+
+    def _table_changed(self) -> None:
+        frame = self.tables.get(self.table_picker.value)
+        columns = [] if frame is None else [(column_label(str(c)), str(c)) for c in frame.columns]
+        self.sort_by.options = [(TABLE_ORDER, ""), *columns]  # resets to the table's own order
+        self.sort_by.value = ""
+        self.sort_by.disabled = frame is None
+        self.show_table()
+
+    def view(self) -> pd.DataFrame:
+        """The picked table as shown: sorted as asked (missing values last), Setup labels and markers."""
+        frame = self.tables.get(self.table_picker.value)
+        if frame is None:
+            return pd.DataFrame()
+        if self.sort_by.value in frame.columns:
+            frame = frame.sort_values(
+                self.sort_by.value, ascending=not self.descending.value, na_position="last", kind="stable",
+                key=_sort_key,
+            )
+        return people_frame(safe_frame(frame))  # keys masked and secrets dropped by their own names
 
     def show_table(self) -> None:
         """Render the picked table (at most ``max_rows`` rows)."""
-        name = self.table_picker.value
-        if name in self.tables:
-            self.table.value = frame_html(self.tables[name], int(self.max_rows.value or DEFAULT_MAX_ROWS))
+        if self.table_picker.value in self.tables:
+            self.table.value = frame_html(self.view(), int(self.max_rows.value or DEFAULT_MAX_ROWS))
 
     def _audit(self) -> tuple[dict[str, pd.DataFrame], str]:
         if self.source.value == DEMO:
