@@ -24,6 +24,8 @@ from typing import Any
 
 import pandas as pd
 
+from ..analysis.display import display_value
+from ..analysis.markers import NOT_SET
 from ..errors import SourceError
 from . import EXIT_BAD_INPUT, EXIT_OK
 from .options import (
@@ -161,7 +163,7 @@ def run(args: argparse.Namespace) -> int:
                     "hint: --skip-refused applies the other apps and lists the refused ones", file=sys.stderr
                 )
             return EXIT_BAD_INPUT
-        _print_table(plan.preview()[["app", "field", "label", "before", "after", "status"]])
+        print_preview(plan.preview())
         print(plan.summary())
         gate = _impact(args, plan)
         if args.diff:
@@ -273,7 +275,7 @@ def _apply_saved(args: argparse.Namespace) -> int:
     source_given = is_org_source(args) or args.project
     with _source(args) if source_given else _none() as source:
         plan = load_plan(args.apply, source, force_stale=args.force_stale)
-        _print_table(plan.preview()[["app", "field", "label", "before", "after", "status"]])
+        print_preview(plan.preview())
         gate = _impact(args, plan)
         if gate:
             print(f"error: {gate}; nothing was written", file=sys.stderr)
@@ -326,6 +328,43 @@ def _problems(problems: pd.DataFrame, most_apps: int = 5) -> None:
         shown = ", ".join(apps[:most_apps]) + more
         print(f"error: {shown}: {fld} = {value!r}: {problem}; allowed: {allowed}", file=sys.stderr)
     print(f"error: {len(problems)} problem(s); nothing was written", file=sys.stderr)
+
+
+def preview_lines(preview: pd.DataFrame) -> list[str]:
+    """The preview as people read it, app by app: each setting's Setup label, its before and after in Setup's
+    words (``Relax IP restrictions → Enforce IP restrictions``) and the field id to type in ``--set``.
+    Lines, not a wide table: they fit any terminal and wrap rather than scroll.
+
+    >>> rows = pd.DataFrame([{"app": "A", "field": "ip_relaxation", "label": "IP Relaxation",
+    ...                       "before": "BYPASS", "after": "ENFORCE", "status": "change"},
+    ...                      {"app": "A", "field": "pkce", "label": "PKCE", "before": "true", "after": "true",
+    ...                       "status": "no-op"}])
+    >>> print("\\n".join(preview_lines(rows)))
+    A
+      change  IP Relaxation (ip_relaxation): Relax IP restrictions → Enforce IP restrictions
+      no-op   PKCE (pkce): Yes
+    """
+    lines: list[str] = []
+    for app, rows in preview.groupby("app", sort=False):
+        lines.append(str(app))
+        for row in rows.to_dict("records"):
+            fld = str(row["field"])
+            before, after = (_said(fld, row[c]) for c in ("before", "after"))
+            values = before if before == after else f"{before} → {after}"
+            lines.append(f"  {str(row['status']):<7} {row['label']} ({fld}): {values}")
+    return lines
+
+
+def _said(fld: str, value: Any) -> str:
+    text = "" if value is None else str(value)
+    if not text or text.startswith("("):  # the markers: (not set), (unknown)
+        return text or NOT_SET
+    return display_value(fld, text)
+
+
+def print_preview(preview: pd.DataFrame) -> None:
+    for line in preview_lines(preview):
+        print(line)
 
 
 def _print_table(df: pd.DataFrame) -> None:
