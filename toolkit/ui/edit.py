@@ -76,6 +76,8 @@ def _table(frame: pd.DataFrame, columns: Iterable[tuple[str, str]], css: str = "
             value = row[c]
             if c in ("before", "after") and str(row.get("field")) in catalog.CATALOG:
                 value = display_value(str(row["field"]), value)
+            elif c == "field" and str(value) in catalog.CATALOG:  # a refused row: the setting's Setup label
+                value = catalog.CATALOG[str(value)].label
             css_cell = {"before": " class='ca-before'", "after": " class='ca-after'"}.get(c, "")
             if c == "status" and str(value) not in _GOOD_STATUSES:
                 css_cell = " class='ca-bad'"

@@ -13,6 +13,7 @@ from typing import Any
 import ipywidgets as widgets
 import pandas as pd
 
+from ..model import catalog
 from ..reports.sections import SEVERITIES, bar_chart, severity_colors, severity_counts
 from ..rules import engine
 from ..rules.report import rule_label
@@ -199,7 +200,7 @@ class FindingsView(widgets.VBox):  # type: ignore[misc]
             rows = rows[rows["rule"] == self.rule.value]
             cols = [(c, label) for c, label in DRILL_COLUMNS if c in rows]
             body = "".join(
-                "<tr>" + "".join(f"<td>{html.escape(_cell(r[c]))}</td>" for c, _ in cols) + "</tr>"
+                "<tr>" + "".join(f"<td>{html.escape(finding_cell(r, c))}</td>" for c, _ in cols) + "</tr>"
                 for _, r in rows.iterrows()
             )
             head = "".join(f"<th>{html.escape(label)}</th>" for _, label in cols)
@@ -211,6 +212,26 @@ class FindingsView(widgets.VBox):  # type: ignore[misc]
         apps = self.selected_apps()
         for callback in self._callbacks:
             callback(apps)
+
+
+def finding_cell(row: Any, column: str) -> str:
+    """A finding's cell in Setup's words: the kind's name, the observed value's Setup label, an expected
+    ``== VALUE`` / ``!= VALUE`` with the value's label (the findings table keeps canonical values).
+
+    >>> row = {"kind": "ConnectedApp", "field": "permitted_users", "observed": "AllSelfAuthorized",
+    ...        "expected": "== AdminApprovedPreAuthorized"}
+    >>> finding_cell(row, "kind"), finding_cell(row, "observed"), finding_cell(row, "expected")
+    ('Connected app', 'All users may self-authorize', '== Admin approved users are pre-authorized')
+    """
+    value = row[column]
+    fld = catalog.CATALOG.get(str(row.get("field", "")))
+    if column == "kind":
+        return catalog.KIND_LABELS.get(str(value), str(value))
+    if fld is not None and column == "observed" and isinstance(value, str) and value:
+        return catalog.value_label(fld, value) if not fld.many else value
+    if fld is not None and column == "expected" and isinstance(value, str) and value[:3] in ("== ", "!= "):
+        return value[:3] + catalog.value_label(fld, value[3:])
+    return _cell(value)
 
 
 def _cell(value: Any) -> str:
