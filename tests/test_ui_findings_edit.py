@@ -190,8 +190,9 @@ def test_from_a_finding_to_its_applied_and_rolled_back_fix(fresh_demo_org: DemoO
         "ca_file": d.ca_file,
     }
     form.connect.connect_button.click()
-    view = FindingsView(form.tables)
-    view.link(form)
+    view = FindingsView()
+    view.link(form)  # shows the findings of what the form read
+    assert view.findings is not None and len(view.findings)
     assert view.fix_button.layout.display == "none"  # no rule picked yet
     view.rule.value = "TOK-01"  # refresh token never expires: policy + period + unit
     failing = view.selected_apps()
@@ -220,8 +221,14 @@ def test_from_a_finding_to_its_applied_and_rolled_back_fix(fresh_demo_org: DemoO
     results = form.result.results
     applied = set(results.loc[results["status"] == "applied", "app"])
     assert applied and not (set(fixed["app"]) & applied)
+    remaining = set(failing) - applied  # the view re-judged the org after the apply
+    if remaining:
+        assert view.rule.value == "TOK-01" and set(view.selected_apps()) == remaining
+    else:
+        assert "TOK-01" not in [v for _label, v in view.rule.options]
     form.rollback_button.click()
     assert "Rolled back" in form.status.value, form.status.value
     back = toolkit.findings(toolkit.audit(form.source))
     assert set(back[(back["rule"] == "TOK-01") & (back["status"] == "fail")]["app"]) == set(failing)
+    assert "TOK-01" in [v for _label, v in view.rule.options]  # and again after the rollback
     form.connect.close_org()

@@ -128,6 +128,76 @@ def _state(org: DemoOrg, names: list[str]) -> dict[str, tuple[str, str]]:
     return {n: (str(apps.loc[n, "ip_relaxation"]), str(apps.loc[n, "refresh_policy"])) for n in names}
 
 
+def _connect_with_token(page: Any, out: Any, org: DemoOrg) -> None:
+    """The ConnectForm's access-token way: URL, CA file, the token typed into the password box, Connect."""
+    from playwright.sync_api import expect
+
+    out.locator(".widget-toggle-button", has_text="Access token").click()
+    out.locator(".widget-text", has=page.locator("label", has_text="Instance URL")).locator("input").fill(
+        org.instance_url
+    )
+    out.locator(".widget-text", has=page.locator("label", has_text="CA file")).locator(
+        "input"
+    ).first.fill(org.ca_file)
+    out.locator("input[type='password']").fill(org.access_token)
+    out.locator("button", has_text="Connect").click()
+    expect(out.get_by_text("Connected to https://127.0.0.1")).to_be_visible()
+    expect(out.locator("input[type='password']")).to_have_value("")  # the token is not kept
+
+
+def _failing(org: DemoOrg, rule: str) -> set[str]:
+    with toolkit.connect(instance_url=org.instance_url, access_token=org.access_token,
+                         ca_file=org.ca_file) as live:
+        found = toolkit.findings(toolkit.audit(live))
+    return set(found.loc[(found["rule"] == rule) & (found["status"] == "fail"), "app"])
+
+
+def test_from_a_finding_to_its_applied_and_rolled_back_fix(
+    lab: tuple[Any, ...], fresh_demo_org: DemoOrg, tmp_path: Path
+) -> None:
+    """Issue 15: FindingsView → "Fix these apps" → the EditForm holds the rule's whole remedy and its failing
+    apps → Preview → Apply → Confirm → the org no longer fails the rule there → Roll back → as before."""
+    from playwright.sync_api import expect
+
+    org = fresh_demo_org
+    failing = _failing(org, "TOK-01")
+    assert failing, "the demo org seeds apps whose refresh token never expires"
+    page, out = open_and_run(lab, EDIT, "Access token")
+    try:
+        _connect_with_token(page, out, org)
+        rule = out.locator(".widget-dropdown", has=page.locator("label", has_text="Rule")).locator("select")
+        expect(rule.locator("option", has_text="TOK-01 Refresh token never expires")).to_have_count(1)
+        label = rule.locator("option", has_text="TOK-01 ").first.text_content() or ""
+        rule.select_option(label=label.strip())
+        out.locator("button", has_text="Fix these apps").click()
+        expect(out.get_by_text("Fix for TOK-01 Refresh token never expires")).to_be_visible()
+        out.locator("button", has_text="Preview").click()
+        expect(out.get_by_text("to change in")).to_be_visible()
+        expect(out.locator("table.ca-table", has_text="Before").first).to_contain_text("Refresh Token Policy")
+        page.screenshot(path=str(tmp_path / "fix_preview.png"), full_page=True)
+        skip = out.locator(".widget-checkbox", has_text="Skip refused apps").locator("input")
+        if skip.is_visible():
+            skip.check()  # packaged apps the org refuses stay as they are
+        ack = out.locator(".widget-checkbox", has_text="I accept that the users").locator("input")
+        if ack.is_visible():
+            ack.check()
+        expect(out.locator("button", has_text="Apply")).to_be_enabled()
+        out.locator("button", has_text="Apply").click()
+        out.locator("button", has_text="Confirm").click()
+        expect(out.get_by_text("Applied:")).to_be_visible(timeout=60_000)
+        page.screenshot(path=str(tmp_path / "fix_applied.png"), full_page=True)
+        fixed = failing - _failing(org, "TOK-01")
+        assert fixed, "the fix took TOK-01 off some of its apps"
+        out.locator("button", has_text="Roll back").click()
+        expect(out.get_by_text("Rolled back:")).to_be_visible(timeout=60_000)
+        assert _failing(org, "TOK-01") == failing
+    except Exception:
+        page.screenshot(path=str(tmp_path / "failure.png"), full_page=True)
+        raise
+    finally:
+        page.close()
+
+
 def test_bulk_edit_form_in_jupyterlab(lab: tuple[Any, ...], fresh_demo_org: DemoOrg, tmp_path: Path) -> None:
     from playwright.sync_api import expect
 
@@ -153,17 +223,7 @@ def test_bulk_edit_form_in_jupyterlab(lab: tuple[Any, ...], fresh_demo_org: Demo
         return out.locator(".widget-dropdown", has=page.locator("label", has_text=label)).locator("select")
 
     try:
-        out.locator(".widget-toggle-button", has_text="Access token").click()
-        out.locator(".widget-text", has=page.locator("label", has_text="Instance URL")).locator("input").fill(
-            org.instance_url
-        )
-        out.locator(".widget-text", has=page.locator("label", has_text="CA file")).locator(
-            "input"
-        ).first.fill(org.ca_file)
-        out.locator("input[type='password']").fill(org.access_token)
-        out.locator("button", has_text="Connect").click()
-        expect(out.get_by_text("Connected to https://127.0.0.1")).to_be_visible()
-        expect(out.locator("input[type='password']")).to_have_value("")  # the token is not kept
+        _connect_with_token(page, out, org)
 
         dropdown("Kind").select_option(label="Connected apps")
         dropdown("Platform").select_option(label="iOS")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -108,6 +108,7 @@ class EditForm(widgets.VBox):  # type: ignore[misc]
         self.plan: Any = None
         self.result: Any = None
         self._findings = self._given_findings = findings
+        self._audit_callbacks: list[Callable[[dict[str, pd.DataFrame], pd.DataFrame | None], None]] = []
         self.connect = connect_form or ConnectForm()
         self.connect.on_connect(self.use_source)
         self.picker = AppPicker()
@@ -224,12 +225,9 @@ class EditForm(widgets.VBox):  # type: ignore[misc]
             self._error(exc)
             return
         self.source, self.tables, self.plan, self.result = source, tables, None, None
-        if self._given_findings is None:  # the rules layer's findings feed the picker's "Finding" filter
-            try:
-                self._findings = compute_findings(tables)
-            except Exception:  # findings are a filter here, not the point: the edit goes on without them
-                self._findings = None
+        self._judge()
         self.picker.set_tables(tables, self._findings)
+        self._audited()
         self._remedy_ops, self.remedy_html.value = [], ""
         self._buttons()
         self.preview_html.value = self.diff_html.value = self.results_html.value = ""
@@ -238,6 +236,13 @@ class EditForm(widgets.VBox):  # type: ignore[misc]
     def specs(self) -> list[str]:
         """The ticked settings as change texts (``ip_relaxation=ENFORCE``), then a remedy's ``+=``/``-=``."""
         return [spec_text(fid, value) for fid, value in self.form.changes().items()] + list(self._remedy_ops)
+
+    def on_audit(self, callback: Callable[[dict[str, pd.DataFrame], pd.DataFrame | None], None]) -> None:
+        """Call ``callback(tables, findings)`` after each read of the source: connect, apply, rollback
+        (a linked :class:`~toolkit.ui.FindingsView` shows the findings as they are now)."""
+        self._audit_callbacks.append(callback)
+        if self.tables:
+            callback(self.tables, self._findings)
 
     def fix_finding(self, rule_id: str, apps: Iterable[str] | None = None) -> None:
         """Pre-fill the form with ``rule_id``'s whole remedy and select its failing apps (or ``apps``).
@@ -445,8 +450,21 @@ class EditForm(widgets.VBox):  # type: ignore[misc]
         except Exception as exc:  # the result above stands; only the picker is out of date
             self.step.value = html.escape(f"could not re-read the apps: {error_text(exc)}")
             return
+        self._judge()
         self.picker.set_tables(self.tables, self._findings)
         self.picker.select(chosen)
+        self._audited()
+
+    def _judge(self) -> None:
+        if self._given_findings is None:  # the rules layer's findings feed the picker's "Finding" filter
+            try:
+                self._findings = compute_findings(self.tables)
+            except Exception:  # findings are a filter here, not the point: the edit goes on without them
+                self._findings = None
+
+    def _audited(self) -> None:
+        for callback in self._audit_callbacks:
+            callback(self.tables, self._findings)
 
     def _show_result(self, result: Any, verb: str) -> None:
         self.result = result

@@ -172,8 +172,16 @@ class FindingsView(widgets.VBox):  # type: ignore[misc]
         self._fix_callbacks.append(callback)
 
     def link(self, form: Any) -> None:
-        """ "Fix these apps" fills ``form`` (an :class:`~toolkit.ui.EditForm`) with the rule's remedy."""
+        """ "Fix these apps" fills ``form`` (an :class:`~toolkit.ui.EditForm`) with the rule's remedy, and the
+        view shows the findings of what the form reads (after connecting, applying, rolling back)."""
         self.on_fix(form.fix_finding)
+        form.on_audit(self._audited)
+
+    def _audited(self, tables: dict[str, pd.DataFrame], findings: pd.DataFrame | None) -> None:
+        if findings is not None:
+            self.set_findings(findings)
+        else:
+            self.set_tables(tables)
 
     def fixable(self) -> bool:
         """Whether the rule shown has failing apps an edit can fix (its remedy is API changes)."""
