@@ -209,3 +209,69 @@ def test_dry_run_prints_the_impact(demo_org: Any) -> None:
     assert "impact (usage of the last 180 days)" in run.stdout
     assert f"impact: {len(truth[name]['ip_enforce'])} users would break" in run.stdout
     assert "dry run: nothing was written" in run.stdout
+
+
+def _login(demo: Any, client: dict[str, str], username: str, ip: str) -> Any:
+    """A username-password token request from ``ip`` (the demo org's X-Emulator-Source-Ip test header)."""
+    form = {"grant_type": "password", "username": username, "password": "Pw-16!", **client}
+    return demo.requests_session().post(
+        demo.instance_url + "/services/oauth2/token",
+        data=form,
+        headers={"X-Emulator-Source-Ip": ip},
+        timeout=30,
+    )
+
+
+def test_enforce_then_the_users_impact_names_are_refused(fresh: Any, tmp_path: Path) -> None:
+    """impact() names X; once the app enforces IP restrictions, X's login from its seeded address is refused
+    with Salesforce's error, a user logging in from inside the profile's ranges still gets in."""
+    from toolkit.demoorg.seed import ip_number
+
+    truth = fresh.truth()
+    name = next(
+        a
+        for a in _apps(fresh, "ip_enforce")
+        if truth["impact"]["apps"][a]["ip_enforce"]
+        and truth["apps"][a]["settings"]["ip_relaxation"] == "BYPASS"
+    )
+    label = truth["apps"][name]["label"]
+    users = {u["Id"]: u for u in fresh.state.objects["User"]}
+    ranges: dict[str, list[tuple[int, int]]] = {}
+    for r in fresh.state.objects["LoginIpRange"]:
+        ranges.setdefault(r["ProfileId"], []).append((ip_number(r["IpStart"]), ip_number(r["IpEnd"])))
+
+    def inside(row: dict[str, Any]) -> bool:
+        spans = ranges.get(users[row["UserId"]]["ProfileId"], [])
+        return any(a <= ip_number(row["SourceIp"]) <= b for a, b in spans)
+
+    logins = [r for r in fresh.state.objects["LoginHistory"] if r["Application"] == label]
+    x = truth["impact"]["apps"][name]["ip_enforce"][0]
+    x_ip = next(r["SourceIp"] for r in logins if r["UserId"] == x and not inside(r))
+    broken = truth["impact"]["apps"][name]["ip_enforce"]
+    y, y_ip = next(
+        (r["UserId"], r["SourceIp"])
+        for r in fresh.state.objects["LoginHistory"]
+        if r["UserId"] not in broken and users[r["UserId"]]["IsActive"] and inside(r)
+    )
+    plan = plan_edits(_org(fresh), ["ip_relaxation=ENFORCE"], apps=[name])
+    table = plan.impact()
+    assert x in table.iloc[0]["user_ids"] and y not in table.iloc[0]["user_ids"]
+
+    client = fresh.add_oauth_client(name)
+    for uid in (x, y):
+        fresh.set_password(users[uid]["Username"], "Pw-16!")
+    before = _login(fresh, client, users[x]["Username"], x_ip)
+    assert before.status_code == 200, before.text  # relaxed (BYPASS): X still gets in from outside
+
+    result = plan.apply(journal_dir=str(tmp_path))
+    assert result.exit_code == 0, result.table
+
+    refused = _login(fresh, client, users[x]["Username"], x_ip)
+    assert refused.status_code == 400
+    assert refused.json() == {
+        "error": "invalid_grant",
+        "error_description": "ip restricted or invalid login hours",
+    }
+    allowed = _login(fresh, client, users[y]["Username"], y_ip)
+    assert allowed.status_code == 200, allowed.text
+    assert allowed.json()["id"].endswith("/" + y)

@@ -1255,14 +1255,14 @@ def _impact_seed(state: OrgState, specs: list[dict[str, Any]], seed: int, anchor
     for r in ranges:
         by_profile.setdefault(r["ProfileId"], []).append((ip_number(r["IpStart"]), ip_number(r["IpEnd"])))
     users = {u["Id"]: u for u in state.objects.get("User", [])}
-    enforced = {s["label"] for s in specs if s.get("ip_relaxation") == "ENFORCE"}
+    policy = {s["label"]: s.get("ip_relaxation") for s in specs}
     for row in state.objects.get("LoginHistory", []):
         spans = by_profile.get(users[row["UserId"]]["ProfileId"])
         draw = rng.random()
         if not spans:
             continue  # an unrestricted profile: the seeded 203.0.113.x address stays
         lo, hi = spans[rng.randrange(len(spans))]
-        if draw < _OUTSIDE_SHARE and row["Application"] not in enforced:
+        if draw < _OUTSIDE_SHARE and _relaxed_for(policy.get(row["Application"]), row.get("LoginSubType")):
             row["SourceIp"] = f"203.0.113.{rng.randint(1, 254)}"  # outside every profile range
         else:
             row["SourceIp"] = _ip_text(rng.randint(lo, hi))
@@ -1295,6 +1295,29 @@ def _impact_seed(state: OrgState, specs: list[dict[str, Any]], seed: int, anchor
             else sorted(used - granted.get(spec["name"], set())),
         }
     return {"window_days": IMPACT_WINDOW_DAYS, "apps": apps}
+
+
+# the sub-types each ipRelaxation lets in from outside the profile's ranges (help "Manage OAuth Access
+# Policies for a Connected App"): relaxed for refresh tokens; for activated devices, web-server and user-agent
+_RELAXED_SUBTYPES = {
+    "BYPASS": None,  # every flow
+    "ENFORCE_RELAXREFRESH": ("OauthRefreshToken", "OauthHybridRefreshToken"),
+    "BYPASS_2FACTOR": ("OauthWebServer", "OauthUserAgent", "OauthHybridWebServer", "OauthHybridUserAgent"),
+}
+
+
+def _relaxed_for(relaxation: str | None, subtype: str | None) -> bool:
+    """Could a successful login of this sub-type come from outside the profile's ranges under ``relaxation``?
+
+    >>> _relaxed_for("BYPASS", "OauthUsernamePassword"), _relaxed_for("BYPASS_2FACTOR", "OauthRefreshToken")
+    (True, False)
+    >>> _relaxed_for("ENFORCE", "OauthRefreshToken"), _relaxed_for(None, "OauthWebServer")
+    (False, True)
+    """
+    if relaxation not in _RELAXED_SUBTYPES and relaxation != "ENFORCE":
+        return True  # not a seeded connected app (phantom apps): nothing to enforce
+    allowed = _RELAXED_SUBTYPES.get(str(relaxation), ())
+    return allowed is None or subtype in allowed
 
 
 def _granted_users(state: OrgState, specs: list[dict[str, Any]]) -> dict[str, set[str]]:
