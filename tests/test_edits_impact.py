@@ -275,3 +275,73 @@ def test_enforce_then_the_users_impact_names_are_refused(fresh: Any, tmp_path: P
     allowed = _login(fresh, client, users[y]["Username"], y_ip)
     assert allowed.status_code == 200, allowed.text
     assert allowed.json()["id"].endswith("/" + y)
+
+
+@pytest.mark.parametrize(
+    "change", ["session_level=HIGH_ASSURANCE", "session_timeout=15"], ids=["high-assurance", "timeout"]
+)
+def test_session_policy_names_exactly_the_seed_truth(demo_org: Any, change: str) -> None:
+    """A stricter session policy: every user signed in through the app in the window is at risk."""
+    names = _apps(demo_org, "session")
+    plan = plan_edits(_org(demo_org), [change], apps=names)
+    table = plan.impact()
+    truth = demo_org.truth()["impact"]["apps"]
+    preview = plan.preview().set_index("app")
+    changed = table[table["verdict"] != "no evidence of impact"]
+    assert len(changed), table
+    for row in table.itertuples():
+        if preview.loc[row.app, "status"] != "change":
+            continue
+        assert row.user_ids == truth[row.app]["session"], row.app
+        assert row.verdict == ("at risk" if row.user_ids else "no evidence of impact")
+    assert changed["evidence"].str.contains("logins by").all()
+
+
+def test_relaxing_the_session_policy_restricts_nobody(demo_org: Any) -> None:
+    names = _apps(demo_org, "session", 3)
+    table = plan_edits(_org(demo_org), ["session_level=STANDARD"], apps=names).impact()
+    assert (table["verdict"] == "no evidence of impact").all() and (table["users"] == 0).all()
+
+
+def test_blocking_the_username_password_flow_names_exactly_the_seed_truth(demo_org: Any) -> None:
+    from toolkit.edits.impact import org_setting_impact
+
+    org = _org(demo_org)
+    before = dict(demo_org.stats()["queried"])
+    table = org_setting_impact(org, "block_username_password_flow")
+    after = demo_org.stats()["queried"]
+    assert {k: after[k] - before.get(k, 0) for k in after if after[k] != before.get(k, 0)} == {
+        "LoginHistory": 1,
+        "User": 1,
+    }
+    truth = demo_org.truth()
+    by_label = {truth["apps"][a]["label"]: a for a in truth["impact"]["apps"]}
+    expected = {
+        truth["apps"][a]["label"]: ids
+        for a, t in truth["impact"]["apps"].items()
+        if (ids := t["block_username_password"])
+    }
+    seeded = {row.app: row.user_ids for row in table.itertuples() if row.app in by_label}
+    assert seeded == expected
+    assert (table["verdict"] == "at risk").all()
+    assert table["evidence"].str.contains("OauthUsernamePassword").all()
+
+
+def test_revoking_tokens_names_exactly_the_seed_truth(fresh: Any, tmp_path: Path) -> None:
+    from toolkit.edits.tokens import revoke_tokens
+
+    truth = fresh.truth()
+    name = next(a for a in _apps(fresh, "revoke_all") if truth["impact"]["apps"][a]["revoke_all"])
+    expected = truth["impact"]["apps"][name]["revoke_all"]
+    org = _org(fresh)
+    with pytest.raises(toolkit.ToolkitError, match="nothing was revoked"):
+        revoke_tokens(org, name, "all", confirm=True, journal_dir=str(tmp_path), max_impact=len(expected) - 1)
+    assert fresh.stats()["requests"].get("oauth_revoke", 0) == 0
+    seen: list[str] = []
+    result = revoke_tokens(
+        org, name, "all", confirm=lambda s: seen.append(s) or True, journal_dir=str(tmp_path)
+    )
+    assert result.impact is not None
+    row = result.impact.iloc[0]
+    assert row["user_ids"] == expected and row["verdict"] == BREAKS
+    assert f"impact: {len(expected)} users would break" in seen[0]

@@ -1272,23 +1272,37 @@ def _impact_seed(state: OrgState, specs: list[dict[str, Any]], seed: int, anchor
     for row in state.objects.get("LoginHistory", []):
         logins_of.setdefault(row["Application"], []).append(row)
     holders_of: dict[str, set[str]] = {}
+    recent_of: dict[str, set[str]] = {}  # active holders of a token used in the window
     for tok in state.objects.get("OauthToken", []):
         if users[tok["UserId"]]["IsActive"]:
             holders_of.setdefault(tok["AppName"], set()).add(tok["UserId"])
+            if tok["LastUsedDate"] >= since:
+                recent_of.setdefault(tok["AppName"], set()).add(tok["UserId"])
     apps: dict[str, dict[str, Any]] = {}
     for spec in specs:
         outside: set[str] = set()
+        logged_in: set[str] = set()
+        unpw: set[str] = set()
         used: set[str] = set(holders_of.get(spec["label"], set()))
         for row in logins_of.get(spec["label"], []):
             user = users[row["UserId"]]
             if row["LoginTime"] < since or not user["IsActive"]:
                 continue
             used.add(user["Id"])
+            logged_in.add(user["Id"])
+            if row["LoginSubType"] == "OauthUsernamePassword":
+                unpw.add(user["Id"])
             spans = by_profile.get(user["ProfileId"])
             if spans and not any(a <= ip_number(row["SourceIp"]) <= b for a, b in spans):
                 outside.add(user["Id"])
         apps[spec["name"]] = {
             "ip_enforce": sorted(outside),
+            # a stricter session policy (high assurance, shorter timeout): every user signed in, at risk
+            "session": sorted(logged_in),
+            # the org blocks the username-password flow: the users of that flow, at risk
+            "block_username_password": sorted(unpw),
+            # --revoke-tokens APP --tokens all: the active users whose token, used in the window, goes
+            "revoke_all": sorted(recent_of.get(spec["label"], set())),
             # an app already admin-approved: switching to it changes nothing (nobody newly refused)
             "admin_approved": []
             if spec.get("admin_approved")

@@ -92,8 +92,14 @@ _SOQL = {
 }
 
 
+# rows above which a read comes from one Bulk API 2.0 job (create, poll, results: about 3 calls) rather than
+# REST pages of 2,000: the impact counts calls, and LoginHistory holds a row per login of every app
+BULK_ABOVE_ROWS = 3 * 2000
+
+
 def read_usage(target: Any, objects: set[str], window_days: int) -> Usage:
-    """One query per object in ``objects`` (the audit's OauthToken reader handles the 2,500-row cap)."""
+    """One query per object in ``objects`` (the audit's OauthToken reader handles the 2,500-row cap); a large
+    table comes from a Bulk API 2.0 job (:data:`BULK_ABOVE_ROWS`), or REST pages where Bulk is refused."""
     from ..sources.org_inventory import read_tokens
 
     usage = Usage(window_days)
@@ -105,7 +111,10 @@ def read_usage(target: Any, objects: set[str], window_days: int) -> Usage:
     for obj in sorted(objects):
         soql = _SOQL[obj].format(window=int(window_days))
         try:
-            usage.rows[obj] = read_tokens(org, soql) if obj == "OauthToken" else org.query(soql)
+            if obj == "OauthToken":
+                usage.rows[obj] = read_tokens(org, soql)
+            else:
+                usage.rows[obj] = org.query(soql, bulk_above=BULK_ABOVE_ROWS)
         except OrgError as exc:
             usage.unreadable[obj] = exc.kind or str(exc)
     return usage
@@ -140,6 +149,7 @@ class _Context:
             if span[0] is not None and span[1] is not None:
                 self.ranges.setdefault(str(r.get("ProfileId")), []).append((span[0], span[1]))
         self.after = {(r["app"], r["field"]): r["after"] for r in plan.rows if r["status"] == "change"}
+        self.before = {(r["app"], r["field"]): r["before"] for r in plan.rows if r["status"] == "change"}
 
     def active(self, user_id: Any) -> bool:
         user = self.users.get(str(user_id))
@@ -310,6 +320,49 @@ def _flow_rule(flows: tuple[str, ...], what: str) -> Callable[[_Context, AppBund
     return judge
 
 
+def _session_rule(field_id: str) -> Callable[[_Context, AppBundle, str], _Verdict]:
+    """Session policy (help "Manage Session Policies for a Connected App"): requiring a high-assurance
+    session, blocking instead of raising the session level, or a shorter timeout puts every user who signed
+    in through the app in the window at risk (they must verify, or sign in more often); the opposite changes
+    restrict nobody."""
+
+    def judge(ctx: _Context, app: AppBundle, after: str) -> _Verdict:
+        from ..model.catalog import read_value
+
+        why = ctx.usage.missing("LoginHistory", "User")
+        if why:
+            return _Verdict(UNKNOWN, reason=why)
+        level = ctx.after.get((app.name, "session_level")) or read_value(app, "session_level")
+        if field_id == "session_level":
+            restricts = after == "HIGH_ASSURANCE"
+            what = "a high-assurance session is required: users must verify their identity (MFA)"
+        elif field_id == "policy_action":
+            restricts = after.lower() == "block" and level == "HIGH_ASSURANCE"
+            what = "sessions that are not high assurance are blocked instead of raised"
+        else:
+            before = _minutes(ctx.before.get((app.name, field_id)))
+            new = _minutes(after)
+            restricts = new is not None and (before is None or new < before)
+            what = f"sessions end after {after} minutes: users sign in more often"
+        if not restricts:
+            return _Verdict(NONE, evidence=f"{after} restricts no session of the app's users")
+        logins = ctx.app_logins(app)
+        users = {str(r["UserId"]) for r in logins}
+        if not users:
+            return _Verdict(NONE, evidence=f"no login in {ctx.usage.window_days} days")
+        evidence = f"{what}; {len(logins)} logins by {len(users)} users in {ctx.usage.window_days} days"
+        return _Verdict(AT_RISK, users, len(logins), 0, evidence)
+
+    return judge
+
+
+def _minutes(value: Any) -> int | None:
+    try:
+        return int(str(value))
+    except ValueError:
+        return None
+
+
 def _other_rule(ctx: _Context, app: AppBundle, after: str) -> _Verdict:
     why = ctx.usage.missing("LoginHistory")
     if why:
@@ -337,6 +390,9 @@ RULES: dict[str, Rule] = {
         "flows", frozenset({"LoginHistory", "User"}), _flow_rule(REFRESH_FLOWS, "refresh token rotation")
     ),
 }
+_LOGINS = frozenset({"LoginHistory", "User"})
+for _field in ("session_level", "policy_action", "session_timeout"):
+    RULES[_field] = Rule("session policy", _LOGINS, _session_rule(_field))
 OTHER = Rule("other", frozenset({"LoginHistory", "User"}), _other_rule)
 
 
@@ -358,22 +414,102 @@ def impact(plan: EditPlan, window_days: int = DEFAULT_WINDOW_DAYS) -> pd.DataFra
             v = _Verdict(NONE, evidence="already set: nothing changes")
         else:
             v = RULES.get(r["field"], OTHER).judge(ctx, app, str(r["after"]))
-        ids = sorted(v.users)
-        out.append(
-            {
-                "app": r["app"],
-                "field": r["field"],
-                "change": change,
-                "verdict": v.verdict,
-                "users": len(ids),
-                "user_ids": ids,
-                "names": [str(ctx.users.get(i, {}).get("Name") or i) for i in ids],
-                "logins": v.logins,
-                "tokens": v.tokens,
-                "evidence": v.evidence,
-                "reason": v.reason,
-            }
+        names = {i: str(ctx.users.get(i, {}).get("Name") or i) for i in v.users}
+        out.append(_row(r["app"], r["field"], change, v, names))
+    return pd.DataFrame(out, columns=IMPACT_COLUMNS)
+
+
+def window_start(now: datetime, window_days: int) -> datetime:
+    """Midnight (UTC) ``window_days`` days before ``now``: where ``LAST_N_DAYS:n`` starts.
+
+    >>> window_start(datetime(2026, 3, 2, 15, 30, tzinfo=UTC), 1).isoformat()
+    '2026-03-01T00:00:00+00:00'
+    """
+    return now.replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(days=window_days)
+
+
+def _row(app: str, field_id: str, change: str, v: _Verdict, names: dict[str, str]) -> dict[str, Any]:
+    ids = sorted(v.users)
+    return {
+        "app": app,
+        "field": field_id,
+        "change": change,
+        "verdict": v.verdict,
+        "users": len(ids),
+        "user_ids": ids,
+        "names": [names.get(i) or i for i in ids],
+        "logins": v.logins,
+        "tokens": v.tokens,
+        "evidence": v.evidence,
+        "reason": v.reason,
+    }
+
+
+def revoke_impact(
+    app: str, tokens: list[dict[str, Any]], what: str, window_days: int = DEFAULT_WINDOW_DAYS
+) -> pd.DataFrame:
+    """Who a token revocation (``--revoke-tokens``) breaks: the active users whose revoked token was used in
+    the window must authorize the app again (help "Revoke OAuth Tokens Programmatically"); tokens of
+    inactive users or unused in the window stop nobody. ``tokens``: :func:`toolkit.edits.tokens.find_tokens`
+    rows (no other read)."""
+    since = window_start(datetime.now(UTC), window_days)
+    hits = []
+    for t in tokens:
+        last = _when(t.get("last_used"))
+        if t.get("user_active") is not False and last is not None and last >= since:
+            hits.append(t)
+    users = {str(t["user"]) for t in hits}
+    evidence = (
+        f"{len(hits)} of the {len(tokens)} tokens revoked were used in {window_days} days by active users: "
+        "they must authorize the app again"
+    )
+    v = _Verdict(BREAKS if users else NONE, users, 0, len(hits), evidence)
+    names = {str(t["user"]): str(t.get("username") or t["user"]) for t in tokens}
+    return pd.DataFrame([_row(app, "tokens", f"revoke {what}", v, names)], columns=IMPACT_COLUMNS)
+
+
+# org-wide flow blocks (toolkit/model/org_settings.py ids) -> the LoginSubType values they stop
+ORG_FLOW_BLOCKS = {
+    "block_username_password_flow": (("OauthUsernamePassword",), "the OAuth username-password flow"),
+    "block_user_agent_flow": (("OauthUserAgent", "OauthHybridUserAgent"), "the OAuth user-agent flow"),
+}
+
+
+def org_setting_impact(org: Any, setting: str, window_days: int = DEFAULT_WINDOW_DAYS) -> pd.DataFrame:
+    """Who an org-wide flow block would stop (Setup > OAuth and OpenID Connect Settings, "Allow OAuth
+    Username-Password Flows" / "Allow OAuth User-Agent Flows" unchecked): one row per app (its
+    ``LoginHistory.Application``) with logins of that flow in the window, ``at risk`` naming the clients to
+    move to another flow first. Two queries (``LoginHistory``, ``User``) whatever the number of apps."""
+    from ..errors import ToolkitError
+
+    if setting not in ORG_FLOW_BLOCKS:
+        allowed = ", ".join(ORG_FLOW_BLOCKS)
+        raise ToolkitError(f"org setting {setting!r} has no impact rule; allowed: {allowed}")
+    flows, what = ORG_FLOW_BLOCKS[setting]
+    usage = read_usage(OrgTarget(org), {"LoginHistory", "User"}, window_days)
+    users = {str(u["Id"]): u for u in usage.rows.get("User", [])}
+    names = {i: str(u.get("Name") or i) for i, u in users.items()}
+    change = f"{setting} = true"
+    why = usage.missing("LoginHistory", "User")
+    if why:
+        row = _row("(all apps)", setting, change, _Verdict(UNKNOWN, reason=why), names)
+        return pd.DataFrame([row], columns=IMPACT_COLUMNS)
+    by_app: dict[str, list[dict[str, Any]]] = {}
+    for r in usage.rows.get("LoginHistory", []):
+        user = users.get(str(r.get("UserId"))) or {}
+        if r.get("Status") in (None, "Success") and r.get("LoginSubType") in flows and user.get("IsActive"):
+            by_app.setdefault(str(r.get("Application")), []).append(r)
+    out = []
+    for app in sorted(by_app):
+        hits = by_app[app]
+        ids = {str(r["UserId"]) for r in hits}
+        last = max(str(r.get("LoginTime")) for r in hits)[:10]
+        evidence = (
+            f"blocking {what} stops {len(hits)} logins by {len(ids)} users in {window_days} days "
+            f"(LoginHistory.LoginSubType {'/'.join(flows)}), last {last}: "
+            "move these clients to another flow first"
         )
+        out.append(_row(app, setting, change, _Verdict(AT_RISK, ids, len(hits), 0, evidence), names))
     return pd.DataFrame(out, columns=IMPACT_COLUMNS)
 
 
