@@ -98,8 +98,9 @@ BULK_ABOVE_ROWS = 3 * 2000
 
 
 def read_usage(target: Any, objects: set[str], window_days: int) -> Usage:
-    """One query per object in ``objects`` (the audit's OauthToken reader handles the 2,500-row cap); a large
-    table comes from a Bulk API 2.0 job (:data:`BULK_ABOVE_ROWS`), or REST pages where Bulk is refused."""
+    """One query per object in ``objects``, side by side (the audit's OauthToken reader handles the 2,500-row
+    cap); a large table comes from a Bulk API 2.0 job (:data:`BULK_ABOVE_ROWS`), or REST pages where Bulk is
+    refused."""
     from ..sources.org_inventory import read_tokens
 
     usage = Usage(window_days)
@@ -107,8 +108,11 @@ def read_usage(target: Any, objects: set[str], window_days: int) -> Usage:
         for obj in objects:
             usage.unreadable[obj] = "a folder has no usage records (plan against an org)"
         return usage
+    from concurrent.futures import ThreadPoolExecutor
+
     org = target.org
-    for obj in sorted(objects):
+
+    def read(obj: str) -> None:
         soql = _SOQL[obj].format(window=int(window_days))
         try:
             if obj == "OauthToken":
@@ -117,6 +121,10 @@ def read_usage(target: Any, objects: set[str], window_days: int) -> Usage:
                 usage.rows[obj] = org.query(soql, bulk_above=BULK_ABOVE_ROWS)
         except OrgError as exc:
             usage.unreadable[obj] = exc.kind or str(exc)
+
+    # the objects are independent: read side by side (the org's own limit on parallel calls applies)
+    with ThreadPoolExecutor(max_workers=max(1, min(len(objects), org.concurrency))) as pool:
+        list(pool.map(read, sorted(objects)))
     return usage
 
 
@@ -192,16 +200,26 @@ def _when(value: Any) -> datetime | None:
     return None
 
 
+# ipRelaxation values that enforce the profile's login IP ranges -> the flows they still relax (help "Manage
+# OAuth Access Policies for a Connected App"): refresh tokens; for activated devices, web-server/user-agent
+# logins after identity verification. BYPASS relaxes every flow.
+_IP_RELAXED_FLOWS: dict[str, tuple[str, ...]] = {
+    "ENFORCE": (),
+    "ENFORCE_RELAXREFRESH": REFRESH_FLOWS,
+    "BYPASS_2FACTOR": PKCE_FLOWS,
+}
+
+
 def _ip_rule(ctx: _Context, app: AppBundle, after: str) -> _Verdict:
     why = ctx.usage.missing("LoginHistory", "User", "LoginIpRange")
     if why:
         return _Verdict(UNKNOWN, reason=why)
-    if after not in ("ENFORCE", "ENFORCE_RELAXREFRESH"):
+    if after not in _IP_RELAXED_FLOWS:
         return _Verdict(NONE, evidence=f"{after} relaxes IP restrictions: nobody is refused")
     hits: list[dict[str, Any]] = []
     for row in ctx.app_logins(app):
-        if after == "ENFORCE_RELAXREFRESH" and row.get("LoginSubType") in REFRESH_FLOWS:
-            continue  # relaxed for refresh tokens
+        if row.get("LoginSubType") in _IP_RELAXED_FLOWS[after]:
+            continue  # relaxed for these flows
         user = ctx.users[str(row["UserId"])]
         spans = ctx.ranges.get(str(user.get("ProfileId")))
         ip = _ip(row.get("SourceIp"))
