@@ -345,3 +345,68 @@ def test_revoking_tokens_names_exactly_the_seed_truth(fresh: Any, tmp_path: Path
     row = result.impact.iloc[0]
     assert row["user_ids"] == expected and row["verdict"] == BREAKS
     assert f"impact: {len(expected)} users would break" in seen[0]
+
+
+def test_eca_admin_approved_names_exactly_the_users_outside_the_grants(fresh: Any) -> None:
+    """An external client app: its pre-authorizations are Ids in the OAuth policy; the users holding its
+    tokens who are on neither the granted profile nor the granted permission set break. The seed gives ECAs
+    no usage, so this test plants three tokens (one per case) on the demo org's rows."""
+    from datetime import UTC, datetime, timedelta
+
+    state = fresh.state
+    eca = next(
+        n
+        for n in fresh.truth()["categories"]["ecas"]
+        if state.metadata[("ExternalClientApplication", n)].namespace_prefix is None
+    )
+    label = state.metadata[("ExternalClientApplication", eca)].doc.get("label")
+    profiles = {p["Id"]: p["Name"] for p in state.objects["Profile"]}
+    permsets = {p["Id"]: p["Name"] for p in state.objects["PermissionSet"] if not p["IsOwnedByProfile"]}
+    active = [u for u in state.objects["User"] if u["IsActive"]]
+    assigned: dict[str, set[str]] = {}
+    for a in state.objects["PermissionSetAssignment"]:
+        assigned.setdefault(a["AssigneeId"], set()).add(a["PermissionSetId"])
+    on_profile = active[0]
+    granted_ps = next(ps for ps in permsets if any(ps in assigned.get(u["Id"], ()) for u in active))
+    with_ps = next(
+        u
+        for u in active
+        if granted_ps in assigned.get(u["Id"], ()) and u["ProfileId"] != on_profile["ProfileId"]
+    )
+    outside = next(
+        u
+        for u in active
+        if u["ProfileId"] != on_profile["ProfileId"] and granted_ps not in assigned.get(u["Id"], ())
+    )
+    now = datetime.now(UTC)
+    with state.lock:
+        for n, user in enumerate((on_profile, with_ps, outside)):
+            state.objects["OauthToken"].append(
+                {
+                    "Id": None,
+                    "AppName": label,
+                    "AppMenuItemId": None,
+                    "UserId": user["Id"],
+                    "CreatedDate": now - timedelta(days=40),
+                    "LastUsedDate": now - timedelta(days=2),
+                    "UseCount": 3,
+                    "DeleteToken": f"dtplanted{n}",
+                    "AccessToken": None,
+                    "RequestToken": None,
+                }
+            )
+        state.__dict__.pop("_derived_cache", None)
+    changes = [
+        "permitted_users=AdminApprovedPreAuthorized",
+        f"profiles={profiles[on_profile['ProfileId']]}",
+        f"permission_sets={permsets[granted_ps]}",
+    ]
+    plan = plan_edits(_org(fresh), changes, apps=[eca])
+    preview = plan.preview().set_index("field")
+    assert (preview.loc[["profiles", "permission_sets"], "status"] == "change").all(), preview
+    table = plan.impact()
+    changed = table[table["field"].map(preview["status"]) == "change"]
+    assert len(changed) >= 2
+    for row in changed.itertuples():
+        assert row.user_ids == [outside["Id"]], (row.field, row.user_ids)
+        assert row.verdict == BREAKS and row.tokens == 1

@@ -15,6 +15,7 @@ object for the whole plan (never per app), only the objects the plan's rules nee
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -237,27 +238,28 @@ def _ip_rule(ctx: _Context, app: AppBundle, after: str) -> _Verdict:
 
 
 def _grant_rule(ctx: _Context, app: AppBundle, after: str) -> _Verdict:
+    """Admin-approved users only (Help, Manage OAuth Access Policies: "Admin approved users are
+    pre-authorized"): connected apps name their profiles and permission sets (``SetupEntityAccess``),
+    external client apps list their Ids in the OAuth policy (``commaSeparatedProfile``,
+    ``commaSeparatedPermissionSet``)."""
+    from ..model.catalog import read_value
+
     why = ctx.usage.missing("LoginHistory", "OauthToken", "User", "Profile", "PermissionSet")
     why = why or ctx.usage.missing("PermissionSetAssignment")
     if why:
         return _Verdict(UNKNOWN, reason=why)
-    doc = app.doc("ConnectedApp")
-    if doc is None:
-        return _Verdict(UNKNOWN, reason="grants of external client apps are not evaluated yet")
-    permitted = ctx.after.get((app.name, "permitted_users"))
-    if permitted is None:
-        permitted = "AdminApprovedPreAuthorized" if doc.get("oauthConfig.isAdminApproved") == "true" else ""
+    permitted = ctx.after.get((app.name, "permitted_users")) or read_value(app, "permitted_users")
     if permitted != "AdminApprovedPreAuthorized":
         return _Verdict(NONE, evidence="all users may self-authorize: grants do not restrict sign-in")
-    profiles = _names(ctx.after.get((app.name, "profiles")), doc.get_all("profileName"))
-    permsets = _names(ctx.after.get((app.name, "permission_sets")), doc.get_all("permissionSetName"))
-    profile_ids = {str(p["Id"]) for p in ctx.usage.rows["Profile"] if p.get("Name") in profiles}
-    permset_ids = {str(p["Id"]) for p in ctx.usage.rows["PermissionSet"] if p.get("Name") in permsets}
-    covered = {str(u["Id"]) for u in ctx.users.values() if str(u.get("ProfileId")) in profile_ids}
+    profiles = _names(ctx.after.get((app.name, "profiles")), read_value(app, "profiles"))
+    permsets = _names(ctx.after.get((app.name, "permission_sets")), read_value(app, "permission_sets"))
+    profile_ids = _ids_of(ctx.usage.rows["Profile"], profiles)
+    permset_ids = _ids_of(ctx.usage.rows["PermissionSet"], permsets)
+    covered = {str(u["Id"]) for u in ctx.users.values() if str(u.get("ProfileId"))[:15] in profile_ids}
     covered |= {
         str(a["AssigneeId"])
         for a in ctx.usage.rows["PermissionSetAssignment"]
-        if str(a.get("PermissionSetId")) in permset_ids
+        if str(a.get("PermissionSetId"))[:15] in permset_ids
     }
     logins = [r for r in ctx.app_logins(app) if str(r["UserId"]) not in covered]
     tokens = [r for r in ctx.app_tokens(app) if str(r["UserId"]) not in covered]
@@ -270,12 +272,35 @@ def _grant_rule(ctx: _Context, app: AppBundle, after: str) -> _Verdict:
     return _Verdict(BREAKS if users else NONE, users, len(logins), len(tokens), evidence)
 
 
-def _names(after: Any, before: list[str]) -> set[str]:
-    if after is None:
-        return set(before)
+_ID = re.compile(r"[A-Za-z0-9]{15}(?:[A-Za-z0-9]{3})?")
+_SHOWN_ID = re.compile(r"^(?P<name>.*) \((?P<id>[A-Za-z0-9]{15}(?:[A-Za-z0-9]{3})?)\)$")
+
+
+def _names(after: Any, before: Any) -> set[str]:
+    """The grantees after the change: names, or Ids (external client apps), as the plan shows them.
+
+    >>> sorted(_names("Sales (00e000000000001AAA); Ops", None))
+    ['00e000000000001AAA', 'Ops']
+    """
     from .plan import NOT_SET
 
-    return set() if after == NOT_SET else {s.strip() for s in str(after).split(";") if s.strip()}
+    if after is None:
+        items = list(before or [])
+    elif after == NOT_SET:
+        items = []
+    else:
+        items = [t.strip() for t in str(after).split(";") if t.strip()]
+    out = set()
+    for item in items:
+        m = _SHOWN_ID.match(str(item))
+        out.add(m.group("id") if m else str(item))
+    return out
+
+
+def _ids_of(rows: list[dict[str, Any]], wanted: set[str]) -> set[str]:
+    """15-character Ids of the rows named in ``wanted`` by ``Name`` or by Id (15 or 18 characters)."""
+    ids = {w[:15] for w in wanted if _ID.fullmatch(w)}
+    return {str(r["Id"])[:15] for r in rows if r.get("Name") in wanted or str(r.get("Id"))[:15] in ids}
 
 
 def _refresh_rule(ctx: _Context, app: AppBundle, after: str) -> _Verdict:
