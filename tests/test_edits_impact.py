@@ -410,3 +410,13 @@ def test_eca_admin_approved_names_exactly_the_users_outside_the_grants(fresh: An
     for row in changed.itertuples():
         assert row.user_ids == [outside["Id"]], (row.field, row.user_ids)
         assert row.verdict == BREAKS and row.tokens == 1
+
+
+def test_revoke_tokens_cli_max_impact_refuses_and_revokes_nothing(fresh: Any) -> None:
+    truth = fresh.truth()["impact"]["apps"]
+    name = next(a for a in _apps(fresh, "revoke_all") if truth[a]["revoke_all"])
+    run = _cli(fresh, "--revoke-tokens", name, "--tokens", "all", "--yes", "--max-impact", "0")
+    assert run.returncode == 2, run.stderr
+    assert f"--max-impact 0: {len(truth[name]['revoke_all'])} users would break" in run.stderr
+    assert "nothing was revoked" in run.stderr
+    assert fresh.stats()["requests"].get("oauth_revoke", 0) == 0
