@@ -347,6 +347,40 @@ def test_revoking_tokens_names_exactly_the_seed_truth(fresh: Any, tmp_path: Path
     assert f"impact: {len(expected)} users would break" in seen[0]
 
 
+def _local_eca(demo: Any) -> tuple[str, str]:
+    """A local external client app of the demo org and its label (``OauthToken.AppName``)."""
+    state = demo.state
+    eca = next(
+        n
+        for n in demo.truth()["categories"]["ecas"]
+        if state.metadata[("ExternalClientApplication", n)].namespace_prefix is None
+    )
+    return eca, str(state.metadata[("ExternalClientApplication", eca)].doc.get("label"))
+
+
+def _plant_tokens(demo: Any, label: str, tokens: list[tuple[str, Any]]) -> None:
+    """OauthToken rows of ``label`` on the demo org: (user Id, CreatedDate), each used two days ago."""
+    from datetime import UTC, datetime, timedelta
+
+    with demo.state.lock:
+        for n, (user, created) in enumerate(tokens):
+            demo.state.objects["OauthToken"].append(
+                {
+                    "Id": None,
+                    "AppName": label,
+                    "AppMenuItemId": None,
+                    "UserId": user,
+                    "CreatedDate": created,
+                    "LastUsedDate": datetime.now(UTC) - timedelta(days=2),
+                    "UseCount": 3,
+                    "DeleteToken": f"dtplanted{label[:8]}{n}",
+                    "AccessToken": None,
+                    "RequestToken": None,
+                }
+            )
+        demo.state.__dict__.pop("_derived_cache", None)
+
+
 def test_eca_admin_approved_names_exactly_the_users_outside_the_grants(fresh: Any) -> None:
     """An external client app: its pre-authorizations are Ids in the OAuth policy; the users holding its
     tokens who are on neither the granted profile nor the granted permission set break. The seed gives ECAs
@@ -354,12 +388,7 @@ def test_eca_admin_approved_names_exactly_the_users_outside_the_grants(fresh: An
     from datetime import UTC, datetime, timedelta
 
     state = fresh.state
-    eca = next(
-        n
-        for n in fresh.truth()["categories"]["ecas"]
-        if state.metadata[("ExternalClientApplication", n)].namespace_prefix is None
-    )
-    label = state.metadata[("ExternalClientApplication", eca)].doc.get("label")
+    eca, label = _local_eca(fresh)
     profiles = {p["Id"]: p["Name"] for p in state.objects["Profile"]}
     permsets = {p["Id"]: p["Name"] for p in state.objects["PermissionSet"] if not p["IsOwnedByProfile"]}
     active = [u for u in state.objects["User"] if u["IsActive"]]
@@ -379,23 +408,7 @@ def test_eca_admin_approved_names_exactly_the_users_outside_the_grants(fresh: An
         if u["ProfileId"] != on_profile["ProfileId"] and granted_ps not in assigned.get(u["Id"], ())
     )
     now = datetime.now(UTC)
-    with state.lock:
-        for n, user in enumerate((on_profile, with_ps, outside)):
-            state.objects["OauthToken"].append(
-                {
-                    "Id": None,
-                    "AppName": label,
-                    "AppMenuItemId": None,
-                    "UserId": user["Id"],
-                    "CreatedDate": now - timedelta(days=40),
-                    "LastUsedDate": now - timedelta(days=2),
-                    "UseCount": 3,
-                    "DeleteToken": f"dtplanted{n}",
-                    "AccessToken": None,
-                    "RequestToken": None,
-                }
-            )
-        state.__dict__.pop("_derived_cache", None)
+    _plant_tokens(fresh, label, [(u["Id"], now - timedelta(days=40)) for u in (on_profile, with_ps, outside)])
     changes = [
         "permitted_users=AdminApprovedPreAuthorized",
         f"profiles={profiles[on_profile['ProfileId']]}",
@@ -420,3 +433,22 @@ def test_revoke_tokens_cli_max_impact_refuses_and_revokes_nothing(fresh: Any) ->
     assert f"--max-impact 0: {len(truth[name]['revoke_all'])} users would break" in run.stderr
     assert "nothing was revoked" in run.stderr
     assert fresh.stats()["requests"].get("oauth_revoke", 0) == 0
+
+
+def test_eca_refresh_lifetime_breaks_the_old_tokens(fresh: Any) -> None:
+    """An external client app's refresh policy is three policy fields; a 20-day lifetime breaks the token
+    created 40 days ago and still used, not the one created 10 days ago."""
+    from datetime import UTC, datetime, timedelta
+
+    eca, label = _local_eca(fresh)
+    old, new = [u["Id"] for u in fresh.state.objects["User"] if u["IsActive"]][:2]
+    now = datetime.now(UTC)
+    _plant_tokens(fresh, label, [(old, now - timedelta(days=40)), (new, now - timedelta(days=10))])
+    changes = ["refresh_policy=specific_lifetime", "refresh_n=20", "refresh_unit=DAYS"]
+    plan = plan_edits(_org(fresh), changes, apps=[eca])
+    table = plan.impact()
+    changed = set(plan.preview().query("status == 'change'")["field"])
+    rows = table[table["field"].isin(changed)]
+    assert len(rows), plan.preview()
+    for row in rows.itertuples():
+        assert row.user_ids == [old] and row.verdict == BREAKS, (row.field, row.evidence, row.reason)

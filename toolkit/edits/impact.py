@@ -303,14 +303,29 @@ def _ids_of(rows: list[dict[str, Any]], wanted: set[str]) -> set[str]:
     return {str(r["Id"])[:15] for r in rows if r.get("Name") in wanted or str(r.get("Id"))[:15] in ids}
 
 
+def _refresh_policy(ctx: _Context, app: AppBundle) -> str | None:
+    """The app's refresh token policy after the plan, in the connected app grammar (``kind[:N:UNIT]``): the
+    planned ``oauthPolicy.refreshTokenPolicy`` of a connected app, or an external client app's three policy
+    fields (``refreshTokenPolicyType``, ``...ValidityPeriod``, ``...ValidityUnit``), planned or current."""
+    from ..model.catalog import read_value
+
+    comp = next(
+        (c for k, c in ctx.plan.components.items() if c.app == app.name and k[0] == "ConnectedApp"), None
+    )
+    if comp is not None:
+        return comp.after.get("oauthPolicy.refreshTokenPolicy")
+    fields = ("refresh_policy", "refresh_n", "refresh_unit")
+    kind, n, unit = (ctx.after.get((app.name, f)) or read_value(app, f) for f in fields)
+    if kind in ("infinite", "zero"):
+        return str(kind)
+    return f"{kind}:{n}:{unit}" if kind and n and unit else None
+
+
 def _refresh_rule(ctx: _Context, app: AppBundle, after: str) -> _Verdict:
     why = ctx.usage.missing("OauthToken", "User")
     if why:
         return _Verdict(UNKNOWN, reason=why)
-    comp = next(
-        (c for k, c in ctx.plan.components.items() if c.app == app.name and k[0] == "ConnectedApp"), None
-    )
-    policy = comp.after.get("oauthPolicy.refreshTokenPolicy") if comp is not None else None
+    policy = _refresh_policy(ctx, app)
     if not policy:
         return _Verdict(UNKNOWN, reason="the new refresh token policy could not be read from the plan")
     kind, _, rest = policy.partition(":")
