@@ -95,7 +95,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=int,
         default=None,
         metavar="N",
-        help="refuse to apply (exit 2, nothing written) when more than N users would break",
+        help="refuse to apply or revoke (exit 2, nothing written) when more than N users would break",
     )
     add_window_days(parser)
     parser.add_argument("--journal-dir", default=None, help="where journals go (default: out/edits)")
