@@ -7,7 +7,9 @@
 Each size runs the demo org in its own process (as bench_audit.py) and each client in a fresh process
 (peak RSS from ``resource.getrusage``; the org is reset between runs). The toolkit run is
 ``toolkit.plan_edits(org, CHANGES, apps=names)`` then ``plan.apply()`` (fresh read, pre-images to the journal,
-``updateMetadata`` in chunks of 10, verification read). The naive baseline is the simple-salesforce loop
+``updateMetadata`` in chunks of 10, verification read); between the two, ``plan.impact()`` (what the CLI
+prints before an ``--apply --max-impact N``) is timed and its calls counted apart (goal: at most 10 % of the
+apply's calls, and no per-app query). The naive baseline is the simple-salesforce loop
 ``sf.mdapi.ConnectedApp.read(name)`` then ``sf.mdapi.ConnectedApp.update(app)`` per app (zeep, bundled WSDL,
 which drops the elements it does not know: it is also lossy). Above ``--naive-sample`` apps the per-app loop
 is timed on a sample and extrapolated.
@@ -81,18 +83,28 @@ def _child_edit(info: dict[str, Any], size: int) -> dict[str, Any]:
     t_plan = time.perf_counter() - t0
     plan_calls = dict(org.ledger.calls)
     org.ledger.calls.clear()
+    t1 = time.perf_counter()
+    table = plan.impact()  # what the CLI prints before an --apply --max-impact N
+    t_impact = time.perf_counter() - t1
+    impact_calls = dict(org.ledger.calls)
+    org.ledger.calls.clear()
+    t2 = time.perf_counter()
     with tempfile.TemporaryDirectory() as journals:
         result = plan.apply(journal_dir=journals)
+    t_apply = time.perf_counter() - t2
     wall = time.perf_counter() - t0
     apply_calls = dict(org.ledger.calls)
     statuses = result.results["status"].value_counts().to_dict()
     return {
         "wall": wall,
         "plan_s": t_plan,
-        "apply_s": wall - t_plan,
+        "impact_s": t_impact,
+        "apply_s": t_apply,
         "plan_calls": sum(plan_calls.values()) - plan_calls.get("versions", 0),
+        "impact_calls": sum(impact_calls.values()),
+        "impact_rows": len(table),
         "apply_calls": sum(apply_calls.values()),
-        "by_kind": {"plan": plan_calls, "apply": apply_calls},
+        "by_kind": {"plan": plan_calls, "impact": impact_calls, "apply": apply_calls},
         "statuses": statuses,
         "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }
@@ -292,15 +304,18 @@ def main(argv: list[str] | None = None) -> int:
     rows = [bench(n, args.latency_ms, args.naive_sample, args.repeat) for n in args.sizes]
     print(f"latency {args.latency_ms:g} ms; changes: {', '.join(CHANGES)}")
     print(
-        f"{'N':>5} {'plan calls':>10} {'apply calls':>11} {'3⌈N/10⌉':>8} {'plan s':>7} {'apply s':>8} "
-        f"{'total s':>8} {'naive s':>9} {'speedup':>8} {'RSS MB':>7}"
+        f"{'N':>5} {'plan calls':>10} {'apply calls':>11} {'3⌈N/10⌉':>8} {'impact calls':>12} "
+        f"{'of apply':>8} {'plan s':>7} {'impact s':>8} {'apply s':>8} {'total s':>8} {'naive s':>9} "
+        f"{'speedup':>8} {'RSS MB':>7}"
     )
     for r in rows:
         naive = f"{r['naive_wall']:.1f}{'*' if r['naive_extrapolated'] else ' '}"
+        share = r["edit_impact_calls"] / max(1, r["edit_apply_calls"])
         print(
             f"{r['N']:>5} {r['edit_plan_calls']:>10} {r['edit_apply_calls']:>11} {r['budget']:>8} "
-            f"{r['edit_plan_s']:>7.2f} {r['edit_apply_s']:>8.2f} {r['edit_wall']:>8.2f} {naive:>9} "
-            f"{r['speedup']:>7.1f}x {r['edit_rss_mb']:>7.0f}"
+            f"{r['edit_impact_calls']:>12} {share:>8.0%} {r['edit_plan_s']:>7.2f} {r['edit_impact_s']:>8.2f} "
+            f"{r['edit_apply_s']:>8.2f} {r['edit_wall']:>8.2f} {naive:>9} {r['speedup']:>7.1f}x "
+            f"{r['edit_rss_mb']:>7.0f}"
         )
         print(
             f"      calls by kind: {r['edit_by_kind']}; statuses {r['edit_statuses']}; runs {r['edit_walls']}"

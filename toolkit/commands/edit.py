@@ -97,7 +97,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=int,
         default=None,
         metavar="N",
-        help="refuse to apply (exit 2, nothing written) when more than N users would break",
+        help="refuse to apply or revoke (exit 2, nothing written) when more than N users would break",
     )
     add_window_days(parser)
     parser.add_argument("--journal-dir", default=None, help="where journals go (default: out/edits)")
@@ -401,8 +401,17 @@ def _revoke(args: argparse.Namespace) -> int:
             answer = input(f"type the app name ({args.revoke_tokens}) to revoke, anything else to stop: ")
             return bool(answer.strip() == args.revoke_tokens)
 
+        if args.max_impact is not None and args.max_impact < 0:
+            raise SourceError(f"--max-impact {args.max_impact}: allowed: 0 or more users")
         result = revoke_tokens(
-            org, args.revoke_tokens, which, confirm=confirm, journal_dir=args.journal_dir, progress=_progress
+            org,
+            args.revoke_tokens,
+            which,
+            confirm=confirm,
+            journal_dir=args.journal_dir,
+            progress=_progress,
+            max_impact=args.max_impact,
+            window_days=window_days(args),
         )
     _print_table(result.table)
     print(result.summary())

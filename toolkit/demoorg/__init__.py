@@ -324,6 +324,18 @@ class DemoOrg:
         with self.state.lock:
             self.state.faults.append(rule)
 
+    def add_oauth_client(self, app: str) -> dict[str, str]:
+        """An OAuth client (``client_id``, ``client_secret``) of the seeded connected app ``app``."""
+        from .control import add_oauth_client
+
+        return add_oauth_client(self.state, app)
+
+    def set_password(self, username: str, password: str) -> None:
+        """Give a seeded user a password (test facility; gone at :meth:`reset`)."""
+        from .control import set_password
+
+        set_password(self.state, username, password)
+
     def clear_faults(self) -> None:
         """Remove every injected fault."""
         with self.state.lock:

@@ -184,8 +184,13 @@ def _text(root: Any, local: str) -> str:
 
 
 # --- OAuth 2.0 token endpoint -------------------------------------------------------------------
-def oauth_token(state: OrgState, form_body: bytes, headers: Any, base_url: str) -> dict[str, Any]:
-    """Answer ``POST /services/oauth2/token``; raises :class:`OAuthError` with Salesforce's error codes."""
+def oauth_token(
+    state: OrgState, form_body: bytes, headers: Any, base_url: str, source_ip: str | None = None
+) -> dict[str, Any]:
+    """Answer ``POST /services/oauth2/token``; raises :class:`OAuthError` with Salesforce's error codes.
+
+    ``source_ip`` is the client's address: a login through an app that enforces IP restrictions from outside
+    the login IP ranges of the user's profile is refused (:func:`ip_refused`)."""
     form = {k: v[0] for k, v in parse_qs(form_body.decode("utf-8", "replace")).items()}
     grant = form.get("grant_type", "")
     client_id, client_secret = form.get("client_id"), form.get("client_secret")
@@ -202,16 +207,18 @@ def oauth_token(state: OrgState, form_body: bytes, headers: Any, base_url: str) 
         expected = state.passwords.get(username)
         if not expected or not hmac.compare_digest(expected, password):
             raise OAuthError("invalid_grant", "authentication failure")
+        _check_ip(state, username, client_id, grant, source_ip)
         session = new_session(state, username, client_id)
         del client
     elif grant == "urn:ietf:params:oauth:grant-type:jwt-bearer":
-        session = _jwt_bearer(state, form.get("assertion", ""))
+        session = _jwt_bearer(state, form.get("assertion", ""), source_ip)
         client_id = session.client_id
     elif grant == "client_credentials":
         client = _client(state, client_id, client_secret)
         user = client.get("client_credentials_user")
         if not user:
             raise OAuthError("invalid_grant", "no client credentials user enabled")
+        _check_ip(state, user, client_id, grant, source_ip)
         session = new_session(state, user, client_id)
     elif grant == "refresh_token":
         token = form.get("refresh_token", "")
@@ -221,6 +228,7 @@ def oauth_token(state: OrgState, form_body: bytes, headers: Any, base_url: str) 
             raise OAuthError("invalid_grant", "expired access/refresh token")
         if client_id and client_id not in state.oauth_clients:
             raise OAuthError("invalid_client_id", "client identifier invalid")
+        _check_ip(state, owner, client_id, grant, source_ip)
         session = new_session(state, owner, client_id)
     else:
         raise OAuthError("unsupported_grant_type", "grant type not supported")
@@ -244,6 +252,75 @@ def oauth_token(state: OrgState, form_body: bytes, headers: Any, base_url: str) 
     return out
 
 
+# --- IP restrictions (issue 16) ------------------------------------------------------------------
+# Help "OAuth 2.0 Authorization Errors" lists invalid_grant "IP restricted or invalid login hours"; the
+# lower-case body is what clients match (Mobile SDK): the exact text is a guess (docs/demo-org.md)
+IP_RESTRICTED = "ip restricted or invalid login hours"
+# ipRelaxation values under which a token-endpoint login is not checked against the profile's ranges
+_RELAXED = ("BYPASS",)
+
+
+def app_ip_relaxation(state: OrgState, app: str | None) -> str | None:
+    """The current ``oauthPolicy.ipRelaxation`` of the connected app ``app`` (None: no app, or not set)."""
+    if not app:
+        return None
+    comp = state.metadata.get(("ConnectedApp", app))
+    return comp.doc.get("oauthPolicy.ipRelaxation") if comp is not None else None
+
+
+def ip_refused(
+    state: OrgState, user: dict[str, Any], app: str | None, grant: str, source_ip: str | None
+) -> bool:
+    """Would Salesforce refuse this login for IP restrictions (help "Manage OAuth Access Policies for a
+    Connected App")? Only when the user's profile has login IP ranges, the source address is outside all of
+    them and the app does not relax them: ``BYPASS`` relaxes; ``ENFORCE_RELAXREFRESH`` relaxes the refresh
+    token grant only; ``ENFORCE`` and ``BYPASS_2FACTOR`` (which relaxes only web-server/user-agent logins
+    after identity verification, flows the demo org does not serve) enforce. No app: the profile's ranges
+    apply. IPv6 or unreadable addresses are not compared (a simplification).
+
+    >>> from toolkit.demoorg.seed import build
+    >>> st = build(apps=2, ecas=0).state
+    >>> r = st.objects["LoginIpRange"][0]
+    >>> user = {"ProfileId": r["ProfileId"]}
+    >>> ip_refused(st, user, None, "password", "203.0.113.9")
+    True
+    >>> ip_refused(st, user, None, "password", r["IpStart"])
+    False
+    """
+    policy = app_ip_relaxation(state, app)
+    if policy in _RELAXED or (policy == "ENFORCE_RELAXREFRESH" and grant == "refresh_token"):
+        return False
+    ip = _ip_number(source_ip)
+    if ip is None:
+        return False
+    spans = [
+        (_ip_number(r.get("IpStart")), _ip_number(r.get("IpEnd")))
+        for r in state.objects.get("LoginIpRange", [])
+        if r.get("ProfileId") == user.get("ProfileId")
+    ]
+    spans = [s for s in spans if s[0] is not None and s[1] is not None]
+    return bool(spans) and not any(a <= ip <= b for a, b in spans)  # type: ignore[operator]
+
+
+def _ip_number(text: Any) -> int | None:
+    try:
+        a, b, c, d = (int(x) for x in str(text).split("."))
+    except ValueError:
+        return None
+    if not all(0 <= x <= 255 for x in (a, b, c, d)):
+        return None
+    return (a << 24) | (b << 16) | (c << 8) | d
+
+
+def _check_ip(
+    state: OrgState, username: str, client_id: str | None, grant: str, source_ip: str | None
+) -> None:
+    user = find_user(state, username)
+    app = (state.oauth_clients.get(client_id or "") or {}).get("app")
+    if user is not None and ip_refused(state, user, app, grant, source_ip):
+        raise OAuthError("invalid_grant", IP_RESTRICTED)
+
+
 def _client(state: OrgState, client_id: str | None, client_secret: str | None) -> dict[str, Any]:
     client = state.oauth_clients.get(client_id or "")
     if client is None:
@@ -253,7 +330,7 @@ def _client(state: OrgState, client_id: str | None, client_secret: str | None) -
     return client
 
 
-def _jwt_bearer(state: OrgState, assertion: str) -> Session:
+def _jwt_bearer(state: OrgState, assertion: str, source_ip: str | None = None) -> Session:
     try:
         claims = jwt.decode(assertion, options={"verify_signature": False})
     except jwt.PyJWTError:
@@ -279,6 +356,7 @@ def _jwt_bearer(state: OrgState, assertion: str) -> Session:
     user = find_user(state, str(claims.get("sub", "")))
     if user is None or not user.get("IsActive"):
         raise OAuthError("invalid_grant", "user hasn't approved this consumer")
+    _check_ip(state, user["Username"], str(claims["iss"]), "jwt", source_ip)
     return new_session(state, user["Username"], str(claims["iss"]))
 
 

@@ -12,6 +12,10 @@
   is a timeout whose call still lands), ``drop_response`` handles the request, then resets the connection
   instead of answering (a lost answer after the write landed)
 - ``GET  /__emulator/truth``            -> the seeded truth (app names per category...)
+- ``POST /__emulator/oauth-clients``    ``{"app": "<ConnectedApp fullName>"}`` -> ``{"client_id",
+  "client_secret"}``: an OAuth client of that seeded app (password and client-credentials grants)
+- ``POST /__emulator/passwords``        ``{"username", "password"}``: a password for a seeded user (so tests
+  can log in as the users the seed's truth names)
 """
 
 from __future__ import annotations
@@ -122,6 +126,17 @@ def handle(
         caller = state.sessions.get(token)
         username = caller.username if caller is not None else ""
         return 200, {"access_token": new_session(state, username).token}
+    if action == "oauth-clients" and method == "POST":
+        try:
+            return 200, add_oauth_client(state, str(payload.get("app") or ""))
+        except ValueError as exc:
+            raise RestError(400, "INVALID_FIELD", str(exc)) from None
+    if action == "passwords" and method == "POST":
+        try:
+            set_password(state, str(payload.get("username") or ""), str(payload.get("password") or ""))
+        except ValueError as exc:
+            raise RestError(400, "INVALID_FIELD", str(exc)) from None
+        return 200, {"username": payload.get("username")}
     if action == "faults":
         if method == "GET":
             return 200, {"faults": stats(state)["faults"]}
@@ -157,3 +172,47 @@ def expire_sessions(state: OrgState, token: str | None = None) -> int:
                 session.expired = True
                 n += 1
     return n
+
+
+def add_oauth_client(state: OrgState, app: str) -> dict[str, str]:
+    """Register an OAuth client (consumer key and secret) for the seeded connected app ``app``.
+
+    >>> from toolkit.demoorg.seed import build
+    >>> st = build(apps=3, ecas=0).state
+    >>> app = next(n for (t, n) in st.metadata if t == "ConnectedApp")
+    >>> sorted(add_oauth_client(st, app))
+    ['client_id', 'client_secret']
+    >>> add_oauth_client(st, "Nope")
+    Traceback (most recent call last):
+    ...
+    ValueError: oauth client app cannot be 'Nope'; allowed: the fullName of a seeded ConnectedApp
+    """
+    import secrets
+
+    if ("ConnectedApp", app) not in state.metadata:
+        allowed = "the fullName of a seeded ConnectedApp"
+        raise ValueError(f"oauth client app cannot be {app!r}; allowed: {allowed}")
+    client_id = "3MVG9" + secrets.token_urlsafe(60).replace("-", "x").replace("_", "y")
+    secret = secrets.token_hex(32).upper()
+    with state.lock:
+        state.oauth_clients[client_id] = {
+            "app": app,
+            "secret": secret,
+            "cert_pem": None,
+            "client_credentials_user": None,
+        }
+    return {"client_id": client_id, "client_secret": secret}
+
+
+def set_password(state: OrgState, username: str, password: str) -> None:
+    """Give the seeded user ``username`` a password (the username-password grant then accepts it)."""
+    from .auth import find_user
+
+    user = find_user(state, username)
+    if user is None or not password:
+        raise ValueError(
+            f"password for {username!r} cannot be set; "
+            "allowed: a seeded user's username and a non-empty password"
+        )
+    with state.lock:
+        state.passwords[user["Username"]] = password

@@ -1255,14 +1255,14 @@ def _impact_seed(state: OrgState, specs: list[dict[str, Any]], seed: int, anchor
     for r in ranges:
         by_profile.setdefault(r["ProfileId"], []).append((ip_number(r["IpStart"]), ip_number(r["IpEnd"])))
     users = {u["Id"]: u for u in state.objects.get("User", [])}
-    enforced = {s["label"] for s in specs if s.get("ip_relaxation") == "ENFORCE"}
+    policy = {s["label"]: s.get("ip_relaxation") for s in specs}
     for row in state.objects.get("LoginHistory", []):
         spans = by_profile.get(users[row["UserId"]]["ProfileId"])
         draw = rng.random()
         if not spans:
             continue  # an unrestricted profile: the seeded 203.0.113.x address stays
         lo, hi = spans[rng.randrange(len(spans))]
-        if draw < _OUTSIDE_SHARE and row["Application"] not in enforced:
+        if draw < _OUTSIDE_SHARE and _relaxed_for(policy.get(row["Application"]), row.get("LoginSubType")):
             row["SourceIp"] = f"203.0.113.{rng.randint(1, 254)}"  # outside every profile range
         else:
             row["SourceIp"] = _ip_text(rng.randint(lo, hi))
@@ -1272,29 +1272,66 @@ def _impact_seed(state: OrgState, specs: list[dict[str, Any]], seed: int, anchor
     for row in state.objects.get("LoginHistory", []):
         logins_of.setdefault(row["Application"], []).append(row)
     holders_of: dict[str, set[str]] = {}
+    recent_of: dict[str, set[str]] = {}  # active holders of a token used in the window
     for tok in state.objects.get("OauthToken", []):
         if users[tok["UserId"]]["IsActive"]:
             holders_of.setdefault(tok["AppName"], set()).add(tok["UserId"])
+            if tok["LastUsedDate"] >= since:
+                recent_of.setdefault(tok["AppName"], set()).add(tok["UserId"])
     apps: dict[str, dict[str, Any]] = {}
     for spec in specs:
         outside: set[str] = set()
+        logged_in: set[str] = set()
+        unpw: set[str] = set()
         used: set[str] = set(holders_of.get(spec["label"], set()))
         for row in logins_of.get(spec["label"], []):
             user = users[row["UserId"]]
             if row["LoginTime"] < since or not user["IsActive"]:
                 continue
             used.add(user["Id"])
+            logged_in.add(user["Id"])
+            if row["LoginSubType"] == "OauthUsernamePassword":
+                unpw.add(user["Id"])
             spans = by_profile.get(user["ProfileId"])
             if spans and not any(a <= ip_number(row["SourceIp"]) <= b for a, b in spans):
                 outside.add(user["Id"])
         apps[spec["name"]] = {
             "ip_enforce": sorted(outside),
+            # a stricter session policy (high assurance, shorter timeout): every user signed in, at risk
+            "session": sorted(logged_in),
+            # the org blocks the username-password flow: the users of that flow, at risk
+            "block_username_password": sorted(unpw),
+            # --revoke-tokens APP --tokens all: the active users whose token, used in the window, goes
+            "revoke_all": sorted(recent_of.get(spec["label"], set())),
             # an app already admin-approved: switching to it changes nothing (nobody newly refused)
             "admin_approved": []
             if spec.get("admin_approved")
             else sorted(used - granted.get(spec["name"], set())),
         }
     return {"window_days": IMPACT_WINDOW_DAYS, "apps": apps}
+
+
+# the sub-types each ipRelaxation lets in from outside the profile's ranges (help "Manage OAuth Access
+# Policies for a Connected App"): relaxed for refresh tokens; for activated devices, web-server and user-agent
+_RELAXED_SUBTYPES = {
+    "BYPASS": None,  # every flow
+    "ENFORCE_RELAXREFRESH": ("OauthRefreshToken", "OauthHybridRefreshToken"),
+    "BYPASS_2FACTOR": ("OauthWebServer", "OauthUserAgent", "OauthHybridWebServer", "OauthHybridUserAgent"),
+}
+
+
+def _relaxed_for(relaxation: str | None, subtype: str | None) -> bool:
+    """Could a successful login of this sub-type come from outside the profile's ranges under ``relaxation``?
+
+    >>> _relaxed_for("BYPASS", "OauthUsernamePassword"), _relaxed_for("BYPASS_2FACTOR", "OauthRefreshToken")
+    (True, False)
+    >>> _relaxed_for("ENFORCE", "OauthRefreshToken"), _relaxed_for(None, "OauthWebServer")
+    (False, True)
+    """
+    if relaxation not in _RELAXED_SUBTYPES and relaxation != "ENFORCE":
+        return True  # not a seeded connected app (phantom apps): nothing to enforce
+    allowed = _RELAXED_SUBTYPES.get(str(relaxation), ())
+    return allowed is None or subtype in allowed
 
 
 def _granted_users(state: OrgState, specs: list[dict[str, Any]]) -> dict[str, set[str]]:

@@ -281,7 +281,9 @@ class DemoOrgApp:
             if op == "oauth_revoke":
                 self._revoke(request, body)
                 return Response(b"", 200)
-            return self.json(auth.oauth_token(self.state, body, request.headers, base_url), usage=False)
+            # the client's address; X-Emulator-Source-Ip (a test facility, not Salesforce) stands for another
+            ip = request.headers.get("X-Emulator-Source-Ip") or environ.get("REMOTE_ADDR")
+            return self.json(auth.oauth_token(self.state, body, request.headers, base_url, ip), usage=False)
         if path in _IDENTITY and method in ("GET", "POST"):
             op = "oauth_" + path.rsplit("/", 1)[1]
             self.state.count(op)

@@ -15,6 +15,7 @@ object for the whole plan (never per app), only the objects the plan's rules nee
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -92,8 +93,15 @@ _SOQL = {
 }
 
 
+# rows above which a read comes from one Bulk API 2.0 job (create, poll, results: about 3 calls) rather than
+# REST pages of 2,000: the impact counts calls, and LoginHistory holds a row per login of every app
+BULK_ABOVE_ROWS = 3 * 2000
+
+
 def read_usage(target: Any, objects: set[str], window_days: int) -> Usage:
-    """One query per object in ``objects`` (the audit's OauthToken reader handles the 2,500-row cap)."""
+    """One query per object in ``objects``, side by side (the audit's OauthToken reader handles the 2,500-row
+    cap); a large table comes from a Bulk API 2.0 job (:data:`BULK_ABOVE_ROWS`), or REST pages where Bulk is
+    refused."""
     from ..sources.org_inventory import read_tokens
 
     usage = Usage(window_days)
@@ -101,13 +109,23 @@ def read_usage(target: Any, objects: set[str], window_days: int) -> Usage:
         for obj in objects:
             usage.unreadable[obj] = "a folder has no usage records (plan against an org)"
         return usage
+    from concurrent.futures import ThreadPoolExecutor
+
     org = target.org
-    for obj in sorted(objects):
+
+    def read(obj: str) -> None:
         soql = _SOQL[obj].format(window=int(window_days))
         try:
-            usage.rows[obj] = read_tokens(org, soql) if obj == "OauthToken" else org.query(soql)
+            if obj == "OauthToken":
+                usage.rows[obj] = read_tokens(org, soql)
+            else:
+                usage.rows[obj] = org.query(soql, bulk_above=BULK_ABOVE_ROWS)
         except OrgError as exc:
             usage.unreadable[obj] = exc.kind or str(exc)
+
+    # the objects are independent: read side by side (the org's own limit on parallel calls applies)
+    with ThreadPoolExecutor(max_workers=max(1, min(len(objects), org.concurrency))) as pool:
+        list(pool.map(read, sorted(objects)))
     return usage
 
 
@@ -140,6 +158,7 @@ class _Context:
             if span[0] is not None and span[1] is not None:
                 self.ranges.setdefault(str(r.get("ProfileId")), []).append((span[0], span[1]))
         self.after = {(r["app"], r["field"]): r["after"] for r in plan.rows if r["status"] == "change"}
+        self.before = {(r["app"], r["field"]): r["before"] for r in plan.rows if r["status"] == "change"}
 
     def active(self, user_id: Any) -> bool:
         user = self.users.get(str(user_id))
@@ -182,16 +201,26 @@ def _when(value: Any) -> datetime | None:
     return None
 
 
+# ipRelaxation values that enforce the profile's login IP ranges -> the flows they still relax (help "Manage
+# OAuth Access Policies for a Connected App"): refresh tokens; for activated devices, web-server/user-agent
+# logins after identity verification. BYPASS relaxes every flow.
+_IP_RELAXED_FLOWS: dict[str, tuple[str, ...]] = {
+    "ENFORCE": (),
+    "ENFORCE_RELAXREFRESH": REFRESH_FLOWS,
+    "BYPASS_2FACTOR": PKCE_FLOWS,
+}
+
+
 def _ip_rule(ctx: _Context, app: AppBundle, after: str) -> _Verdict:
     why = ctx.usage.missing("LoginHistory", "User", "LoginIpRange")
     if why:
         return _Verdict(UNKNOWN, reason=why)
-    if after not in ("ENFORCE", "ENFORCE_RELAXREFRESH"):
+    if after not in _IP_RELAXED_FLOWS:
         return _Verdict(NONE, evidence=f"{after} relaxes IP restrictions: nobody is refused")
     hits: list[dict[str, Any]] = []
     for row in ctx.app_logins(app):
-        if after == "ENFORCE_RELAXREFRESH" and row.get("LoginSubType") in REFRESH_FLOWS:
-            continue  # relaxed for refresh tokens
+        if row.get("LoginSubType") in _IP_RELAXED_FLOWS[after]:
+            continue  # relaxed for these flows
         user = ctx.users[str(row["UserId"])]
         spans = ctx.ranges.get(str(user.get("ProfileId")))
         ip = _ip(row.get("SourceIp"))
@@ -209,27 +238,28 @@ def _ip_rule(ctx: _Context, app: AppBundle, after: str) -> _Verdict:
 
 
 def _grant_rule(ctx: _Context, app: AppBundle, after: str) -> _Verdict:
+    """Admin-approved users only (Help, Manage OAuth Access Policies: "Admin approved users are
+    pre-authorized"): connected apps name their profiles and permission sets (``SetupEntityAccess``),
+    external client apps list their Ids in the OAuth policy (``commaSeparatedProfile``,
+    ``commaSeparatedPermissionSet``)."""
+    from ..model.catalog import read_value
+
     why = ctx.usage.missing("LoginHistory", "OauthToken", "User", "Profile", "PermissionSet")
     why = why or ctx.usage.missing("PermissionSetAssignment")
     if why:
         return _Verdict(UNKNOWN, reason=why)
-    doc = app.doc("ConnectedApp")
-    if doc is None:
-        return _Verdict(UNKNOWN, reason="grants of external client apps are not evaluated yet")
-    permitted = ctx.after.get((app.name, "permitted_users"))
-    if permitted is None:
-        permitted = "AdminApprovedPreAuthorized" if doc.get("oauthConfig.isAdminApproved") == "true" else ""
+    permitted = ctx.after.get((app.name, "permitted_users")) or read_value(app, "permitted_users")
     if permitted != "AdminApprovedPreAuthorized":
         return _Verdict(NONE, evidence="all users may self-authorize: grants do not restrict sign-in")
-    profiles = _names(ctx.after.get((app.name, "profiles")), doc.get_all("profileName"))
-    permsets = _names(ctx.after.get((app.name, "permission_sets")), doc.get_all("permissionSetName"))
-    profile_ids = {str(p["Id"]) for p in ctx.usage.rows["Profile"] if p.get("Name") in profiles}
-    permset_ids = {str(p["Id"]) for p in ctx.usage.rows["PermissionSet"] if p.get("Name") in permsets}
-    covered = {str(u["Id"]) for u in ctx.users.values() if str(u.get("ProfileId")) in profile_ids}
+    profiles = _names(ctx.after.get((app.name, "profiles")), read_value(app, "profiles"))
+    permsets = _names(ctx.after.get((app.name, "permission_sets")), read_value(app, "permission_sets"))
+    profile_ids = _ids_of(ctx.usage.rows["Profile"], profiles)
+    permset_ids = _ids_of(ctx.usage.rows["PermissionSet"], permsets)
+    covered = {str(u["Id"]) for u in ctx.users.values() if str(u.get("ProfileId"))[:15] in profile_ids}
     covered |= {
         str(a["AssigneeId"])
         for a in ctx.usage.rows["PermissionSetAssignment"]
-        if str(a.get("PermissionSetId")) in permset_ids
+        if str(a.get("PermissionSetId"))[:15] in permset_ids
     }
     logins = [r for r in ctx.app_logins(app) if str(r["UserId"]) not in covered]
     tokens = [r for r in ctx.app_tokens(app) if str(r["UserId"]) not in covered]
@@ -242,22 +272,60 @@ def _grant_rule(ctx: _Context, app: AppBundle, after: str) -> _Verdict:
     return _Verdict(BREAKS if users else NONE, users, len(logins), len(tokens), evidence)
 
 
-def _names(after: Any, before: list[str]) -> set[str]:
-    if after is None:
-        return set(before)
+_ID = re.compile(r"[A-Za-z0-9]{15}(?:[A-Za-z0-9]{3})?")
+_SHOWN_ID = re.compile(r"^(?P<name>.*) \((?P<id>[A-Za-z0-9]{15}(?:[A-Za-z0-9]{3})?)\)$")
+
+
+def _names(after: Any, before: Any) -> set[str]:
+    """The grantees after the change: names, or Ids (external client apps), as the plan shows them.
+
+    >>> sorted(_names("Sales (00e000000000001AAA); Ops", None))
+    ['00e000000000001AAA', 'Ops']
+    """
     from .plan import NOT_SET
 
-    return set() if after == NOT_SET else {s.strip() for s in str(after).split(";") if s.strip()}
+    if after is None:
+        items = list(before or [])
+    elif after == NOT_SET:
+        items = []
+    else:
+        items = [t.strip() for t in str(after).split(";") if t.strip()]
+    out = set()
+    for item in items:
+        m = _SHOWN_ID.match(str(item))
+        out.add(m.group("id") if m else str(item))
+    return out
+
+
+def _ids_of(rows: list[dict[str, Any]], wanted: set[str]) -> set[str]:
+    """15-character Ids of the rows named in ``wanted`` by ``Name`` or by Id (15 or 18 characters)."""
+    ids = {w[:15] for w in wanted if _ID.fullmatch(w)}
+    return {str(r["Id"])[:15] for r in rows if r.get("Name") in wanted or str(r.get("Id"))[:15] in ids}
+
+
+def _refresh_policy(ctx: _Context, app: AppBundle) -> str | None:
+    """The app's refresh token policy after the plan, in the connected app grammar (``kind[:N:UNIT]``): the
+    planned ``oauthPolicy.refreshTokenPolicy`` of a connected app, or an external client app's three policy
+    fields (``refreshTokenPolicyType``, ``...ValidityPeriod``, ``...ValidityUnit``), planned or current."""
+    from ..model.catalog import read_value
+
+    comp = next(
+        (c for k, c in ctx.plan.components.items() if c.app == app.name and k[0] == "ConnectedApp"), None
+    )
+    if comp is not None:
+        return comp.after.get("oauthPolicy.refreshTokenPolicy")
+    fields = ("refresh_policy", "refresh_n", "refresh_unit")
+    kind, n, unit = (ctx.after.get((app.name, f)) or read_value(app, f) for f in fields)
+    if kind in ("infinite", "zero"):
+        return str(kind)
+    return f"{kind}:{n}:{unit}" if kind and n and unit else None
 
 
 def _refresh_rule(ctx: _Context, app: AppBundle, after: str) -> _Verdict:
     why = ctx.usage.missing("OauthToken", "User")
     if why:
         return _Verdict(UNKNOWN, reason=why)
-    comp = next(
-        (c for k, c in ctx.plan.components.items() if c.app == app.name and k[0] == "ConnectedApp"), None
-    )
-    policy = comp.after.get("oauthPolicy.refreshTokenPolicy") if comp is not None else None
+    policy = _refresh_policy(ctx, app)
     if not policy:
         return _Verdict(UNKNOWN, reason="the new refresh token policy could not be read from the plan")
     kind, _, rest = policy.partition(":")
@@ -310,6 +378,49 @@ def _flow_rule(flows: tuple[str, ...], what: str) -> Callable[[_Context, AppBund
     return judge
 
 
+def _session_rule(field_id: str) -> Callable[[_Context, AppBundle, str], _Verdict]:
+    """Session policy (help "Manage Session Policies for a Connected App"): requiring a high-assurance
+    session, blocking instead of raising the session level, or a shorter timeout puts every user who signed
+    in through the app in the window at risk (they must verify, or sign in more often); the opposite changes
+    restrict nobody."""
+
+    def judge(ctx: _Context, app: AppBundle, after: str) -> _Verdict:
+        from ..model.catalog import read_value
+
+        why = ctx.usage.missing("LoginHistory", "User")
+        if why:
+            return _Verdict(UNKNOWN, reason=why)
+        level = ctx.after.get((app.name, "session_level")) or read_value(app, "session_level")
+        if field_id == "session_level":
+            restricts = after == "HIGH_ASSURANCE"
+            what = "a high-assurance session is required: users must verify their identity (MFA)"
+        elif field_id == "policy_action":
+            restricts = after.lower() == "block" and level == "HIGH_ASSURANCE"
+            what = "sessions that are not high assurance are blocked instead of raised"
+        else:
+            before = _minutes(ctx.before.get((app.name, field_id)))
+            new = _minutes(after)
+            restricts = new is not None and (before is None or new < before)
+            what = f"sessions end after {after} minutes: users sign in more often"
+        if not restricts:
+            return _Verdict(NONE, evidence=f"{after} restricts no session of the app's users")
+        logins = ctx.app_logins(app)
+        users = {str(r["UserId"]) for r in logins}
+        if not users:
+            return _Verdict(NONE, evidence=f"no login in {ctx.usage.window_days} days")
+        evidence = f"{what}; {len(logins)} logins by {len(users)} users in {ctx.usage.window_days} days"
+        return _Verdict(AT_RISK, users, len(logins), 0, evidence)
+
+    return judge
+
+
+def _minutes(value: Any) -> int | None:
+    try:
+        return int(str(value))
+    except ValueError:
+        return None
+
+
 def _other_rule(ctx: _Context, app: AppBundle, after: str) -> _Verdict:
     why = ctx.usage.missing("LoginHistory")
     if why:
@@ -337,6 +448,9 @@ RULES: dict[str, Rule] = {
         "flows", frozenset({"LoginHistory", "User"}), _flow_rule(REFRESH_FLOWS, "refresh token rotation")
     ),
 }
+_LOGINS = frozenset({"LoginHistory", "User"})
+for _field in ("session_level", "policy_action", "session_timeout"):
+    RULES[_field] = Rule("session policy", _LOGINS, _session_rule(_field))
 OTHER = Rule("other", frozenset({"LoginHistory", "User"}), _other_rule)
 
 
@@ -358,22 +472,102 @@ def impact(plan: EditPlan, window_days: int = DEFAULT_WINDOW_DAYS) -> pd.DataFra
             v = _Verdict(NONE, evidence="already set: nothing changes")
         else:
             v = RULES.get(r["field"], OTHER).judge(ctx, app, str(r["after"]))
-        ids = sorted(v.users)
-        out.append(
-            {
-                "app": r["app"],
-                "field": r["field"],
-                "change": change,
-                "verdict": v.verdict,
-                "users": len(ids),
-                "user_ids": ids,
-                "names": [str(ctx.users.get(i, {}).get("Name") or i) for i in ids],
-                "logins": v.logins,
-                "tokens": v.tokens,
-                "evidence": v.evidence,
-                "reason": v.reason,
-            }
+        names = {i: str(ctx.users.get(i, {}).get("Name") or i) for i in v.users}
+        out.append(_row(r["app"], r["field"], change, v, names))
+    return pd.DataFrame(out, columns=IMPACT_COLUMNS)
+
+
+def window_start(now: datetime, window_days: int) -> datetime:
+    """Midnight (UTC) ``window_days`` days before ``now``: where ``LAST_N_DAYS:n`` starts.
+
+    >>> window_start(datetime(2026, 3, 2, 15, 30, tzinfo=UTC), 1).isoformat()
+    '2026-03-01T00:00:00+00:00'
+    """
+    return now.replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(days=window_days)
+
+
+def _row(app: str, field_id: str, change: str, v: _Verdict, names: dict[str, str]) -> dict[str, Any]:
+    ids = sorted(v.users)
+    return {
+        "app": app,
+        "field": field_id,
+        "change": change,
+        "verdict": v.verdict,
+        "users": len(ids),
+        "user_ids": ids,
+        "names": [names.get(i) or i for i in ids],
+        "logins": v.logins,
+        "tokens": v.tokens,
+        "evidence": v.evidence,
+        "reason": v.reason,
+    }
+
+
+def revoke_impact(
+    app: str, tokens: list[dict[str, Any]], what: str, window_days: int = DEFAULT_WINDOW_DAYS
+) -> pd.DataFrame:
+    """Who a token revocation (``--revoke-tokens``) breaks: the active users whose revoked token was used in
+    the window must authorize the app again (help "Revoke OAuth Tokens Programmatically"); tokens of
+    inactive users or unused in the window stop nobody. ``tokens``: :func:`toolkit.edits.tokens.find_tokens`
+    rows (no other read)."""
+    since = window_start(datetime.now(UTC), window_days)
+    hits = []
+    for t in tokens:
+        last = _when(t.get("last_used"))
+        if t.get("user_active") is not False and last is not None and last >= since:
+            hits.append(t)
+    users = {str(t["user"]) for t in hits}
+    evidence = (
+        f"{len(hits)} of the {len(tokens)} tokens revoked were used in {window_days} days by active users: "
+        "they must authorize the app again"
+    )
+    v = _Verdict(BREAKS if users else NONE, users, 0, len(hits), evidence)
+    names = {str(t["user"]): str(t.get("username") or t["user"]) for t in tokens}
+    return pd.DataFrame([_row(app, "tokens", f"revoke {what}", v, names)], columns=IMPACT_COLUMNS)
+
+
+# org-wide flow blocks (toolkit/model/org_settings.py ids) -> the LoginSubType values they stop
+ORG_FLOW_BLOCKS = {
+    "block_username_password_flow": (("OauthUsernamePassword",), "the OAuth username-password flow"),
+    "block_user_agent_flow": (("OauthUserAgent", "OauthHybridUserAgent"), "the OAuth user-agent flow"),
+}
+
+
+def org_setting_impact(org: Any, setting: str, window_days: int = DEFAULT_WINDOW_DAYS) -> pd.DataFrame:
+    """Who an org-wide flow block would stop (Setup > OAuth and OpenID Connect Settings, "Allow OAuth
+    Username-Password Flows" / "Allow OAuth User-Agent Flows" unchecked): one row per app (its
+    ``LoginHistory.Application``) with logins of that flow in the window, ``at risk`` naming the clients to
+    move to another flow first. Two queries (``LoginHistory``, ``User``) whatever the number of apps."""
+    from ..errors import ToolkitError
+
+    if setting not in ORG_FLOW_BLOCKS:
+        allowed = ", ".join(ORG_FLOW_BLOCKS)
+        raise ToolkitError(f"org setting {setting!r} has no impact rule; allowed: {allowed}")
+    flows, what = ORG_FLOW_BLOCKS[setting]
+    usage = read_usage(OrgTarget(org), {"LoginHistory", "User"}, window_days)
+    users = {str(u["Id"]): u for u in usage.rows.get("User", [])}
+    names = {i: str(u.get("Name") or i) for i, u in users.items()}
+    change = f"{setting} = true"
+    why = usage.missing("LoginHistory", "User")
+    if why:
+        row = _row("(all apps)", setting, change, _Verdict(UNKNOWN, reason=why), names)
+        return pd.DataFrame([row], columns=IMPACT_COLUMNS)
+    by_app: dict[str, list[dict[str, Any]]] = {}
+    for r in usage.rows.get("LoginHistory", []):
+        user = users.get(str(r.get("UserId"))) or {}
+        if r.get("Status") in (None, "Success") and r.get("LoginSubType") in flows and user.get("IsActive"):
+            by_app.setdefault(str(r.get("Application")), []).append(r)
+    out = []
+    for app in sorted(by_app):
+        hits = by_app[app]
+        ids = {str(r["UserId"]) for r in hits}
+        last = max(str(r.get("LoginTime")) for r in hits)[:10]
+        evidence = (
+            f"blocking {what} stops {len(hits)} logins by {len(ids)} users in {window_days} days "
+            f"(LoginHistory.LoginSubType {'/'.join(flows)}), last {last}: "
+            "move these clients to another flow first"
         )
+        out.append(_row(app, setting, change, _Verdict(AT_RISK, ids, len(hits), 0, evidence), names))
     return pd.DataFrame(out, columns=IMPACT_COLUMNS)
 
 

@@ -73,6 +73,7 @@ class RevokeResult:
 
     journal: str
     table: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=TOKEN_COLUMNS))
+    impact: pd.DataFrame | None = None  # who it broke (:func:`toolkit.edits.impact.revoke_impact`)
 
     @property
     def exit_code(self) -> int:
@@ -177,24 +178,37 @@ def revoke_tokens(
     confirm: bool | Callable[[str], bool] = False,
     journal_dir: str | None = None,
     progress: Callable[[str], None] | None = None,
+    max_impact: int | None = None,
+    window_days: int = 180,
 ) -> RevokeResult:
     """Revoke the app's tokens that match ``which``; IRREVERSIBLE, so ``confirm`` must say yes.
 
-    ``confirm`` is True, or a callable shown the summary (``"revoke 12 tokens of X ... irreversible"``) that
-    returns True to go on. The journal lists every revoked token by user, dates and fingerprint; after the
-    calls the tokens are queried again and each one still there is reported ``not revoked``.
+    ``confirm`` is True, or a callable shown the summary (``"revoke 12 tokens of X ... irreversible"``, with
+    how many users would break: those whose token was used in the last ``window_days`` days) that returns
+    True to go on. ``max_impact``: refuse, nothing revoked, when more users would break. The journal lists
+    every revoked token by user, dates and fingerprint; after the calls the tokens are queried again and each
+    one still there is reported ``not revoked``.
     """
+    from .impact import revoke_impact, users_breaking
+
     which = parse_token_filter(which) if isinstance(which, str) else which
     app_name = token_app_name(org, app)
     tokens = find_tokens(org, app, which, app_name=app_name)
     if not tokens and app_name == app:
         _require_app(org, app)
     users = len({t["user"] for t in tokens})
+    impact = revoke_impact(app, tokens, which.describe(), window_days)
+    broken = users_breaking(impact)
     summary = (
         f"IRREVERSIBLE: revoke {len(tokens)} {which.describe()} of {app} "
         f"(AppName {app_name!r}, {users} users); "
-        "users must authorize the app again"
+        f"users must authorize the app again; impact: {broken} users would break "
+        f"(tokens used in the last {window_days} days)"
     )
+    if max_impact is not None and broken > max_impact:
+        raise ToolkitError(
+            f"--max-impact {max_impact}: {broken} users would break; nothing was revoked ({summary})"
+        )
     agreed = confirm(summary) if callable(confirm) else confirm is True
     if not agreed:
         raise ToolkitError(f"{app}: token revocation not confirmed; nothing was revoked ({summary})")
@@ -246,4 +260,4 @@ def revoke_tokens(
             "total": len(tokens),
         }
     )
-    return RevokeResult(str(journal), pd.DataFrame(tokens, columns=TOKEN_COLUMNS))
+    return RevokeResult(str(journal), pd.DataFrame(tokens, columns=TOKEN_COLUMNS), impact)

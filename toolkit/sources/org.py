@@ -425,19 +425,22 @@ class Org:
         return soap.parse_read_records(body)
 
     # SOQL ---------------------------------------------------------------------------------------
-    def query(self, soql: str, *, bulk_ok: bool = True) -> list[dict[str, Any]]:
+    def query(
+        self, soql: str, *, bulk_ok: bool = True, bulk_above: int | None = None
+    ) -> list[dict[str, Any]]:
         """Every row of a SOQL query (nested like simple-salesforce's, no ``attributes``).
 
         The first REST page tells the total size. The other pages are then fetched in parallel (their
-        locators are ``<cursor>-<offset>``), or, above ``bulk_threshold`` rows, the table comes from one
-        Bulk API 2.0 job instead. The row count is checked against ``totalSize``: never silently short.
+        locators are ``<cursor>-<offset>``), or, above ``bulk_threshold`` rows (``bulk_above`` when given: a
+        caller that counts calls rather than rows), the table comes from one Bulk API 2.0 job instead. The row
+        count is checked against ``totalSize``: never silently short.
         """
         obj = _object_of(soql)
         first = self._retry(lambda: self.sf.query(soql), f"query {obj}")
         total = int(first.get("totalSize", 0))
         if first.get("done", True):
             return [_clean(r) for r in first.get("records", [])]
-        if bulk_ok and total > self.bulk_threshold:
+        if bulk_ok and total > (self.bulk_threshold if bulk_above is None else bulk_above):
             try:
                 return self.bulk_query(soql)
             except OrgError as exc:
