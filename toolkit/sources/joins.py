@@ -205,9 +205,9 @@ def _metadata_bundle(facts: OrgFacts, type_name: str, props: dict[str, str]) -> 
             b.coverage_reason = (
                 f"packaged app ({'namespace ' + ns + ', ' if ns else ''}{state or 'installed'}): "
                 + (
-                    f"readMetadata failed for it ({failure})"
+                    f"the Metadata API could not load it ({failure})"
                     if failure
-                    else "readMetadata returns nothing for apps not created in this org"
+                    else "the Metadata API returns nothing for apps not created in this org"
                 )
             )
         elif failure:
