@@ -223,10 +223,13 @@ def load_org(
         b.unknown.extend(u for u in usage_unknown if u not in b.unknown)
     if "IdpEventLog" in facts.soql_failures:
         # SAML sign-ins could not be read: an app that may be SAML and shows no OAuth use is of unknown use
+        # (refused to this user: the entry names the permission)
+        kind = facts.refused.get("IdpEventLog")
+        entry = running_user.refused("IdpEventLog", kind, _result(perms_future)) if kind else "IdpEventLog"
         seen = {r.get("_app") for obj in ("OauthToken", "LoginHistory") for r in facts.soql.get(obj, [])}
         for b in bundles:
-            if may_be_saml(b) and b.name not in seen and "IdpEventLog" not in b.unknown:
-                b.unknown.append("IdpEventLog")
+            if may_be_saml(b) and b.name not in seen and entry not in b.unknown:
+                b.unknown.append(entry)
     inventory = Inventory(apps=bundles + phantoms, problems=problems, origin=org.instance_url)
     if partial:
         inventory.partial = True
@@ -328,6 +331,12 @@ def _collect(
             if obj in OPTIONAL_OBJECTS and exc.kind in _MISSING_CODES:
                 problems.append(LoadProblem(origin, None, f"query {obj} skipped: {exc}"))
                 continue
+            if obj in running_user.READ_NEEDS and exc.kind in running_user.REFUSED:
+                # refused to this user: what it holds is unknown (load_org names the permission), not a
+                # failed audit
+                problems.append(LoadProblem(origin, None, f"query {obj} refused to the running user: {exc}"))
+                facts.refused[obj] = exc.kind
+                continue
             failed(f"query {obj}", exc)
 
 
@@ -362,6 +371,14 @@ def _limited(
     for why in out.values():
         problems.append(LoadProblem(origin, None, f"{why}: its usage figures are unknown"))
     return out
+
+
+def _result(future: Future[dict[str, Any]] | None) -> dict[str, Any] | None:
+    """The running user's permissions, or None when they were not read or could not be."""
+    try:
+        return future.result() if future is not None else None
+    except OrgError:
+        return None
 
 
 def _attach_users(soql: dict[str, list[dict[str, Any]]]) -> None:
