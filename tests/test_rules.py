@@ -126,7 +126,7 @@ CASES: dict[str, tuple[str, dict[str, Any], dict[str, Any], dict[str, Any], dict
         {"pkce": False},
         {"pkce": False, "client_credentials": True, "run_as": "api@x.com"},
         {},
-        {},
+        {"logins": [{"app": "App", "login_subtype": "OauthClientCredentials", "logins": 5}]},
     ),
     "OAU-02": ("web", {"rtr": False}, {"rtr": False, "scopes": "Api"}, {}, {}),
     "OAU-03": (
@@ -505,3 +505,21 @@ def test_every_rule_names_its_source(rule_id: str) -> None:
     basis = RULES_BY_ID[rule_id].basis
     assert basis.strip(), rule_id
     assert re.search(r"https://\S+|\bRFC \d+", basis), f"{rule_id}: {basis}"
+
+
+SERVER_APPS = [{"client_credentials": True, "run_as": "api@x.com"}, {"has_certificate": True}]
+
+
+@pytest.mark.parametrize("server", SERVER_APPS)
+@pytest.mark.parametrize("flow", ["OauthWebServer", "OauthHybridWebServer"])
+def test_oau01_applies_to_a_server_app_whose_logins_use_the_code_flow(
+    server: dict[str, Any], flow: str
+) -> None:
+    """Issue 14: client credentials or a certificate make an app server-to-server, unless LoginHistory shows
+    authorization-code logins: then that flow is in use and PKCE applies."""
+    row = {**WEB, "pkce": False, "certificate_expires": TODAY + timedelta(days=300), **server}
+    code = [{"app": "App", "login_subtype": flow, "logins": 2}]
+    assert "OAU-01" in set(fails(tables(row, logins=code))["rule"])
+    other = [{"app": "App", "login_subtype": "OauthClientCredentials", "logins": 9}]
+    f = toolkit.findings(tables(row, logins=other), today=TODAY)
+    assert "OAU-01" not in set(f[f["status"] == "fail"]["rule"])

@@ -257,3 +257,25 @@ def test_a_failed_permission_set_describe_leaves_the_holders_unknown(fresh_demo_
     org = _audit(fresh_demo_org)["org"].set_index("setting")
     for s in ("use_any_api_client_users", "approve_uninstalled_users"):
         assert not org.loc[s, "known"] and "describe PermissionSet" in org.loc[s, "reason"], s
+
+
+def test_oau01_checks_a_server_app_once_its_logins_use_the_code_flow(fresh_demo_org: Any) -> None:
+    """Issue 14 (the peers' comparison): client credentials / a certificate mean server-to-server, but
+    ``OauthWebServer`` logins in LoginHistory show the authorization code flow in use: PKCE applies."""
+    demo = fresh_demo_org
+    apps = ("Demo_Client_Credentials", "Demo_JWT_Integration")
+    labels = {demo.truth()["apps"][a]["label"]: a for a in apps}
+
+    def oau01() -> pd.Series:
+        f = toolkit.findings(_audit(demo))
+        return f[(f["rule"] == "OAU-01") & f["app"].isin(apps)].set_index("app")["status"]
+
+    assert "fail" not in set(oau01())  # server-to-server: not checked
+    with demo.state.lock:
+        rows = demo.state.objects["LoginHistory"]
+        seen = [r for r in rows if r.get("Application") in labels]
+        assert {labels[r["Application"]] for r in seen} == set(apps)
+        for r in {r["Application"]: r for r in seen}.values():
+            rows.append({**r, "Id": r["Id"][:-3] + "ZZZ", "LoginSubType": "OauthWebServer"})
+    status = oau01()
+    assert set(status.index) == set(apps) and set(status) == {"fail"}  # seeded with PKCE off

@@ -210,7 +210,9 @@ def usage_table(
         base["last_login"] = pd.NaT
         base["logins_by_flow"] = None
     if "IdpEventLog" in unknown:  # only the apps that may be SAML (load_org names them in ``unknown``)
-        maybe = base["app"].isin([b.name for b in inventory.apps if "IdpEventLog" in b.unknown])
+        maybe = base["app"].isin(
+            [b.name for b in inventory.apps if any(u.split(" (")[0] == "IdpEventLog" for u in b.unknown)]
+        )
         base.loc[maybe, "saml_logins"] = pd.NA
     for c in _COUNTS:
         base[c] = base[c].astype("Int64")  # <NA> assigned above made them object: compare as numbers

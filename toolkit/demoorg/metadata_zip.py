@@ -367,12 +367,15 @@ def retrieve(state: OrgState, req: SoapRequest, user: dict[str, Any]) -> bytes:
                 chosen = []
                 for member in members:
                     comp = by_name.get(member)
-                    if comp is None or not comp.readable:
+                    if comp is None or not comp.readable or comp.load_fails:
+                        # a component that cannot be loaded is a message of its own, the same words as
+                        # readMetadata's fault (the retrieve goes on); an installed app readMetadata shows as
+                        # nil is "cannot be found" (a guess: docs/demo-org.md)
                         problem = (
-                            f"Entity of type '{type_name}' named '{member}' cannot be found"
-                            if comp is None
-                            else f"Load of metadata from db failed for metadata of type:{type_name} and "
-                            f"file name:{member}"
+                            f"Load of metadata from db failed for metadata of type:{type_name} and "
+                            f"file name:{comp.file_name}"
+                            if comp is not None and comp.load_fails
+                            else f"Entity of type '{type_name}' named '{member}' cannot be found"
                         )
                         messages.append(
                             "<messages>"

@@ -10,6 +10,10 @@
   "API users without PermissionsViewSetup can use this object to check if their own sessions have access to
   a feature" (Object Reference, UserPermissionAccess).
 
+- IdpEventLog: refused (HTTP 403 ``INSUFFICIENT_ACCESS``) to a user without Manage Users or Monitor Login
+  History. **A guess**: the Object Reference names no permission for it; the demo org treats the Identity
+  Provider Event Log like the login history (docs/demo-org.md).
+
 Which profile holds which permission is the demo org's own choice (the System Administrator holds them all).
 """
 
@@ -17,6 +21,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .exceptions import RestError
 from .models import OrgState
 
 # the UserPermissionAccess fields the demo org serves (a subset: Salesforce has one per user permission)
@@ -72,6 +77,28 @@ def visible(
         return rows
     mine = str(viewer)[:15]
     return [r for r in rows if str(r.get("UserId") or "")[:15] == mine]
+
+
+# objects a user may not read at all without one of these permissions (a guess: see the module doc)
+READ_NEEDS = {"IdpEventLog": (("PermissionsManageUsers", "PermissionsMonitorLoginHistory"), "Manage Users")}
+
+
+def check_readable(state: OrgState, sobject: str, viewer: str | None) -> None:
+    """Raise ``INSUFFICIENT_ACCESS`` (HTTP 403: "The request has been refused. Verify that the logged-in
+    user has appropriate permissions", REST API Developer Guide, Status Codes and Error Responses) when
+    ``viewer`` may not read ``sobject`` at all."""
+    needs = READ_NEEDS.get(sobject)
+    if viewer is None or needs is None:
+        return
+    perms = permissions(state, viewer)
+    if not any(perms.get(f) for f in needs[0]):
+        raise RestError(
+            403,
+            "INSUFFICIENT_ACCESS",
+            "Insufficient Privileges: You do not have the level of access necessary to perform the operation "
+            f"you requested. Please contact the owner of the record or your administrator if access is "
+            f"necessary. ({sobject})",
+        )
 
 
 def permission_access(state: OrgState, viewer: str | None) -> list[dict[str, Any]]:

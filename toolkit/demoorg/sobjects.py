@@ -19,7 +19,7 @@ from typing import Any
 
 from .models import MetadataComponent, OrgState
 from .org_settings import APPROVE_UNINSTALLED, USE_ANY_API_CLIENT
-from .running_user import PERMISSION_FIELDS, permission_access, visible
+from .running_user import PERMISSION_FIELDS, check_readable, permission_access, visible
 from .seed import MOBILE_SESSION_TIMEOUTS, PIN_LENGTHS
 
 # sObject -> (label, key prefix, [(field, type, options)]); options: ref=(target, relationship), len,
@@ -535,6 +535,7 @@ class OrgRowSource:
         name = self.canonical(sobject)
         if name == "UserPermissionAccess":
             return permission_access(self.state, self.viewer)
+        check_readable(self.state, name, self.viewer)
         derive = _DERIVED.get(name)
         if derive is not None:
             return derive(self.state)

@@ -39,6 +39,8 @@ _USAGE = "Setup > Connected Apps OAuth Usage"
 USERNAME_PASSWORD_FLOWS = ("OauthUsernamePassword",)
 USER_AGENT_FLOWS = ("OauthUserAgent", "OauthUserAgentIdToken", "OauthHybridUserAgent")
 _SERVER_FLOWS = ("OauthClientCredentials",)
+# the authorization code flows PKCE protects (RFC 7636 §1): web server, and its hybrid variant
+AUTH_CODE_FLOWS = ("OauthWebServer", "OauthHybridWebServer")
 LOOPBACK = ("localhost", "127.0.0.1", "::1")
 
 
@@ -154,9 +156,12 @@ def interactive(f: AppFacts) -> bool | None:
     oauth = has_oauth(f)
     if not oauth:
         return oauth
+    browser = bool(f.callbacks) and not all(urlsplit(u).hostname in LOOPBACK for u in f.callbacks)
     if f.value("client_credentials") or f.value("has_certificate"):
-        return False  # a server-to-server integration (client credentials, JWT bearer)
-    return bool(f.callbacks) and not all(urlsplit(u).hostname in LOOPBACK for u in f.callbacks)
+        # a server-to-server integration (client credentials, JWT bearer), unless LoginHistory shows users
+        # signing in through the authorization code flow: then that flow is in use and PKCE applies
+        return browser and logins_of(f, AUTH_CODE_FLOWS) > 0
+    return browser
 
 
 @_memo

@@ -278,11 +278,14 @@ def unknown_reason(row: Mapping[Any, Any], field_id: str) -> str | None:
     failed = set(filter(None, str(clean(row.get("unknown")) or "").split("; ")))
     # "<object> (<reason>)": read, but not all of it (the running user sees only their own rows...)
     partly = {m[1]: m[2] for m in map(_PARTLY.fullmatch, failed) if m}
-    for obj in OBJECTS_OF.get(field_id, ()):
-        if obj in failed:
-            return f"{_READ_AS.get(obj, obj)} could not be read ({reason})"
-        if obj in partly:
-            return partly[obj]
+    # every object the column comes from that was not (fully) read: "used" may lack tokens, logins and SAML
+    why = [
+        f"{_READ_AS.get(obj, obj)} could not be read ({reason})" if obj in failed else partly[obj]
+        for obj in OBJECTS_OF.get(field_id, ())
+        if obj in failed or obj in partly
+    ]
+    if why:
+        return "; ".join(why)
     if field_id not in catalog.CATALOG:
         return None
     f = catalog.field(field_id)

@@ -46,6 +46,7 @@ class OrgFacts:
     listing: list[dict[str, str]] = field(default_factory=list)  # FileProperties of every listed component
     documents: dict[tuple[str, str], MetadataDocument] = field(default_factory=dict)  # (type, fullName)
     read_failures: dict[tuple[str, str], str] = field(default_factory=dict)  # (type, fullName) -> why
+    refused: dict[str, str] = field(default_factory=dict)  # SOQL object -> the refusal's code (running user)
     soql: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # object name -> flat rows
     list_failures: dict[str, str] = field(default_factory=dict)  # metadata type not listed -> why
     soql_failures: dict[str, str] = field(default_factory=dict)  # object not read -> why
@@ -205,9 +206,9 @@ def _metadata_bundle(facts: OrgFacts, type_name: str, props: dict[str, str]) -> 
             b.coverage_reason = (
                 f"packaged app ({'namespace ' + ns + ', ' if ns else ''}{state or 'installed'}): "
                 + (
-                    f"readMetadata failed for it ({failure})"
+                    f"the Metadata API could not load it ({failure})"
                     if failure
-                    else "readMetadata returns nothing for apps not created in this org"
+                    else "the Metadata API returns nothing for apps not created in this org"
                 )
             )
         elif failure:

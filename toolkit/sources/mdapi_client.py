@@ -7,6 +7,7 @@ and silently drops every element it does not know, so a read-modify-write could 
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
 from lxml import etree
@@ -73,6 +74,69 @@ def read_metadata_request(session_id: str, type_name: str, full_names: list[str]
     )
 
 
+def retrieve_request(session_id: str, api_version: str, type_name: str, members: list[str]) -> bytes:
+    """``retrieve`` of named components of one type, files at the zip root (``singlePackage``).
+
+    >>> data = retrieve_request("SID", "66.0", "ConnectedApp", ["A", "B"])
+    >>> data.count(b"<m:members>"), b"<m:name>ConnectedApp</m:name>" in data
+    (2, True)
+    """
+    env = etree.fromstring(envelope(session_id, "retrieve", []))
+    op = next(env.iter(f"{{{MD_NS}}}retrieve"))
+    request = etree.SubElement(op, f"{{{MD_NS}}}retrieveRequest")
+    etree.SubElement(request, f"{{{MD_NS}}}apiVersion").text = api_version
+    etree.SubElement(request, f"{{{MD_NS}}}singlePackage").text = "true"
+    unpackaged = etree.SubElement(request, f"{{{MD_NS}}}unpackaged")
+    types = etree.SubElement(unpackaged, f"{{{MD_NS}}}types")
+    for m in members:
+        etree.SubElement(types, f"{{{MD_NS}}}members").text = m
+    etree.SubElement(types, f"{{{MD_NS}}}name").text = type_name
+    etree.SubElement(unpackaged, f"{{{MD_NS}}}version").text = api_version
+    data: bytes = etree.tostring(env, xml_declaration=True, encoding="UTF-8")
+    return data
+
+
+def check_retrieve_status_request(session_id: str, job_id: str) -> bytes:
+    """``checkRetrieveStatus`` of one job, the zip included.
+
+    >>> b"<m:asyncProcessId>09S1</m:asyncProcessId>" in check_retrieve_status_request("SID", "09S1")
+    True
+    """
+    return envelope(
+        session_id, "checkRetrieveStatus", [("asyncProcessId", job_id), ("includeZip", "true")]
+    )
+
+
+def parse_async_id(response: Any) -> str:
+    """The job Id of an ``AsyncResult`` (``retrieveResponse``)."""
+    result = next((c for c in response if local_name(c) == "result"), None)
+    job_id = _child_text(result, "id") if result is not None else None
+    if not job_id:
+        raise CallFailed("UNEXPECTED_RESPONSE", "the retrieve answer holds no job id")
+    return job_id
+
+
+def parse_retrieve_result(response: Any) -> dict[str, Any]:
+    """A ``RetrieveResult``: ``done``, ``status``, ``errorMessage``, ``messages`` as (fileName, problem)
+    pairs and the decoded ``zipFile`` bytes (None until done)."""
+    result = next((c for c in response if local_name(c) == "result"), None)
+    if result is None:
+        raise CallFailed("UNEXPECTED_RESPONSE", "the checkRetrieveStatus answer holds no result")
+    messages = [
+        (_child_text(m, "fileName") or "", _child_text(m, "problem") or "")
+        for m in result
+        if local_name(m) == "messages"
+    ]
+    zipped = _child_text(result, "zipFile")
+    return {
+        "done": (_child_text(result, "done") or "").strip().lower() == "true",
+        "status": _child_text(result, "status") or "",
+        "errorMessage": _child_text(result, "errorMessage") or "",
+        "messages": messages,
+        "zip": base64.b64decode(zipped) if zipped else None,
+    }
+
+
 def parse_body(data: bytes, status: int) -> Any:
     """The first element inside ``soap:Body``; raises :class:`CallFailed` on a fault or garbage.
 
@@ -132,6 +196,26 @@ def record_full_name(record: Any) -> str | None:
 
 # secret leaves an org may return (ECA global OAuth settings, push settings): never kept in memory or output
 SECRET_ELEMENTS = frozenset({"consumerSecret", "password", "signingKey", "serviceAccount"})
+
+
+def without_secrets(data: bytes) -> bytes:
+    """A retrieved metadata file without its secret leaves (bytes unchanged when it has none).
+
+    >>> without_secrets(b'<A xmlns="x"><consumerSecret>s</consumerSecret><b>1</b></A>').endswith(
+    ...     b'<A xmlns="x"><b>1</b></A>')
+    True
+    """
+    root = etree.fromstring(data, _PARSER)
+    found = 0
+    for el in [e for e in root.iter() if local_name(e) in SECRET_ELEMENTS]:
+        parent = el.getparent()
+        if parent is not None:
+            parent.remove(el)
+            found += 1
+    if not found:
+        return data
+    out: bytes = etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+    return out
 
 
 def record_to_document(record: Any, type_name: str, origin: str) -> MetadataDocument:

@@ -424,6 +424,30 @@ class Org:
         )
         return soap.parse_read_records(body)
 
+    def retrieve(self, type_name: str, members: list[str], max_wait: float = 600.0) -> dict[str, Any]:
+        """``retrieve`` of named components, then ``checkRetrieveStatus`` until done (waits doubling from
+        ``bulk_poll_wait`` to 5 s): :func:`~.mdapi_client.parse_retrieve_result`'s dict. A job that fails
+        or is not done after ``max_wait`` seconds raises :class:`OrgError`."""
+        what = f"retrieve {type_name} ({len(members)} names)"
+        body = self.metadata_call(
+            lambda sid: soap.retrieve_request(sid, self.api_version, type_name, members), what
+        )
+        job_id = _parsed(soap.parse_async_id, body)
+        wait, deadline = self.bulk_poll_wait, time.monotonic() + max_wait
+        while True:
+            time.sleep(wait)
+            body = self.metadata_call(
+                lambda sid: soap.check_retrieve_status_request(sid, job_id), f"checkRetrieveStatus {job_id}"
+            )
+            result = _parsed(soap.parse_retrieve_result, body)
+            if result["status"] == "Failed":
+                raise OrgError("RETRIEVE_FAILED", f"{what}: {result['errorMessage'] or 'Failed'}")
+            if result["done"]:
+                return result
+            if time.monotonic() > deadline:
+                raise OrgError("RETRIEVE_TIMEOUT", f"{what}: not done after {max_wait:.0f} s")
+            wait = min(5.0, wait * 2)
+
     # SOQL ---------------------------------------------------------------------------------------
     def query(
         self, soql: str, *, bulk_ok: bool = True, bulk_above: int | None = None
@@ -515,6 +539,13 @@ class Org:
         """``GET /limits`` (``DailyApiRequests`` and the rest)."""
         result: dict[str, Any] = self._retry(lambda: self.sf.limits(), "GET /limits")
         return result
+
+
+def _parsed(parse: Callable[[Any], T], body: Any) -> T:
+    try:
+        return parse(body)
+    except CallFailed as exc:
+        raise OrgError(exc.code, exc.message) from None
 
 
 def _more(sf: Any, next_url: str) -> Callable[[], Any]:

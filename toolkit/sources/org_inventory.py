@@ -5,7 +5,8 @@ One pass, with the calls overlapped on a bounded thread pool (``org.concurrency`
 1. ``GET /limits`` (daily API usage before), then ``listMetadata`` (3 types per call) while the SOQL queries
    (``ConnectedApplication``, ``AppMenuItem``, ``SetupEntityAccess``, ``OauthToken``, ``LoginHistory``,
    the ECA objects) already run;
-2. ``readMetadata`` in batches of 10 names, several batches in flight; meanwhile the org-wide settings
+2. ``readMetadata`` in batches of 10 names, several batches in flight (more than 10 installed connected apps:
+   one ``retrieve`` job, :func:`retrieve_batch`); meanwhile the org-wide settings
    (one ``readMetadata`` per Settings type) and the holders of the gating permissions (:mod:`.org_posture`);
 3. the join (:mod:`.joins`). The usage after comes from the last ``Sforce-Limit-Info`` header (no extra call).
 
@@ -15,17 +16,21 @@ or leaves the inventory ``partial`` with the reason; it is never silently incomp
 
 from __future__ import annotations
 
+import io
+import re
 import threading
 import time
+import zipfile
 from collections.abc import Callable, Collection
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from ..errors import OrgError
 from ..model import schema
 from ..model.bundle import AppBundle, Inventory, LoadProblem
+from ..model.document import MetadataDocument
 from . import mdapi_client as soap
 from . import org_posture, running_user
 from .joins import OrgFacts, attach_usage, is_packaged, join_apps, may_be_saml
@@ -218,10 +223,13 @@ def load_org(
         b.unknown.extend(u for u in usage_unknown if u not in b.unknown)
     if "IdpEventLog" in facts.soql_failures:
         # SAML sign-ins could not be read: an app that may be SAML and shows no OAuth use is of unknown use
+        # (refused to this user: the entry names the permission)
+        kind = facts.refused.get("IdpEventLog")
+        entry = running_user.refused("IdpEventLog", kind, _result(perms_future)) if kind else "IdpEventLog"
         seen = {r.get("_app") for obj in ("OauthToken", "LoginHistory") for r in facts.soql.get(obj, [])}
         for b in bundles:
-            if may_be_saml(b) and b.name not in seen and "IdpEventLog" not in b.unknown:
-                b.unknown.append("IdpEventLog")
+            if may_be_saml(b) and b.name not in seen and entry not in b.unknown:
+                b.unknown.append(entry)
     inventory = Inventory(apps=bundles + phantoms, problems=problems, origin=org.instance_url)
     if partial:
         inventory.partial = True
@@ -292,11 +300,13 @@ def _take_batch(
             continue
         doc = soap.record_to_document(rec, type_name, org.instance_url)
         facts.documents[(type_name, doc.full_name)] = doc
+    for doc in batch.documents:
+        facts.documents[(type_name, doc.full_name)] = doc
     packaged = {p.get("fullName") for p in facts.listing if p.get("type") == type_name and is_packaged(p)}
     for names, exc in batch.failures:
         for n in names:
             facts.read_failures[(type_name, n)] = str(exc)
-        what = f"readMetadata {type_name} {', '.join(names[:3])}{'...' if len(names) > 3 else ''}"
+        what = f"{batch.via} {type_name} {', '.join(names[:3])}{'...' if len(names) > 3 else ''}"
         if is_unloadable(exc) and set(names) <= packaged:
             # packaged apps are not readable anyway (readMetadata returns nothing for them): a problem
             # row, not a partial audit
@@ -320,6 +330,12 @@ def _collect(
             facts.soql_failures[obj] = str(exc)
             if obj in OPTIONAL_OBJECTS and exc.kind in _MISSING_CODES:
                 problems.append(LoadProblem(origin, None, f"query {obj} skipped: {exc}"))
+                continue
+            if obj in running_user.READ_NEEDS and exc.kind in running_user.REFUSED:
+                # refused to this user: what it holds is unknown (load_org names the permission), not a
+                # failed audit
+                problems.append(LoadProblem(origin, None, f"query {obj} refused to the running user: {exc}"))
+                facts.refused[obj] = exc.kind
                 continue
             failed(f"query {obj}", exc)
 
@@ -355,6 +371,14 @@ def _limited(
     for why in out.values():
         problems.append(LoadProblem(origin, None, f"{why}: its usage figures are unknown"))
     return out
+
+
+def _result(future: Future[dict[str, Any]] | None) -> dict[str, Any] | None:
+    """The running user's permissions, or None when they were not read or could not be."""
+    try:
+        return future.result() if future is not None else None
+    except OrgError:
+        return None
 
 
 def _attach_users(soql: dict[str, list[dict[str, Any]]]) -> None:
@@ -393,42 +417,38 @@ def _run_query(org: Org, name: str, soql: str, window_days: int) -> list[dict[st
 
 
 def read_tokens(org: Org, soql: str) -> list[dict[str, Any]]:
-    """Every OauthToken row. A query stops at 2,500 rows (its ``totalSize`` may too), so a full-looking
-    result is checked with ``COUNT()``; past the cap the table is read in ``CreatedDate`` windows, each
-    window's ``COUNT()`` at most 2,500 (split in two otherwise), as the Object Reference advises
-    ("divide your query by filtering on fields"). Every extra call is in ``api_calls``; a window that cannot
-    be split (one second holding more than 2,500 tokens) makes the table unknown with the reason."""
-    rows = org.query(soql)
+    """Every OauthToken row. A query stops at 2,500 rows (its ``totalSize`` may too), as the Object Reference
+    says ("No more records are returned after 2500... issue a COUNT() query... divide your query by filtering
+    on fields"). So the rows are read in ``CreatedDate`` order, and a full-looking result is followed by one
+    ``COUNT()`` and by the next window from the last ``CreatedDate`` read (``>=``: the rows of that second
+    already read come first again and are dropped), until the count is reached: about one extra call in
+    all, never a wasted page. Every extra call is in ``api_calls``; a table still short (more than 2,500
+    tokens created in one second, or the org changing under the read) is unknown with the reason."""
+    order = " ORDER BY CreatedDate ASC, Id ASC"
+    rows = org.query(soql + order)
     if len(rows) < TOKEN_CAP:
         return rows
     count = _count_tokens(org, "")
-    if count <= len(rows):
-        return rows
-    first = org.query("SELECT CreatedDate FROM OauthToken ORDER BY CreatedDate ASC LIMIT 1")
-    last = org.query("SELECT CreatedDate FROM OauthToken ORDER BY CreatedDate DESC LIMIT 1")
-    org.ledger.note_extra("OauthToken window bounds (2,500-row cap)", 2)
-    lo, hi = _soql_time(first[0]["CreatedDate"]), _soql_time(last[0]["CreatedDate"]) + timedelta(seconds=1)
-    out: list[dict[str, Any]] = []
-    windows = [(lo, hi, count)]
-    while windows:
-        a, b, n = windows.pop()
-        if n <= TOKEN_CAP:
-            where = f" WHERE CreatedDate >= {_lit(a)} AND CreatedDate < {_lit(b)}"
-            part = org.query(soql + where)
-            org.ledger.note_extra("OauthToken window reads (2,500-row cap)")
-            if len(part) != n:
-                raise OrgError("INCOMPLETE_QUERY", f"query OauthToken: window got {len(part)} rows of {n}")
-            out.extend(part)
-            continue
-        if b - a <= timedelta(seconds=1):
+    out = list(rows)
+    part = rows
+    while len(out) < count:
+        last = part[-1].get("CreatedDate")
+        second = _soql_time(last)
+        seen = 0  # the rows of that second already read (the tail of ``out``, in the same order)
+        while seen < len(out) and _soql_time(out[-1 - seen].get("CreatedDate")) == second:
+            seen += 1
+        part = org.query(f"{soql} WHERE CreatedDate >= {_lit(second)}{order}")
+        org.ledger.note_extra("OauthToken window reads (2,500-row cap)")
+        fresh = part[seen:]
+        if len(part) >= TOKEN_CAP and not fresh:
             raise OrgError(
                 "INCOMPLETE_QUERY",
-                f"query OauthToken: {n} tokens created at {_lit(a)}: more than the {TOKEN_CAP} rows "
+                f"query OauthToken: more than {TOKEN_CAP} tokens created at {last}: more than the rows "
                 "Salesforce returns per query, and a CreatedDate window cannot be split further",
             )
-        mid = a + timedelta(seconds=int((b - a).total_seconds()) // 2)
-        left = _count_tokens(org, f" WHERE CreatedDate >= {_lit(a)} AND CreatedDate < {_lit(mid)}")
-        windows += [(a, mid, left), (mid, b, n - left)]
+        out.extend(fresh)
+        if len(part) < TOKEN_CAP:
+            break  # the last window: nothing after it
     if len(out) != count:
         raise OrgError("INCOMPLETE_QUERY", f"query OauthToken: got {len(out)} rows of {count} (COUNT())")
     return out
@@ -529,14 +549,18 @@ class ReadBatch:
 
     records: list[Any] = field(default_factory=list)
     failures: list[tuple[list[str], OrgError]] = field(default_factory=list)
+    documents: list[MetadataDocument] = field(default_factory=list)  # retrieved files (retrieve_batch)
+    via: str = "readMetadata"  # the call that read them (``retrieve`` for retrieve_batch)
     unloadable: bool = False  # the failures are "Load of metadata from db failed" (isolated by splitting)
 
 
 def _submit_reads(
     pool: ThreadPoolExecutor, org: Org, listing: list[dict[str, str]], strict: bool = False
 ) -> list[tuple[tuple[str, list[str]], Future[ReadBatch]]]:
-    """readMetadata batches of 10 names. Packaged connected apps go in batches of their own (after the
-    local ones): one that cannot be loaded (a whole-call failure on real orgs) then never costs a local app.
+    """readMetadata batches of 10 names. Packaged connected apps go apart (after the local ones): one that
+    cannot be loaded (a whole-call failure of readMetadata on real orgs) then never costs a local app; more
+    than 10 of them are fetched with one ``retrieve`` (:func:`retrieve_batch`), where an unloadable app is
+    a message of its own instead of a failed call.
     """
     by_type: dict[str, list[tuple[bool, str]]] = {}
     for props in listing:
@@ -550,9 +574,64 @@ def _submit_reads(
     for type_name, entries in by_type.items():
         for packaged in (False, True):
             names = [n for p, n in entries if p is packaged]
+            if packaged and len(names) > step:
+                for i in range(0, len(names), RETRIEVE_NAMES_PER_JOB):
+                    chunk = names[i : i + RETRIEVE_NAMES_PER_JOB]
+                    job = pool.submit(retrieve_batch, org, type_name, chunk, strict)
+                    out.append(((type_name, chunk), job))
+                continue
             for i in range(0, len(names), step):
                 chunk = names[i : i + step]
                 out.append(((type_name, chunk), pool.submit(read_batch, org, type_name, chunk, strict)))
+    return out
+
+
+RETRIEVE_NAMES_PER_JOB = 5000  # a retrieve holds at most 10,000 files (Metadata API Developer Guide)
+_NOT_FOUND = re.compile(r"Entity of type '[^']*' named '(?P<name>[^']*)' cannot be found")
+
+
+def retrieve_batch(org: Org, type_name: str, names: list[str], strict: bool = False) -> ReadBatch:
+    """Packaged connected apps in one ``retrieve`` job (``retrieve`` + ``checkRetrieveStatus`` calls, not
+    ⌈n/10⌉ ``readMetadata`` plus one per unloadable app). A component that cannot be loaded does not fail
+    the job: it is a message ("Load of metadata from db failed ... file name:X", as ``sf project retrieve``
+    shows it) and becomes that app's failure; "cannot be found" is the nil record of readMetadata (nothing
+    for an app not created here); the files are the documents. A job that fails is read again with
+    readMetadata batches (:func:`read_batch`), so the audit never knows less than it did before."""
+    try:
+        result = org.retrieve(type_name, names)
+    except OrgError as exc:
+        if exc.kind in ("INVALID_SESSION_ID", "REQUEST_LIMIT_EXCEEDED"):
+            raise
+        org.say(f"retrieve of {len(names)} packaged apps failed ({exc}); reading them with readMetadata")
+        out = ReadBatch()
+        for i in range(0, len(names), soap.READ_NAMES_PER_CALL):
+            part = read_batch(org, type_name, names[i : i + soap.READ_NAMES_PER_CALL], strict)
+            out.records += part.records
+            out.failures += part.failures
+            out.unloadable = out.unloadable or part.unloadable
+        return out
+    out = ReadBatch(via="retrieve")
+    wanted = set(names)
+    if result["zip"]:
+        with zipfile.ZipFile(io.BytesIO(result["zip"])) as zf:
+            for info in zf.infolist():
+                stem = info.filename.rsplit("/", 1)[-1].rsplit(".", 1)[0]
+                if info.filename.endswith("package.xml") or stem not in wanted:
+                    continue
+                source = f"{org.instance_url}#{type_name}/{stem}"
+                data = soap.without_secrets(zf.read(info))
+                out.documents.append(MetadataDocument.from_bytes(data, source=source, full_name=stem))
+    for _file, problem in result["messages"]:
+        if _NOT_FOUND.search(problem):
+            continue  # as readMetadata's nil record: nothing to read for this name
+        fault = OrgError("UNKNOWN_EXCEPTION" if UNLOADABLE_MARK in problem else "RETRIEVE_MESSAGE", problem)
+        bad = named_file(fault, names)
+        if bad is None:  # a message naming no member: every name not retrieved shares it
+            got = {d.full_name for d in out.documents}
+            out.failures.append(([n for n in names if n not in got], fault))
+            continue
+        out.unloadable = out.unloadable or is_unloadable(fault)
+        out.failures.append(([bad], fault))
     return out
 
 

@@ -40,6 +40,17 @@ SEES_ALL = {
     ),
 }
 MISSING = frozenset({"INVALID_TYPE", "INVALID_FIELD", "NOT_FOUND"})
+# objects an org may refuse outright (``INSUFFICIENT_ACCESS``) to a user without these permissions: (fields,
+# their labels, what the object holds). IdpEventLog: the Object Reference names no permission; the one the
+# login history needs is the likeliest (a guess: docs/live-org.md)
+READ_NEEDS = {
+    "IdpEventLog": (
+        ("PermissionsManageUsers", "PermissionsMonitorLoginHistory"),
+        "Manage Users or Monitor Login History",
+        "SAML sign-ins",
+    ),
+}
+REFUSED = frozenset({"INSUFFICIENT_ACCESS", "INSUFFICIENT_ACCESS_OR_READONLY", "INSUFFICIENT_PRIVILEGES"})
 
 
 def read(org: Org) -> dict[str, Any]:
@@ -62,3 +73,18 @@ def limited(permissions: dict[str, Any], objects: tuple[str, ...] = tuple(SEES_A
         if not any(permissions.get(f) is True for f in fields):
             out[obj] = f"{obj} (the running user lacks {label}, so {obj} shows only {sees})"
     return out
+
+
+def refused(obj: str, kind: str, permissions: dict[str, Any] | None) -> str:
+    """The unknown entry ``"<object> (<reason>)"`` of an object the org refused to the running user, naming
+    the permission (``permissions``: the user's, None when unknown).
+
+    >>> refused("IdpEventLog", "INSUFFICIENT_ACCESS", {"PermissionsManageUsers": False})[:77]
+    'IdpEventLog (the running user lacks Manage Users or Monitor Login History, so'
+    >>> refused("IdpEventLog", "INSUFFICIENT_ACCESS", None)[:60]
+    'IdpEventLog (the org refused SAML sign-ins to the running us'
+    """
+    fields, label, holds = READ_NEEDS[obj]
+    if permissions is not None and not any(permissions.get(f) is True for f in fields):
+        return f"{obj} (the running user lacks {label}, so {holds} cannot be read: {kind})"
+    return f"{obj} (the org refused {holds} to the running user: {kind}; reading them takes {label})"
