@@ -156,6 +156,7 @@ def require_source(args: argparse.Namespace) -> None:
         )
     if getattr(args, "project", None) is not None:
         checks.folder_path("--project", args.project)
+    check_history(args)
     args.concurrency = checks.whole_number(
         "--concurrency", args.concurrency, 1, checks.MAX_CONCURRENCY, why="parallel requests"
     )
@@ -202,7 +203,80 @@ def open_org(args: argparse.Namespace, **demo_options: object) -> Iterator[Org]:
         timeout=getattr(args, "timeout", None),
         **kwargs,  # type: ignore[arg-type]
     ) as org:
+        args._identity = org_identity(org)
         yield org
+
+
+def org_identity(org: Org) -> dict[str, str]:
+    """The org's identity for the history: its org id (the part of the session id before ``!``, which
+    Salesforce makes the 15-character org id; nothing else of the token is kept) and its instance URL."""
+    from ..analysis.history import org_id_18
+
+    session = str(getattr(org.sf, "session_id", "") or "")
+    return {"org_id": org_id_18(session.split("!", 1)[0]), "instance_url": org.instance_url}
+
+
+def source_identity(args: argparse.Namespace) -> dict[str, str]:
+    """The identity of the source the options named (an org's once it was opened, else the folder's)."""
+    identity = getattr(args, "_identity", None)
+    if identity:
+        return dict(identity)
+    if getattr(args, "project", None):
+        return {"folder": str(Path(args.project).resolve())}
+    return {"instance_url": str(getattr(args, "instance_url", None) or getattr(args, "org", None) or "")}
+
+
+def add_history_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--history DIR`` / ``--no-history``: where a run's snapshot goes (:mod:`toolkit.analysis.history`)."""
+    from ..analysis.history import DEFAULT_DIR, ENV, KEEP
+
+    group = parser.add_argument_group("history")
+    group.add_argument(
+        "--history", metavar="DIR", default=None,
+        help=f"keep a small snapshot of this run in DIR (default: ${ENV}, else {DEFAULT_DIR}); "
+        f"the last {KEEP} per org are kept",
+    )
+    group.add_argument("--no-history", action="store_true", help="keep no snapshot of this run")
+
+
+def check_history(args: argparse.Namespace) -> None:
+    """``--history`` is a usable folder path (checked before anything is read)."""
+    if getattr(args, "no_history", True):
+        return
+    from ..analysis.history import history_dir
+
+    folder = checks.folder_path("--history", str(history_dir(args.history)))
+    if folder.exists() and not folder.is_dir():
+        raise SourceError(f"--history {folder}: is not a folder; allowed: a folder (created when absent)")
+
+
+def keep_history(
+    args: argparse.Namespace,
+    tables: dict[str, pd.DataFrame],
+    *,
+    command: str,
+    findings: pd.DataFrame | None = None,
+    secrets: list[str] | None = None,
+    code: int = 0,
+) -> int:
+    """Keep this run's snapshot (unless ``--no-history``); the exit code: ``code``, or 3 (partial) when the
+    snapshot could not be kept (the outputs are written; the reason is on stderr)."""
+    if getattr(args, "no_history", True):
+        return code
+    from ..analysis.history import history_dir, record
+
+    try:
+        path = record(
+            tables, history_dir(args.history), command=command, identity=source_identity(args),
+            findings=findings, secrets=secrets,
+        )
+    except OutputError as exc:
+        from . import EXIT_PARTIAL
+
+        print(f"warning: {exc}", file=sys.stderr)
+        return code or EXIT_PARTIAL
+    print(f"history: {path}", file=sys.stderr)
+    return code
 
 
 def read_source(
