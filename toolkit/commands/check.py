@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from ..rules.engine import findings, rule_table
 from ..rules.model import SEVERITIES
@@ -16,6 +17,7 @@ from ..rules.report import FORMATS, GROUP_BY, failing, locations, render, summar
 from . import EXIT_GATE_FAILED, EXIT_OK, EXIT_PARTIAL
 from .options import (
     add_history_arguments,
+    add_notify_argument,
     add_source_arguments,
     is_org_source,
     keep_history,
@@ -49,6 +51,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--snapshot", help="also save the audit as a snapshot folder (for `diff` later)")
     parser.add_argument("--list-rules", action="store_true", help="print the rules and exit")
     add_history_arguments(parser)
+    add_notify_argument(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -88,4 +91,7 @@ def run(args: argparse.Namespace) -> int:
     from ..reports.data import inventory_secrets
 
     secrets = inventory_secrets(inventory)
-    return keep_history(args, tables, command="check", findings=result, secrets=secrets, code=code)
+    report = str(Path(args.out).resolve()) if args.out else ""
+    return keep_history(
+        args, tables, command="check", findings=result, secrets=secrets, code=code, report=report
+    )

@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .. import checks
 from ..errors import OutputError, SourceError, shown
@@ -157,6 +157,10 @@ def require_source(args: argparse.Namespace) -> None:
     if getattr(args, "project", None) is not None:
         checks.folder_path("--project", args.project)
     check_history(args)
+    if getattr(args, "notify", None) is not None:
+        from ..analysis.notify import check_url
+
+        check_url(args.notify)
     args.concurrency = checks.whole_number(
         "--concurrency", args.concurrency, 1, checks.MAX_CONCURRENCY, why="parallel requests"
     )
@@ -250,6 +254,15 @@ def check_history(args: argparse.Namespace) -> None:
         raise SourceError(f"--history {folder}: is not a folder; allowed: a folder (created when absent)")
 
 
+def add_notify_argument(parser: argparse.ArgumentParser) -> None:
+    """``--notify URL``: post the run's summary to a Slack/Teams webhook (:mod:`toolkit.analysis.notify`)."""
+    parser.add_argument(
+        "--notify", metavar="URL", default=None,
+        help="post a summary (failed findings by severity, new and fixed since the last run, the report's "
+        "path) to this https:// Slack/Teams webhook; 10 s timeout, 2 retries",
+    )
+
+
 def keep_history(
     args: argparse.Namespace,
     tables: dict[str, pd.DataFrame],
@@ -258,25 +271,72 @@ def keep_history(
     findings: pd.DataFrame | None = None,
     secrets: list[str] | None = None,
     code: int = 0,
+    report: str = "",
 ) -> int:
-    """Keep this run's snapshot (unless ``--no-history``); the exit code: ``code``, or 3 (partial) when the
-    snapshot could not be kept (the outputs are written; the reason is on stderr)."""
-    if getattr(args, "no_history", True):
-        return code
+    """Keep this run's snapshot (unless ``--no-history``) and post ``--notify``'s summary; the exit code:
+    ``code``, or 3 (partial) when the snapshot could not be kept or the summary not posted (the outputs are
+    written; the reason is on stderr)."""
     from ..analysis.history import history_dir, record
+    from . import EXIT_PARTIAL
+
+    notify = getattr(args, "notify", None)
+    previous = _last_entry(args) if notify else None
+    if not getattr(args, "no_history", True):
+        try:
+            path = record(
+                tables, history_dir(args.history), command=command, identity=source_identity(args),
+                findings=findings, secrets=secrets,
+            )
+            print(f"history: {path}", file=sys.stderr)
+        except OutputError as exc:
+            print(f"warning: {exc}", file=sys.stderr)
+            code = code or EXIT_PARTIAL
+    if notify and findings is not None:
+        try:
+            _notify(args, notify, command, findings, previous, report, secrets or [])
+        except OutputError as exc:
+            print(f"warning: {exc}", file=sys.stderr)
+            code = code or EXIT_PARTIAL
+    return code
+
+
+def _last_entry(args: argparse.Namespace) -> Any:
+    """The newest history entry of the source's org before this run (None when there is none)."""
+    from ..analysis.history import find_entry, history_dir
 
     try:
-        path = record(
-            tables, history_dir(args.history), command=command, identity=source_identity(args),
-            findings=findings, secrets=secrets,
-        )
-    except OutputError as exc:
-        from . import EXIT_PARTIAL
+        return find_entry(history_dir(getattr(args, "history", None)), source_identity(args), "last")
+    except SourceError:
+        return None
 
-        print(f"warning: {exc}", file=sys.stderr)
-        return code or EXIT_PARTIAL
-    print(f"history: {path}", file=sys.stderr)
-    return code
+
+def _notify(
+    args: argparse.Namespace, url: str, command: str, findings: pd.DataFrame, previous: Any, report: str,
+    secrets: list[str],
+) -> None:
+    from datetime import UTC, datetime
+    from urllib.parse import urlsplit
+
+    from ..analysis import notify
+    from ..analysis.history import failed, new_and_fixed
+
+    current = failed(findings)
+    identity = source_identity(args)
+    source = urlsplit(identity.get("instance_url", "")).hostname or Path(identity.get("folder", "")).name
+    new, fixed = new_and_fixed(previous.findings if previous is not None else current, current)
+
+    def triples(frame: pd.DataFrame) -> list[tuple[str, str, str]]:
+        return [(str(r["rule"]), str(r["app"]), str(r["severity"])) for r in frame.to_dict("records")]
+
+    message = notify.payload(
+        source=source or "source", command=command,
+        counts={str(k): int(v) for k, v in current["severity"].value_counts().items()},
+        new=triples(new), fixed=triples(fixed),
+        report=report, when=datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
+        first_run=previous is None, secrets=secrets,
+    )
+    status = notify.post(url, message)
+    print(f"notified {notify.host_of(url)} (HTTP {status})", file=sys.stderr)
 
 
 def read_source(

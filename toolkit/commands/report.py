@@ -24,6 +24,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", default="out/report", help="output folder (default: out/report)")
     options.add_window_days(parser)
     options.add_history_arguments(parser)
+    options.add_notify_argument(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -37,7 +38,7 @@ def run(args: argparse.Namespace) -> int:
     code = write_and_say(data, inventory, args.out)
     return options.keep_history(
         args, data.tables, command="report", findings=data.findings, secrets=inventory_secrets(inventory),
-        code=code,
+        code=code, report=str((Path(args.out) / "report.html").resolve()),
     )
 
 
