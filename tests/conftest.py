@@ -40,6 +40,15 @@ def node_clients() -> ModuleType:
     return module
 
 
+@pytest.fixture(autouse=True)
+def history_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every test's runs keep their history in a folder of their own (``$TOOLKIT_HISTORY``), never in the
+    checkout's ``out/history``."""
+    folder = tmp_path_factory.mktemp("history")
+    monkeypatch.setenv("TOOLKIT_HISTORY", str(folder))
+    return folder
+
+
 # The demo-org pytest fixtures (``demo_org``...) live with the emulator.
 pytest_plugins = ["toolkit.demoorg.pytest_plugin"]
 

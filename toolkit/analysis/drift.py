@@ -26,6 +26,7 @@ import pandas as pd
 
 from ..errors import SourceError
 from ..model import catalog
+from .summary import _FORMULA_START  # what the audit's CSV writer prefixes with "'"
 
 MANIFEST = "manifest.json"
 _WHOLE = re.compile(r"^-?\d+\.0$")
@@ -78,28 +79,73 @@ def load_snapshot(folder: str | Path) -> tuple[dict[str, pd.DataFrame], dict[str
     except ValueError as exc:
         raise SourceError(f"{path}: unreadable snapshot manifest: {exc}") from None
     _check_manifest(manifest, path)
+    files = {name: entry["file"] for name, entry in manifest["tables"].items()}
+    unreadable = f"{path}: unreadable snapshot manifest or table"
+    tables = _read_tables(Path(folder), files, unreadable, "save_snapshot()")
+    for frame in tables.values():
+        frame.attrs["origin"] = manifest.get("source", "")
+    return tables, manifest
+
+
+def _read_tables(
+    folder: Path, files: dict[str, str], unreadable: str, writer: str
+) -> dict[str, pd.DataFrame]:
+    """The CSV ``files`` of ``folder`` as text tables (``apps`` typed back), their needed columns checked."""
     try:
         tables = {
-            name: pd.read_csv(
-                Path(folder) / entry["file"], dtype=object, keep_default_na=False, na_values=[""]
-            )
-            for name, entry in manifest["tables"].items()
+            name: pd.read_csv(folder / file, dtype=object, keep_default_na=False, na_values=[""])
+            for name, file in files.items()
         }
     except (ValueError, KeyError, OSError) as exc:
-        raise SourceError(f"{path}: unreadable snapshot manifest or table: {exc}") from None
+        raise SourceError(f"{unreadable}: {exc}") from None
     for name, frame in tables.items():
         missing = _missing_columns(name, frame)
         if missing:
             raise SourceError(
-                f"{Path(folder) / manifest['tables'][name]['file']}: lacks the column(s) "
-                f"{', '.join(map(repr, missing))}; allowed: a table as save_snapshot() writes it "
+                f"{folder / files[name]}: lacks the column(s) "
+                f"{', '.join(map(repr, missing))}; allowed: a table as {writer} writes it "
                 f"({', '.join(_NEEDED[name])}, ...)"
             )
     if "apps" in tables:
         tables["apps"] = _typed(tables["apps"])
+    return tables
+
+
+_AUDIT_PAGES = ("summary.html", "report.html")
+
+
+def is_audit_output(folder: str | Path) -> bool:
+    """A folder ``audit`` or ``report`` wrote (``apps.csv`` beside ``summary.html`` or ``report.html``)."""
+    f = Path(folder)
+    return not is_snapshot(f) and (f / "apps.csv").is_file() and any((f / p).is_file() for p in _AUDIT_PAGES)
+
+
+def load_audit_output(folder: str | Path) -> tuple[dict[str, pd.DataFrame], dict[str, Any]]:
+    """(tables, facts) of an audit output folder: every CSV table, the cells the CSV writer neutralised
+    (``'=...``) back as they were; facts: ``source`` (the apps' origin) and ``created`` (the files' time)."""
+    f = Path(folder)
+    if not is_audit_output(f):
+        raise SourceError(f"{folder}: not an audit output folder (no apps.csv beside summary.html)")
+    files = {p.stem: p.name for p in sorted(f.glob("*.csv")) if p.is_file()}
+    tables = _read_tables(f, files, f"{f}: unreadable audit table", "`audit`")
+    for name, frame in tables.items():
+        for col in frame.columns:
+            if frame[col].dtype == object:
+                frame[col] = frame[col].map(_unneutral)
+        tables[name] = frame
+    apps = tables["apps"]
+    origins = apps["origin"].dropna() if "origin" in apps.columns else pd.Series(dtype=object)
+    origin = str(origins.iloc[0]) if len(origins) else ""
+    created = datetime.fromtimestamp((f / "apps.csv").stat().st_mtime, UTC).isoformat(timespec="seconds")
     for frame in tables.values():
-        frame.attrs["origin"] = manifest.get("source", "")
-    return tables, manifest
+        frame.attrs["origin"] = origin
+    return tables, {"source": origin, "created": created}
+
+
+def _unneutral(value: Any) -> Any:
+    if isinstance(value, str) and len(value) > 1 and value[0] == "'" and value[1] in _FORMULA_START:
+        return value[1:]
+    return value
 
 
 _BOOL_TEXT = {"True": True, "False": False, "true": True, "false": False}
@@ -181,11 +227,63 @@ def diff_audits(old: Any, new: Any) -> pd.DataFrame:
     return out.sort_values(["_r", "app", "_c"], ignore_index=True).drop(columns=["_r", "_c"])
 
 
+USAGE_FIGURES = {
+    "tokens": "OAuth tokens", "users": "users with a token", "use_count": "token uses",
+    "inactive_user_tokens": "tokens of inactive users", "logins": "logins", "saml_logins": "SAML sign-ins",
+    "last_token_use": "last token use", "last_login": "last login", "last_saml_login": "last SAML sign-in",
+    "last_used": "last used",
+}
+USAGE_COLUMNS = ("app", "figure", "label", "old", "new")
+
+
+def usage_changes(old: Any, new: Any) -> pd.DataFrame:
+    """The usage figures that moved between two audits, per app: counts and last-use dates move on their own
+    (people sign in), so they are reported apart from settings drift (:func:`diff_audits`).
+
+    Columns ``app``, ``figure`` (the ``usage`` column), ``label``, ``old``, ``new`` (text; None when absent);
+    empty when a side has no ``usage`` table (a folder). Apps only one side has are left out (``diff_audits``
+    names them).
+
+    >>> a = {"usage": pd.DataFrame([{"app": "A", "logins": 3, "last_login": "2026-11-01"}])}
+    >>> b = {"usage": pd.DataFrame([{"app": "A", "logins": 5, "last_login": "2026-11-01"}])}
+    >>> usage_changes(a, b).values.tolist()
+    [['A', 'logins', 'logins', '3', '5']]
+    """
+    a, b = _tables(old).get("usage"), _tables(new).get("usage")
+    if a is None or b is None or "app" not in a.columns or "app" not in b.columns:
+        return pd.DataFrame(columns=list(USAGE_COLUMNS), dtype=object)
+    figures = [c for c in USAGE_FIGURES if c in a.columns and c in b.columns]
+    left = a.drop_duplicates("app").set_index(a.drop_duplicates("app")["app"].astype(str))
+    right = b.drop_duplicates("app").set_index(b.drop_duplicates("app")["app"].astype(str))
+    rows = []
+    for app in sorted(left.index.intersection(right.index)):
+        for fig in figures:
+            before, after = _figure(left.at[app, fig]), _figure(right.at[app, fig])
+            if before != after:
+                rows.append(
+                    {"app": app, "figure": fig, "label": USAGE_FIGURES[fig], "old": before, "new": after}
+                )
+    return pd.DataFrame(rows, columns=list(USAGE_COLUMNS), dtype=object)
+
+
+def _figure(value: Any) -> str | None:
+    """A usage figure as text; a date the same whichever side it comes from (a table, a CSV, a history)."""
+    text = _text(value)
+    if text and len(text) >= 19 and text[:4].isdigit() and text[10] in " T":
+        try:
+            return pd.Timestamp(text).isoformat()
+        except ValueError:
+            return text
+    return text
+
+
 def _tables(value: Any) -> dict[str, pd.DataFrame]:
     if isinstance(value, dict):
         return value
     if isinstance(value, str | Path) and is_snapshot(value):
         return load_snapshot(value)[0]
+    if isinstance(value, str | Path) and is_audit_output(value):
+        return load_audit_output(value)[0]
     from .audit import audit
 
     return audit(value)

@@ -23,7 +23,7 @@ Commands:
 - ``demo``      what ``make demo`` runs: start the demo org, audit it, print where the output is
 - ``edit``      bulk-edit apps of an org or a folder: dry run, ``--apply``, ``--rollback``, ``--resume``
 - ``check``     findings against a baseline: the CI gate (``--fail-on``, ``--format text|csv|json|sarif``)
-- ``diff``      drift between two audit snapshots (``diff --snapshot``) or two sources
+- ``diff``      drift between two audits: snapshots, output folders, history entries (``--since``), sources
 - ``bootconfig`` Mobile SDK bootconfig.plist / bootconfig.xml / bootconfig.json against the apps
 """
 
@@ -52,7 +52,7 @@ COMMANDS = {
     "demo": ("toolkit.commands.demo", "Start the demo org, audit it, and print where the output is."),
     "edit": ("toolkit.commands.edit", "Bulk-edit apps: dry run (default), --apply, --rollback, --resume."),
     "check": ("toolkit.commands.check", "Findings against a baseline; a CI gate (--fail-on, SARIF output)."),
-    "diff": ("toolkit.commands.diff", "What changed between two audits (snapshot folders or sources)."),
+    "diff": ("toolkit.commands.diff", "What changed between two audits (folders, history, or sources)."),
     "bootconfig": ("toolkit.commands.bootconfig", "Check Mobile SDK bootconfig files against the apps."),
 }
 
@@ -94,6 +94,8 @@ EXAMPLES = {
     "diff": (
         ("before/ after/", "what changed between two snapshot (or SFDX) folders"),
         ("before/ --org my-prod --snapshot after/", "a saved audit against the org today (and save today's)"),
+        ("--since last --org my-prod", "what changed since the last audit/check/report run (the history)"),
+        ("out/audit-monday out/audit", "two audit output folders"),
     ),
     "bootconfig": (
         ("examples/mobile --project examples", "sample bootconfig files against the example apps (exit 1)"),

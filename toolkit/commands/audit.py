@@ -21,9 +21,11 @@ from ..model.bundle import Inventory
 from ..model.catalog import secret_values
 from . import EXIT_OK, EXIT_PARTIAL
 from .options import (
+    add_history_arguments,
     add_source_arguments,
     add_window_days,
     is_org_source,
+    keep_history,
     open_org,
     require_source,
     stderr_progress,
@@ -39,6 +41,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "(default: out/audit)",
     )
     add_window_days(parser)
+    add_history_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -49,7 +52,16 @@ def run(args: argparse.Namespace) -> int:
         return audit_org_command(args)
     inventory, tables = audit_folder(args.project)
     report(inventory, tables, out, title=f"Connected app audit of {Path(args.project).name}")
-    return EXIT_OK
+    return _keep(args, inventory, tables, EXIT_OK)
+
+
+def _keep(args: argparse.Namespace, inventory: Inventory, tables: dict[str, pd.DataFrame], code: int) -> int:
+    """Keep the run in the history (findings against the default baseline, for "new since the last run")."""
+    from ..reports.data import inventory_secrets
+    from ..rules.engine import findings
+
+    secrets = inventory_secrets(inventory)
+    return keep_history(args, tables, command="audit", findings=findings(tables), secrets=secrets, code=code)
 
 
 def audit_org_command(args: argparse.Namespace) -> int:
@@ -67,7 +79,7 @@ def audit_org_command(args: argparse.Namespace) -> int:
         if exc.kind in _AUTH_CODES:
             raise _auth_failed(args.instance_url or args.org) from None
         raise
-    return report_org(inventory, tables, args.out)[1]
+    return _keep(args, inventory, tables, report_org(inventory, tables, args.out)[1])
 
 
 _AUTH_CODES = frozenset({"INVALID_SESSION_ID", "INVALID_AUTH_HEADER", "INVALID_AUTH"})

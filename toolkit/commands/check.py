@@ -9,12 +9,21 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from ..rules.engine import findings, rule_table
 from ..rules.model import SEVERITIES
 from ..rules.report import FORMATS, GROUP_BY, failing, locations, render, summary_line
 from . import EXIT_GATE_FAILED, EXIT_OK, EXIT_PARTIAL
-from .options import add_source_arguments, is_org_source, read_source, write_text_atomically
+from .options import (
+    add_history_arguments,
+    add_notify_argument,
+    add_source_arguments,
+    is_org_source,
+    keep_history,
+    read_source,
+    write_text_atomically,
+)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -41,6 +50,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", default=None, help="write the report to this file (default: stdout)")
     parser.add_argument("--snapshot", help="also save the audit as a snapshot folder (for `diff` later)")
     parser.add_argument("--list-rules", action="store_true", help="print the rules and exit")
+    add_history_arguments(parser)
+    add_notify_argument(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -67,13 +78,20 @@ def run(args: argparse.Namespace) -> int:
         sys.stdout.write(text)
     if args.format != "text" or args.out:
         print(summary_line(result), file=sys.stderr)
+    code = EXIT_OK
     if args.fail_on and len(failing(result, args.fail_on)):
         print(
             f"check failed: {len(failing(result, args.fail_on))} findings at {args.fail_on} or worse",
             file=sys.stderr,
         )
-        return EXIT_GATE_FAILED
-    if inventory.partial:
+        code = EXIT_GATE_FAILED
+    elif inventory.partial:
         print(f"warning: PARTIAL audit: {inventory.partial_reason}", file=sys.stderr)
-        return EXIT_PARTIAL
-    return EXIT_OK
+        code = EXIT_PARTIAL
+    from ..reports.data import inventory_secrets
+
+    secrets = inventory_secrets(inventory)
+    report = str(Path(args.out).resolve()) if args.out else ""
+    return keep_history(
+        args, tables, command="check", findings=result, secrets=secrets, code=code, report=report
+    )

@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .. import checks
 from ..errors import OutputError, SourceError, shown
@@ -156,6 +156,11 @@ def require_source(args: argparse.Namespace) -> None:
         )
     if getattr(args, "project", None) is not None:
         checks.folder_path("--project", args.project)
+    check_history(args)
+    if getattr(args, "notify", None) is not None:
+        from ..analysis.notify import check_url
+
+        check_url(args.notify)
     args.concurrency = checks.whole_number(
         "--concurrency", args.concurrency, 1, checks.MAX_CONCURRENCY, why="parallel requests"
     )
@@ -202,7 +207,136 @@ def open_org(args: argparse.Namespace, **demo_options: object) -> Iterator[Org]:
         timeout=getattr(args, "timeout", None),
         **kwargs,  # type: ignore[arg-type]
     ) as org:
+        args._identity = org_identity(org)
         yield org
+
+
+def org_identity(org: Org) -> dict[str, str]:
+    """The org's identity for the history: its org id (the part of the session id before ``!``, which
+    Salesforce makes the 15-character org id; nothing else of the token is kept) and its instance URL."""
+    from ..analysis.history import org_id_18
+
+    session = str(getattr(org.sf, "session_id", "") or "")
+    return {"org_id": org_id_18(session.split("!", 1)[0]), "instance_url": org.instance_url}
+
+
+def source_identity(args: argparse.Namespace) -> dict[str, str]:
+    """The identity of the source the options named (an org's once it was opened, else the folder's)."""
+    identity = getattr(args, "_identity", None)
+    if identity:
+        return dict(identity)
+    if getattr(args, "project", None):
+        return {"folder": str(Path(args.project).resolve())}
+    return {"instance_url": str(getattr(args, "instance_url", None) or getattr(args, "org", None) or "")}
+
+
+def add_history_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--history DIR`` / ``--no-history``: where a run's snapshot goes (:mod:`toolkit.analysis.history`)."""
+    from ..analysis.history import DEFAULT_DIR, ENV, KEEP
+
+    group = parser.add_argument_group("history")
+    group.add_argument(
+        "--history", metavar="DIR", default=None,
+        help=f"keep a small snapshot of this run in DIR (default: ${ENV}, else {DEFAULT_DIR}); "
+        f"the last {KEEP} per org are kept",
+    )
+    group.add_argument("--no-history", action="store_true", help="keep no snapshot of this run")
+
+
+def check_history(args: argparse.Namespace) -> None:
+    """``--history`` is a usable folder path (checked before anything is read)."""
+    if getattr(args, "no_history", True):
+        return
+    from ..analysis.history import history_dir
+
+    folder = checks.folder_path("--history", str(history_dir(args.history)))
+    if folder.exists() and not folder.is_dir():
+        raise SourceError(f"--history {folder}: is not a folder; allowed: a folder (created when absent)")
+
+
+def add_notify_argument(parser: argparse.ArgumentParser) -> None:
+    """``--notify URL``: post the run's summary to a Slack/Teams webhook (:mod:`toolkit.analysis.notify`)."""
+    parser.add_argument(
+        "--notify", metavar="URL", default=None,
+        help="post a summary (failed findings by severity, new and fixed since the last run, the report's "
+        "path) to this https:// Slack/Teams webhook; 10 s timeout, 2 retries",
+    )
+
+
+def keep_history(
+    args: argparse.Namespace,
+    tables: dict[str, pd.DataFrame],
+    *,
+    command: str,
+    findings: pd.DataFrame | None = None,
+    secrets: list[str] | None = None,
+    code: int = 0,
+    report: str = "",
+) -> int:
+    """Keep this run's snapshot (unless ``--no-history``) and post ``--notify``'s summary; the exit code:
+    ``code``, or 3 (partial) when the snapshot could not be kept or the summary not posted (the outputs are
+    written; the reason is on stderr)."""
+    from ..analysis.history import history_dir, record
+    from . import EXIT_PARTIAL
+
+    notify = getattr(args, "notify", None)
+    previous = _last_entry(args) if notify else None
+    if not getattr(args, "no_history", True):
+        try:
+            path = record(
+                tables, history_dir(args.history), command=command, identity=source_identity(args),
+                findings=findings, secrets=secrets,
+            )
+            print(f"history: {path}", file=sys.stderr)
+        except OutputError as exc:
+            print(f"warning: {exc}", file=sys.stderr)
+            code = code or EXIT_PARTIAL
+    if notify and findings is not None:
+        try:
+            _notify(args, notify, command, findings, previous, report, secrets or [])
+        except OutputError as exc:
+            print(f"warning: {exc}", file=sys.stderr)
+            code = code or EXIT_PARTIAL
+    return code
+
+
+def _last_entry(args: argparse.Namespace) -> Any:
+    """The newest history entry of the source's org before this run (None when there is none)."""
+    from ..analysis.history import find_entry, history_dir
+
+    try:
+        return find_entry(history_dir(getattr(args, "history", None)), source_identity(args), "last")
+    except SourceError:
+        return None
+
+
+def _notify(
+    args: argparse.Namespace, url: str, command: str, findings: pd.DataFrame, previous: Any, report: str,
+    secrets: list[str],
+) -> None:
+    from datetime import UTC, datetime
+    from urllib.parse import urlsplit
+
+    from ..analysis import notify
+    from ..analysis.history import failed, new_and_fixed
+
+    current = failed(findings)
+    identity = source_identity(args)
+    source = urlsplit(identity.get("instance_url", "")).hostname or Path(identity.get("folder", "")).name
+    new, fixed = new_and_fixed(previous.findings if previous is not None else current, current)
+
+    def triples(frame: pd.DataFrame) -> list[tuple[str, str, str]]:
+        return [(str(r["rule"]), str(r["app"]), str(r["severity"])) for r in frame.to_dict("records")]
+
+    message = notify.payload(
+        source=source or "source", command=command,
+        counts={str(k): int(v) for k, v in current["severity"].value_counts().items()},
+        new=triples(new), fixed=triples(fixed),
+        report=report, when=datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
+        first_run=previous is None, secrets=secrets,
+    )
+    status = notify.post(url, message)
+    print(f"notified {notify.host_of(url)} (HTTP {status})", file=sys.stderr)
 
 
 def read_source(

@@ -23,6 +23,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_source_arguments(parser)
     parser.add_argument("--out", default="out/report", help="output folder (default: out/report)")
     options.add_window_days(parser)
+    options.add_history_arguments(parser)
+    options.add_notify_argument(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -33,7 +35,11 @@ def run(args: argparse.Namespace) -> int:
             data, inventory = collect(org, window_days=args.window_days, progress=stderr_progress())
     else:
         data, inventory = collect(Path(args.project))
-    return write_and_say(data, inventory, args.out)
+    code = write_and_say(data, inventory, args.out)
+    return options.keep_history(
+        args, data.tables, command="report", findings=data.findings, secrets=inventory_secrets(inventory),
+        code=code, report=str((Path(args.out) / "report.html").resolve()),
+    )
 
 
 def write_and_say(data: ReportData, inventory: Inventory, out: str | Path) -> int:

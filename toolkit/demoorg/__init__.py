@@ -25,7 +25,7 @@ from .auth import generate_jwt_keypair, new_session
 from .control import expire_sessions, make_fault, stats
 from .exceptions import DemoOrgError
 from .models import OrgState
-from .seed import AUDITOR_USERNAME, Credentials, build
+from .seed import AUDITOR_USERNAME, CLIENT_CREDENTIALS_APP, JWT_APP, Credentials, build, consumer_key
 
 __all__ = ["DemoOrg"]
 
@@ -86,14 +86,12 @@ class DemoOrg:
         self.hostile = bool(hostile)
         self.port, self.host, self.user = port, host, user
         self._initial_latency = float(latency_ms)
-        rng = secrets.SystemRandom()
+        # consumer keys from the seed and the app's name (the same on every start: no false drift between
+        # two audits of one seed); the secrets stay random
         self.creds = Credentials(
-            client_id="3MVG9"
-            + "".join(
-                rng.choice("ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789") for _ in range(80)
-            ),
+            client_id=consumer_key(seed, CLIENT_CREDENTIALS_APP),
             client_secret=secrets.token_hex(32).upper(),
-            jwt_consumer_key="3MVG9" + secrets.token_urlsafe(60).replace("-", "A").replace("_", "b"),
+            jwt_consumer_key=consumer_key(seed, JWT_APP),
             security_token="",
             refresh_token=f"5Aep861{secrets.token_urlsafe(60).replace('-', 'x').replace('_', 'y')}",
         )

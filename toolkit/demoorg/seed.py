@@ -27,6 +27,8 @@ ORG_ID = "00D5g00000DEMOAAAA"  # replaced by a checksummed id in build()
 ADMIN_USERNAME = "admin@demo-org.example.com"
 # a second, non-admin user (its own profile): see running_user.py
 AUDITOR_USERNAME = "auditor@demo-org.example.com"
+# the two apps clients log in with (JWT bearer; password flow + client credentials)
+JWT_APP, CLIENT_CREDENTIALS_APP = "Demo_JWT_Integration", "Demo_Client_Credentials"
 MD_NS = "http://soap.sforce.com/2006/04/metadata"
 
 # ConnectedApplication.PinLength / MobileSessionTimeout picklists (served by describe)
@@ -96,8 +98,27 @@ def _anchor() -> datetime:
     return now.replace(hour=12, minute=0, second=0, microsecond=0)
 
 
-def _consumer_key(rng: random.Random) -> str:
-    return "3MVG9" + "".join(rng.choice(_B62[10:] + _B62[:10]) for _ in range(80))
+_KEY_CHARS = _B62[10:] + _B62[:10]
+
+
+def consumer_key(seed: int, name: str) -> str:
+    """The consumer key of app ``name`` in the demo org of ``seed``: the same on every start, whatever the
+    org's size or the other apps, different for every app and seed (so two audits of one seed show no drift).
+
+    >>> consumer_key(1, "Demo_JWT_Integration") == consumer_key(1, "Demo_JWT_Integration")
+    True
+    >>> len(consumer_key(1, "A")), consumer_key(1, "A") != consumer_key(2, "A") != consumer_key(1, "B")
+    (85, True)
+    """
+    digest = hashlib.shake_256(f"demo-org consumer key|{seed}|{name}".encode()).digest(80)
+    return "3MVG9" + "".join(_KEY_CHARS[b % len(_KEY_CHARS)] for b in digest)
+
+
+def _draw_key(rng: random.Random) -> None:
+    """Draw the random numbers a key once took from the seed's stream (keys now come from
+    :func:`consumer_key`), so every other seeded value is what it was."""
+    for _ in range(80):
+        rng.choice(_KEY_CHARS)
 
 
 # --- connected app XML templates ----------------------------------------------------------------
@@ -254,24 +275,25 @@ _PLANTED = (
 )
 
 
-def _app_spec(i: int, rng: random.Random, creds: Credentials) -> dict[str, Any]:
+def _app_spec(i: int, rng: random.Random, creds: Credentials, seed: int) -> dict[str, Any]:
     special = {0: "jwt", 1: "cc"}
     kind = special.get(i) or _KINDS[i % len(_KINDS)]
     w1, w2 = _WORDS[i % len(_WORDS)], _WORDS[(i * 7 + 3) % len(_WORDS)]
     if i == 0:
-        name, label = "Demo_JWT_Integration", "Demo JWT Integration"
+        name, label = JWT_APP, "Demo JWT Integration"
     elif i == 1:
-        name, label = "Demo_Client_Credentials", "Demo Client Credentials"
+        name, label = CLIENT_CREDENTIALS_APP, "Demo Client Credentials"
     else:
         name = f"{w1}_{w2}_{kind.capitalize()}_{i:04d}"
         label = f"{w1} {w2} {kind.upper() if kind in ('ios', 'saml', 'jwt', 'cc') else kind.capitalize()} {i}"
+    _draw_key(rng)
     spec: dict[str, Any] = {
         "index": i,
         "kind": kind,
         "name": name,
         "label": label,
         "email": f"owner{i}@example.com",
-        "consumer_key": _consumer_key(rng),
+        "consumer_key": creds.jwt_consumer_key if i == 0 else creds.client_id,  # others: the final name's
         "admin_approved": rng.random() < 0.35 or kind in ("jwt", "cc"),
         "ip_relaxation": rng.choices(
             ["ENFORCE", "BYPASS", "ENFORCE_RELAXREFRESH", "BYPASS_2FACTOR"], [70, 18, 7, 5]
@@ -328,10 +350,6 @@ def _app_spec(i: int, rng: random.Random, creds: Credentials) -> dict[str, Any]:
     if kind == "saml":
         spec["saml_algo"] = rng.choice(["SHA1", "SHA1", "SHA256"])
         spec["callbacks"] = []
-    if i == 0:
-        spec["consumer_key"] = creds.jwt_consumer_key
-    if i == 1:
-        spec["consumer_key"] = creds.client_id
     if spec["admin_approved"]:
         # some admin-approved apps have no grant at all: nobody can use them (an audit finding)
         if i in (0, 1) or rng.random() < 0.7:
@@ -351,6 +369,8 @@ def _app_spec(i: int, rng: random.Random, creds: Credentials) -> dict[str, Any]:
         spec["name"] = f"{vendor}__{w1}_{w2}_{i:04d}"
         spec["label"] = f"{vendor.upper()} {w1} {i}"
         spec["future"] = False
+    if i > 1:
+        spec["consumer_key"] = consumer_key(seed, spec["name"])
     return spec
 
 
@@ -387,7 +407,9 @@ def _doc(type_name: str, body: str) -> bytes:
     return f"{head}{body}</{type_name}>\n".encode()
 
 
-def _eca_components(j: int, rng: random.Random, org_id: str) -> list[tuple[str, str, bytes, str | None]]:
+def _eca_components(
+    j: int, rng: random.Random, org_id: str, seed: int
+) -> list[tuple[str, str, bytes, str | None]]:
     """(type, fullName, xml, namespace) of one ECA and its settings/policies."""
     name = f"Eca_{_WORDS[j % len(_WORDS)]}_{j:03d}"
     packaged = j % 5 == 4
@@ -427,6 +449,7 @@ def _eca_components(j: int, rng: random.Random, org_id: str) -> list[tuple[str, 
         )
     )
     cc = j % 4 == 1
+    _draw_key(rng)
     out.append(
         (
             "ExtlClntAppGlobalOauthSettings",
@@ -435,7 +458,7 @@ def _eca_components(j: int, rng: random.Random, org_id: str) -> list[tuple[str, 
                 "ExtlClntAppGlobalOauthSettings",
                 (
                     f"<callbackUrl>https://eca{j}.example.com/callback</callbackUrl>"
-                    f"<consumerKey>{_consumer_key(rng)}</consumerKey>"
+                    f"<consumerKey>{consumer_key(seed, name)}</consumerKey>"
                     f"<externalClientApplication>{name}</externalClientApplication>"
                     f"{_el('isClientCredentialsFlowEnabled', cc)}{_el('isConsumerSecretOptional', False)}"
                     f"{_el('isPkceRequired', rng.random() < 0.6)}"
@@ -653,7 +676,7 @@ def build(
                 _add(state, doc.type_name, doc.full_name, doc, len(state.metadata) + 1, anchor, rng)
     else:
         for i in range(apps):
-            specs.append(_app_spec(i, rng, creds))
+            specs.append(_app_spec(i, rng, creds, seed))
 
     for n, spec in enumerate(specs):
         doc = spec.get("doc") or MetadataDocument(_app_xml(spec), full_name=spec["name"])
@@ -672,7 +695,7 @@ def build(
     eca_names: list[str] = []
     if from_dir is None:
         for j in range(ecas):
-            for type_name, full_name, xml, ns in _eca_components(j, rng, org_id):
+            for type_name, full_name, xml, ns in _eca_components(j, rng, org_id, seed):
                 comp = _add_xml(state, type_name, full_name, xml, anchor, rng)
                 if ns:
                     comp.namespace_prefix, comp.manageable_state, comp.readable = ns, "installed", True
@@ -986,19 +1009,19 @@ HOSTILE_PAYLOADS = (
 _IMG, _SCRIPT, _SVG, _JS, _TPL = HOSTILE_PAYLOADS
 
 
-def _hostile_specs(creds_free_rng: random.Random, base: int) -> list[dict[str, Any]]:
+def _hostile_specs(seed: int, base: int) -> list[dict[str, Any]]:
     m = HOSTILE_MARKER
     web: dict[str, Any] = {
         "index": base,
         "kind": "web",
         "name": "Hostile_Web_App",
+        "consumer_key": consumer_key(seed, "Hostile_Web_App"),
         "label": f"{m} {_IMG}",
         "description": f"{m} {_SVG} {_TPL}",
         "email": f"{m}{_SVG}@example.com",
         "info_url": f"{_JS}//{m}",
         "start_url": f"{_JS}//{m}",
         "callbacks": [f"https://hostile.example.com/cb?{m}{_SVG}", f"{_JS}//{m}"],
-        "consumer_key": _consumer_key(creds_free_rng),
         "admin_approved": True,
         "profiles": ["Standard User"],
         "ip_relaxation": "BYPASS",
@@ -1010,6 +1033,7 @@ def _hostile_specs(creds_free_rng: random.Random, base: int) -> list[dict[str, A
         "index": base + 1,
         "kind": "ios",
         "name": "Hostile_iOS_App",
+        "consumer_key": consumer_key(seed, "Hostile_iOS_App"),
         "label": f"{m} {_SCRIPT}",
         "description": f"{_TPL} {m} {_IMG}",
         "email": f"{m}{_IMG}@example.com",
@@ -1024,7 +1048,6 @@ def _hostile_specs(creds_free_rng: random.Random, base: int) -> list[dict[str, A
         "private_app": False,
         "pin": "4",
         "lock": None,
-        "consumer_key": _consumer_key(creds_free_rng),
         "admin_approved": False,
         "ip_relaxation": "ENFORCE",
         "refresh_policy": "infinite",
@@ -1034,7 +1057,7 @@ def _hostile_specs(creds_free_rng: random.Random, base: int) -> list[dict[str, A
     return [web, ios]
 
 
-def _hostile_eca(org_id: str, rng: random.Random) -> list[tuple[str, str, bytes]]:
+def _hostile_eca(org_id: str, rng: random.Random, seed: int) -> list[tuple[str, str, bytes]]:
     """One mobile ECA (the family of :func:`_eca_components`) whose label, description, e-mail, info URL and
     callback URL are markup."""
     m, name, plain = HOSTILE_MARKER, "Hostile_Eca", "Eca_Field_000"
@@ -1053,8 +1076,9 @@ def _hostile_eca(org_id: str, rng: random.Random) -> list[tuple[str, str, bytes]
             ),
         )
     ]
-    for type_name, full_name, xml, _ns in _eca_components(0, rng, org_id)[1:]:
+    for type_name, full_name, xml, _ns in _eca_components(0, rng, org_id, seed)[1:]:
         text = xml.decode().replace(plain, name).replace("Eca Field 000", escape(label))
+        text = text.replace(consumer_key(seed, plain), consumer_key(seed, name))
         text = text.replace(
             "https://eca0.example.com/callback", escape(f"https://eca.example.com/?{m}{_SVG}")
         )
@@ -1087,7 +1111,9 @@ def _add_hostile(state: OrgState, truth: dict[str, Any], anchor: datetime, org_i
             }
         )
     state.objects["User"].extend(users)
-    specs = _hostile_specs(rng, len(truth["apps"]) + 1000)
+    for _ in range(2):  # the two keys' draws of before (every other value stays what it was)
+        _draw_key(rng)
+    specs = _hostile_specs(seed, len(truth["apps"]) + 1000)
     tokens, logins = state.objects["OauthToken"], state.objects["LoginHistory"]
     phantom = f"{m} {_TPL} {_IMG} Connector"
     for spec in specs + [{"label": phantom, "name": None}]:
@@ -1143,7 +1169,7 @@ def _add_hostile(state: OrgState, truth: dict[str, Any], anchor: datetime, org_i
             truth["kinds"].setdefault(spec["kind"], []).append(spec["name"])
     truth["mobile"].append("Hostile_iOS_App")
     truth["categories"]["phantom"].append(phantom)
-    for type_name, full_name, xml in _hostile_eca(org_id, rng):
+    for type_name, full_name, xml in _hostile_eca(org_id, rng, seed):
         _add_xml(state, type_name, full_name, xml, anchor, rng)
     truth["categories"]["ecas"].append("Hostile_Eca")
     truth["users"]["active"] += len(users)

@@ -1,0 +1,120 @@
+"""History (issue 17): every audit, check and report run keeps one small gzip JSON snapshot per org (no
+secret, no token), in --history DIR, else $TOOLKIT_HISTORY, else out/history; the last 100 are kept."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import toolkit
+from toolkit.analysis import history
+from toolkit.commands import main
+from toolkit.demoorg import DemoOrg
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+
+
+def _entries(folder: Path) -> list[Path]:
+    return sorted(folder.rglob("*.json.gz"))
+
+
+def _read(path: Path) -> dict:
+    return json.loads(gzip.decompress(path.read_bytes()))
+
+
+def test_default_folder_is_the_environment_then_out_history(
+    history_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert history.history_dir() == history_dir  # the autouse fixture: never the checkout's out/history
+    assert history.history_dir("elsewhere") == Path("elsewhere")
+    monkeypatch.delenv("TOOLKIT_HISTORY")
+    assert history.history_dir() == Path("out/history") and history.KEEP == 100
+
+
+def test_audit_of_a_folder_keeps_one_entry(
+    tmp_path: Path, history_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["audit", "--project", str(EXAMPLES), "--out", str(tmp_path / "out")]) == 0
+    assert f"history: {history_dir}" in capsys.readouterr().err
+    (path,) = _entries(history_dir)
+    entry = _read(path)
+    assert entry["command"] == "audit" and entry["org"] == {"folder": str(EXAMPLES.resolve())}
+    created = datetime.fromisoformat(entry["created"].replace("Z", "+00:00"))
+    assert abs(datetime.now(UTC) - created) < timedelta(minutes=5) and entry["created"].endswith("Z")
+    names = {r["name"] for r in entry["apps"]["rows"]}
+    assert "Legacy_Partner_Portal" in names and entry["findings"] and entry["counts"]["high"] >= 1
+    assert path.parent.name.startswith("examples-") and path.name.endswith("-audit.json.gz")
+    # read back: the same settings diff compares
+    back = history.load_entry(path)
+    assert toolkit.diff_audits(back.tables, toolkit.audit(str(EXAMPLES))).empty
+
+
+def test_history_option_and_no_history(tmp_path: Path, history_dir: Path) -> None:
+    assert main(["check", "--project", str(EXAMPLES), "--history", str(tmp_path / "h"), "--out",
+                 str(tmp_path / "f.txt")]) == 0
+    assert len(_entries(tmp_path / "h")) == 1 and not _entries(history_dir)
+    assert main(["check", "--project", str(EXAMPLES), "--no-history", "--fail-on", "high", "--out",
+                 str(tmp_path / "f.txt")]) == 1  # the gate's exit code, no entry
+    assert not _entries(history_dir)
+    assert main(["report", "--project", str(EXAMPLES), "--out", str(tmp_path / "r")]) == 0
+    assert [p.name.split("-")[-1] for p in _entries(history_dir)] == ["report.json.gz"]
+
+
+def test_a_history_path_that_is_a_file_is_refused_before_reading(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "file").write_text("x")
+    code = main(["audit", "--project", str(EXAMPLES), "--out", str(tmp_path / "o"), "--history",
+                 str(tmp_path / "file")])
+    assert code == 2 and "--history" in capsys.readouterr().err and not (tmp_path / "o").exists()
+
+
+def test_only_the_newest_are_kept_per_org(tmp_path: Path) -> None:
+    tables = {"apps": pd.DataFrame([{"name": "A", "kind": "ConnectedApp", "pkce": True}])}
+    start = datetime(2026, 11, 1, tzinfo=UTC)
+    for n in range(5):
+        for org in ("00D5g0000000001AAA", "00D5g0000000002EAA"):
+            history.record(tables, tmp_path, command="check", identity={"org_id": org}, keep=3,
+                           now=start + timedelta(hours=n))
+    for org in ("00D5g0000000001AAA", "00D5g0000000002EAA"):
+        kept = history.entries(tmp_path / org)
+        assert [history.load_entry(p).created.hour for p in kept] == [2, 3, 4]
+
+
+def test_an_org_run_keeps_its_identity_and_no_secret(
+    demo_org: DemoOrg, tmp_path: Path, history_dir: Path
+) -> None:
+    url, token = demo_org.instance_url, demo_org.access_token
+    code = main(["check", "--instance-url", url, "--access-token", token, "--ca-file", demo_org.ca_file,
+                 "--out", str(tmp_path / "f.txt")])
+    assert code == 0
+    (path,) = _entries(history_dir)
+    entry, raw = _read(path), gzip.decompress(path.read_bytes()).decode()
+    org_id = demo_org.truth()["org_id"]
+    assert entry["org"] == {"org_id": org_id, "instance_url": url} and path.parent.name == org_id
+    assert len(entry["apps"]["rows"]) >= 60 and entry["usage"]["rows"]
+    assert path.stat().st_size < 40_000  # small: 70 apps in a few kB
+    for secret in (token, token.split("!")[1], demo_org.client_secret, demo_org.refresh_token,
+                   demo_org.client_id, demo_org.password):
+        assert secret not in raw
+    # no user of the token and login tables; a user name only as the setting "run as" (client credentials)
+    run_as = [r["run_as"] for r in entry["apps"]["rows"] if "run_as" in r]
+    assert raw.count("@demo-org.example.com") == len(run_as) and set(run_as) == {demo_org.username}
+    assert "BEGIN CERTIFICATE" not in raw and "consumer_secret" not in raw
+
+
+def test_a_history_that_cannot_be_written_is_a_partial_run(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = tmp_path / "h"
+    folder.mkdir()
+    (folder / history.org_key({"folder": str(EXAMPLES.resolve())})).write_text("in the way")
+    code = main(["audit", "--project", str(EXAMPLES), "--out", str(tmp_path / "o"), "--history", str(folder)])
+    err = capsys.readouterr().err
+    assert code == 3 and "warning: history" in err and "cannot keep this run" in err
+    assert (tmp_path / "o" / "apps.csv").is_file()  # the outputs are written
