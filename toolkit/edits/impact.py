@@ -9,8 +9,12 @@ One row per app × change of the plan, with a verdict:
 
 Which catalog field is judged by which rule is the one table :data:`RULES`. The reads are one query per
 object for the whole plan (never per app), only the objects the plan's rules need, in the window
-(``LoginHistory.LoginTime = LAST_N_DAYS:n``); every call is counted in the org's ledger (``api_calls``).
-``LoginHistory.Application`` cannot be filtered, so the selected apps' rows are picked here.
+(``LoginHistory.LoginTime = LAST_N_DAYS:n``), side by side, a large table from one Bulk API 2.0 job; every
+call is counted in the org's ledger (``api_calls``). ``LoginHistory.Application`` cannot be filtered, so the
+selected apps' rows are picked here.
+
+Two changes that are not plan fields have their own tables, same columns: :func:`revoke_impact` (a token
+revocation) and :func:`org_setting_impact` (an org-wide flow block).
 """
 
 from __future__ import annotations
