@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import shutil
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -118,3 +119,27 @@ def test_a_history_that_cannot_be_written_is_a_partial_run(
     err = capsys.readouterr().err
     assert code == 3 and "warning: history" in err and "cannot keep this run" in err
     assert (tmp_path / "o" / "apps.csv").is_file()  # the outputs are written
+
+
+def test_the_report_gets_new_fixed_and_the_trend(tmp_path: Path, history_dir: Path) -> None:
+    from toolkit.reports.data import ReportData, load, save
+
+    project = Path(shutil.copytree(EXAMPLES, tmp_path / "project"))
+    identity = {"folder": str(project.resolve())}
+    empty = history.since_last(history_dir, identity, toolkit.findings(toolkit.audit(str(project))))
+    assert empty["new"].empty and empty["fixed"].empty and empty["trend"].empty  # nothing kept yet
+    assert main(["check", "--project", str(project), "--out", str(tmp_path / "f.txt")]) == 0
+    app = project / "force-app/main/default/connectedApps/Legacy_Partner_Portal.connectedApp-meta.xml"
+    app.write_text(app.read_text().replace("<ipRelaxation>BYPASS<", "<ipRelaxation>ENFORCE<"))
+    tables = toolkit.audit(str(project))
+    view = history.since_last(history_dir, identity, toolkit.findings(tables))
+    assert view["new"].empty
+    fixed = view["fixed"][["app", "rule", "severity"]].values.tolist()
+    assert fixed == [["Legacy_Partner_Portal", "NET-01", "high"]]
+    trend = view["trend"]
+    assert list(trend.columns) == list(history.TREND_COLUMNS) and len(trend) == 1
+    assert trend.at[0, "command"] == "check" and trend.at[0, "failed"] == sum(trend.iloc[0, 3:])
+    # what the report command hands the notebook keeps it
+    back = load(save(ReportData(tables=tables, history=view), tmp_path / "data"))
+    assert set(back.history) == {"new", "fixed", "trend"} and "__history_new__" not in back.tables
+    pd.testing.assert_frame_equal(back.history["fixed"], view["fixed"])

@@ -308,3 +308,37 @@ def new_and_fixed(previous: pd.DataFrame, current: pd.DataFrame) -> tuple[pd.Dat
     new = current[[k not in before for k in keys(current)]]
     fixed = previous[[k not in after for k in keys(previous)]]
     return new.reset_index(drop=True), fixed.reset_index(drop=True)
+
+
+TREND_COLUMNS = ("created", "command", "failed", "critical", "high", "medium", "low", "info")
+
+
+def trend(folder: str | Path, identity: Mapping[str, Any]) -> pd.DataFrame:
+    """The failed findings per severity of every kept run of this org, oldest first (``TREND_COLUMNS``)."""
+    rows = []
+    for path in entries(Path(folder) / org_key(identity)):
+        try:
+            meta = load_entry(path).meta
+        except SourceError:
+            continue  # a damaged entry: the others still make the trend
+        counts = meta.get("counts")
+        if not isinstance(counts, dict):
+            continue  # a run that computed no findings
+        by = [int(counts.get(s, 0)) for s in TREND_COLUMNS[3:]]
+        rows.append([meta.get("created", ""), meta.get("command", ""), sum(by), *by])
+    return pd.DataFrame(rows, columns=list(TREND_COLUMNS))
+
+
+def since_last(
+    folder: str | Path, identity: Mapping[str, Any], findings: pd.DataFrame
+) -> dict[str, pd.DataFrame]:
+    """What a report shows of the history: ``new`` and ``fixed`` failed findings since the newest kept run
+    (``FINDING_COLUMNS``; both empty when none is kept) and the ``trend`` over the kept runs (:func:`trend`);
+    call it before this run's entry is kept."""
+    current = failed(findings)
+    try:
+        previous = find_entry(folder, identity, "last").findings
+    except SourceError:
+        previous = current  # nothing kept yet: nothing new, nothing fixed
+    new, fixed = new_and_fixed(previous, current)
+    return {"new": new, "fixed": fixed, "trend": trend(folder, identity)}
