@@ -147,8 +147,10 @@ def snapshot(
 def failed(findings: pd.DataFrame) -> pd.DataFrame:
     """The failed findings as history keeps them: app, rule, severity, field (text)."""
     fails = findings[findings["status"] == "fail"] if "status" in findings.columns else findings
-    rows = sorted([_text(r.get(c)) or "" for c in FINDING_COLUMNS] for r in fails.to_dict("records"))
-    return pd.DataFrame(rows, columns=list(FINDING_COLUMNS), dtype=object)
+    cols = list(FINDING_COLUMNS)
+    frame = fails.reindex(columns=cols).astype(object)
+    text = frame.where(frame.notna(), "").astype(str).astype(object)
+    return text.sort_values(cols, ignore_index=True)
 
 
 def record(
