@@ -143,3 +143,21 @@ def test_the_report_gets_new_fixed_and_the_trend(tmp_path: Path, history_dir: Pa
     back = load(save(ReportData(tables=tables, history=view), tmp_path / "data"))
     assert set(back.history) == {"new", "fixed", "trend"} and "__history_new__" not in back.tables
     pd.testing.assert_frame_equal(back.history["fixed"], view["fixed"])
+
+
+def test_partial_runs_are_passed_over_by_since_and_the_trend(tmp_path: Path) -> None:
+    apps = pd.DataFrame([{"name": "A", "kind": "ConnectedApp"}, {"name": "B", "kind": "ConnectedApp"}])
+    partial = apps.iloc[:1].copy()
+    partial.attrs.update(partial=True, partial_reason="readMetadata failed")
+    identity = {"org_id": "00D5g0000000002EAA"}
+    start = datetime(2026, 11, 1, tzinfo=UTC)
+    history.record({"apps": apps}, tmp_path, command="check", identity=identity, findings=None, now=start)
+    late = history.record({"apps": partial}, tmp_path, command="check", identity=identity,
+                          now=start + timedelta(hours=1))
+    assert late.name.endswith("-check-partial.json.gz") and history.load_entry(late).meta["partial"] is True
+    assert history.load_entry(late).meta["partial_reason"] == "readMetadata failed"
+    last = history.find_entry(tmp_path, identity, "last")
+    assert last.created == start and len(last.tables["apps"]) == 2  # not the partial run: B was never removed
+    (tmp_path / history.org_key(identity) / history.entries(tmp_path / "00D5g0000000002EAA")[0].name).unlink()
+    with pytest.raises(toolkit.errors.SourceError, match="only partial runs of"):
+        history.find_entry(tmp_path, identity, "last")

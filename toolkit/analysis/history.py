@@ -49,7 +49,8 @@ USAGE_COLUMNS = (
     "last_token_use", "last_login", "last_saml_login", "last_used",
 )
 FINDING_COLUMNS = ("app", "rule", "severity", "field")
-_NAME = re.compile(r"^(\d{8}T\d{6}(?:\.\d{6})?Z)-([a-z]+)\.json\.gz$")
+_NAME = re.compile(r"^(\d{8}T\d{6}(?:\.\d{6})?Z)-([a-z]+)(-partial)?\.json\.gz$")
+PARTIAL = "-partial"  # in the name of a partial run's entry: its tables are incomplete
 _KEY_SAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
@@ -170,7 +171,8 @@ def record(
     org_folder = Path(folder) / org_key(identity)
     try:
         org_folder.mkdir(parents=True, exist_ok=True)
-        path = org_folder / f"{now.strftime('%Y%m%dT%H%M%S.%fZ')}-{command}{SUFFIX}"
+        partial = PARTIAL if entry["partial"] else ""
+        path = org_folder / f"{now.strftime('%Y%m%dT%H%M%S.%fZ')}-{command}{partial}{SUFFIX}"
         # known secret values, token shapes and PEM blocks go (a guard: no compared setting is a secret)
         text = redact(json.dumps(entry, ensure_ascii=False), secrets or (), keywords=False)
         data = gzip.compress(text.encode(), mtime=0)
@@ -241,20 +243,27 @@ def load_entry(path: str | Path) -> Entry:
     return Entry(p, meta, tables, found)
 
 
+def complete(paths: list[Path]) -> list[Path]:
+    """The entries of complete runs (a partial run's tables lack what it could not read: comparing with one
+    would show apps and findings that were never there as removed or fixed)."""
+    return [p for p in paths if not p.name.endswith(PARTIAL + SUFFIX)]
+
+
 def find_entry(folder: str | Path, identity: Mapping[str, Any], since: str) -> Entry:
     """The entry ``--since`` names for this org: ``last`` (the newest), or a date/time (the newest entry at
-    or before it; a date ``2026-11-01`` means that whole UTC day)."""
-    found = entries(Path(folder) / org_key(identity))
+    or before it; a date ``2026-11-01`` means that whole UTC day). Entries of partial runs are passed over."""
+    kept = entries(Path(folder) / org_key(identity))
+    found = complete(kept)
     if not found and identity.get("instance_url"):  # an org known by its URL only (an audit output folder)
         for org_folder in orgs(folder):
             newest = load_entry(entries(org_folder)[-1])
             if newest.meta.get("org", {}).get("instance_url") == identity["instance_url"]:
-                found = entries(org_folder)
+                found = complete(entries(org_folder))
                 break
     if not found:
+        why = f"only partial runs of {_who(identity)} are kept" if kept else f"no history of {_who(identity)}"
         raise SourceError(
-            f"--since {since}: no history of {_who(identity)} in {folder}; run audit, check or report first "
-            "(or give --history DIR)"
+            f"--since {since}: {why} in {folder}; run audit, check or report first (or give --history DIR)"
         )
     if since == "last":
         return load_entry(found[-1])
@@ -318,7 +327,7 @@ TREND_COLUMNS = ("created", "command", "failed", "critical", "high", "medium", "
 def trend(folder: str | Path, identity: Mapping[str, Any]) -> pd.DataFrame:
     """The failed findings per severity of every kept run of this org, oldest first (``TREND_COLUMNS``)."""
     rows = []
-    for path in entries(Path(folder) / org_key(identity)):
+    for path in complete(entries(Path(folder) / org_key(identity))):
         try:
             meta = load_entry(path).meta
         except SourceError:
