@@ -155,3 +155,12 @@ def test_only_https_is_accepted_before_anything_is_read(
     err = capsys.readouterr().err
     assert code == 2 and "--notify" in err and "allowed: an https:// webhook" in err and "secret" not in err
     assert not (tmp_path / "f.txt").exists()
+
+
+def test_report_posts_the_path_of_its_report(webhook: Webhook, tmp_path: Path) -> None:
+    out = tmp_path / "report"
+    assert main(["report", "--project", str(EXAMPLES), "--out", str(out), "--notify", webhook.url]) == 0
+    message = _message(webhook)
+    assert message["text"].startswith("report of examples, ")
+    assert f"report: {(out / 'report.html').resolve()}" in message["text"]
+    assert message["blocks"][-1]["type"] == "context"
