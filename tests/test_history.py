@@ -99,7 +99,7 @@ def test_an_org_run_keeps_its_identity_and_no_secret(
     org_id = demo_org.truth()["org_id"]
     assert entry["org"] == {"org_id": org_id, "instance_url": url} and path.parent.name == org_id
     assert len(entry["apps"]["rows"]) >= 60 and entry["usage"]["rows"]
-    assert path.stat().st_size < 40_000  # small: 70 apps in a few kB
+    assert path.stat().st_size < 40_000  # small: about 10 kB for 70 apps
     for secret in (token, token.split("!")[1], demo_org.client_secret, demo_org.refresh_token,
                    demo_org.client_id, demo_org.password):
         assert secret not in raw
