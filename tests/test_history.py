@@ -73,6 +73,8 @@ def test_a_history_path_that_is_a_file_is_refused_before_reading(
     code = main(["audit", "--project", str(EXAMPLES), "--out", str(tmp_path / "o"), "--history",
                  str(tmp_path / "file")])
     assert code == 2 and "--history" in capsys.readouterr().err and not (tmp_path / "o").exists()
+    code = main(["audit", "--project", str(EXAMPLES), "--out", str(tmp_path / "o"), "--history", ""])
+    assert code == 2 and "--history cannot be ''" in capsys.readouterr().err and not (tmp_path / "o").exists()
 
 
 def test_only_the_newest_are_kept_per_org(tmp_path: Path) -> None:

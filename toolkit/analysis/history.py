@@ -56,9 +56,9 @@ _KEY_SAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 def history_dir(option: str | None = None) -> Path:
     """The history folder: ``option`` (``--history``), else ``$TOOLKIT_HISTORY``, else ``out/history``."""
-    chosen = option or os.environ.get(ENV) or DEFAULT_DIR
-    if not chosen.strip():
-        raise SourceError(f"--history cannot be {chosen!r}; allowed: a folder path")
+    if option is not None and not option.strip():
+        raise SourceError(f"--history cannot be {option!r}; allowed: a folder path (created when absent)")
+    chosen = option or os.environ.get(ENV, "").strip() or DEFAULT_DIR
     return Path(chosen)
 
 
