@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import shutil
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -72,6 +73,8 @@ def test_a_history_path_that_is_a_file_is_refused_before_reading(
     code = main(["audit", "--project", str(EXAMPLES), "--out", str(tmp_path / "o"), "--history",
                  str(tmp_path / "file")])
     assert code == 2 and "--history" in capsys.readouterr().err and not (tmp_path / "o").exists()
+    code = main(["audit", "--project", str(EXAMPLES), "--out", str(tmp_path / "o"), "--history", ""])
+    assert code == 2 and "--history cannot be ''" in capsys.readouterr().err and not (tmp_path / "o").exists()
 
 
 def test_only_the_newest_are_kept_per_org(tmp_path: Path) -> None:
@@ -98,7 +101,7 @@ def test_an_org_run_keeps_its_identity_and_no_secret(
     org_id = demo_org.truth()["org_id"]
     assert entry["org"] == {"org_id": org_id, "instance_url": url} and path.parent.name == org_id
     assert len(entry["apps"]["rows"]) >= 60 and entry["usage"]["rows"]
-    assert path.stat().st_size < 40_000  # small: 70 apps in a few kB
+    assert path.stat().st_size < 40_000  # small: about 10 kB for 70 apps
     for secret in (token, token.split("!")[1], demo_org.client_secret, demo_org.refresh_token,
                    demo_org.client_id, demo_org.password):
         assert secret not in raw
@@ -118,3 +121,45 @@ def test_a_history_that_cannot_be_written_is_a_partial_run(
     err = capsys.readouterr().err
     assert code == 3 and "warning: history" in err and "cannot keep this run" in err
     assert (tmp_path / "o" / "apps.csv").is_file()  # the outputs are written
+
+
+def test_the_report_gets_new_fixed_and_the_trend(tmp_path: Path, history_dir: Path) -> None:
+    from toolkit.reports.data import ReportData, load, save
+
+    project = Path(shutil.copytree(EXAMPLES, tmp_path / "project"))
+    identity = {"folder": str(project.resolve())}
+    empty = history.since_last(history_dir, identity, toolkit.findings(toolkit.audit(str(project))))
+    assert empty["new"].empty and empty["fixed"].empty and empty["trend"].empty  # nothing kept yet
+    assert main(["check", "--project", str(project), "--out", str(tmp_path / "f.txt")]) == 0
+    app = project / "force-app/main/default/connectedApps/Legacy_Partner_Portal.connectedApp-meta.xml"
+    app.write_text(app.read_text().replace("<ipRelaxation>BYPASS<", "<ipRelaxation>ENFORCE<"))
+    tables = toolkit.audit(str(project))
+    view = history.since_last(history_dir, identity, toolkit.findings(tables))
+    assert view["new"].empty
+    fixed = view["fixed"][["app", "rule", "severity"]].values.tolist()
+    assert fixed == [["Legacy_Partner_Portal", "NET-01", "high"]]
+    trend = view["trend"]
+    assert list(trend.columns) == list(history.TREND_COLUMNS) and len(trend) == 1
+    assert trend.at[0, "command"] == "check" and trend.at[0, "failed"] == sum(trend.iloc[0, 3:])
+    # what the report command hands the notebook keeps it
+    back = load(save(ReportData(tables=tables, history=view), tmp_path / "data"))
+    assert set(back.history) == {"new", "fixed", "trend"} and "__history_new__" not in back.tables
+    pd.testing.assert_frame_equal(back.history["fixed"], view["fixed"])
+
+
+def test_partial_runs_are_passed_over_by_since_and_the_trend(tmp_path: Path) -> None:
+    apps = pd.DataFrame([{"name": "A", "kind": "ConnectedApp"}, {"name": "B", "kind": "ConnectedApp"}])
+    partial = apps.iloc[:1].copy()
+    partial.attrs.update(partial=True, partial_reason="readMetadata failed")
+    identity = {"org_id": "00D5g0000000002EAA"}
+    start = datetime(2026, 11, 1, tzinfo=UTC)
+    history.record({"apps": apps}, tmp_path, command="check", identity=identity, findings=None, now=start)
+    late = history.record({"apps": partial}, tmp_path, command="check", identity=identity,
+                          now=start + timedelta(hours=1))
+    assert late.name.endswith("-check-partial.json.gz") and history.load_entry(late).meta["partial"] is True
+    assert history.load_entry(late).meta["partial_reason"] == "readMetadata failed"
+    last = history.find_entry(tmp_path, identity, "last")
+    assert last.created == start and len(last.tables["apps"]) == 2  # not the partial run: B was never removed
+    (tmp_path / history.org_key(identity) / history.entries(tmp_path / "00D5g0000000002EAA")[0].name).unlink()
+    with pytest.raises(toolkit.errors.SourceError, match="only partial runs of"):
+        history.find_entry(tmp_path, identity, "last")

@@ -155,3 +155,28 @@ def test_only_https_is_accepted_before_anything_is_read(
     err = capsys.readouterr().err
     assert code == 2 and "--notify" in err and "allowed: an https:// webhook" in err and "secret" not in err
     assert not (tmp_path / "f.txt").exists()
+
+
+def test_report_posts_the_path_of_its_report(webhook: Webhook, tmp_path: Path) -> None:
+    out = tmp_path / "report"
+    assert main(["report", "--project", str(EXAMPLES), "--out", str(out), "--notify", webhook.url]) == 0
+    message = _message(webhook)
+    assert message["text"].startswith("report of examples, ")
+    assert f"report: {(out / 'report.html').resolve()}" in message["text"]
+    assert message["blocks"][-1]["type"] == "context"
+
+
+def test_notify_alone_reads_the_url_from_the_environment(
+    webhook: Webhook, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("TOOLKIT_NOTIFY_URL", raising=False)
+    code = main(["check", "--project", str(EXAMPLES), "--notify", "--out", str(tmp_path / "f.txt")])
+    assert code == 2 and "$TOOLKIT_NOTIFY_URL, which is not set" in capsys.readouterr().err
+    assert not (tmp_path / "f.txt").exists()
+    monkeypatch.setenv("TOOLKIT_NOTIFY_URL", webhook.url)
+    assert main(["check", "--project", str(EXAMPLES), "--notify", "--out", str(tmp_path / "f.txt")]) == 0
+    assert len(webhook.posts) == 1 and _message(webhook)["text"].startswith("check of examples, ")
+    monkeypatch.setenv("TOOLKIT_NOTIFY_URL", "http://hooks.example.com/services/secret")
+    code = main(["check", "--project", str(EXAMPLES), "--notify"])
+    err = capsys.readouterr().err
+    assert code == 2 and "allowed: an https:// webhook" in err and "secret" not in err

@@ -49,15 +49,16 @@ USAGE_COLUMNS = (
     "last_token_use", "last_login", "last_saml_login", "last_used",
 )
 FINDING_COLUMNS = ("app", "rule", "severity", "field")
-_NAME = re.compile(r"^(\d{8}T\d{6}(?:\.\d{6})?Z)-([a-z]+)\.json\.gz$")
+_NAME = re.compile(r"^(\d{8}T\d{6}(?:\.\d{6})?Z)-([a-z]+)(-partial)?\.json\.gz$")
+PARTIAL = "-partial"  # in the name of a partial run's entry: its tables are incomplete
 _KEY_SAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
 def history_dir(option: str | None = None) -> Path:
     """The history folder: ``option`` (``--history``), else ``$TOOLKIT_HISTORY``, else ``out/history``."""
-    chosen = option or os.environ.get(ENV) or DEFAULT_DIR
-    if not chosen.strip():
-        raise SourceError(f"--history cannot be {chosen!r}; allowed: a folder path")
+    if option is not None and not option.strip():
+        raise SourceError(f"--history cannot be {option!r}; allowed: a folder path (created when absent)")
+    chosen = option or os.environ.get(ENV, "").strip() or DEFAULT_DIR
     return Path(chosen)
 
 
@@ -147,8 +148,10 @@ def snapshot(
 def failed(findings: pd.DataFrame) -> pd.DataFrame:
     """The failed findings as history keeps them: app, rule, severity, field (text)."""
     fails = findings[findings["status"] == "fail"] if "status" in findings.columns else findings
-    rows = sorted([_text(r.get(c)) or "" for c in FINDING_COLUMNS] for r in fails.to_dict("records"))
-    return pd.DataFrame(rows, columns=list(FINDING_COLUMNS), dtype=object)
+    cols = list(FINDING_COLUMNS)
+    frame = fails.reindex(columns=cols).astype(object)
+    text = frame.where(frame.notna(), "").astype(str).astype(object)
+    return text.sort_values(cols, ignore_index=True)
 
 
 def record(
@@ -168,7 +171,8 @@ def record(
     org_folder = Path(folder) / org_key(identity)
     try:
         org_folder.mkdir(parents=True, exist_ok=True)
-        path = org_folder / f"{now.strftime('%Y%m%dT%H%M%S.%fZ')}-{command}{SUFFIX}"
+        partial = PARTIAL if entry["partial"] else ""
+        path = org_folder / f"{now.strftime('%Y%m%dT%H%M%S.%fZ')}-{command}{partial}{SUFFIX}"
         # known secret values, token shapes and PEM blocks go (a guard: no compared setting is a secret)
         text = redact(json.dumps(entry, ensure_ascii=False), secrets or (), keywords=False)
         data = gzip.compress(text.encode(), mtime=0)
@@ -239,20 +243,27 @@ def load_entry(path: str | Path) -> Entry:
     return Entry(p, meta, tables, found)
 
 
+def complete(paths: list[Path]) -> list[Path]:
+    """The entries of complete runs (a partial run's tables lack what it could not read: comparing with one
+    would show apps and findings that were never there as removed or fixed)."""
+    return [p for p in paths if not p.name.endswith(PARTIAL + SUFFIX)]
+
+
 def find_entry(folder: str | Path, identity: Mapping[str, Any], since: str) -> Entry:
     """The entry ``--since`` names for this org: ``last`` (the newest), or a date/time (the newest entry at
-    or before it; a date ``2026-11-01`` means that whole UTC day)."""
-    found = entries(Path(folder) / org_key(identity))
+    or before it; a date ``2026-11-01`` means that whole UTC day). Entries of partial runs are passed over."""
+    kept = entries(Path(folder) / org_key(identity))
+    found = complete(kept)
     if not found and identity.get("instance_url"):  # an org known by its URL only (an audit output folder)
         for org_folder in orgs(folder):
             newest = load_entry(entries(org_folder)[-1])
             if newest.meta.get("org", {}).get("instance_url") == identity["instance_url"]:
-                found = entries(org_folder)
+                found = complete(entries(org_folder))
                 break
     if not found:
+        why = f"only partial runs of {_who(identity)} are kept" if kept else f"no history of {_who(identity)}"
         raise SourceError(
-            f"--since {since}: no history of {_who(identity)} in {folder}; run audit, check or report first "
-            "(or give --history DIR)"
+            f"--since {since}: {why} in {folder}; run audit, check or report first (or give --history DIR)"
         )
     if since == "last":
         return load_entry(found[-1])
@@ -308,3 +319,37 @@ def new_and_fixed(previous: pd.DataFrame, current: pd.DataFrame) -> tuple[pd.Dat
     new = current[[k not in before for k in keys(current)]]
     fixed = previous[[k not in after for k in keys(previous)]]
     return new.reset_index(drop=True), fixed.reset_index(drop=True)
+
+
+TREND_COLUMNS = ("created", "command", "failed", "critical", "high", "medium", "low", "info")
+
+
+def trend(folder: str | Path, identity: Mapping[str, Any]) -> pd.DataFrame:
+    """The failed findings per severity of every kept run of this org, oldest first (``TREND_COLUMNS``)."""
+    rows = []
+    for path in complete(entries(Path(folder) / org_key(identity))):
+        try:
+            meta = load_entry(path).meta
+        except SourceError:
+            continue  # a damaged entry: the others still make the trend
+        counts = meta.get("counts")
+        if not isinstance(counts, dict):
+            continue  # a run that computed no findings
+        by = [int(counts.get(s, 0)) for s in TREND_COLUMNS[3:]]
+        rows.append([meta.get("created", ""), meta.get("command", ""), sum(by), *by])
+    return pd.DataFrame(rows, columns=list(TREND_COLUMNS))
+
+
+def since_last(
+    folder: str | Path, identity: Mapping[str, Any], findings: pd.DataFrame
+) -> dict[str, pd.DataFrame]:
+    """What a report shows of the history: ``new`` and ``fixed`` failed findings since the newest kept run
+    (``FINDING_COLUMNS``; both empty when none is kept) and the ``trend`` over the kept runs (:func:`trend`);
+    call it before this run's entry is kept."""
+    current = failed(findings)
+    try:
+        previous = find_entry(folder, identity, "last").findings
+    except SourceError:
+        previous = current  # nothing kept yet: nothing new, nothing fixed
+    new, fixed = new_and_fixed(previous, current)
+    return {"new": new, "fixed": fixed, "trend": trend(folder, identity)}

@@ -8,8 +8,9 @@ token, user name, consumer key or finding text is put in it, and the text is scr
 secret values before it is sent.
 
 The URL must be ``https://`` (checked before anything is read); a webhook URL holds its secret in its path, so
-messages name only its host. One POST with a 10 s timeout, retried twice (after 1 s, then 2 s) on a
-connection failure, a timeout, HTTP 429 or 5xx.
+messages name only its host, and ``--notify`` alone reads it from ``$TOOLKIT_NOTIFY_URL`` (off the command
+line, which other users of the machine can see). One POST with a 10 s timeout, retried twice (after 1 s,
+then 2 s) on a connection failure, a timeout, HTTP 429 or 5xx.
 
 >>> p = payload(source="acme.my.salesforce.com", command="check", counts={"high": 2, "low": 1},
 ...             new=[("NET-01", "A", "high")], fixed=[], report="/out/findings.sarif", when="2026-12-04")
@@ -30,6 +31,7 @@ from urllib.parse import urlsplit
 from ..errors import OutputError, SourceError
 from ..redact import redact
 
+ENV = "TOOLKIT_NOTIFY_URL"  # what ``--notify`` alone posts to (a webhook URL is a secret: keep it off argv)
 TIMEOUT = 10.0  # seconds, each attempt
 RETRIES = 2  # after the first attempt
 BACKOFF = (1.0, 2.0)

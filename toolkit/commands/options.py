@@ -158,9 +158,13 @@ def require_source(args: argparse.Namespace) -> None:
         checks.folder_path("--project", args.project)
     check_history(args)
     if getattr(args, "notify", None) is not None:
-        from ..analysis.notify import check_url
+        from ..analysis.notify import ENV, check_url
 
-        check_url(args.notify)
+        if args.notify == "":  # --notify alone: the URL from the environment, off the command line
+            args.notify = os.environ.get(ENV, "")
+            if not args.notify.strip():
+                raise SourceError(f"--notify without a URL reads ${ENV}, which is not set; give --notify URL")
+        args.notify = check_url(args.notify)
     args.concurrency = checks.whole_number(
         "--concurrency", args.concurrency, 1, checks.MAX_CONCURRENCY, why="parallel requests"
     )
@@ -256,10 +260,13 @@ def check_history(args: argparse.Namespace) -> None:
 
 def add_notify_argument(parser: argparse.ArgumentParser) -> None:
     """``--notify URL``: post the run's summary to a Slack/Teams webhook (:mod:`toolkit.analysis.notify`)."""
+    from ..analysis.notify import ENV
+
     parser.add_argument(
-        "--notify", metavar="URL", default=None,
+        "--notify", metavar="URL", nargs="?", const="", default=None,
         help="post a summary (failed findings by severity, new and fixed since the last run, the report's "
-        "path) to this https:// Slack/Teams webhook; 10 s timeout, 2 retries",
+        f"path) to this https:// Slack/Teams webhook (--notify alone: ${ENV}, which keeps the URL, a secret, "
+        "off the command line); 10 s timeout, 2 retries",
     )
 
 

@@ -35,6 +35,10 @@ def run(args: argparse.Namespace) -> int:
             data, inventory = collect(org, window_days=args.window_days, progress=stderr_progress())
     else:
         data, inventory = collect(Path(args.project))
+    if data.findings is not None:  # "new / fixed since the last run" and the trend, for the report
+        from ..analysis.history import history_dir, since_last
+
+        data.history = since_last(history_dir(args.history), options.source_identity(args), data.findings)
     code = write_and_say(data, inventory, args.out)
     return options.keep_history(
         args, data.tables, command="report", findings=data.findings, secrets=inventory_secrets(inventory),

@@ -33,6 +33,9 @@ class ReportData:
     origin: str = ""
     generated: datetime = field(default_factory=lambda: datetime.now(UTC))
     partial_reason: str = ""
+    # from the history (toolkit.analysis.history.since_last): "new" and "fixed" failed findings since the last
+    # run kept (app, rule, severity, field), "trend" (failed findings per severity per kept run); empty: none
+    history: dict[str, pd.DataFrame] = field(default_factory=dict)
 
     @property
     def title(self) -> str:
@@ -96,6 +99,7 @@ def save(data: ReportData, folder: str | Path) -> Path:
     frames = dict(data.tables)
     if data.findings is not None:
         frames["__findings__"] = data.findings
+    frames.update({f"__history_{k}__": v for k, v in data.history.items()})
     (path / "tables.pkl").write_bytes(pickle.dumps(frames))
     meta = {"org_name": data.org_name, "origin": data.origin, "generated": data.generated.isoformat(),
             "partial_reason": data.partial_reason}
@@ -109,6 +113,7 @@ def load(folder: str | Path) -> ReportData:
     frames: dict[str, pd.DataFrame] = pickle.loads((path / "tables.pkl").read_bytes())  # noqa: S301
     meta = json.loads((path / META).read_text(encoding="utf-8"))
     findings = frames.pop("__findings__", None)
+    kept = {k[len("__history_") : -2]: frames.pop(k) for k in list(frames) if k.startswith("__history_")}
     return ReportData(tables=frames, findings=findings, org_name=meta["org_name"], origin=meta["origin"],
                       generated=datetime.fromisoformat(meta["generated"]),
-                      partial_reason=meta["partial_reason"])
+                      partial_reason=meta["partial_reason"], history=kept)
