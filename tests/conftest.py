@@ -40,6 +40,16 @@ def node_clients() -> ModuleType:
     return module
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _session_history(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Runs of session and module fixtures (set up before any test's own) keep their history in a temporary
+    folder too, never in the checkout's ``out/history``."""
+    folder = tmp_path_factory.mktemp("session-history")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("TOOLKIT_HISTORY", str(folder))
+        yield folder
+
+
 @pytest.fixture(autouse=True)
 def history_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Every test's runs keep their history in a folder of their own (``$TOOLKIT_HISTORY``), never in the
