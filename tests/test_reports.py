@@ -161,3 +161,30 @@ def test_setting_names_with_password_in_them_are_not_masked(demo_report: Path) -
         text = (demo_report / name).read_text()
         assert "****" not in text, name
     assert "Allow OAuth Username-Password Flows" in (demo_report / "org.csv").read_text()
+
+
+def _card(doc: object, label: str) -> int:
+    [value] = doc.xpath(f"//div[@class='card'][contains(., {label!r})]/b/text()")  # type: ignore[attr-defined]
+    return int(value)
+
+
+def test_one_number_per_idea_on_card_chart_and_table(demo_report: Path) -> None:
+    """Issue 15: "12 relax IP restrictions" on the card, 11 in the chart. The card, the chart's bar and the
+    findings row now say the same: the rule's apps (toolkit.rules.score.affected_apps)."""
+    import lxml.html
+
+    from toolkit.model.catalog import value_label
+
+    doc = lxml.html.fromstring((demo_report / "report.html").read_text())
+    findings = pd.read_csv(demo_report / "findings.csv")
+    fails = findings[findings["status"] == "fail"]
+    ideas = (("NET-01", "ip_relaxation", "BYPASS"), ("TOK-01", "refresh_policy", "infinite"))
+    for rule, field, value in ideas:
+        card = _card(doc, f"apps: {rule} ")
+        [row] = doc.xpath(f"//table[contains(@class,'findings')]//tr[td/b[text()='{rule}']]"
+                          "/td[@class='num']")
+        label = value_label(field, value)
+        [bar_title] = doc.xpath("//svg[title[starts-with(., 'Apps by')]]/g/title"
+                                f"[starts-with(., {label + ':'!r})]")
+        bar = int(bar_title.text.rsplit(": ", 1)[1])
+        assert card == int(row.text) == bar == fails.loc[fails["rule"] == rule, "app"].nunique() > 0, rule

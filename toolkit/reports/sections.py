@@ -27,6 +27,8 @@ from ..analysis.counts import app_counts
 from ..analysis.display import REPORT_COLUMNS, display_value, legend_items, people_table
 from ..analysis.markers import NOT_APPLICABLE, NOT_SET, UNKNOWN
 from ..model import catalog
+from ..rules import score
+from ..rules.report import rule_label
 from .data import ReportData
 
 APPS_PER_BLOCK = 7
@@ -35,7 +37,7 @@ SEVERITIES = ("critical", "high", "medium", "low", "info")
 SEVERITY_COLORS = {"critical": "#7f1d1d", "high": "#b91c1c", "medium": "#d97706", "low": "#2563eb",
                    "info": "#6b7280"}
 BAR_COLOR = "#3b6ea5"
-RELAXED = ("BYPASS", "BYPASS_2FACTOR")
+CARD_RULES = ("NET-01", "TOK-01")  # the summary's cards about apps, counted by score.affected_apps
 MARKERS = (NOT_SET, NOT_APPLICABLE, UNKNOWN)
 POLICY_TYPES = ("enum", "boolean", "integer")  # settings where a different value is a deviation
 
@@ -93,10 +95,11 @@ def bar_chart(items: Sequence[tuple[str, int]], *, title: str, colors: Sequence[
         color = colors[i] if i < len(colors) else BAR_COLOR
         short = label if len(label) <= 34 else label[:33] + "…"
         parts.append(
+            f"<g><title>{_e(label)}: {n}</title>"
             f'<text x="{label_w - 6}" y="{y + 15}" font-size="12" text-anchor="end" fill="#1f2933">'
             f"{_e(short)}</text>"
             f'<rect x="{label_w}" y="{y + 3}" width="{w}" height="{row_h - 8}" fill="{color}"/>'
-            f'<text x="{label_w + w + 5}" y="{y + 15}" font-size="12" fill="#1f2933">{n}</text>'
+            f'<text x="{label_w + w + 5}" y="{y + 15}" font-size="12" fill="#1f2933">{n}</text></g>'
         )
     parts.append("</svg>")
     return "".join(parts)
@@ -156,13 +159,11 @@ def summary(data: ReportData) -> str:
     if usage is not None and "used" in usage:
         # an app whose usage could not be read (NA) is not counted as unused
         cards.append(("not used in the window", int(usage["used"].eq(False).sum())))
-    if "ip_relaxation" in apps:
-        cards.append(("relax IP restrictions", int(apps["ip_relaxation"].isin(RELAXED).sum())))
-    if "refresh_policy" in apps:
-        infinite = int((apps["refresh_policy"] == "infinite").sum())
-        cards.append(("refresh tokens valid until revoked", infinite))
     fails = failed(data.findings)
     if fails is not None:
+        # one number per idea: the apps a rule affects, the same count as its findings row and chart bar
+        affected = score.affected_apps(fails)
+        cards.extend((f"apps: {rule_label(r)}", len(affected.get(r, []))) for r in CARD_RULES)
         cards.append(("findings", len(fails)))
         cards.extend((f"{s} findings", n) for s, n in severity_counts(fails) if s in ("critical", "high"))
     stamp = data.generated.strftime("%Y-%m-%d %H:%M UTC")
@@ -203,12 +204,14 @@ def findings(data: ReportData) -> str:
         return "<p>No findings: every rule passed.</p>" + note
     rank = {s: i for i, s in enumerate(SEVERITIES)}
     rows = []
+    affected = score.affected_apps(frame)
     groups = frame.groupby("rule", sort=False)
-    ordered = sorted(groups, key=lambda g: (rank.get(str(g[1]["severity"].iloc[0]).lower(), 99), -len(g[1])))
+    ordered = sorted(groups, key=lambda g: (rank.get(str(g[1]["severity"].iloc[0]).lower(), 99),
+                                            -len(affected[str(g[0])])))
     for rule, group in ordered:
         first = group.iloc[0]
         sev = str(first["severity"]).lower()
-        apps = sorted({str(a) for a in group["app"]})
+        apps = affected[str(rule)]
         shown = ", ".join(apps[:MAX_NAMES]) + (f" and {len(apps) - MAX_NAMES} more" if len(apps) > MAX_NAMES
                                                else "")
         label = str(first.get("title") or "")
