@@ -49,7 +49,9 @@ def demo_report(demo_org: DemoOrg, tmp_path_factory: pytest.TempPathFactory) -> 
 
 def test_report_is_one_offline_file_without_code(demo_report: Path) -> None:
     page = (demo_report / "report.html").read_text()
-    assert external_references(page) == [] and "<script" not in page.lower()
+    assert external_references(page) == [] and page.lower().count("<script") == 1  # the inline one, no src
+    assert "<script>" in page and "fetch(" not in page and "XMLHttpRequest" not in page
+    assert "Content-Security-Policy" in page and "default-src 'none'" in page
     assert "<h1>Connected apps of Demo Org</h1>" in page and "127.0.0.1:" not in page.split("</h1>")[0]
     assert "<svg" in page and "Mobile settings" in page and "Usage" in page
     assert "toolkit.connect" not in page and "import " not in page  # no code
@@ -112,8 +114,9 @@ def test_sections_split_wide_content_and_leave_out_missing_findings() -> None:
                              "field": ["ip_relaxation"] * 2, "remedy": ["Enforce IP restrictions"] * 2,
                              "fixable_by_api": [True, True]})
     with_findings = ReportData({"apps": apps}, findings=findings)
-    assert "App_1, App_2" in sections.findings(with_findings) and "IP Relaxation" in sections.findings(
-        with_findings)
+    table = sections.findings(with_findings)
+    assert "<a href='#card-App_1'>App_<wbr>1</a>, <a href='#card-App_2'>App_<wbr>2</a>" in table
+    assert "IP Relaxation" in table
     assert "Findings by severity" in sections.summary(with_findings)
 
 
@@ -150,8 +153,10 @@ def test_without_the_notebook_the_report_is_the_same_sections(tmp_path: Path) ->
     data, inventory = collect(REPO / "examples")
     files = write_report(data, tmp_path / "out", notebook=tmp_path / "missing.ipynb")
     page = files.html.read_text()
-    assert "<h2>Findings</h2>" in page and "<h2>Mobile settings</h2>" in page and "<svg" in page
-    assert external_references(page) == [] and "<script" not in page.lower()
+    assert "<h2 id='findings'>Findings</h2>" in page
+    assert "<h2 id='mobile-settings'>Mobile settings</h2>" in page
+    assert "<svg" in page
+    assert external_references(page) == [] and page.lower().count("<script") == 1
     assert (tmp_path / "out" / "audit.xlsx").is_file()
 
 

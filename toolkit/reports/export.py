@@ -23,6 +23,7 @@ from ..errors import SourceError, ToolkitError
 from ..redact import redact
 from .data import ReportData, save
 from .files import data_files
+from .interactive import CSP, SCRIPT
 from .sections import CSS
 
 REPO = Path(__file__).resolve().parents[2]
@@ -31,6 +32,10 @@ REPORT_HTML = "report.html"
 NOTEBOOK_ONLY = "notebook-only"  # cells with this tag (the notebook's own intro) stay out of the report
 KERNEL_TIMEOUT_S = 300
 _EXTERNAL = re.compile(r"""(?:src|href)\s*=\s*["']?(?:https?:)?//""", re.I)
+
+
+APP_CARDS_INTRO = ("One card per app: its settings, its failed findings with their fix, and its usage. Every "
+                   "table links its app names here.")
 
 
 class ReportError(ToolkitError):
@@ -46,7 +51,8 @@ class ReportFiles:
 
 
 def page(body: str, title: str) -> str:
-    """A whole HTML document around ``body``: inline CSS, no script.
+    """A whole HTML document around ``body``: inline CSS, one inline script (:mod:`.interactive`: sorting,
+    filtering, search) and a Content-Security-Policy under which the browser fetches nothing.
 
     >>> doc = page("<p>hi</p>", "A <b> report")
     >>> doc.startswith("<!DOCTYPE html>") and "<title>A &lt;b&gt; report</title>" in doc
@@ -54,8 +60,10 @@ def page(body: str, title: str) -> str:
     """
     return (
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
+        f"<meta http-equiv='Content-Security-Policy' content=\"{CSP}\">"
         "<meta name='viewport' content='width=device-width,initial-scale=1'>"
-        f"<title>{html.escape(title)}</title><style>{CSS}</style></head><body><main>{body}</main></body></html>"
+        f"<title>{html.escape(title)}</title><style>{CSS}</style></head><body><main>{body}</main>"
+        f"<script>{SCRIPT}</script></body></html>"
     )
 
 
@@ -68,7 +76,7 @@ def static_page(data: ReportData) -> str:
     >>> import pandas as pd
     >>> from toolkit.analysis.tables import build_tables
     >>> from toolkit.model.bundle import Inventory
-    >>> "<h2>Problems</h2>" in static_page(ReportData(tables=build_tables(Inventory())))
+    >>> "<h2 id='problems'>Problems</h2>" in static_page(ReportData(tables=build_tables(Inventory())))
     True
     """
     from . import sections as s
@@ -85,6 +93,7 @@ def static_page(data: ReportData) -> str:
                   "out."),
         s.section("Apps", s.apps_table(data),
                   "Who each app is and how it authorizes; the coverage says how much of it could be read."),
+        s.section("App cards", s.app_cards(data), APP_CARDS_INTRO),
         s.section("Usage", s.usage(data)) if "usage" in data.tables else "",
         s.section("Problems", s.problems(data)),
     ]

@@ -33,6 +33,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from .definitions import RULES_BY_ID
 from .fixes import findings_to_changes
 from .model import FAIL, ORG_APP, SEVERITIES
 
@@ -76,7 +77,7 @@ def failed(findings: pd.DataFrame | None) -> pd.DataFrame:
     if findings is None:
         return pd.DataFrame(columns=["app", "rule", "severity", "status"])
     if "status" not in findings:
-        return findings
+        return findings.assign(status=FAIL)
     return findings[findings["status"] == FAIL]
 
 
@@ -126,6 +127,16 @@ def org_score(findings: pd.DataFrame | None, apps: Iterable[str] = ()) -> Score:
     return Score(score=score, grade=grade(score), points=int(scores["points"].sum()) + org_points)
 
 
+def bulk_changes(findings: pd.DataFrame | None) -> pd.DataFrame:
+    """The bulk-edit changes that fix the failed, API-fixable findings (:func:`findings_to_changes`); rules
+    this toolkit does not define (a hand-made table) have no remedy to apply and are left out."""
+    fails = failed(findings)
+    if "fixable_by_api" not in fails:
+        return findings_to_changes(fails[:0].assign(fixable_by_api=False))
+    fixable = fails[fails["fixable_by_api"].astype(bool) & fails["rule"].isin(list(RULES_BY_ID))]
+    return findings_to_changes(fixable)
+
+
 def top_actions(findings: pd.DataFrame | None, n: int = 5) -> pd.DataFrame:
     """The ``n`` rules to fix first: ranked by ``weight × apps affected`` (then severity, then rule id), with
     the remedy and what a bulk edit can fix now (``changes`` rows of :func:`findings_to_changes` in
@@ -138,8 +149,7 @@ def top_actions(findings: pd.DataFrame | None, n: int = 5) -> pd.DataFrame:
         first = group.iloc[0]
         sev = str(first["severity"]).lower()
         names = affected[str(rule)]
-        fixable = group[group["fixable_by_api"].astype(bool)] if "fixable_by_api" in group else group[:0]
-        changes = findings_to_changes(fixable) if len(fixable) else pd.DataFrame(columns=["app"])
+        changes = bulk_changes(group)
         rows.append({
             "rule": str(rule), "title": str(first.get("title", "") or ""), "severity": sev,
             "apps": len(names), "priority": weight(sev) * len(names),
