@@ -193,3 +193,15 @@ def test_one_number_per_idea_on_card_chart_and_table(demo_report: Path) -> None:
                                 f"[starts-with(., {label + ':'!r})]")
         bar = int(bar_title.text.rsplit(": ", 1)[1])
         assert card == int(row.text) == bar == fails.loc[fails["rule"] == rule, "app"].nunique() > 0, rule
+
+
+def test_pdf_without_chromium_is_refused_before_anything(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TOOLKIT_CHROMIUM", str(tmp_path / "no-chromium"))
+    out = tmp_path / "r"
+    assert main(["report", "--project", str(REPO / "examples"), "--out", str(out), "--pdf"]) == 2
+    err = capsys.readouterr().err
+    assert "--pdf needs Chromium" in err and "apt-get install chromium" in err and not out.exists()
+    assert main(["report", "--project", str(REPO / "examples"), "--out", str(out), "--paper", "a5"]) == 2
+    assert "--paper cannot be 'a5'; allowed: a4, letter" in capsys.readouterr().err and not out.exists()

@@ -4,6 +4,7 @@ sideways scroll, nothing fetched but the file itself, no secret; and its print l
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -120,3 +121,47 @@ def test_report_reads_offline(demo_org: DemoOrg, report_file: Path, tmp_path: Pa
     assert errors == []
     assert set(requested) == {report_file.as_uri()}, requested  # the file itself, nothing else
     assert (tmp_path / "report.png").stat().st_size > 10_000
+
+
+# the printable width of A4 and Letter with the print stylesheet's 12 mm margins, in CSS pixels (96 per inch)
+PRINT_WIDTHS = {"A4": round((210 - 24) / 25.4 * 96), "Letter": round((8.5 * 25.4 - 24) / 25.4 * 96)}
+
+
+@pytest.mark.parametrize("paper", list(PRINT_WIDTHS))
+def test_print_layout_clips_no_table(report_file: Path, paper: str) -> None:
+    """Under the print stylesheet at the paper's printable width: no table wider than the page or its own box
+    (a clipped column), the contents and table controls hidden, the mobile matrix in blocks."""
+    chromium = chromium_path()
+    from playwright.sync_api import sync_playwright
+
+    width = PRINT_WIDTHS[paper]
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_context(offline=True, viewport={"width": width, "height": 1100}).new_page()
+            page.goto(report_file.as_uri())
+            page.wait_for_load_state("load")
+            page.emulate_media(media="print")
+            no_sideways_scroll(page)
+            clipped = page.evaluate("""Array.from(document.querySelectorAll('table'))
+                .filter(t => t.getBoundingClientRect().right > innerWidth + 0.5
+                             || t.scrollWidth > t.clientWidth + 1)
+                .map(t => t.className + ': ' + t.rows[0].textContent.slice(0, 60))""")
+            assert clipped == []
+            assert not page.locator("nav.toc").is_visible()
+            assert not page.locator(".tablectl").first.is_visible()
+            assert page.locator("table.words", has_text="App Platform").count() >= 2  # split in blocks
+        finally:
+            browser.close()
+
+
+def test_report_pdf_through_chromium(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    chromium_path()  # skips when Debian chromium is missing
+    out = tmp_path / "r"
+    repo = Path(__file__).resolve().parents[2]
+    assert main(["report", "--project", str(repo / "examples"), "--out", str(out), "--pdf",
+                 "--paper", "letter"]) == 0
+    assert f"pdf (Letter): {out / 'report.pdf'}" in capsys.readouterr().out
+    pdf = (out / "report.pdf").read_bytes()
+    assert pdf.startswith(b"%PDF-") and len(re.findall(rb"/Type\s*/Page\b", pdf)) >= 2
+    assert b"/MediaBox [0 0 612 792]" in pdf  # Letter, points

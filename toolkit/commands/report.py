@@ -13,7 +13,7 @@ from pathlib import Path
 
 from ..analysis.counts import counts_line
 from ..model.bundle import Inventory
-from ..reports import ReportData, collect, inventory_secrets, write_report
+from ..reports import ReportData, collect, inventory_secrets, pdf, write_report
 from . import EXIT_OK, EXIT_PARTIAL, options
 from .audit import api_calls_line, check_readable
 from .options import add_source_arguments, is_org_source, open_org, require_source, stderr_progress
@@ -23,23 +23,31 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_source_arguments(parser)
     parser.add_argument("--out", default="out/report", help="output folder (default: out/report)")
     options.add_window_days(parser)
+    parser.add_argument("--pdf", action="store_true",
+                        help="also write report.pdf, printed by a headless Chromium (Debian's chromium; "
+                        "TOOLKIT_CHROMIUM names another); without one: exit 2, nothing audited or written")
+    parser.add_argument("--paper", default="a4", help="paper of report.pdf: a4 (default) or letter")
 
 
 def run(args: argparse.Namespace) -> int:
     require_source(args)
+    size = pdf.paper(args.paper)
+    chromium = pdf.require_chromium() if args.pdf else ""  # before anything is read: exit 2 without it
     if is_org_source(args):
         args.window_days = options.window_days(args)
         with open_org(args) as org:
             data, inventory = collect(org, window_days=args.window_days, progress=stderr_progress())
     else:
         data, inventory = collect(Path(args.project))
-    return write_and_say(data, inventory, args.out)
+    return write_and_say(data, inventory, args.out, chromium=chromium, paper=size)
 
 
-def write_and_say(data: ReportData, inventory: Inventory, out: str | Path) -> int:
-    """Write the report and say what was audited, what it cost (orgs), where it is; the exit code."""
+def write_and_say(data: ReportData, inventory: Inventory, out: str | Path, *, chromium: str = "",
+                  paper: str = "A4") -> int:
+    """Write the report (and its PDF with ``chromium``) and say what was audited, what it cost (orgs),
+    where it is; the exit code."""
     check_readable(inventory)
-    files = write_report(data, out, secrets=inventory_secrets(inventory))
+    files = write_report(data, out, secrets=inventory_secrets(inventory), chromium=chromium, paper=paper)
     print(f"audited {counts_line(data.tables['apps'])}; from {inventory.origin}")
     if "api_calls" in data.tables:
         print(api_calls_line(data.tables))
@@ -49,4 +57,6 @@ def write_and_say(data: ReportData, inventory: Inventory, out: str | Path) -> in
         print(f"warning: PARTIAL audit, the report says so: {data.partial_reason}", file=sys.stderr)
         code = EXIT_PARTIAL
     print(f"report: {files.html.resolve()}")
+    if files.pdf is not None:
+        print(f"pdf ({paper}): {files.pdf.resolve()}")
     return code

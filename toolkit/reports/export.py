@@ -3,8 +3,8 @@
 The notebook (``notebooks/06_report.ipynb``) reads the data :func:`toolkit.reports.data.save` wrote (its
 ``data_dir`` parameter), so no credential is ever a notebook parameter. nbconvert's ``basic`` template gives
 the cells' HTML without any script or stylesheet link (cells tagged ``notebook-only`` left out); :func:`page`
-wraps it with the report's own CSS: nothing is fetched when the file is opened (no CDN), the charts are
-inline SVG.
+wraps it with the report's own CSS and script (:mod:`.interactive`) under a Content-Security-Policy that
+loads nothing: nothing is fetched when the file is opened (no CDN), the charts are inline SVG.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from ..redact import redact
 from .data import ReportData, save
 from .files import data_files
 from .interactive import CSP, SCRIPT
+from .pdf import REPORT_PDF, print_pdf
 from .sections import CSS
 
 REPO = Path(__file__).resolve().parents[2]
@@ -48,6 +49,7 @@ class ReportFiles:
 
     html: Path
     data: list[Path]
+    pdf: Path | None = None
 
 
 def page(body: str, title: str) -> str:
@@ -154,9 +156,11 @@ def run_notebook(data_dir: Path, output: Path, notebook: Path = REPORT_NOTEBOOK)
 
 
 def write_report(
-    data: ReportData, out: str | Path, *, secrets: Iterable[str] = (), notebook: Path = REPORT_NOTEBOOK
+    data: ReportData, out: str | Path, *, secrets: Iterable[str] = (), notebook: Path = REPORT_NOTEBOOK,
+    chromium: str = "", paper: str = "A4",
 ) -> ReportFiles:
-    """Write ``report.html`` (self-contained, no code), every table as CSV and ``audit.xlsx`` into ``out``.
+    """Write ``report.html`` (self-contained, no code), every table as CSV and ``audit.xlsx`` into ``out``;
+    with ``chromium`` (:func:`toolkit.reports.pdf.require_chromium`) also ``report.pdf`` on ``paper``.
 
     ``out`` is replaced as a whole, atomically (see :mod:`.files`); :class:`~toolkit.errors.OutputError` when
     it holds files no audit or report writes. Without the report notebook (a package installed from a wheel
@@ -180,5 +184,9 @@ def write_report(
         raise ReportError(f"the report would fetch {external_references(document)[0]}…; refusing to write it")
     files = data_files(data, secret_list)
     files[REPORT_HTML] = document
+    if chromium:
+        files[REPORT_PDF] = print_pdf(document, chromium=chromium, size=paper)
     replace_folder(folder, files)
-    return ReportFiles(html=folder / REPORT_HTML, data=[folder / n for n in files if n != REPORT_HTML])
+    return ReportFiles(html=folder / REPORT_HTML,
+                       data=[folder / n for n in files if n not in (REPORT_HTML, REPORT_PDF)],
+                       pdf=folder / REPORT_PDF if chromium else None)

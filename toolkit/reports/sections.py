@@ -1,8 +1,10 @@
 """The report's sections as HTML fragments: executive summary, findings, mobile matrix, apps, usage, legend.
 
 Every fragment is escaped, labelled from the field catalog and shows missing values with the markers of
-:mod:`toolkit.analysis.display`; charts are inline SVG (no script, nothing fetched). Wide content is split so
-a 1,400 px window needs no sideways scroll: the mobile matrix shows :data:`APPS_PER_BLOCK` apps per block.
+:mod:`toolkit.analysis.display`; charts are inline SVG (nothing fetched; fragments hold no script: the
+page's one inline script is :mod:`.interactive`). Wide content is split so a 1,024 px window needs no
+sideways scroll: the mobile matrix shows :data:`APPS_PER_BLOCK` apps per block. App names link to their
+cards (:func:`app_cards`, ids from :func:`app_anchor`).
 
 >>> import pandas as pd
 >>> from toolkit.reports.data import ReportData
