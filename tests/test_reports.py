@@ -205,3 +205,33 @@ def test_pdf_without_chromium_is_refused_before_anything(
     assert "--pdf needs Chromium" in err and "apt-get install chromium" in err and not out.exists()
     assert main(["report", "--project", str(REPO / "examples"), "--out", str(out), "--paper", "a5"]) == 2
     assert "--paper cannot be 'a5'; allowed: a4, letter" in capsys.readouterr().err and not out.exists()
+
+
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
+
+
+def test_no_user_names_leaves_every_output_without_them(demo_org: DemoOrg, tmp_path: Path) -> None:
+    """``report --no-user-names``: token owners, run-as users and contact e-mails are (hidden) in the page,
+    every CSV and the workbook; the counts stay."""
+    out = tmp_path / "shared"
+    assert main(["report", "--instance-url", demo_org.instance_url, "--access-token", demo_org.access_token,
+                 "--ca-file", demo_org.ca_file, "--out", str(out), "--no-user-names"]) == 0
+    names = set(pd.read_csv(out / "tokens.csv")["username"])
+    assert names == {"(hidden)"}
+    assert set(pd.read_csv(out / "apps.csv")["run_as"].dropna()) == {"(hidden)"}
+    assert pd.read_csv(out / "usage.csv")["users"].sum() > 0  # counts name no one
+    for path in out.iterdir():
+        if path.suffix in (".html", ".csv"):
+            assert not _EMAIL.search(path.read_text()), path.name
+    book = openpyxl.load_workbook(out / "audit.xlsx", read_only=True)
+    cells = [str(c) for ws in book.worksheets for row in ws.iter_rows(values_only=True) for c in row]
+    assert not any(_EMAIL.search(c) for c in cells)
+
+
+def test_audit_no_user_names(tmp_path: Path) -> None:
+    out = tmp_path / "a"
+    assert main(["audit", "--project", str(REPO / "examples"), "--out", str(out), "--no-user-names"]) == 0
+    apps = pd.read_csv(out / "apps.csv")
+    assert set(apps["contact_email"].dropna()) <= {"(hidden)"} and apps["contact_email"].notna().any()
+    for path in out.iterdir():
+        assert not _EMAIL.search(path.read_text()), path.name

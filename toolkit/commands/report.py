@@ -13,7 +13,7 @@ from pathlib import Path
 
 from ..analysis.counts import counts_line
 from ..model.bundle import Inventory
-from ..reports import ReportData, collect, inventory_secrets, pdf, write_report
+from ..reports import ReportData, collect, hide_user_names, inventory_secrets, pdf, write_report
 from . import EXIT_OK, EXIT_PARTIAL, options
 from .audit import api_calls_line, check_readable
 from .options import add_source_arguments, is_org_source, open_org, require_source, stderr_progress
@@ -23,6 +23,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_source_arguments(parser)
     parser.add_argument("--out", default="out/report", help="output folder (default: out/report)")
     options.add_window_days(parser)
+    options.add_no_user_names(parser)
     parser.add_argument("--pdf", action="store_true",
                         help="also write report.pdf, printed by a headless Chromium (Debian's chromium; "
                         "TOOLKIT_CHROMIUM names another); without one: exit 2, nothing audited or written")
@@ -39,6 +40,8 @@ def run(args: argparse.Namespace) -> int:
             data, inventory = collect(org, window_days=args.window_days, progress=stderr_progress())
     else:
         data, inventory = collect(Path(args.project))
+    if args.no_user_names:
+        data = hide_user_names(data)
     return write_and_say(data, inventory, args.out, chromium=chromium, paper=size)
 
 

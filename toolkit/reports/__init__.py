@@ -10,10 +10,10 @@ fetched), and writes the full data beside it: one CSV per table and ``audit.xlsx
 from __future__ import annotations
 
 from . import pdf, sections
-from .data import ReportData, collect, inventory_secrets, load, save
+from .data import ReportData, collect, hide_user_names, inventory_secrets, load, save
 from .export import REPORT_HTML, REPORT_NOTEBOOK, ReportError, ReportFiles, static_page, write_report
 
 __all__ = [
     "REPORT_HTML", "REPORT_NOTEBOOK", "ReportData", "ReportError", "ReportFiles", "collect",
-    "inventory_secrets", "load", "pdf", "save", "sections", "static_page", "write_report",
+    "hide_user_names", "inventory_secrets", "load", "pdf", "save", "sections", "static_page", "write_report",
 ]
