@@ -235,3 +235,21 @@ def test_audit_no_user_names(tmp_path: Path) -> None:
     assert set(apps["contact_email"].dropna()) <= {"(hidden)"} and apps["contact_email"].notna().any()
     for path in out.iterdir():
         assert not _EMAIL.search(path.read_text()), path.name
+
+
+def test_workbook_for_people(demo_report: Path) -> None:
+    """Summary and Findings first, Setup labels as headers, frozen header rows, a filter on every column."""
+    book = openpyxl.load_workbook(demo_report / "audit.xlsx")
+    assert book.sheetnames[:3] == ["Summary", "Findings", "Apps"]
+    summary = {row[0]: row[1] for row in book["Summary"].iter_rows(values_only=True) if row and row[0]}
+    assert summary["Report"] == "Connected apps of Demo Org" and 0 <= summary["Score (out of 100)"] <= 100
+    assert summary["Grade"][0] in "ABCDF" and "Top actions" in summary and "Riskiest apps" in summary
+    apps = book["Apps"]
+    headers = [c.value for c in apps[1]]
+    assert headers[0] == "App" and "IP Relaxation" in headers and "ip_relaxation" not in headers
+    assert len(set(headers)) == len(headers)
+    for sheet in book.worksheets[1:]:
+        assert sheet.freeze_panes in ("A2", "B2"), sheet.title
+        assert sheet.auto_filter.ref == sheet.dimensions, sheet.title
+    assert book["Findings"].freeze_panes == "B2" and [c.value for c in book["Findings"][1]][:3] == [
+        "App", "Kind", "Rule"]
