@@ -87,7 +87,7 @@ nav.toc ol{margin:4px 0;padding-left:20px;columns:4 14em}
 details.more{display:inline}details.more summary{cursor:pointer;color:#1d4ed8;display:inline}
 details.more[open] summary{display:block}
 .tablectl{display:flex;flex-wrap:wrap;gap:8px;align-items:center;margin:8px 0 0}
-.tablectl input,.tablectl select{font:inherit;padding:3px 6px;max-width:100%}
+.tablectl input,.tablectl select{font:inherit;padding:3px 6px;max-width:min(100%,18em)}
 table.sortable thead th{cursor:pointer}
 th[aria-sort=ascending]::after{content:" \25B2"}th[aria-sort=descending]::after{content:" \25BC"}
 section.appcard{border:1px solid #d3d9e0;border-radius:6px;padding:4px 14px;margin:12px 0}
@@ -312,13 +312,15 @@ def riskiest_apps(data: ReportData, n: int = 10) -> str:
         f"<tr><td>{app_link(r['app'])}</td>"
         f"<td>{_e(catalog.KIND_LABELS.get(str(kinds.get(r['app'])), ''))}</td>"
         f"<td data-sort='{r['score']}'>{grade_badge(r['grade'], r['score'])}</td>"
-        f"<td class='num'>{r['findings']}</td>"
+        f"<td class='num'>{r['points']}</td><td class='num'>{r['findings']}</td>"
         + "".join(f"<td class='num'>{r[s]}</td>" for s in SEVERITIES[:4]) + "</tr>"
         for r in scores.to_dict("records")
     )
     head = "".join(f"<th>{s.capitalize()}</th>" for s in SEVERITIES[:4])
     return ("<table class='wide riskiest'><thead><tr><th>App</th><th>Kind</th><th>Score</th>"
-            f"<th>Findings</th>{head}</tr></thead><tbody>{rows}</tbody></table>")
+            f"<th>Risk points</th><th>Findings</th>{head}</tr></thead><tbody>{rows}</tbody></table>"
+            "<p class='note'>Risk points: the weights of the app's failed findings (its score is 100 minus them, "
+            "0 at least); the riskiest first.</p>")
 
 
 def summary(data: ReportData) -> str:
