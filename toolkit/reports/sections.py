@@ -319,8 +319,8 @@ def riskiest_apps(data: ReportData, n: int = 10) -> str:
     head = "".join(f"<th>{s.capitalize()}</th>" for s in SEVERITIES[:4])
     return ("<table class='wide riskiest'><thead><tr><th>App</th><th>Kind</th><th>Score</th>"
             f"<th>Risk points</th><th>Findings</th>{head}</tr></thead><tbody>{rows}</tbody></table>"
-            "<p class='note'>Risk points: the weights of the app's failed findings (its score is 100 minus them, "
-            "0 at least); the riskiest first.</p>")
+            "<p class='note'>Risk points: the weights of the app's failed findings (its score is 100 minus "
+            "them, 0 at least); the riskiest first.</p>")
 
 
 def summary(data: ReportData) -> str:
