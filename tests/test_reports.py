@@ -56,6 +56,7 @@ def test_report_is_one_offline_file_without_code(demo_report: Path) -> None:
     assert "<svg" in page and "Mobile settings" in page and "Usage" in page
     assert "toolkit.connect" not in page and "import " not in page  # no code
     assert "shareable report" not in page  # the notebook-only intro stays out
+    assert ".jp-OutputArea-output" not in page  # and the notebook's own (scoped) stylesheet
     for marker, meaning in LEGEND.items():
         assert f"<code>{marker}</code> {meaning}" in page.replace("&#x27;", "'")
     assert "ENFORCE_RELAXREFRESH" not in page and "Enforce IP restrictions, but relax" in page
@@ -253,3 +254,19 @@ def test_workbook_for_people(demo_report: Path) -> None:
         assert sheet.auto_filter.ref == sheet.dimensions, sheet.title
     assert book["Findings"].freeze_panes == "B2" and [c.value for c in book["Findings"][1]][:3] == [
         "App", "Kind", "Rule"]
+
+
+def test_notebook_06_in_jupyterlab_gets_the_report_css() -> None:
+    """Opened in JupyterLab the notebook looks like the report: a notebook-only cell shows the report's CSS
+    scoped to the output area (it never restyles JupyterLab itself, and is left out of the export)."""
+    import nbformat
+
+    book = nbformat.read(REPO / "notebooks" / "06_report.ipynb", as_version=4)
+    [cell] = [c for c in book.cells if "notebook_style()" in c.source]
+    assert "notebook-only" in cell.metadata.get("tags", [])
+    css = sections.scoped_css()
+    rules = [r.split("{")[0] for r in css.replace("@media", "}@media").split("}") if "{" in r]
+    for selectors in rules:
+        for selector in selectors.split(","):
+            assert selector.startswith(("@media", sections.NOTEBOOK_SCOPE)), selector
+    assert "@media print" not in css and "main{" not in css and ".scoreboard" in css

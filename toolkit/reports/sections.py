@@ -54,7 +54,7 @@ main{max-width:1280px;margin:0 auto;padding:24px 32px}
 h1{font-size:24px;margin:0 0 4px}h2{font-size:19px;margin:32px 0 8px;border-bottom:2px solid #e4e7eb}
 h3{font-size:15px;margin:20px 0 6px}
 p,li{max-width:100ch}
-table{border-collapse:collapse;margin:8px 0 16px;font-size:12.5px;max-width:100%}
+table{border-collapse:collapse;margin:8px 0 16px;font-size:12.5px;max-width:100%;table-layout:auto}
 th,td{border:1px solid #d3d9e0;padding:4px 7px;text-align:left;vertical-align:top;overflow-wrap:anywhere}
 thead th{background:#eef2f6}tbody th{background:#f7f9fb;font-weight:600}
 table.wide{width:100%}
@@ -111,6 +111,46 @@ thead th{overflow-wrap:normal}
   .charts svg{max-width:48%}
 }
 """
+
+
+NOTEBOOK_SCOPE = ".jp-OutputArea-output.jp-RenderedHTMLCommon"  # JupyterLab's HTML outputs (beats its CSS)
+
+
+def scoped_css(css: str = "", scope: str = NOTEBOOK_SCOPE) -> str:
+    """The report's CSS with every rule limited to ``scope`` (``body`` becomes the scope; the page's ``main``
+    box, print and ``@page`` rules are left out): the same look in a notebook's outputs without restyling
+    JupyterLab.
+
+    >>> scoped_css("body{margin:0}main{x:y}h1,td.x{color:red}@media (max-width:9px){main{z:0}p{a:b}}"
+    ...            "@media print{p{c:d}}", ".o")
+    '.o{margin:0}.o h1,.o td.x{color:red}@media (max-width:9px){.o p{a:b}}'
+    """
+    css = css or CSS
+    out, depth, start, prelude = [], 0, 0, ""
+    for i, ch in enumerate(css):
+        if ch == "{":
+            if depth == 0:
+                prelude, start = css[start:i].strip(), i + 1
+            depth += 1
+        elif ch == "}":
+            depth -= 1
+            if depth == 0:
+                body, start = css[start:i], i + 1
+                if prelude.startswith(("@media print", "@page")):
+                    continue
+                if prelude.startswith("@"):
+                    out.append(f"{prelude}{{{scoped_css(body, scope)}}}")
+                    continue
+                selectors = [s.strip() for s in prelude.split(",") if s.strip() != "main"]
+                scoped = [scope if s == "body" else f"{scope} {s}" for s in selectors]
+                if scoped:
+                    out.append(f"{','.join(scoped)}{{{body}}}")
+    return "".join(out)
+
+
+def notebook_style() -> str:
+    """A ``<style>`` for notebook 06 in JupyterLab (a ``notebook-only`` cell): the report's look, scoped."""
+    return f"<style>{scoped_css()}</style>"
 
 
 def _e(value: Any) -> str:
