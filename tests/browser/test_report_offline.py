@@ -106,8 +106,9 @@ def test_report_reads_offline(demo_org: DemoOrg, report_file: Path, tmp_path: Pa
             link = page.locator(f"{findings} tr#rule-NET-01 td:nth-child(4) a").first
             name = link.inner_text().replace("\u200b", "")
             link.click()
-            card = page.locator("section.appcard:target")
-            assert card.count() == 1 and card.locator("h3").inner_text().startswith(name)
+            card = page.locator("details.appcard:target")
+            assert card.count() == 1 and card.get_attribute("open") is not None  # the link opened it
+            assert card.locator("summary").inner_text().startswith(name)
             assert card.is_visible() and "NET-01" in card.inner_text() and "Logins" in card.inner_text()
             assert "Relax IP restrictions" in card.inner_text()
             no_sideways_scroll(page)

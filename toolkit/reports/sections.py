@@ -90,8 +90,9 @@ details.more[open] summary{display:block}
 .tablectl input,.tablectl select{font:inherit;padding:3px 6px;max-width:min(100%,18em)}
 table.sortable thead th{cursor:pointer}
 th[aria-sort=ascending]::after{content:" \25B2"}th[aria-sort=descending]::after{content:" \25BC"}
-section.appcard{border:1px solid #d3d9e0;border-radius:6px;padding:4px 14px;margin:12px 0}
-section.appcard:target{outline:3px solid #1d4ed8}
+details.appcard{border:1px solid #d3d9e0;border-radius:6px;padding:4px 14px;margin:6px 0}
+details.appcard>summary{cursor:pointer;padding:2px 0}details.appcard[open]>summary{margin-bottom:6px}
+details.appcard:target{outline:3px solid #1d4ed8}
 .cardcols{display:flex;flex-wrap:wrap;gap:0 16px;align-items:flex-start}
 .cardcols>*{flex:1 1 260px;min-width:0}.cardcols>div.cardfindings{flex:3 1 480px}
 table.kv th{white-space:normal;width:45%}
@@ -106,7 +107,7 @@ thead th{overflow-wrap:normal}
   a{color:inherit;text-decoration:none}
   h2,h3{break-after:avoid}#app-cards{break-before:page}
   table{font-size:8.5pt;width:100%}thead{display:table-header-group}
-  tr,svg,.card,.score,section.appcard{break-inside:avoid}
+  tr,svg,.card,.score,details.appcard{break-inside:avoid}details.appcard>summary{display:block}
   table.words th,table.words td,table.findings th{overflow-wrap:anywhere}
   .charts svg{max-width:48%}
 }
@@ -607,8 +608,9 @@ def _seen(finding: dict[Any, Any]) -> str:
 
 
 def app_cards(data: ReportData) -> str:
-    """One card per app (id :func:`app_anchor`, linked from every table): its settings (Setup labels), its
-    failed findings with the remedy, a dry-run bulk edit of what the API can fix, and its usage."""
+    """One card per app (id :func:`app_anchor`, linked from every table): a line (name, grade, score, failed
+    findings, kind) that opens (``<details>``; a link to the card opens it) on its settings (Setup labels),
+    its failed findings with the remedy, a dry-run bulk edit of what the API can fix, and its usage."""
     apps = data.tables["apps"].drop_duplicates("name")
     if apps.empty:
         return ""
@@ -622,6 +624,7 @@ def app_cards(data: ReportData) -> str:
     settings = people_table(apps, ("name", *CARD_SETTINGS))
     mobile = people_table(apps, [f.id for f in mobile_fields()])
     cards = []
+    kinds = list(apps["kind"]) if "kind" in apps else [""] * len(apps)
     for i, name in enumerate(apps["name"].astype(str)):
         rows = [(str(c), settings.iloc[i][c]) for c in settings.columns[1:]]
         rows += [(str(c), v) for c, v in mobile.iloc[i].items() if str(v) not in MARKERS]
@@ -629,13 +632,15 @@ def app_cards(data: ReportData) -> str:
             f"<tr><th>{_e(c)}</th>" + (f"<td class='marker'>{_e(v)}</td>" if str(v) in MARKERS
                                        else f"<td>{_breakable(v)}</td>") + "</tr>" for c, v in rows
         )
-        parts = [f"<section class='appcard' id='{app_anchor(name)}'><h3>{_breakable(name)}"]
+        group = by_app.get(name)
+        kind = catalog.KIND_LABELS.get(str(kinds[i]), "")
+        parts = [f"<details class='appcard' id='{app_anchor(name)}'><summary><b>{_breakable(name)}</b>"]
         if scores is not None:
             r = scores[name]
-            parts.append(" " + grade_badge(str(r["grade"]), f"{int(r['score'])}/100"))
-        parts.append("</h3><div class='cardcols'>")
+            parts.append(" " + grade_badge(str(r["grade"]), f"{int(r['score'])}/100")
+                         + f" · {int(r['findings'])} failed findings")
+        parts.append(f" · {_e(kind)}</summary><div class='cardcols'>")
         parts.append(f"<table class='kv'><tbody>{setting_rows}</tbody></table>")
-        group = by_app.get(name)
         if group is not None and len(group):
             frows = "".join(
                 f"<tr><td>{severity_badge(str(f['severity']))}</td>"
@@ -662,7 +667,7 @@ def app_cards(data: ReportData) -> str:
                             for c, v in shown.iloc[0].items())
             parts.append(f"<table class='kv'><tbody>{urows}</tbody></table>")
         parts.append("</div><p class='note'><a href='#apps'>All apps</a> · <a href='#summary'>Summary</a>"
-                     "</p></section>")
+                     "</p></details>")
         cards.append("".join(parts))
     return "".join(cards)
 
