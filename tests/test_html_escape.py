@@ -15,6 +15,7 @@ import pytest
 
 import toolkit
 from toolkit.reports import ReportData, sections, static_page
+from toolkit.reports.interactive import SCRIPT
 from toolkit.ui.html import frame_html
 
 REPO = Path(__file__).resolve().parents[1]
@@ -84,9 +85,13 @@ def test_report_sections_and_page_escape(hostile: dict[str, pd.DataFrame]) -> No
     data = ReportData(hostile, org_name='<img src=x onerror="window.__pwned=1">',
                       findings=toolkit.findings(hostile) if hasattr(toolkit, "findings") else None)
     for part in (sections.summary(data), sections.mobile_matrix(data), sections.apps_table(data),
-                 sections.problems(data), sections.org_posture(data), sections.findings(data)):
+                 sections.problems(data), sections.org_posture(data), sections.findings(data),
+                 sections.app_cards(data)):
         assert_inert(part)
-    assert_inert(static_page(data))
+    page = static_page(data)
+    script = f"<script>{SCRIPT}</script>"  # the page's own script, once; nothing of the data runs
+    assert page.count("<script") == 1 and page.count(script) == 1
+    assert_inert(page.replace(script, ""))
 
 
 def test_plain_summary_page_escapes(hostile: dict[str, pd.DataFrame]) -> None:

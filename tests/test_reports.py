@@ -49,11 +49,14 @@ def demo_report(demo_org: DemoOrg, tmp_path_factory: pytest.TempPathFactory) -> 
 
 def test_report_is_one_offline_file_without_code(demo_report: Path) -> None:
     page = (demo_report / "report.html").read_text()
-    assert external_references(page) == [] and "<script" not in page.lower()
+    assert external_references(page) == [] and page.lower().count("<script") == 1  # the inline one, no src
+    assert "<script>" in page and "fetch(" not in page and "XMLHttpRequest" not in page
+    assert "Content-Security-Policy" in page and "default-src 'none'" in page
     assert "<h1>Connected apps of Demo Org</h1>" in page and "127.0.0.1:" not in page.split("</h1>")[0]
     assert "<svg" in page and "Mobile settings" in page and "Usage" in page
     assert "toolkit.connect" not in page and "import " not in page  # no code
     assert "shareable report" not in page  # the notebook-only intro stays out
+    assert ".jp-OutputArea-output" not in page  # and the notebook's own (scoped) stylesheet
     for marker, meaning in LEGEND.items():
         assert f"<code>{marker}</code> {meaning}" in page.replace("&#x27;", "'")
     assert "ENFORCE_RELAXREFRESH" not in page and "Enforce IP restrictions, but relax" in page
@@ -112,8 +115,9 @@ def test_sections_split_wide_content_and_leave_out_missing_findings() -> None:
                              "field": ["ip_relaxation"] * 2, "remedy": ["Enforce IP restrictions"] * 2,
                              "fixable_by_api": [True, True]})
     with_findings = ReportData({"apps": apps}, findings=findings)
-    assert "App_1, App_2" in sections.findings(with_findings) and "IP Relaxation" in sections.findings(
-        with_findings)
+    table = sections.findings(with_findings)
+    assert "<a href='#card-App_1'>App_<wbr>1</a>, <a href='#card-App_2'>App_<wbr>2</a>" in table
+    assert "IP Relaxation" in table
     assert "Findings by severity" in sections.summary(with_findings)
 
 
@@ -150,8 +154,10 @@ def test_without_the_notebook_the_report_is_the_same_sections(tmp_path: Path) ->
     data, inventory = collect(REPO / "examples")
     files = write_report(data, tmp_path / "out", notebook=tmp_path / "missing.ipynb")
     page = files.html.read_text()
-    assert "<h2>Findings</h2>" in page and "<h2>Mobile settings</h2>" in page and "<svg" in page
-    assert external_references(page) == [] and "<script" not in page.lower()
+    assert "<h2 id='findings'>Findings</h2>" in page
+    assert "<h2 id='mobile-settings'>Mobile settings</h2>" in page
+    assert "<svg" in page
+    assert external_references(page) == [] and page.lower().count("<script") == 1
     assert (tmp_path / "out" / "audit.xlsx").is_file()
 
 
@@ -161,3 +167,106 @@ def test_setting_names_with_password_in_them_are_not_masked(demo_report: Path) -
         text = (demo_report / name).read_text()
         assert "****" not in text, name
     assert "Allow OAuth Username-Password Flows" in (demo_report / "org.csv").read_text()
+
+
+def _card(doc: object, label: str) -> int:
+    [value] = doc.xpath(f"//div[@class='card'][contains(., {label!r})]/b/text()")  # type: ignore[attr-defined]
+    return int(value)
+
+
+def test_one_number_per_idea_on_card_chart_and_table(demo_report: Path) -> None:
+    """Issue 15: "12 relax IP restrictions" on the card, 11 in the chart. The card, the chart's bar and the
+    findings row now say the same: the rule's apps (toolkit.rules.score.affected_apps)."""
+    import lxml.html
+
+    from toolkit.model.catalog import value_label
+
+    doc = lxml.html.fromstring((demo_report / "report.html").read_text())
+    findings = pd.read_csv(demo_report / "findings.csv")
+    fails = findings[findings["status"] == "fail"]
+    ideas = (("NET-01", "ip_relaxation", "BYPASS"), ("TOK-01", "refresh_policy", "infinite"))
+    for rule, field, value in ideas:
+        card = _card(doc, f"apps: {rule} ")
+        [row] = doc.xpath(f"//table[contains(@class,'findings')]//tr[td/b[text()='{rule}']]"
+                          "/td[@class='num']")
+        label = value_label(field, value)
+        [bar_title] = doc.xpath("//svg[title[starts-with(., 'Apps by')]]/g/title"
+                                f"[starts-with(., {label + ':'!r})]")
+        bar = int(bar_title.text.rsplit(": ", 1)[1])
+        assert card == int(row.text) == bar == fails.loc[fails["rule"] == rule, "app"].nunique() > 0, rule
+
+
+def test_pdf_without_chromium_is_refused_before_anything(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TOOLKIT_CHROMIUM", str(tmp_path / "no-chromium"))
+    out = tmp_path / "r"
+    assert main(["report", "--project", str(REPO / "examples"), "--out", str(out), "--pdf"]) == 2
+    err = capsys.readouterr().err
+    assert "--pdf needs Chromium" in err and "apt-get install chromium" in err and not out.exists()
+    assert main(["report", "--project", str(REPO / "examples"), "--out", str(out), "--paper", "a5"]) == 2
+    assert "--paper cannot be 'a5'; allowed: a4, letter" in capsys.readouterr().err and not out.exists()
+
+
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
+
+
+def test_no_user_names_leaves_every_output_without_them(demo_org: DemoOrg, tmp_path: Path) -> None:
+    """``report --no-user-names``: token owners, run-as users and contact e-mails are (hidden) in the page,
+    every CSV and the workbook; the counts stay."""
+    out = tmp_path / "shared"
+    assert main(["report", "--instance-url", demo_org.instance_url, "--access-token", demo_org.access_token,
+                 "--ca-file", demo_org.ca_file, "--out", str(out), "--no-user-names"]) == 0
+    names = set(pd.read_csv(out / "tokens.csv")["username"])
+    assert names == {"(hidden)"}
+    assert set(pd.read_csv(out / "apps.csv")["run_as"].dropna()) == {"(hidden)"}
+    assert pd.read_csv(out / "usage.csv")["users"].sum() > 0  # counts name no one
+    for path in out.iterdir():
+        if path.suffix in (".html", ".csv"):
+            assert not _EMAIL.search(path.read_text()), path.name
+    book = openpyxl.load_workbook(out / "audit.xlsx", read_only=True)
+    cells = [str(c) for ws in book.worksheets for row in ws.iter_rows(values_only=True) for c in row]
+    assert not any(_EMAIL.search(c) for c in cells)
+
+
+def test_audit_no_user_names(tmp_path: Path) -> None:
+    out = tmp_path / "a"
+    assert main(["audit", "--project", str(REPO / "examples"), "--out", str(out), "--no-user-names"]) == 0
+    apps = pd.read_csv(out / "apps.csv")
+    assert set(apps["contact_email"].dropna()) <= {"(hidden)"} and apps["contact_email"].notna().any()
+    for path in out.iterdir():
+        assert not _EMAIL.search(path.read_text()), path.name
+
+
+def test_workbook_for_people(demo_report: Path) -> None:
+    """Summary and Findings first, Setup labels as headers, frozen header rows, a filter on every column."""
+    book = openpyxl.load_workbook(demo_report / "audit.xlsx")
+    assert book.sheetnames[:3] == ["Summary", "Findings", "Apps"]
+    summary = {row[0]: row[1] for row in book["Summary"].iter_rows(values_only=True) if row and row[0]}
+    assert summary["Report"] == "Connected apps of Demo Org" and 0 <= summary["Score (out of 100)"] <= 100
+    assert summary["Grade"][0] in "ABCDF" and "Top actions" in summary and "Riskiest apps" in summary
+    apps = book["Apps"]
+    headers = [c.value for c in apps[1]]
+    assert headers[0] == "App" and "IP Relaxation" in headers and "ip_relaxation" not in headers
+    assert len(set(headers)) == len(headers)
+    for sheet in book.worksheets[1:]:
+        assert sheet.freeze_panes in ("A2", "B2"), sheet.title
+        assert sheet.auto_filter.ref == sheet.dimensions, sheet.title
+    assert book["Findings"].freeze_panes == "B2" and [c.value for c in book["Findings"][1]][:3] == [
+        "App", "Kind", "Rule"]
+
+
+def test_notebook_06_in_jupyterlab_gets_the_report_css() -> None:
+    """Opened in JupyterLab the notebook looks like the report: a notebook-only cell shows the report's CSS
+    scoped to the output area (it never restyles JupyterLab itself, and is left out of the export)."""
+    import nbformat
+
+    book = nbformat.read(REPO / "notebooks" / "06_report.ipynb", as_version=4)
+    [cell] = [c for c in book.cells if "notebook_style()" in c.source]
+    assert "notebook-only" in cell.metadata.get("tags", [])
+    css = sections.scoped_css()
+    rules = [r.split("{")[0] for r in css.replace("@media", "}@media").split("}") if "{" in r]
+    for selectors in rules:
+        for selector in selectors.split(","):
+            assert selector.startswith(("@media", sections.NOTEBOOK_SCOPE)), selector
+    assert "@media print" not in css and "main{" not in css and ".scoreboard" in css

@@ -58,7 +58,7 @@ text-align:left;vertical-align:top}th{background:#f2f4f7}h1{font-size:20px}h2{fo
 
 SUMMARY_FILE = "summary.html"
 # what else an output folder may hold (the report of toolkit.reports writes into the same kind of folder)
-OTHER_OUTPUTS = frozenset({"report.html", "audit.xlsx"})
+OTHER_OUTPUTS = frozenset({"report.html", "report.pdf", "audit.xlsx"})
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 

@@ -67,6 +67,7 @@ EXAMPLES = {
     "report": (
         ("--org demo --out out/report", "report.html (opens offline), CSVs and audit.xlsx"),
         ("--project examples --out out/report", "the same page for a folder"),
+        ("--org demo --pdf --paper letter", "also report.pdf, printed by Chromium (exit 2 without it)"),
     ),
     "demo-org": (
         ("--port 8443", "serve the demo org until Ctrl-C; prints its URL, CA file and access token"),

@@ -15,6 +15,7 @@ import pandas as pd
 from .. import checks
 from ..analysis.audit import audit_folder
 from ..analysis.counts import counts_line
+from ..analysis.privacy import without_user_names
 from ..analysis.summary import write_outputs
 from ..errors import OrgError
 from ..model.bundle import Inventory
@@ -22,6 +23,7 @@ from ..model.catalog import secret_values
 from . import EXIT_OK, EXIT_PARTIAL
 from .options import (
     add_history_arguments,
+    add_no_user_names,
     add_source_arguments,
     add_window_days,
     is_org_source,
@@ -42,6 +44,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     add_window_days(parser)
     add_history_arguments(parser)
+    add_no_user_names(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -51,7 +54,8 @@ def run(args: argparse.Namespace) -> int:
         args.window_days = window_days(args)
         return audit_org_command(args)
     inventory, tables = audit_folder(args.project)
-    report(inventory, tables, out, title=f"Connected app audit of {Path(args.project).name}")
+    report(inventory, tables, out, title=f"Connected app audit of {Path(args.project).name}",
+           hide_users=args.no_user_names)
     return _keep(args, inventory, tables, EXIT_OK)
 
 
@@ -79,7 +83,8 @@ def audit_org_command(args: argparse.Namespace) -> int:
         if exc.kind in _AUTH_CODES:
             raise _auth_failed(args.instance_url or args.org) from None
         raise
-    return _keep(args, inventory, tables, report_org(inventory, tables, args.out)[1])
+    code = report_org(inventory, tables, args.out, hide_users=args.no_user_names)[1]
+    return _keep(args, inventory, tables, code)
 
 
 _AUTH_CODES = frozenset({"INVALID_SESSION_ID", "INVALID_AUTH_HEADER", "INVALID_AUTH"})
@@ -105,7 +110,7 @@ def check_readable(inventory: Inventory) -> None:
 
 
 def report_org(
-    inventory: Inventory, tables: dict[str, pd.DataFrame], out: str | Path
+    inventory: Inventory, tables: dict[str, pd.DataFrame], out: str | Path, *, hide_users: bool = False
 ) -> tuple[Path, int]:
     """:func:`report` for an org, plus the API calls used; returns (summary path, exit code).
 
@@ -115,7 +120,7 @@ def report_org(
     title = f"Connected app audit of {inventory.origin}"
     if inventory.partial:
         title += " (PARTIAL: see Problems)"
-    summary = report(inventory, tables, out, title=title)
+    summary = report(inventory, tables, out, title=title, hide_users=hide_users)
     print(api_calls_line(tables))
     if inventory.partial:
         print(f"warning: PARTIAL audit, tables are incomplete: {inventory.partial_reason}", file=sys.stderr)
@@ -134,13 +139,19 @@ def api_calls_line(tables: dict[str, pd.DataFrame]) -> str:
     return used
 
 
-def report(inventory: Inventory, tables: dict[str, pd.DataFrame], out: str | Path, *, title: str) -> Path:
-    """Write the outputs and print a short summary; returns the path of ``summary.html``."""
+def report(
+    inventory: Inventory, tables: dict[str, pd.DataFrame], out: str | Path, *, title: str,
+    hide_users: bool = False,
+) -> Path:
+    """Write the outputs and print a short summary; returns the path of ``summary.html``. ``hide_users``
+    (``--no-user-names``): user names, ids and e-mails are ``(hidden)`` in every output."""
     secrets = [s for app in inventory.apps for s in secret_values(app)]
     partial = inventory.partial_reason if inventory.partial else ""
+    page = summary_page(inventory, tables, partial, hide_users=hide_users)
+    if hide_users:
+        tables = without_user_names(tables)[0]
     paths = write_outputs(
-        tables, out, title=title, origin=inventory.origin, secrets=secrets, partial_reason=partial,
-        page=summary_page(inventory, tables, partial),
+        tables, out, title=title, origin=inventory.origin, secrets=secrets, partial_reason=partial, page=page,
     )
     print(f"audited {counts_line(tables['apps'])}; from {inventory.origin}")
     if inventory.problems and not inventory.partial:
@@ -151,11 +162,14 @@ def report(inventory: Inventory, tables: dict[str, pd.DataFrame], out: str | Pat
     return summary
 
 
-def summary_page(inventory: Inventory, tables: dict[str, pd.DataFrame], partial_reason: str) -> str:
-    """``summary.html``: the report's sections (findings, charts, mobile matrix...) without the notebook."""
+def summary_page(
+    inventory: Inventory, tables: dict[str, pd.DataFrame], partial_reason: str, *, hide_users: bool = False
+) -> str:
+    """``summary.html``: the report's sections (findings, charts, mobile matrix...) without the notebook
+    (findings of the real tables; with ``hide_users`` shown without user names)."""
     from urllib.parse import urlsplit
 
-    from ..reports import ReportData, static_page
+    from ..reports import ReportData, hide_user_names, static_page
     from ..reports.data import findings_of
 
     host = urlsplit(inventory.origin).hostname
@@ -164,4 +178,4 @@ def summary_page(inventory: Inventory, tables: dict[str, pd.DataFrame], partial_
         tables=tables, findings=findings_of(tables), org_name=name, origin=host or inventory.origin,
         partial_reason=partial_reason,
     )
-    return static_page(data)
+    return static_page(hide_user_names(data) if hide_users else data)

@@ -124,6 +124,15 @@ def add_window_days(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_no_user_names(parser: argparse.ArgumentParser) -> None:
+    """``--no-user-names``: outputs to share (token owners, run-as users, contact e-mails hidden)."""
+    parser.add_argument(
+        "--no-user-names", action="store_true",
+        help="leave user names out of every output (token owners' usernames and ids, run-as users, contact "
+        "e-mails become (hidden)), for reports shared beyond the admins",
+    )
+
+
 def window_days(args: argparse.Namespace) -> int:
     """``--window-days`` in range, else :class:`~toolkit.errors.ArgumentError` naming the option."""
     return checks.whole_number(

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from ..analysis.counts import counts_line
 from ..model.bundle import Inventory
-from ..reports import ReportData, collect, inventory_secrets, write_report
+from ..reports import ReportData, collect, hide_user_names, inventory_secrets, pdf, write_report
 from . import EXIT_OK, EXIT_PARTIAL, options
 from .audit import api_calls_line, check_readable
 from .options import add_source_arguments, is_org_source, open_org, require_source, stderr_progress
@@ -25,10 +25,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     options.add_window_days(parser)
     options.add_history_arguments(parser)
     options.add_notify_argument(parser)
+    options.add_no_user_names(parser)
+    parser.add_argument("--pdf", action="store_true",
+                        help="also write report.pdf, printed by a headless Chromium (Debian's chromium; "
+                        "TOOLKIT_CHROMIUM names another); without one: exit 2, nothing audited or written")
+    parser.add_argument("--paper", default="a4", help="paper of report.pdf: a4 (default) or letter")
 
 
 def run(args: argparse.Namespace) -> int:
     require_source(args)
+    size = pdf.paper(args.paper)
+    chromium = pdf.require_chromium() if args.pdf else ""  # before anything is read: exit 2 without it
     if is_org_source(args):
         args.window_days = options.window_days(args)
         with open_org(args) as org:
@@ -39,17 +46,22 @@ def run(args: argparse.Namespace) -> int:
         from ..analysis.history import history_dir, since_last
 
         data.history = since_last(history_dir(args.history), options.source_identity(args), data.findings)
-    code = write_and_say(data, inventory, args.out)
+    kept = data  # the history keeps the run as read (user names too: a Run As change is real drift)
+    if args.no_user_names:
+        data = hide_user_names(data)
+    code = write_and_say(data, inventory, args.out, chromium=chromium, paper=size)
     return options.keep_history(
-        args, data.tables, command="report", findings=data.findings, secrets=inventory_secrets(inventory),
+        args, kept.tables, command="report", findings=kept.findings, secrets=inventory_secrets(inventory),
         code=code, report=str((Path(args.out) / "report.html").resolve()),
     )
 
 
-def write_and_say(data: ReportData, inventory: Inventory, out: str | Path) -> int:
-    """Write the report and say what was audited, what it cost (orgs), where it is; the exit code."""
+def write_and_say(data: ReportData, inventory: Inventory, out: str | Path, *, chromium: str = "",
+                  paper: str = "A4") -> int:
+    """Write the report (and its PDF with ``chromium``) and say what was audited, what it cost (orgs),
+    where it is; the exit code."""
     check_readable(inventory)
-    files = write_report(data, out, secrets=inventory_secrets(inventory))
+    files = write_report(data, out, secrets=inventory_secrets(inventory), chromium=chromium, paper=paper)
     print(f"audited {counts_line(data.tables['apps'])}; from {inventory.origin}")
     if "api_calls" in data.tables:
         print(api_calls_line(data.tables))
@@ -59,4 +71,6 @@ def write_and_say(data: ReportData, inventory: Inventory, out: str | Path) -> in
         print(f"warning: PARTIAL audit, the report says so: {data.partial_reason}", file=sys.stderr)
         code = EXIT_PARTIAL
     print(f"report: {files.html.resolve()}")
+    if files.pdf is not None:
+        print(f"pdf ({paper}): {files.pdf.resolve()}")
     return code

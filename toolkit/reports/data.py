@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import pickle
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 
 import pandas as pd
 
+from ..analysis.privacy import without_user_names
 from ..errors import SourceError
 from ..model.bundle import Inventory
 
@@ -83,6 +84,13 @@ def collect(source: Any, *, window_days: int = 180, progress: Any = None) -> tup
         partial_reason=inventory.partial_reason if inventory.partial else "",
     )
     return data, inventory
+
+
+def hide_user_names(data: ReportData) -> ReportData:
+    """The data with every user name, id and e-mail replaced by ``(hidden)`` (``--no-user-names``), in the
+    tables and the findings alike: :func:`toolkit.analysis.privacy.without_user_names`."""
+    tables, findings = without_user_names(data.tables, data.findings)
+    return replace(data, tables=tables, findings=findings)
 
 
 def inventory_secrets(inventory: Inventory) -> list[str]:

@@ -3,8 +3,8 @@
 The notebook (``notebooks/06_report.ipynb``) reads the data :func:`toolkit.reports.data.save` wrote (its
 ``data_dir`` parameter), so no credential is ever a notebook parameter. nbconvert's ``basic`` template gives
 the cells' HTML without any script or stylesheet link (cells tagged ``notebook-only`` left out); :func:`page`
-wraps it with the report's own CSS: nothing is fetched when the file is opened (no CDN), the charts are
-inline SVG.
+wraps it with the report's own CSS and script (:mod:`.interactive`) under a Content-Security-Policy that
+loads nothing: nothing is fetched when the file is opened (no CDN), the charts are inline SVG.
 """
 
 from __future__ import annotations
@@ -23,6 +23,8 @@ from ..errors import SourceError, ToolkitError
 from ..redact import redact
 from .data import ReportData, save
 from .files import data_files
+from .interactive import CSP, SCRIPT
+from .pdf import REPORT_PDF, print_pdf
 from .sections import CSS
 
 REPO = Path(__file__).resolve().parents[2]
@@ -43,6 +45,10 @@ KERNEL_TIMEOUT_S = 300
 _EXTERNAL = re.compile(r"""(?:src|href)\s*=\s*["']?(?:https?:)?//""", re.I)
 
 
+APP_CARDS_INTRO = ("One card per app: its settings, its failed findings with their fix, and its usage. Every "
+                   "table links its app names here.")
+
+
 class ReportError(ToolkitError):
     """The report notebook failed (the message names the cell's error)."""
 
@@ -53,10 +59,12 @@ class ReportFiles:
 
     html: Path
     data: list[Path]
+    pdf: Path | None = None
 
 
 def page(body: str, title: str) -> str:
-    """A whole HTML document around ``body``: inline CSS, no script.
+    """A whole HTML document around ``body``: inline CSS, one inline script (:mod:`.interactive`: sorting,
+    filtering, search) and a Content-Security-Policy under which the browser fetches nothing.
 
     >>> doc = page("<p>hi</p>", "A <b> report")
     >>> doc.startswith("<!DOCTYPE html>") and "<title>A &lt;b&gt; report</title>" in doc
@@ -64,8 +72,10 @@ def page(body: str, title: str) -> str:
     """
     return (
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
+        f"<meta http-equiv='Content-Security-Policy' content=\"{CSP}\">"
         "<meta name='viewport' content='width=device-width,initial-scale=1'>"
-        f"<title>{html.escape(title)}</title><style>{CSS}</style></head><body><main>{body}</main></body></html>"
+        f"<title>{html.escape(title)}</title><style>{CSS}</style></head><body><main>{body}</main>"
+        f"<script>{SCRIPT}</script></body></html>"
     )
 
 
@@ -78,7 +88,7 @@ def static_page(data: ReportData) -> str:
     >>> import pandas as pd
     >>> from toolkit.analysis.tables import build_tables
     >>> from toolkit.model.bundle import Inventory
-    >>> "<h2>Problems</h2>" in static_page(ReportData(tables=build_tables(Inventory())))
+    >>> "<h2 id='problems'>Problems</h2>" in static_page(ReportData(tables=build_tables(Inventory())))
     True
     """
     from . import sections as s
@@ -95,6 +105,7 @@ def static_page(data: ReportData) -> str:
                   "out."),
         s.section("Apps", s.apps_table(data),
                   "Who each app is and how it authorizes; the coverage says how much of it could be read."),
+        s.section("App cards", s.app_cards(data), APP_CARDS_INTRO),
         s.section("Usage", s.usage(data)) if "usage" in data.tables else "",
         s.section("Problems", s.problems(data)),
     ]
@@ -155,9 +166,11 @@ def run_notebook(data_dir: Path, output: Path, notebook: Path = REPORT_NOTEBOOK)
 
 
 def write_report(
-    data: ReportData, out: str | Path, *, secrets: Iterable[str] = (), notebook: Path = REPORT_NOTEBOOK
+    data: ReportData, out: str | Path, *, secrets: Iterable[str] = (), notebook: Path = REPORT_NOTEBOOK,
+    chromium: str = "", paper: str = "A4",
 ) -> ReportFiles:
-    """Write ``report.html`` (self-contained, no code), every table as CSV and ``audit.xlsx`` into ``out``.
+    """Write ``report.html`` (self-contained, no code), every table as CSV and ``audit.xlsx`` into ``out``;
+    with ``chromium`` (:func:`toolkit.reports.pdf.require_chromium`) also ``report.pdf`` on ``paper``.
 
     ``out`` is replaced as a whole, atomically (see :mod:`.files`); :class:`~toolkit.errors.OutputError` when
     it holds files no audit or report writes. The notebook is the checkout's or the installed wheel's
@@ -182,5 +195,9 @@ def write_report(
         raise ReportError(f"the report would fetch {external_references(document)[0]}…; refusing to write it")
     files = data_files(data, secret_list)
     files[REPORT_HTML] = document
+    if chromium:
+        files[REPORT_PDF] = print_pdf(document, chromium=chromium, size=paper)
     replace_folder(folder, files)
-    return ReportFiles(html=folder / REPORT_HTML, data=[folder / n for n in files if n != REPORT_HTML])
+    return ReportFiles(html=folder / REPORT_HTML,
+                       data=[folder / n for n in files if n not in (REPORT_HTML, REPORT_PDF)],
+                       pdf=folder / REPORT_PDF if chromium else None)
