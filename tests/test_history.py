@@ -163,3 +163,28 @@ def test_partial_runs_are_passed_over_by_since_and_the_trend(tmp_path: Path) -> 
     (tmp_path / history.org_key(identity) / history.entries(tmp_path / "00D5g0000000002EAA")[0].name).unlink()
     with pytest.raises(toolkit.errors.SourceError, match="only partial runs of"):
         history.find_entry(tmp_path, identity, "last")
+
+
+def test_a_report_after_an_edit_lists_it_as_fixed_since_the_last_run(
+    fresh_demo_org: DemoOrg, tmp_path: Path, history_dir: Path
+) -> None:
+    """Issue 17, done when: report a running demo org, make one edit, report again: the second page's
+    "Since the last run" names exactly that app and rule as fixed, and nothing new."""
+    d = fresh_demo_org
+    org = ["--instance-url", d.instance_url, "--access-token", d.access_token, "--ca-file", d.ca_file]
+    assert main(["report", *org, "--out", str(tmp_path / "r1")]) in (0, 3)
+    first = (tmp_path / "r1" / "report.html").read_text(encoding="utf-8")
+    assert "Since the last run" in first and "nothing to compare with yet" in first
+    with toolkit.connect(instance_url=d.instance_url, access_token=d.access_token, ca_file=d.ca_file) as live:
+        found = toolkit.findings(toolkit.audit(live))
+        failing = (found["rule"] == "NET-01") & (found["status"] == "fail")
+        bypass = found[failing & (found["kind"] == "ConnectedApp")]
+        app = sorted(bypass["app"])[0]
+        plan = toolkit.plan_edits(live, ["ip_relaxation=ENFORCE"], apps=[app])
+        assert plan.ok, plan.problems
+        plan.apply()
+    assert main(["report", *org, "--out", str(tmp_path / "r2")]) in (0, 3)
+    page = (tmp_path / "r2" / "report.html").read_text(encoding="utf-8")
+    since = page[page.index("Since the last run"):page.index("Riskiest apps")]
+    assert "New since the last run:</b> none" in since
+    assert "Fixed since the last run: 1</b>" in since and app in since and "NET-01" in since

@@ -364,6 +364,35 @@ def riskiest_apps(data: ReportData, n: int = 10) -> str:
             "them, 0 at least); the riskiest first.</p>")
 
 
+def since_last_run(data: ReportData, most: int = 20) -> str:
+    """New and fixed failed findings since the newest kept run of this org, and the trend over the kept runs
+    (:func:`toolkit.analysis.history.since_last`; empty without a history)."""
+    history = data.history or {}
+    new, fixed, trend = (history.get(k) for k in ("new", "fixed", "trend"))
+    if trend is None or trend.empty:
+        return ("<p class='note'>No earlier run of this org is kept in the history (the first run, or "
+                "<code>--no-history</code>): nothing to compare with yet.</p>")
+    parts = []
+    for title, frame in (("New since the last run", new), ("Fixed since the last run", fixed)):
+        if frame is None or frame.empty:
+            parts.append(f"<p><b>{title}:</b> none.</p>")
+            continue
+        rows = "".join(
+            f"<tr><td>{severity_badge(str(r['severity']))}</td>"
+            f"<td><a href='#{rule_anchor(str(r['rule']))}'>{_e(r['rule'])}</a></td>"
+            f"<td>{app_link(r['app'])}</td></tr>"
+            for r in frame.head(most).to_dict("records")
+        )
+        more = f"<p class='note'>and {len(frame) - most} more.</p>" if len(frame) > most else ""
+        parts.append(f"<p><b>{title}: {len(frame)}</b></p><table class='since'><thead><tr><th>Severity</th>"
+                     f"<th>Rule</th><th>App</th></tr></thead><tbody>{rows}</tbody></table>{more}")
+    runs = trend.tail(12)
+    bars = [(f"{str(r['created'])[:16].replace('T', ' ')} {r['command']}", int(r["failed"]))
+            for r in runs.to_dict("records")]
+    parts.append(bar_chart(bars, title=f"Failed findings over the last {len(runs)} kept runs"))
+    return "".join(parts)
+
+
 def summary(data: ReportData) -> str:
     """The executive summary first: title, origin and date, contents, the score and grade, the top actions,
     the riskiest apps, counts, findings by severity, the key charts."""
@@ -393,6 +422,7 @@ def summary(data: ReportData) -> str:
     parts.append("<h2 id='summary'>Summary</h2>")
     if data.findings is not None:
         parts += [scoreboard(data), "<h3 id='top-actions'>Top 5 actions</h3>", top_actions(data),
+                  "<h3 id='since-last-run'>Since the last run</h3>", since_last_run(data),
                   "<h3 id='riskiest-apps'>Riskiest apps</h3>", riskiest_apps(data)]
     parts.append("<h3>In numbers</h3>" + _cards(cards))
     charts = []
