@@ -13,6 +13,7 @@ import openpyxl
 import pandas as pd
 import pytest
 
+import toolkit
 from toolkit import audit
 from toolkit.analysis.display import LEGEND, display_value, people_table
 from toolkit.analysis.markers import NOT_APPLICABLE, NOT_SET, UNKNOWN
@@ -270,3 +271,29 @@ def test_notebook_06_in_jupyterlab_gets_the_report_css() -> None:
         for selector in selectors.split(","):
             assert selector.startswith(("@media", sections.NOTEBOOK_SCOPE)), selector
     assert "@media print" not in css and "main{" not in css and ".scoreboard" in css
+
+
+def test_top_actions_say_who_their_bulk_edit_would_break(demo_org: DemoOrg, demo_report: Path) -> None:
+    """Issue 16: each top action's "fixable now" says how many users its edit would break, the same count as
+    the dry-run plan's own impact (nothing written: the org keeps failing the rule)."""
+    from toolkit.edits.impact import users_breaking
+    from toolkit.reports.data import action_impacts
+    from toolkit.rules.score import bulk_changes, failed, top_actions
+
+    page = (demo_report / "report.html").read_text()
+    summary = page[page.index("Top 5 actions"):page.index("Riskiest apps")]
+    assert "breaks " in summary and " users in " in summary
+    with toolkit.connect(instance_url=demo_org.instance_url, access_token=demo_org.access_token,
+                         ca_file=demo_org.ca_file) as org:
+        found = toolkit.findings(toolkit.audit(org))
+        impacts = action_impacts(org, found)
+        first = next(a for a in top_actions(found).to_dict("records") if a["changes"])
+        fails = failed(found)
+        changes = bulk_changes(fails[fails["rule"] == first["rule"]])
+        plan = toolkit.plan_edits(org, changes[["app", "field", "value", "op"]]).without_refused()
+        assert impacts[first["rule"]]["users"] == users_breaking(plan.impact())
+        again = toolkit.findings(toolkit.audit(org))
+    still = again[(again["rule"] == first["rule"]) & (again["status"] == "fail")]
+    assert set(still["app"]) == set(fails.loc[fails["rule"] == first["rule"], "app"])  # nothing written
+    if impacts[first["rule"]]["users"]:
+        assert f"breaks {impacts[first['rule']]['users']} users in" in summary

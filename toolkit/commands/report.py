@@ -30,6 +30,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="also write report.pdf, printed by a headless Chromium (Debian's chromium; "
                         "TOOLKIT_CHROMIUM names another); without one: exit 2, nothing audited or written")
     parser.add_argument("--paper", default="a4", help="paper of report.pdf: a4 (default) or letter")
+    parser.add_argument("--no-impact", action="store_true",
+                        help="leave out who each top action's bulk edit would break (an org: those dry-run "
+                        "plans cost about as many API calls again as the audit)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -39,7 +42,8 @@ def run(args: argparse.Namespace) -> int:
     if is_org_source(args):
         args.window_days = options.window_days(args)
         with open_org(args) as org:
-            data, inventory = collect(org, window_days=args.window_days, progress=stderr_progress())
+            data, inventory = collect(org, window_days=args.window_days, progress=stderr_progress(),
+                                      impacts=not args.no_impact)
     else:
         data, inventory = collect(Path(args.project))
     if data.findings is not None:  # "new / fixed since the last run" and the trend, for the report
@@ -65,6 +69,9 @@ def write_and_say(data: ReportData, inventory: Inventory, out: str | Path, *, ch
     print(f"audited {counts_line(data.tables['apps'])}; from {inventory.origin}")
     if "api_calls" in data.tables:
         print(api_calls_line(data.tables))
+    if data.impacts:
+        print(f"impact of the top actions' bulk edits (dry-run plans, nothing written): {len(data.impacts)} "
+              f"actions, {data.impact_calls} more API calls")
     print(f"wrote {len(files.data) - 1} CSV files and {files.data[-1].name} (all the data) beside the report")
     code = EXIT_OK
     if data.partial_reason:

@@ -37,6 +37,11 @@ class ReportData:
     # from the history (toolkit.analysis.history.since_last): "new" and "fixed" failed findings since the last
     # run kept (app, rule, severity, field), "trend" (failed findings per severity per kept run); empty: none
     history: dict[str, pd.DataFrame] = field(default_factory=dict)
+    # the impact of each top action's bulk edit on the org (:func:`action_impacts`): rule -> {"users": n,
+    # "apps": n, "unknown": n} (users who would break, in how many apps; rows whose impact is unknown), or
+    # {"error": text} when it could not be planned; empty for a folder
+    impacts: dict[str, dict[str, Any]] = field(default_factory=dict)
+    impact_calls: int = 0  # the API calls those dry-run plans and usage reads made (beyond the audit's)
 
     @property
     def title(self) -> str:
@@ -62,9 +67,12 @@ def org_name(org: Any) -> str:
     return urlsplit(str(org.instance_url)).hostname or "the org"
 
 
-def collect(source: Any, *, window_days: int = 180, progress: Any = None) -> tuple[ReportData, Inventory]:
+def collect(
+    source: Any, *, window_days: int = 180, progress: Any = None, impacts: bool = True
+) -> tuple[ReportData, Inventory]:
     """Audit an org or a folder into :class:`ReportData`; also returns the inventory (for its secret values,
-    :func:`inventory_secrets`, which never go into the data)."""
+    :func:`inventory_secrets`, which never go into the data). ``impacts``: for an org, also who each top
+    action's bulk edit would break (:func:`action_impacts`: dry-run plans, more API calls, no write)."""
     from ..analysis.audit import audit_folder, audit_org
     from ..sources.org import Org
 
@@ -83,7 +91,43 @@ def collect(source: Any, *, window_days: int = 180, progress: Any = None) -> tup
         origin=urlsplit(inventory.origin).hostname or inventory.origin,
         partial_reason=inventory.partial_reason if inventory.partial else "",
     )
+    if impacts and isinstance(source, Org) and data.findings is not None:
+        before = source.ledger.counted_calls()
+        data.impacts = action_impacts(source, data.findings, window_days=window_days)
+        data.impact_calls = source.ledger.counted_calls() - before
     return data, inventory
+
+
+def action_impacts(
+    org: Any, findings: pd.DataFrame, n: int = 5, *, window_days: int = 180
+) -> dict[str, dict[str, Any]]:
+    """Who each of the ``n`` top actions' bulk edits would break (issue 16): the dry-run plan of the rule's
+    changes on its failing apps (refused apps left out, nothing written) and its :meth:`EditPlan.impact`."""
+    from ..edits import plan_edits
+    from ..edits.impact import BREAKS, UNKNOWN, users_breaking
+    from ..errors import ToolkitError
+    from ..rules.score import bulk_changes, failed, top_actions
+
+    fails = failed(findings)
+    out: dict[str, dict[str, Any]] = {}
+    for action in top_actions(findings, n).to_dict("records"):
+        if not action["changes"]:
+            continue
+        rule = str(action["rule"])
+        changes = bulk_changes(fails[fails["rule"] == rule])
+        try:
+            plan = plan_edits(org, changes[["app", "field", "value", "op"]]).without_refused()
+            table = plan.impact(window_days)
+        except ToolkitError as exc:  # the report still stands; the action says its impact is unknown
+            out[rule] = {"error": str(exc).split("\n")[0][:200]}
+            continue
+        verdicts = table["verdict"] if len(table) else pd.Series(dtype=str)
+        out[rule] = {
+            "users": users_breaking(table),
+            "apps": int(table.loc[verdicts == BREAKS, "app"].nunique()) if len(table) else 0,
+            "unknown": int((verdicts == UNKNOWN).sum()),
+        }
+    return out
 
 
 def hide_user_names(data: ReportData) -> ReportData:
@@ -110,7 +154,7 @@ def save(data: ReportData, folder: str | Path) -> Path:
     frames.update({f"__history_{k}__": v for k, v in data.history.items()})
     (path / "tables.pkl").write_bytes(pickle.dumps(frames))
     meta = {"org_name": data.org_name, "origin": data.origin, "generated": data.generated.isoformat(),
-            "partial_reason": data.partial_reason}
+            "partial_reason": data.partial_reason, "impacts": data.impacts, "impact_calls": data.impact_calls}
     (path / META).write_text(json.dumps(meta), encoding="utf-8")
     return path
 
@@ -124,4 +168,5 @@ def load(folder: str | Path) -> ReportData:
     kept = {k[len("__history_") : -2]: frames.pop(k) for k in list(frames) if k.startswith("__history_")}
     return ReportData(tables=frames, findings=findings, org_name=meta["org_name"], origin=meta["origin"],
                       generated=datetime.fromisoformat(meta["generated"]),
-                      partial_reason=meta["partial_reason"], history=kept)
+                      partial_reason=meta["partial_reason"], history=kept, impacts=meta.get("impacts", {}),
+                      impact_calls=int(meta.get("impact_calls", 0)))

@@ -328,6 +328,7 @@ def top_actions(data: ReportData, n: int = 5) -> str:
     rows = []
     for i, a in enumerate(actions.to_dict("records"), 1):
         fix = (f"<b>Fixable now by bulk edit: {a['changes']} changes in {a['change_apps']} apps</b>"
+               + impact_note(data.impacts.get(str(a["rule"])))
                if a["changes"] else "Not by bulk edit: in Setup, app by app")
         rows.append(
             f"<tr><td class='num'>{i}</td><td>{severity_badge(a['severity'])}</td>"
@@ -340,6 +341,22 @@ def top_actions(data: ReportData, n: int = 5) -> str:
             "</table><p class='note'>Ranked by severity weight × apps affected. A bulk edit: "
             "<code>python -m toolkit edit --where ... --set ...</code> (dry run first; docs/edits.md), or "
             "the edit form of notebook 05.</p>")
+
+
+def impact_note(impact: dict[str, Any] | None) -> str:
+    """What the action's bulk edit would break, from the org's own usage (issue 16).
+
+    >>> impact_note({"users": 4, "apps": 2, "unknown": 0}), impact_note({"users": 0, "apps": 0, "unknown": 3})
+    ('; <b>breaks 4 users in 2 apps</b>', '; no user known to break (3 changes of unknown impact)')
+    """
+    if not impact:
+        return ""  # a folder: no usage to judge from
+    if "error" in impact:
+        return f"; impact unknown: {_e(impact['error'])}"
+    unknown = f" ({impact['unknown']} changes of unknown impact)" if impact.get("unknown") else ""
+    if impact.get("users"):
+        return f"; <b>breaks {impact['users']} users in {impact['apps']} apps</b>{unknown}"
+    return f"; no user known to break{unknown}"
 
 
 def riskiest_apps(data: ReportData, n: int = 10) -> str:
