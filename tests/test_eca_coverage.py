@@ -5,6 +5,7 @@ kept byte for byte with its app and never asked of an org at v66."""
 
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
 from typing import Any
 
@@ -118,3 +119,17 @@ def test_an_org_gives_them_too_and_is_not_asked_for_types_the_wsdl_lacks(fresh_d
     bundle = next(b for b in inv.apps if b.name == APP)
     for fid, want in EXPECTED.items():
         assert read_value(bundle, fid) == want, fid
+
+
+def test_the_coverage_table_in_the_docs_is_generated_from_the_wsdl_and_the_catalog(shared_dir: Path) -> None:
+    script = Path(__file__).parent.parent / "scripts" / "gen_eca_coverage.py"
+    spec = importlib.util.spec_from_file_location("gen_eca_coverage", script)
+    assert spec and spec.loader
+    gen = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(gen)
+    table = gen.generate(shared_dir / "wsdl" / "metadata-v66.wsdl")
+    doc = (Path(__file__).parent.parent / "docs" / "field-catalog.md").read_text(encoding="utf-8")
+    assert f"{gen.START}\n{table}{gen.END}" in doc, "regenerate: python scripts/gen_eca_coverage.py"
+    for fid in EXPECTED:  # the settings this issue added are read, per the table
+        assert f"catalog `{fid}`" in table, fid
+    assert "ExtlClntAppOauthSecuritySettings" in table and "org table `eca_secret_rest_access`" in table
