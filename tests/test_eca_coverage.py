@@ -133,3 +133,24 @@ def test_the_coverage_table_in_the_docs_is_generated_from_the_wsdl_and_the_catal
     for fid in EXPECTED:  # the settings this issue added are read, per the table
         assert f"catalog `{fid}`" in table, fid
     assert "ExtlClntAppOauthSecuritySettings" in table and "org table `eca_secret_rest_access`" in table
+
+
+def test_a_folder_edit_of_the_app_leaves_the_security_settings_file_byte_for_byte(tmp_path: Path) -> None:
+    root = tmp_path / "src"
+    _write_folder(root)
+    sec = root / schema.filename_for("ExtlClntAppOauthSecuritySettings", f"{APP}_sec", "source")
+    policies = root / schema.filename_for(
+        "ExtlClntAppConfigurablePolicies", f"{APP}_ExtlClntAppConfigurablePolicies", "source"
+    )
+    before = policies.read_bytes()
+    plan = toolkit.plan_edits(root, ["saml_plugin=true", "attest_enforce_level=None"], apps=[APP])
+    assert plan.ok, plan.problems
+    result = plan.apply(journal_dir=str(tmp_path / "j"))
+    assert result.exit_code == 0, result.results
+    assert len(plan.components) == 2  # the two policies files, nothing else
+    assert sec.read_bytes() == SECURITY
+    assert policies.read_bytes() != before and b"<isSamlPluginEnabled>true<" in policies.read_bytes()
+    attest = root / schema.filename_for(
+        "ExtlClntAppAttestConfigurablePolicies", f"{APP}_ExtlClntAppAttestConfigurablePolicies", "source"
+    )
+    assert b"<attestEnforceLevel>None</attestEnforceLevel>" in attest.read_bytes()
