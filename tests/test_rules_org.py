@@ -75,6 +75,9 @@ def expected(truth: dict[str, Any]) -> set[str]:
         and continuous
     ):
         out.add("GOV-05")
+    eca = settings["ExternalClientAppSettings"]
+    if eca["enableConsumerSecretApiAccess"] or eca["enableClientSecretInRestApiAccess"]:
+        out.add("GOV-06")
     return out
 
 

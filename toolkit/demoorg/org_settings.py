@@ -4,7 +4,8 @@ permissions that bypass app gating (``PermissionSet`` permission fields, ``Permi
 Types and fullNames are the Metadata API's (metadata-v66.wsdl): ``ConnectedAppSettings``/``ConnectedApp``,
 ``OauthOidcSettings``/``OauthOidc``, ``SecuritySettings``/``Security`` (continuous IP enforcement is
 ``SecuritySettings.sessionSettings.enforceIpRangesEveryRequest``: ``SessionSettings`` is not a type of its
-own). Seeding is deterministic: an odd seed plants a weak posture, an even seed a strong one (``truth``).
+own), ``ExternalClientAppSettings``/``ExternalClientApp``. Seeding is deterministic: an odd seed plants a
+weak posture, an even seed a strong one (``truth``).
 """
 
 from __future__ import annotations
@@ -46,6 +47,12 @@ def posture(seed: int) -> dict[str, dict[str, Any]]:
         },
         "SecuritySettings": {
             "sessionSettings": {"enforceIpRangesEveryRequest": strong, "sessionTimeout": "TwoHours"}
+        },
+        # WSDL order; a weak org exposes ECA consumer secrets through both APIs
+        "ExternalClientAppSettings": {
+            "enableClientSecretInRestApiAccess": not strong,
+            "enableConsumerSecretApiAccess": not strong,
+            "enablePackageEcaOauthFromDevOrg": False,
         },
     }
 

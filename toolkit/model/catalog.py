@@ -359,6 +359,9 @@ _ATTR = (("key", "key"), ("formula", "formula"))
 _MOBILE_POLICY = "ExtlClntAppMobileConfigurablePolicies"
 _BIOMETRIC = "ENABLE_BIOMETRIC_AUTHENTICATION"  # Mobile SDK biometric unlock attribute (§1.8)
 _CANVAS = "ExtlClntAppCanvasSettings"
+_NOTIFY = "ExtlClntAppNotificationSettings"
+_ATTEST = "ExtlClntAppAttestSettings"
+_ATTEST_POLICY = "ExtlClntAppAttestConfigurablePolicies"
 
 _SOQL_ONLY = "read-only ConnectedApplication field: no Metadata API element (v66); Setup UI only"
 _UI_ONLY = "a Setup UI checkbox: no Metadata API element (WSDL v66) nor SOQL field; no API reads or writes it"
@@ -671,6 +674,12 @@ _FIELDS: list[Field] = [
           _rw(_ca("samlConfig.encryptionType")),
           _rw(_md(_SAML, "encryptionType"), allowed=("AES_128", "AES_256")),  # ECA: no Triple_Des
           allowed=_enum("SamlEncryptionType", ("AES_128", "AES_256", "Triple_Des"))),
+    # who may sign in through the ECA's SAML plugin: its own pre-authorization lists (a connected app's
+    # profileName/permissionSetName serve OAuth and SAML alike: the profiles/permission_sets fields)
+    Field("saml_profiles", "Profiles (SAML, pre-authorized)", "saml", "list", None,
+          _rw(_md(_SAML, "commaSeparatedProfile", split_commas, "comma-separated Ids")), many=True),
+    Field("saml_permission_sets", "Permission Sets (SAML, pre-authorized)", "saml", "list", None,
+          _rw(_md(_SAML, "commaSeparatedPermissionSet", split_commas, "comma-separated Ids")), many=True),
     # canvas -------------------------------------------------------------------------------------------------
     Field("canvas_url", "Canvas App URL", "canvas", "url",
           _rw(_ca("canvasConfig.canvasUrl")), _rw(_md(_CANVAS, "canvasUrl"))),
@@ -687,8 +696,20 @@ _FIELDS: list[Field] = [
     _bool("mobile_plugin", "Mobile Enabled", "eca", None,
           _rw(_md(_PLUGINS, "isMobilePluginEnabled", parse_bool))),
     _bool("push_plugin", "Push Enabled", "eca", None, _rw(_md(_PLUGINS, "isPushPluginEnabled", parse_bool))),
+    _bool("saml_plugin", "SAML Enabled", "eca", None, _rw(_md(_PLUGINS, "isSamlPluginEnabled", parse_bool))),
+    _bool("canvas_plugin", "Canvas Enabled", "eca", None,
+          _rw(_md(_PLUGINS, "isCanvasPluginEnabled", parse_bool))),
+    _bool("notification_plugin", "Notifications Enabled", "eca", None,
+          _rw(_md(_PLUGINS, "isNotificationPluginEnabled", parse_bool))),
+    Field("notification_types", "Notification Types", "eca", "list", None,
+          _ro(_md(_NOTIFY, "notificationTypes.notificationType", list, "each with pushByDefault",
+                  many=True),
+              why="records (notificationType, pushByDefault): change them in the file or Setup; "
+              "toolkit edits do not write them"), many=True),
+    Field("attest_service", "App Attestation Service", "eca", "enum", None,
+          _rw(_md(_ATTEST, "attestServiceType")), allowed=_enum("AttestServiceType", ("Apple", "Android"))),
     Field("attest_enforce_level", "App Attestation Enforcement", "eca", "enum", None,
-          _rw(_md("ExtlClntAppAttestConfigurablePolicies", "attestEnforceLevel")),
+          _rw(_md(_ATTEST_POLICY, "attestEnforceLevel")),
           allowed=_enum("AttestEnforceLevel", ("None", "ClientControlled", "Strict"))),
     # Apex handler -------------------------------------------------------------------------------------------
     Field("plugin", "Custom Connected App Handler (Apex class)", "plugin", "string",
@@ -1008,6 +1029,8 @@ JOINED_LISTS: dict[tuple[str, str], str] = {
     ("scopes", ECA): ",",
     ("profiles", ECA): ",",
     ("permission_sets", ECA): ",",
+    ("saml_profiles", ECA): ",",
+    ("saml_permission_sets", ECA): ",",
 }
 # where a person changes a setting that no API writes (Setup, Lightning Experience)
 SETUP_PATHS = {

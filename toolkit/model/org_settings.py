@@ -3,13 +3,14 @@ called, what Salesforce assumes when it is absent. The one place that knows them
 for app settings): the org reader (:mod:`toolkit.sources.org_posture`) and the rules read this table.
 
 Types, fullNames and element names are checked against metadata-v66.wsdl (``ConnectedAppSettings``,
-``OauthOidcSettings``, ``SecuritySettings.sessionSettings``). The permission fields on ``PermissionSet`` are
-not in any WSDL. The Object Reference (PermissionSet) documents one field ``Permissions<PermissionName>`` per
-permission, varying by org and license: "use describeSObjects()". So the audit describes ``PermissionSet``
-first and queries only the fields the describe lists; a permission whose field is not there has unknown
-holders, with the reason. ``PermissionsUseAnyApiClient`` is named by Salesforce's knowledge articles (it
-exists only when API Access Control is on); "Approve Uninstalled Connected Apps" is
-``CanApproveUninstalledApps`` (the Summer '26 field references list
+``OauthOidcSettings``, ``SecuritySettings.sessionSettings``, ``ExternalClientAppSettings``: the org's exposure
+of external client app consumer secrets through the Metadata API and the REST API). The permission fields on
+``PermissionSet`` are not in any WSDL. The Object Reference (PermissionSet) documents one field
+``Permissions<PermissionName>`` per permission, varying by org and license: "use describeSObjects()". So the
+audit describes ``PermissionSet`` first and queries only the fields the describe lists; a permission whose
+field is not there has unknown holders, with the reason. ``PermissionsUseAnyApiClient`` is named by
+Salesforce's knowledge articles (it exists only when API Access Control is on); "Approve Uninstalled Connected
+Apps" is ``CanApproveUninstalledApps`` (the Summer '26 field references list
 ``PermissionsCanApproveUninstalledApps`` on MutingPermissionSet; public tools found it missing from
 PermissionSet describes in 2025).
 """
@@ -22,6 +23,7 @@ SETTINGS_FULL_NAMES = {
     "ConnectedAppSettings": "ConnectedApp",
     "OauthOidcSettings": "OauthOidc",
     "SecuritySettings": "Security",
+    "ExternalClientAppSettings": "ExternalClientApp",
 }
 
 
@@ -98,6 +100,24 @@ ORG_SETTINGS: tuple[OrgSetting, ...] = (
         "sessionSettings/enforceIpRangesEveryRequest",
         False,
         "Setup > Session Settings",
+    ),
+    # Salesforce's controls recommend both off: "External Client App Settings: Metadata Secrets Protection"
+    # and "... REST API Secret Masking" (docs/findings.md, GOV-06)
+    OrgSetting(
+        "eca_secret_metadata_access",
+        "Allow access to External Client App consumer secrets via Metadata API",
+        "ExternalClientAppSettings",
+        "enableConsumerSecretApiAccess",
+        False,
+        "Setup > External Client App Settings",
+    ),
+    OrgSetting(
+        "eca_secret_rest_access",
+        "Allow access to External Client App consumer secrets via REST API",
+        "ExternalClientAppSettings",
+        "enableClientSecretInRestApiAccess",
+        False,
+        "Setup > External Client App Settings",
     ),
     OrgSetting(
         "use_any_api_client_users",

@@ -228,6 +228,7 @@ class FileKind:
     suffix: str
     folder: str
     verified: bool = True
+    in_wsdl: bool = True  # False: a type the v66 WSDL lacks (kept losslessly, never edited)
 
 
 FILE_KINDS: tuple[FileKind, ...] = (
@@ -241,11 +242,23 @@ FILE_KINDS: tuple[FileKind, ...] = (
     FileKind("ExtlClntAppMobileConfigurablePolicies", "ecaMobilePlcy", "extlClntAppMobilePolicies"),
     FileKind("ExtlClntAppPushSettings", "ecaPush", "extlClntAppPushSettings"),
     FileKind("ExtlClntAppPushConfigurablePolicies", "ecaPushPlcy", "extlClntAppPushPolicies"),
-    FileKind("ExtlClntAppNotificationSettings", "ecaNotifications", "extlClntAppNotifSettings", False),
+    # suffixes and folders from here on: the source-deploy-retrieve registry (metadataRegistry.json, checked
+    # at commit ac2a8fe, Aug 2026) unless marked unverified
+    FileKind("ExtlClntAppNotificationSettings", "ecaNotifications", "extlClntAppNotifSettings"),
     # folder per the doc page (meta_extlclntappsamlconfigurablepolicies.htm) and the SDR registry
     FileKind("ExtlClntAppSamlConfigurablePolicies", "ecaSamlPlcy", "extlClntAppSamlConfigurablePolicies"),
-    FileKind("ExtlClntAppCanvasSettings", "ecaCanvas", "extlClntAppCanvasSettings", False),
+    FileKind("ExtlClntAppCanvasSettings", "ecaCanvas", "extlClntAppCanvasSettings"),
+    # in WSDL v66, not in the SDR registry and no doc page found: suffix and folder are guesses
+    FileKind("ExtlClntAppAttestSettings", "ecaAttest", "extlClntAppAttestSettings", False),
+    FileKind("ExtlClntAppAttestConfigurablePolicies", "ecaAttestPlcy", "extlClntAppAttestPolicies", False),
+    # in the SDR registry since 30 Mar 2026 (source-deploy-retrieve #1726), not in WSDL v66: its elements are
+    # unknown here, so its files are read and kept byte for byte, never edited, and orgs are not asked for
+    # it at API v66
+    FileKind("ExtlClntAppOauthSecuritySettings", "ecaOauthSecurity", "extlClntAppOauthSecuritySettings",
+             in_wsdl=False),
 )
+# the ECA types that are not in WSDL v66 (FileKind.in_wsdl False)
+NOT_IN_WSDL: frozenset[str] = frozenset(k.type_name for k in FILE_KINDS if not k.in_wsdl)
 _BY_TYPE = {k.type_name: k for k in FILE_KINDS}
 
 # Who changes which ECA file in an org that installed the app from a package: "Settings files - Configured by

@@ -22,6 +22,8 @@ POSTURE = {
     "org_pkce_required": True,
     "continuous_ip_enforcement": True,
 }
+ECA_SECRETS = {"eca_secret_metadata_access": False, "eca_secret_rest_access": False}
+_ECA_SETTINGS = "Setup > External Client App Settings"
 
 
 def _gating(f: OrgFacts) -> Outcome | CannotCheck | None:
@@ -41,6 +43,10 @@ def _api_access_control(f: OrgFacts) -> Outcome | CannotCheck | None:
 
 def _posture(f: OrgFacts) -> Outcome | CannotCheck | None:
     return f.weak(POSTURE)
+
+
+def _eca_secrets(f: OrgFacts) -> Outcome | CannotCheck | None:
+    return f.weak(ECA_SECRETS)
 
 
 def _continuous_ip(f: OrgFacts) -> Outcome | CannotCheck | None:
@@ -131,6 +137,31 @@ ORG_RULES: tuple[Rule, ...] = (
         ),
         field="org_pkce_required",
         org_check=_posture,
+        needs=("org",),
+    ),
+    Rule(
+        "GOV-06",
+        "External client app consumer secrets exposed through the API",
+        "high",
+        "With 'Allow access to External Client App consumer secrets via Metadata API' or '... via REST API' "
+        "on, a user with the matching permission can read every external client app's consumer secret "
+        "through the API; Salesforce's controls recommend both off.",
+        "Metadata API ExternalClientAppSettings "
+        "https://developer.salesforce.com/docs/atlas.en-us.260.0.api_meta.meta/api_meta/"
+        "meta_externalclientappsettings.htm ; "
+        "Help 'Metadata Secrets Protection' https://help.salesforce.com/apex/HTViewHelpDoc?id=xcloud."
+        "shr_external_client_app_settings_metadata_secrets_protection.htm ; "
+        "Help 'REST API Secret Masking' https://help.salesforce.com/apex/HTViewHelpDoc?id=xcloud."
+        "shr_external_client_app_settings_rest_api_secret_masking.htm",
+        tuple(ECA_SECRETS),
+        applies_to="org",
+        remedy=Remedy(
+            (),
+            _ECA_SETTINGS,
+            "turn off access to consumer secrets via the Metadata API and via the REST API",
+        ),
+        field="eca_secret_metadata_access",
+        org_check=_eca_secrets,
         needs=("org",),
     ),
 )

@@ -39,7 +39,8 @@ from .resilience import UNLOADABLE_MARK
 
 CA_TYPE = "ConnectedApp"
 # the ECA family as far as metadata files exist for it (the schema's file table is the one list)
-ECA_TYPES = tuple(k.type_name for k in schema.FILE_KINDS if k.type_name != CA_TYPE)
+# (types the v66 WSDL lacks are not asked for: an org at v66 answers INVALID_TYPE)
+ECA_TYPES = tuple(k.type_name for k in schema.FILE_KINDS if k.type_name != CA_TYPE and k.in_wsdl)
 DEFAULT_WINDOW_DAYS = 180
 HEARTBEAT_S = 15.0  # with ``progress``: how often a call still waiting for the org is reported
 

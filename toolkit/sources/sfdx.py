@@ -28,6 +28,7 @@ from ..errors import MetadataParseError, SourceError
 from ..model.bundle import AppBundle, AppKind, Inventory, LoadProblem
 from ..model.catalog import APP_TYPES, ECA_FAMILY
 from ..model.document import MD_NS, MetadataDocument, read_regular_file
+from ..model.schema import NOT_IN_WSDL
 
 _SKIP_DIRS = {".git", ".sf", ".sfdx", ".venv", "node_modules", "__pycache__", ".idea", ".vscode"}
 _MD_NS_BYTES = MD_NS.encode()
@@ -143,6 +144,10 @@ def _reason(exc: BaseException) -> str:
     return str(exc)
 
 
+# the app types of WSDL v66, and the ECA types it lacks (ExtlClntAppOauthSecuritySettings: read and kept)
+_READ_TYPES = APP_TYPES | NOT_IN_WSDL
+
+
 def _read(file: Path, problems: list[LoadProblem]) -> MetadataDocument | None:
     source = shown(file)
     try:
@@ -153,7 +158,7 @@ def _read(file: Path, problems: list[LoadProblem]) -> MetadataDocument | None:
     head = data[:4096]
     named = _named_like_app(file.name)
     # other metadata (classes, profiles...) and other XML (bootconfig.xml...) are skipped without parsing
-    if not named and not (_MD_NS_BYTES in head and any(f"<{t}".encode() in head for t in APP_TYPES)):
+    if not named and not (_MD_NS_BYTES in head and any(f"<{t}".encode() in head for t in _READ_TYPES)):
         return None
     try:
         doc = MetadataDocument.from_bytes(data, source=source)
@@ -161,7 +166,7 @@ def _read(file: Path, problems: list[LoadProblem]) -> MetadataDocument | None:
         what = "refused" if exc.problem.startswith("elements nested") else "not well-formed XML"
         problems.append(LoadProblem(source, exc.line, f"{what}: {exc.problem}"))
         return None
-    if doc.type_name not in APP_TYPES:
+    if doc.type_name not in _READ_TYPES:
         if named:
             problems.append(
                 LoadProblem(
@@ -212,8 +217,8 @@ def group_documents(docs: list[MetadataDocument], problems: list[LoadProblem]) -
                 documents=[doc],
                 origin=doc.source,
             )
-        elif doc.type_name in ECA_FAMILY:
-            members.append(doc)
+        elif doc.type_name in ECA_FAMILY or doc.type_name in NOT_IN_WSDL:
+            members.append(doc)  # a type the WSDL lacks too: kept with its app, byte for byte
     # an ECA is also known by the name part of orgScopedExternalApp ("<OrgId>:<Name>"), which survives when a
     # file was saved under another name (the shared samples carry a provenance prefix)
     aliases = {_scoped_name(b.documents[0]): b for (kind, _), b in bundles.items() if kind == ECA_TYPE}
