@@ -270,3 +270,15 @@ def test_notebook_06_in_jupyterlab_gets_the_report_css() -> None:
         for selector in selectors.split(","):
             assert selector.startswith(("@media", sections.NOTEBOOK_SCOPE)), selector
     assert "@media print" not in css and "main{" not in css and ".scoreboard" in css
+
+
+def test_every_link_of_the_report_has_its_target(demo_report: Path) -> None:
+    """Every in-page link (contents, rules, app cards, (org)) lands on an element of the page."""
+    import lxml.html
+
+    doc = lxml.html.fromstring((demo_report / "report.html").read_text())
+    ids = set(doc.xpath("//@id"))
+    targets = {h[1:] for h in doc.xpath("//a/@href") if h.startswith("#")}
+    assert targets and targets - ids == set()
+    assert {"summary", "findings", "apps", "app-cards", "org-wide-settings"} <= targets
+    assert len({t for t in targets if t.startswith("card-")}) == 73

@@ -32,6 +32,7 @@ from ..analysis.display import REPORT_COLUMNS, column_label, display_value, lege
 from ..analysis.markers import NOT_APPLICABLE, NOT_SET, UNKNOWN
 from ..model import catalog
 from ..rules import score
+from ..rules.model import ORG_APP
 from ..rules.report import rule_label
 from .data import ReportData
 
@@ -182,8 +183,13 @@ def rule_anchor(rule: str) -> str:
 
 
 def app_link(name: Any) -> str:
-    """An app's name (wrappable) linking to its card."""
-    return f"<a href='#{app_anchor(str(name))}'>{_breakable(name)}</a>"
+    """An app's name (wrappable) linking to its card; ``(org)`` (an org-wide finding) to the org settings.
+
+    >>> app_link("A_B"), app_link("(org)")
+    ("<a href='#card-A_B'>A_<wbr>B</a>", "<a href='#org-wide-settings'>(org)</a>")
+    """
+    target = anchor("Org-wide settings") if str(name) == ORG_APP else app_anchor(str(name))
+    return f"<a href='#{target}'>{_breakable(name)}</a>"
 
 
 def app_links(names: Sequence[str], limit: int = MAX_NAMES) -> str:
