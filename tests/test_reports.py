@@ -297,3 +297,15 @@ def test_top_actions_say_who_their_bulk_edit_would_break(demo_org: DemoOrg, demo
     assert set(still["app"]) == set(fails.loc[fails["rule"] == first["rule"], "app"])  # nothing written
     if impacts[first["rule"]]["users"]:
         assert f"breaks {impacts[first['rule']]['users']} users in" in summary
+
+
+def test_every_link_of_the_report_has_its_target(demo_report: Path) -> None:
+    """Every in-page link (contents, rules, app cards, (org)) lands on an element of the page."""
+    import lxml.html
+
+    doc = lxml.html.fromstring((demo_report / "report.html").read_text())
+    ids = set(doc.xpath("//@id"))
+    targets = {h[1:] for h in doc.xpath("//a/@href") if h.startswith("#")}
+    assert targets and targets - ids == set()
+    assert {"summary", "findings", "apps", "app-cards", "org-wide-settings"} <= targets
+    assert len({t for t in targets if t.startswith("card-")}) == 73

@@ -1,6 +1,7 @@
 """The demo org's report in Debian chromium with the network off, at 1,024 and 1,400 px: the summary first, a
 table sorted and filtered by clicking, an "and N more" opened, an app's card reached from a finding, no
-sideways scroll, nothing fetched but the file itself, no secret; and its print layout (A4 and Letter PDFs)."""
+sideways scroll, nothing fetched but the file itself, no secret; its print layout at A4 and Letter width, a
+PDF through Chromium, and a hostile org's report driven by its script without anything running."""
 
 from __future__ import annotations
 
@@ -166,3 +167,47 @@ def test_report_pdf_through_chromium(tmp_path: Path, capsys: pytest.CaptureFixtu
     pdf = (out / "report.pdf").read_bytes()
     assert pdf.startswith(b"%PDF-") and len(re.findall(rb"/Type\s*/Page\b", pdf)) >= 2
     assert b"/MediaBox [0 0 612 792]" in pdf  # Letter, points
+
+
+INJECTED = "img[src='x'], svg[onload], [onerror], [onload], a[href^='javascript:'], iframe, object, embed"
+
+
+def test_hostile_app_data_stays_text_when_the_report_is_sorted_filtered_and_opened(tmp_path: Path) -> None:
+    """The report's script sorts, filters, searches and opens cards of apps whose labels, URLs and e-mails
+    hold markup: nothing runs, nothing is injected (it moves cells and reads text, never parses HTML)."""
+    chromium = chromium_path()
+    from playwright.sync_api import sync_playwright
+
+    from toolkit.demoorg.seed import HOSTILE_MARKER
+
+    out = tmp_path / "hostile"
+    with DemoOrg(apps=20, ecas=3, seed=1, hostile=True) as org:
+        assert main(["report", "--instance-url", org.instance_url, "--access-token", org.access_token,
+                     "--ca-file", org.ca_file, "--out", str(out)]) == 0
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_context(offline=True, viewport={"width": 1024, "height": 900}).new_page()
+            page.goto((out / "report.html").as_uri())
+            page.wait_for_load_state("load")
+            for table in ("#findings-table", "#apps-table"):
+                headers = page.locator(f"{table} thead th")
+                for i in range(headers.count()):
+                    headers.nth(i).click()
+                page.locator(f"{table}-search").fill("Hostile")
+                assert page.locator(f"{table} tbody tr:not([hidden])").count() >= 1
+            for select in page.locator(".tablectl select").all():
+                options = select.locator("option")
+                select.select_option(index=options.count() - 1)
+                select.select_option(index=0)  # back to all rows
+            for details in page.locator("details").all()[:40]:
+                details.evaluate("d => { d.open = true; }")
+            page.locator("#apps-table a", has_text="Hostile").first.click()
+            assert page.locator("details.appcard:target[open]").count() == 1
+            page.wait_for_timeout(500)  # an onerror/onload would have fired by now
+            assert page.evaluate("typeof window.__pwned") == "undefined", "app data ran as script"
+            assert page.locator(INJECTED).count() == 0
+            assert page.locator("script").count() == 1 and HOSTILE_MARKER in page.locator("body").inner_text()
+            no_sideways_scroll(page)
+        finally:
+            browser.close()

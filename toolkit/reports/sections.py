@@ -32,6 +32,7 @@ from ..analysis.display import REPORT_COLUMNS, column_label, display_value, lege
 from ..analysis.markers import NOT_APPLICABLE, NOT_SET, UNKNOWN
 from ..model import catalog
 from ..rules import score
+from ..rules.model import ORG_APP
 from ..rules.report import rule_label
 from .data import ReportData
 
@@ -182,8 +183,13 @@ def rule_anchor(rule: str) -> str:
 
 
 def app_link(name: Any) -> str:
-    """An app's name (wrappable) linking to its card."""
-    return f"<a href='#{app_anchor(str(name))}'>{_breakable(name)}</a>"
+    """An app's name (wrappable) linking to its card; ``(org)`` (an org-wide finding) to the org settings.
+
+    >>> app_link("A_B"), app_link("(org)")
+    ("<a href='#card-A_B'>A_<wbr>B</a>", "<a href='#org-wide-settings'>(org)</a>")
+    """
+    target = anchor("Org-wide settings") if str(name) == ORG_APP else app_anchor(str(name))
+    return f"<a href='#{target}'>{_breakable(name)}</a>"
 
 
 def app_links(names: Sequence[str], limit: int = MAX_NAMES) -> str:
@@ -659,19 +665,27 @@ def app_cards(data: ReportData) -> str:
     if apps.empty:
         return ""
     fails = failed(data.findings)
-    by_app = {str(a): g for a, g in fails.groupby("app", sort=False)} if fails is not None else {}
+    by_app: dict[str, list[dict[Any, Any]]] = {}
+    for f in fails.to_dict("records") if fails is not None else []:
+        by_app.setdefault(str(f["app"]), []).append(f)
+    changes_of: dict[str, pd.DataFrame] = {}
+    if fails is not None:
+        changes_of = {str(a): g for a, g in score.bulk_changes(fails).groupby("app", sort=False)}
     scores = (score.app_scores(data.findings, apps["name"].astype(str)).set_index("app").to_dict("index")
               if data.findings is not None else None)
     usage = data.tables.get("usage")
-    used = ({str(r["app"]): r for r in usage.to_dict("records")} if usage is not None and "app" in usage
-            else {})
-    settings = people_table(apps, ("name", *CARD_SETTINGS))
-    mobile = people_table(apps, [f.id for f in mobile_fields()])
+    used: dict[str, dict[Any, Any]] = {}
+    if usage is not None and "app" in usage:
+        shown_usage = people_table(usage.rename(columns={"app": "name"}),
+                                   ["name", "tokens", "users", "inactive_user_tokens", "logins", "last_used"])
+        used = {str(r.pop(column_label("name"))): r for r in shown_usage.to_dict("records")}
+    settings = people_table(apps, ("name", *CARD_SETTINGS)).to_dict("records")
+    mobile = people_table(apps, [f.id for f in mobile_fields()]).to_dict("records")
     cards = []
     kinds = list(apps["kind"]) if "kind" in apps else [""] * len(apps)
     for i, name in enumerate(apps["name"].astype(str)):
-        rows = [(str(c), settings.iloc[i][c]) for c in settings.columns[1:]]
-        rows += [(str(c), v) for c, v in mobile.iloc[i].items() if str(v) not in MARKERS]
+        rows = [(str(c), v) for c, v in list(settings[i].items())[1:]]
+        rows += [(str(c), v) for c, v in mobile[i].items() if str(v) not in MARKERS]
         setting_rows = "".join(
             f"<tr><th>{_e(c)}</th>" + (f"<td class='marker'>{_e(v)}</td>" if str(v) in MARKERS
                                        else f"<td>{_breakable(v)}</td>") + "</tr>" for c, v in rows
@@ -685,19 +699,19 @@ def app_cards(data: ReportData) -> str:
                          + f" · {int(r['findings'])} failed findings")
         parts.append(f" · {_e(kind)}</summary><div class='cardcols'>")
         parts.append(f"<table class='kv'><tbody>{setting_rows}</tbody></table>")
-        if group is not None and len(group):
+        if group:
             frows = "".join(
                 f"<tr><td>{severity_badge(str(f['severity']))}</td>"
                 f"<td><a href='#{rule_anchor(str(f['rule']))}'>{_e(f['rule'])}</a> "
                 f"{_e(f.get('title', ''))}</td>"
                 f"<td>{_breakable(_seen(f))}</td>"
                 f"<td>{_e(f.get('remedy', ''))}{' (API)' if bool(f.get('fixable_by_api')) else ''}</td></tr>"
-                for f in group.to_dict("records")
+                for f in group
             )
             parts.append("<div class='cardfindings'><table><thead><tr><th>Severity</th><th>Finding</th>"
                          f"<th>Seen</th><th>Fix</th></tr></thead><tbody>{frows}</tbody></table>")
-            changes = score.bulk_changes(group)
-            if len(changes):
+            changes = changes_of.get(name)
+            if changes is not None and len(changes):
                 parts.append(f"<p class='note'>Fix by bulk edit (a dry run; add <code>--apply</code>): "
                              f"<code class='cmd'>{_breakable(fix_command(changes, name))}</code></p>")
             parts.append("</div>")
@@ -705,10 +719,7 @@ def app_cards(data: ReportData) -> str:
             parts.append("<p>No failed finding.</p>")
         u = used.get(name)
         if u is not None:
-            shown = people_table(pd.DataFrame([u]).rename(columns={"app": "name"}),
-                                 ["tokens", "users", "inactive_user_tokens", "logins", "last_used"])
-            urows = "".join(f"<tr><th>{_e(c)}</th><td>{_breakable(v)}</td></tr>"
-                            for c, v in shown.iloc[0].items())
+            urows = "".join(f"<tr><th>{_e(c)}</th><td>{_breakable(v)}</td></tr>" for c, v in u.items())
             parts.append(f"<table class='kv'><tbody>{urows}</tbody></table>")
         parts.append("</div><p class='note'><a href='#apps'>All apps</a> · <a href='#summary'>Summary</a>"
                      "</p></details>")
