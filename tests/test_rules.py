@@ -178,6 +178,13 @@ CASES: dict[str, tuple[str, dict[str, Any], dict[str, Any], dict[str, Any], dict
         {},
     ),
     "OAU-16": ("web", {}, {}, {"tokens": [{**TOKEN, "created": NOW - pd.Timedelta(days=500)}]}, {}),
+    "SAML-01": (
+        "web",
+        {"has_saml": True, "saml_encryption": "Triple_Des"},
+        {"has_saml": True, "saml_encryption": "AES_256"},
+        {},
+        {},
+    ),
     "TOK-01": ("web", {"refresh_policy": "infinite", "refresh_n": None, "refresh_unit": None}, {}, {}, {}),
     "TOK-02": (
         "web",
@@ -523,3 +530,65 @@ def test_oau01_applies_to_a_server_app_whose_logins_use_the_code_flow(
     other = [{"app": "App", "login_subtype": "OauthClientCredentials", "logins": 9}]
     f = toolkit.findings(tables(row, logins=other), today=TODAY)
     assert "OAU-01" not in set(f[f["status"] == "fail"]["rule"])
+
+
+REPO = Path(__file__).resolve().parent.parent
+TRIPLE = {"<encryptionType>AES_128</encryptionType>": "<encryptionType>Triple_Des</encryptionType>"}
+
+
+def _saml_folder(tmp_path: Path, **replace: str) -> Path:
+    """The examples' SAML connected app (HR_Portal_SAML) alone in a folder, with text replaced."""
+    src = REPO / "examples/force-app/main/default/connectedApps/HR_Portal_SAML.connectedApp-meta.xml"
+    text = src.read_text(encoding="utf-8")
+    for old, new in replace.items():
+        assert old in text, old
+        text = text.replace(old, new)
+    folder = tmp_path / "saml" / "connectedApps"
+    folder.mkdir(parents=True)
+    (folder / src.name).write_text(text, encoding="utf-8")
+    return tmp_path / "saml"
+
+
+def test_saml01_triple_des_fails_through_a_folder_audit_and_the_fix_writes_aes(tmp_path: Path) -> None:
+    """Salesforce (Winter '26): replace Triple DES with AES. A folder audit reads Triple_Des as it is (no
+    problem row) and SAML-01 fails with an API fix to AES_256; the rule names its source."""
+    folder = _saml_folder(tmp_path, **TRIPLE)
+    tables = toolkit.audit(folder)
+    assert tables["apps"].loc[0, "saml_encryption"] == "Triple_Des" and tables["problems"].empty
+    f = toolkit.findings(tables)
+    row = f.set_index("rule").loc["SAML-01"]
+    assert row["status"] == "fail" and row["observed"] == "Triple_Des" and row["fixable_by_api"]
+    assert "trailhead.salesforce.com" in row["basis"] and "AES" in row["message"]
+    plan = toolkit.fix_plan(f[f["rule"] == "SAML-01"], folder)
+    assert plan.problems.empty
+    assert plan.rows[0]["after"] == "AES_256"
+    clean = toolkit.findings(toolkit.audit(_saml_folder(tmp_path / "aes")))
+    assert "SAML-01" not in set(clean["rule"])
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ("saml_encryption=Triple_Des", "saml_encryption"),
+        ("saml_encryption=triple_des", "saml_encryption"),
+        ("ConnectedApp:samlConfig.encryptionType=Triple_Des", "ConnectedApp:samlConfig.encryptionType"),
+    ],
+)
+def test_edits_refuse_to_write_triple_des_at_plan_time(tmp_path: Path, change: str, field: str) -> None:
+    """Reading Triple_Des stays allowed; writing it is refused when the plan is made, naming the app, the
+    field, the value, what is allowed and why (by catalog id or by raw path)."""
+    folder = _saml_folder(tmp_path)
+    plan = toolkit.plan_edits(str(folder), [change], apps=["HR_Portal_SAML"])
+    (row,) = plan.problems.to_dict("records")
+    assert (row["app"], row["field"]) == ("HR_Portal_SAML", field)
+    assert row["value"].lower() == "triple_des" and row["value"] in row["problem"]
+    assert row["allowed"].startswith("AES_128, AES_256") and "replace Triple DES with AES" in row["allowed"]
+    assert not plan.components
+
+
+def test_the_rules_table_of_docs_findings_is_generated_from_the_rules() -> None:
+    from toolkit.rules import doc
+
+    text = doc.DOC.read_text(encoding="utf-8")
+    assert doc.updated(text) == text, "regenerate: python -m toolkit.rules.doc"
+    assert doc.rules_markdown().count("\n") == len(RULES) + 2

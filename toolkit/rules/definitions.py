@@ -151,6 +151,14 @@ def has_oauth(f: AppFacts) -> bool | None:
 
 
 @_memo
+def has_saml(f: AppFacts) -> bool | None:
+    """A SAML app (a connected app's samlConfig, an ECA's SAML policies); None when the audit cannot tell."""
+    if f.value("has_saml") or f.value("saml_acs_url") or f.value("saml_entity_id"):
+        return True
+    return None if _opaque(f) else False
+
+
+@_memo
 def interactive(f: AppFacts) -> bool | None:
     """OAuth with a callback a browser or a device comes back to (not a pure JWT/client-credentials app)."""
     oauth = has_oauth(f)
@@ -800,6 +808,24 @@ RULES: tuple[Rule, ...] = (
         field="permitted_users",
         check=_tokens_before_change,
         needs=("tokens", "last_modified"),
+    ),
+    # SAML
+    Rule(
+        "SAML-01",
+        "SAML encryption uses Triple DES",
+        "medium",
+        "Salesforce's Winter '26 identity guidance: update SAML configurations to replace Triple DES with "
+        "AES. Edits refuse to write Triple_Des.",
+        f"Trailhead 'Discover What's New with Identity Management for Winter '26' {catalog.TRIPLE_DES_URL}",
+        ("saml_encryption",),
+        remedy=Remedy(
+            _set(("saml_encryption", "AES_256")),
+            _APP,
+            "set Encryption Type to AES_256 (or AES_128); the service provider must decrypt AES first",
+        ),
+        expect="!= Triple_Des",
+        when=has_saml,
+        message="SAML assertions encrypted with Triple DES: Salesforce says to replace it with AES",
     ),
     # tokens, network, session
     Rule(
