@@ -78,6 +78,11 @@ def test_findings_match_what_the_seed_planted(audited: dict[str, pd.DataFrame], 
     assert _failed(f, "ACC-04") == set(truth["categories"]["phantom"])
     # SAML apps sign users in through IdpEventLog (no OAuth token, no OAuth login): used ones pass
     assert _failed(f, "USE-01") == set(truth["unused"])
+    # SAML apps seeded with SHA1 signing: Salesforce's control says SHA256 (SAML-02); none uses Triple DES
+    saml = {n: a["settings"] for n, a in truth["apps"].items() if a["kind"] == "saml" and not a["packaged"]}
+    assert saml and _failed(f, "SAML-02") == {n for n, s in saml.items() if s["saml_algo"] == "SHA1"}
+    assert 0 < len(_failed(f, "SAML-02")) < len(saml)
+    assert _failed(f, "SAML-01") == set()
     # packaged apps: what SOQL cannot tell is "cannot check", never a pass or a fail
     packaged = set(truth["categories"]["packaged"])
     net = f[(f["rule"] == "NET-01") & f["app"].isin(packaged)]

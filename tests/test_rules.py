@@ -102,6 +102,7 @@ def fails(t: dict[str, pd.DataFrame], baseline: str | None = None) -> pd.DataFra
     return f[f["status"] == "fail"]
 
 
+SAML_CERT = {"has_saml": True, "has_saml_certificate": True}
 # rule id -> (base app, overrides that trigger it, overrides of an app that does not, long tables of each)
 CASES: dict[str, tuple[str, dict[str, Any], dict[str, Any], dict[str, Any], dict[str, Any]]] = {
     "ACC-01": ("web", {"permitted_users": "AllSelfAuthorized"}, {}, {}, {}),
@@ -182,6 +183,20 @@ CASES: dict[str, tuple[str, dict[str, Any], dict[str, Any], dict[str, Any], dict
         "web",
         {"has_saml": True, "saml_encryption": "Triple_Des"},
         {"has_saml": True, "saml_encryption": "AES_256"},
+        {},
+        {},
+    ),
+    "SAML-02": (
+        "web",
+        {"has_saml": True, "saml_signing_algo": "SHA1"},
+        {"has_saml": True, "saml_signing_algo": "SHA256"},
+        {},
+        {},
+    ),
+    "SAML-03": (
+        "web",
+        {**SAML_CERT, "saml_certificate_expires": TODAY + timedelta(days=5)},
+        {**SAML_CERT, "saml_certificate_expires": TODAY + timedelta(days=90)},
         {},
         {},
     ),
@@ -592,3 +607,73 @@ def test_the_rules_table_of_docs_findings_is_generated_from_the_rules() -> None:
     text = doc.DOC.read_text(encoding="utf-8")
     assert doc.updated(text) == text, "regenerate: python -m toolkit.rules.doc"
     assert doc.rules_markdown().count("\n") == len(RULES) + 2
+
+
+def _pem(not_after: date) -> str:
+    """A self-signed certificate (PEM) valid until ``not_after``."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "sp.example.com")])
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(1)
+        .not_valid_before(pd.Timestamp(not_after - timedelta(days=400)).to_pydatetime())
+        .not_valid_after(pd.Timestamp(not_after).to_pydatetime())
+        .sign(key, hashes.SHA256())
+    )
+    return cert.public_bytes(serialization.Encoding.PEM).decode()
+
+
+def test_saml02_sha1_signing_follows_salesforce_control(tmp_path: Path) -> None:
+    """Salesforce's control 'Signing Algorithm for SAML Messages - Select SHA256' (High): SHA1 fails with an
+    API fix to SHA256, through a folder audit."""
+    sha1 = _saml_folder(tmp_path, **{"SHA256</samlSigningAlgoType>": "SHA1</samlSigningAlgoType>"})
+    f = toolkit.findings(toolkit.audit(sha1))
+    row = f.set_index("rule").loc["SAML-02"]
+    assert (row["status"], row["observed"], row["severity"]) == ("fail", "SHA1", "high")
+    assert row["fixable_by_api"] and "SHA256" in row["remedy"]
+    assert "shr_web_app_settings_signing_algorithm_for_saml_messages_select_sha256" in row["basis"]
+    assert "SAML-02" not in set(toolkit.findings(toolkit.audit(_saml_folder(tmp_path / "ok")))["rule"])
+    # an OAuth-only app is not a SAML app: the rule does not apply
+    assert _rule_fails("SAML-02", {**WEB, "saml_signing_algo": None}).empty
+
+
+@pytest.mark.parametrize("element", ["certificate", "encryptionCertificate"])
+def test_saml03_reads_the_saml_certificates_and_flags_expiry(tmp_path: Path, element: str) -> None:
+    """samlConfig.certificate / encryptionCertificate are read (never shown: only has_* and *_expires columns
+    reach the tables) and SAML-03 fails within 30 days of expiry; an unparsable body is "cannot check"."""
+    soon = date.today() + timedelta(days=10)
+    pem = _pem(soon)
+    tag = f"<{element}>{pem}</{element}>"
+    folder = _saml_folder(tmp_path, **{"<encryptionType>": f"{tag}<encryptionType>"})
+    tables = toolkit.audit(folder)
+    app = tables["apps"].iloc[0]
+    fid = "saml_certificate" if element == "certificate" else "saml_encryption_certificate"
+    assert bool(app[f"has_{fid}"]) and str(app[f"{fid}_expires"]) == str(soon)
+    assert fid not in tables["apps"].columns
+    body = pem.splitlines()[1]
+    assert not any(body in str(v) for v in tables["apps"].iloc[0].tolist())
+    row = toolkit.findings(tables).set_index("rule").loc["SAML-03"]
+    assert row["status"] == "fail" and row["observed"] == str(soon)
+    assert "expires within 30 days" in row["message"] and body not in " ".join(map(str, row.tolist()))
+    valid = _pem(soon + timedelta(days=300))
+    tag = f"<{element}>{valid}</{element}><encryptionType>"
+    later = _saml_folder(tmp_path / "later", **{"<encryptionType>": tag})
+    assert "SAML-03" not in set(toolkit.findings(toolkit.audit(later))["rule"])
+    junk = f"<{element}>not-a-cert</{element}><encryptionType>"
+    bad = _saml_folder(tmp_path / "bad", **{"<encryptionType>": junk})
+    row = toolkit.findings(toolkit.audit(bad)).set_index("rule").loc["SAML-03"]
+    assert row["status"] == "cannot check" and "could not be parsed" in row["message"]
+
+
+def test_saml_certificates_are_never_written_by_edits(tmp_path: Path) -> None:
+    plan = toolkit.plan_edits(str(_saml_folder(tmp_path)), ["saml_certificate=MIIB"], apps=["HR_Portal_SAML"])
+    (row,) = plan.problems.to_dict("records")
+    assert row["field"] == "saml_certificate" and "Setup" in row["problem"] + row["allowed"]

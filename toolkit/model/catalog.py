@@ -367,6 +367,7 @@ _RECORD_ID = "the record Id Salesforce assigns: not a setting"
 _INTERNAL = "set by Salesforce (internal or reserved): not writable through the Metadata API"
 _KEY_WHY = "consumerKey is set only at creation and cannot be changed or deployed to another org"
 _SECRET_WHY = "consumerSecret is never returned by retrieve and must never be sent"
+_CERT_WHY = "a certificate the service provider supplies: upload it in Setup (bulk edits never write one)"
 
 IP_RELAXATION = ("ENFORCE", "ENFORCE_RELAXREFRESH", "BYPASS_2FACTOR", "BYPASS")
 _ECA_IP = {"Enforce": "ENFORCE", "Enforce_RelaxRefresh": "ENFORCE_RELAXREFRESH",
@@ -668,6 +669,15 @@ _FIELDS: list[Field] = [
     Field("saml_signing_algo", "Signing Algorithm for SAML Messages", "saml", "enum",
           _rw(_ca("samlConfig.samlSigningAlgoType")), _rw(_md(_SAML, "signingAlgorithmType")),
           allowed=_enum("SamlSigningAlgoType", ("SHA1", "SHA256"))),
+    # certificates the service provider uploads (PEM bodies, never shown: tables carry their expiry only)
+    Field("saml_certificate", "Verify Request Signatures (certificate)", "saml", "certificate",
+          _ro(_ca("samlConfig.certificate"), why=_CERT_WHY), _ro(_md(_SAML, "certificate"), why=_CERT_WHY),
+          help="the body is never shown: tables carry has_saml_certificate and saml_certificate_expires"),
+    Field("saml_encryption_certificate", "Encrypt SAML Response (certificate)", "saml", "certificate",
+          _ro(_ca("samlConfig.encryptionCertificate"), why=_CERT_WHY),
+          _ro(_md(_SAML, "encryptionCertificate"), why=_CERT_WHY),
+          help="the body is never shown: tables carry has_saml_encryption_certificate and "
+          "saml_encryption_certificate_expires"),
     # read: all three (a connected app may hold Triple_Des); written: AES only on both kinds (an ECA has no
     # Triple_Des; on a connected app Salesforce says to replace it: REFUSED_VALUES)
     Field("saml_encryption", "Encryption Type", "saml", "enum",

@@ -96,6 +96,14 @@ _U_SCREEN_LOCK = (
 _U_BIOMETRIC = (
     "https://developer.salesforce.com/docs/atlas.en-us.mobile_sdk.meta/mobile_sdk/biometric_auth.htm"
 )
+_U_SAML_SHA256 = (
+    "https://help.salesforce.com/apex/HTViewHelpDoc?id=xcloud.shr_web_app_settings_signing_algorithm_for_saml_"
+    "messages_select_sha256.htm"
+)
+_U_ECA_SAML = (
+    "https://developer.salesforce.com/docs/atlas.en-us.256.0.api_meta.meta/api_meta/"
+    "meta_extlclntappsamlconfigurablepolicies.htm"
+)
 _U_UNC6040 = (
     "https://cloud.google.com/blog/topics/threat-intelligence/unc6040-proactive-hardening-recommendations"
 )
@@ -292,20 +300,44 @@ def _stale_callbacks(f: AppFacts) -> Outcome | None:
     return Outcome("; ".join(bad), "no loopback, wildcard or placeholder", "stale callback") if bad else None
 
 
-def _certificate(f: AppFacts) -> Outcome | CannotCheck | None:
-    if not f.value("has_certificate"):
+def _expiry(f: AppFacts, field_id: str, what: str) -> Outcome | CannotCheck | None:
+    """A certificate field's expiry (the ``has_<id>`` and ``<id>_expires`` columns of the audit)."""
+    if not f.value(f"has_{field_id}"):
         return None
-    expires = f.value("certificate_expires")
+    expires = f.value(f"{field_id}_expires")
     if expires is None:
-        return CannotCheck("the certificate could not be parsed")
+        return CannotCheck(f"the {what} could not be parsed")
     expires = expires.date() if hasattr(expires, "date") and not isinstance(expires, date) else expires
     if isinstance(expires, str):
         expires = date.fromisoformat(expires[:10])
     today = f.today or date.today()
     if expires < today + timedelta(days=30):
         state = "expired" if expires < today else "expires within 30 days"
-        return Outcome(str(expires), "valid for more than 30 days", f"certificate {state}")
+        return Outcome(str(expires), "valid for more than 30 days", f"{what} {state}")
     return None
+
+
+def _certificate(f: AppFacts) -> Outcome | CannotCheck | None:
+    return _expiry(f, "certificate", "certificate")
+
+
+_SAML_CERTIFICATES = (
+    ("saml_certificate", "SAML request-signature certificate"),
+    ("saml_encryption_certificate", "SAML encryption certificate"),
+)
+
+
+def _saml_certificates(f: AppFacts) -> Outcome | CannotCheck | None:
+    """Both SAML certificates: every failing one in one finding; else "cannot check" if one is unreadable."""
+    results = [_expiry(f, fid, what) for fid, what in _SAML_CERTIFICATES]
+    failed = [r for r in results if isinstance(r, Outcome)]
+    if failed:
+        return Outcome(
+            "; ".join(str(r.observed) for r in failed),
+            "valid for more than 30 days",
+            "; ".join(r.message for r in failed),
+        )
+    return next((r for r in results if isinstance(r, CannotCheck)), None)
 
 
 def logins_of(f: AppFacts, flows: tuple[str, ...]) -> int:
@@ -826,6 +858,42 @@ RULES: tuple[Rule, ...] = (
         expect="!= Triple_Des",
         when=has_saml,
         message="SAML assertions encrypted with Triple DES: Salesforce says to replace it with AES",
+    ),
+    Rule(
+        "SAML-02",
+        "SAML messages signed with SHA-1",
+        "high",
+        "Salesforce's control: select SHA256 for SAML messages; SHA-1 collisions let an attacker forge a "
+        "signature (CVSS High 7.0-8.9).",
+        f"{_HELP} 'Signing Algorithm for SAML Messages - Select SHA256' {_U_SAML_SHA256}",
+        ("saml_signing_algo",),
+        remedy=Remedy(
+            _set(("saml_signing_algo", "SHA256")),
+            _APP,
+            "set Signing Algorithm for SAML Messages to SHA256; the service provider must accept SHA-256 "
+            "signatures first",
+        ),
+        expect="== SHA256",
+        when=has_saml,
+        message="SAML messages signed with SHA-1 (or no algorithm set): Salesforce recommends SHA256",
+    ),
+    Rule(
+        "SAML-03",
+        "SAML certificate expired or expiring",
+        "high",
+        "The service provider's request-signature or encryption certificate expires within 30 days: single "
+        "sign-on to it breaks when it does.",
+        "operational; ConnectedApp samlConfig.certificate / encryptionCertificate (Metadata API) "
+        f"{_U_CA_META} ; ExtlClntAppSamlConfigurablePolicies {_U_ECA_SAML}",
+        ("saml_certificate", "saml_encryption_certificate"),
+        remedy=Remedy(
+            (),
+            _APP,
+            "upload the service provider's new certificate (Verify Request Signatures / Encrypt SAML "
+            "Response)",
+        ),
+        when=has_saml,
+        check=_saml_certificates,
     ),
     # tokens, network, session
     Rule(
