@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shutil
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -248,6 +249,7 @@ CASES: dict[str, tuple[str, dict[str, Any], dict[str, Any], dict[str, Any], dict
     ),
     "MOB-06": ("mobile", {"install_url": "http://apps.example.com/x"}, {}, {}, {}),
     "MOB-07": ("eca", {"push_environment": "Sandbox"}, {}, {}, {}),
+    "MOB-09": ("eca", {"push_full_content": True}, {"push_full_content": False}, {}, {}),
     "USE-01": ("web", {"used": False}, {}, {}, {}),
     "USE-02": ("web", {"inactive_user_tokens": 2}, {}, {}, {}),
     "USE-03": ("web", {}, {}, {"tokens": [{**TOKEN, "last_used": NOW - pd.Timedelta(days=200)}]}, {}),
@@ -677,3 +679,25 @@ def test_saml_certificates_are_never_written_by_edits(tmp_path: Path) -> None:
     plan = toolkit.plan_edits(str(_saml_folder(tmp_path)), ["saml_certificate=MIIB"], apps=["HR_Portal_SAML"])
     (row,) = plan.problems.to_dict("records")
     assert row["field"] == "saml_certificate" and "Setup" in row["problem"] + row["allowed"]
+
+
+def test_mob09_full_content_push_follows_the_mobile_push_security_control(tmp_path: Path) -> None:
+    """Salesforce's 'Mobile Push Security' control: an ECA whose push policies send the full content fails,
+    with an API fix (isFullContent false); a connected app's setting is Setup only and its SOQL bit is
+    'for internal use only': "cannot check" with that reason, never a silent pass."""
+    project = tmp_path / "p"
+    shutil.copytree(REPO / "examples", project)
+    policy = next(project.rglob("Field_Sales_Next_pushPlcy.ecaPushPlcy-meta.xml"))
+    policy.write_text(policy.read_text().replace("<isFullContent>false", "<isFullContent>true"))
+    f = toolkit.findings(toolkit.audit(project))
+    row = f[(f["rule"] == "MOB-09") & (f["app"] == "Field_Sales_Next")].iloc[0]
+    assert (row["status"], row["observed"]) == ("fail", "true") and row["fixable_by_api"]
+    assert "Full Content Push Notifications" in row["remedy"] and "mobile_push_security" in row["basis"]
+    plan = toolkit.fix_plan(f[(f["rule"] == "MOB-09") & (f["status"] == "fail")], project)
+    assert plan.problems.empty and [r["after"] for r in plan.rows] == ["false"]
+    # a mobile connected app read from an org (SOQL facts, but not this internal bit)
+    ca = toolkit.findings(tables({**MOBILE, "coverage": "metadata+soql"}), today=TODAY).set_index("rule")
+    assert ca.loc["MOB-09", "status"] == "cannot check" and "internal use only" in ca.loc["MOB-09", "message"]
+    assert "MOB-09" in set(fails(tables({**MOBILE, "push_full_content": True}))["rule"])
+    assert RULES_BY_ID["MOB-09"].remedy.fixable_by_api("ExternalClientApplication")
+    assert not RULES_BY_ID["MOB-09"].remedy.fixable_by_api("ConnectedApp")

@@ -104,6 +104,10 @@ _U_ECA_SAML = (
     "https://developer.salesforce.com/docs/atlas.en-us.256.0.api_meta.meta/api_meta/"
     "meta_extlclntappsamlconfigurablepolicies.htm"
 )
+_U_PUSH_SECURITY = (
+    "https://help.salesforce.com/apex/HTViewHelpDoc?id=xcloud.shr_push_notification_settings_and_policies_for_"
+    "mobile_mobile_push_security.htm"
+)
 _U_UNC6040 = (
     "https://cloud.google.com/blog/topics/threat-intelligence/unc6040-proactive-hardening-recommendations"
 )
@@ -164,6 +168,17 @@ def has_saml(f: AppFacts) -> bool | None:
     if f.value("has_saml") or f.value("saml_acs_url") or f.value("saml_entity_id"):
         return True
     return None if _opaque(f) else False
+
+
+@_memo
+def sends_push(f: AppFacts) -> bool | None:
+    """An app that may send push notifications: an ECA with push settings or the push plugin on; a mobile
+    connected app (its push settings are not in metadata: Setup only)."""
+    if f.kind == catalog.ECA:
+        if f.value("has_push") or f.value("push_plugin") or f.value("push_full_content"):
+            return True
+        return None if _opaque(f) else False
+    return True if f.value("push_full_content") else is_mobile(f)
 
 
 @_memo
@@ -449,6 +464,28 @@ def _mobile_relaxed(f: AppFacts) -> Outcome | None:
 def _http_install(f: AppFacts) -> Outcome | None:
     url = f.value("install_url")
     return Outcome(url, "https", "App Binary URL over plain http") if url and scheme(url) == "http" else None
+
+
+# a connected app's push settings are Setup only; its SOQL bit is "for internal use only" (Object Reference)
+# and the audit's ConnectedApplication query does not select it: unknown, never a pass
+_CA_PUSH_UNKNOWN = (
+    "Full Content Push Notifications of a connected app is set in Setup only: no Metadata API element (WSDL "
+    "v66), and ConnectedApplication.OptionsFullContentPushNotifications is 'for internal use only' (the "
+    "audit does not query it)"
+)
+
+
+def _full_content(f: AppFacts) -> Outcome | CannotCheck | None:
+    value = f.value("push_full_content")
+    if value is True:
+        return Outcome(
+            "true",
+            "!= true (message previews masked)",
+            "push notifications carry their full content (readable on a locked device unless masked)",
+        )
+    if value is None and f.kind == catalog.CA:
+        return CannotCheck(_CA_PUSH_UNKNOWN)
+    return None
 
 
 def _unused(f: AppFacts) -> Outcome | None:
@@ -1079,6 +1116,24 @@ RULES: tuple[Rule, ...] = (
         applies_to="ExternalClientApplication",
         remedy=Remedy(_set(("push_environment", "Production")), _ECA),
         expect="!= Sandbox",
+        baselines=(RECOMMENDED, MOBILE_SDK),
+    ),
+    Rule(
+        "MOB-09",
+        "Full-content push notifications",
+        "medium",
+        "Salesforce's 'Mobile Push Security' control: the risk is higher when message previews are not "
+        "masked while the device is locked; send notifications without their content.",
+        f"{_HELP} 'Mobile Push Security' {_U_PUSH_SECURITY}",
+        ("push_full_content",),
+        remedy=Remedy(
+            _set(("push_full_content", False)),
+            f"{_ECA} > Push Notification Policies; connected apps: "
+            f"{catalog.SETUP_PATHS['push_full_content']}",
+            "switch off Full Content Push Notifications (ECA: its push policies; connected app: Setup only)",
+        ),
+        when=sends_push,
+        check=_full_content,
         baselines=(RECOMMENDED, MOBILE_SDK),
     ),
     # usage, governance
