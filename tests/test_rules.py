@@ -701,3 +701,21 @@ def test_mob09_full_content_push_follows_the_mobile_push_security_control(tmp_pa
     assert "MOB-09" in set(fails(tables({**MOBILE, "push_full_content": True}))["rule"])
     assert RULES_BY_ID["MOB-09"].remedy.fixable_by_api("ExternalClientApplication")
     assert not RULES_BY_ID["MOB-09"].remedy.fixable_by_api("ConnectedApp")
+
+
+@pytest.mark.parametrize(
+    "name", ["Salesforce CLI", "SalesforceA", "Ant Migration Tool", "salesforce for outlook"]
+)
+def test_use01_exempts_salesforce_owned_installed_apps(name: str) -> None:
+    """sfdx-hardis's allowedInactiveConnectedApps: Salesforce's own apps are not "unused" findings when
+    installed (SOQL only, or packaged); a local app created here with such a name is still checked."""
+    from toolkit.rules.definitions import SALESFORCE_OWNED_APPS
+
+    installed = {**WEB, "name": name, "label": name, "coverage": "soql_only", "used": False}
+    t = tables(installed, tokens=[], logins=[])
+    assert "USE-01" not in set(fails(t)["rule"])
+    local = {**WEB, "name": name.replace(" ", "_"), "label": name, "used": False}
+    assert "USE-01" in set(fails(tables(local, tokens=[], logins=[]))["rule"])
+    assert "Salesforce CLI" in SALESFORCE_OWNED_APPS and len(SALESFORCE_OWNED_APPS) == 15
+    basis = RULES_BY_ID["USE-01"].basis
+    assert "sfdx-hardis" in basis and "unused-connected-apps.ts" in basis

@@ -488,8 +488,32 @@ def _full_content(f: AppFacts) -> Outcome | CannotCheck | None:
     return None
 
 
+# Salesforce's own connected apps, which an org has whether or not anyone uses them: never "unused" (USE-01).
+# The list sfdx-hardis ships as ``allowedInactiveConnectedApps`` (ConnectedApplication.Name values), in
+# src/commands/hardis/org/diagnose/unused-connected-apps.ts, https://github.com/hardisgroupcom/sfdx-hardis
+SALESFORCE_OWNED_APPS = frozenset({
+    "Ant Migration Tool", "Chatter Desktop", "Chatter Mobile for BlackBerry", "Force.com IDE",
+    "OIQ_Integration", "Salesforce CLI", "Salesforce Files", "Salesforce Mobile Dashboards",
+    "Salesforce Touch", "Salesforce for Outlook", "SalesforceA", "SalesforceA for Android", "SalesforceA for iOS",
+    "SalesforceDX Namespace Registry", "SalesforceIQ",
+})
+_OWNED = frozenset(n.lower() for n in SALESFORCE_OWNED_APPS)
+_U_HARDIS_UNUSED = (
+    "https://github.com/hardisgroupcom/sfdx-hardis/blob/main/src/commands/hardis/org/diagnose/"
+    "unused-connected-apps.ts"
+)
+
+
+def salesforce_owned(f: AppFacts) -> bool:
+    """One of Salesforce's own apps (:data:`SALESFORCE_OWNED_APPS`, by name or label), installed rather than
+    created here: a local app with such a name is not Salesforce's (GOV-02 flags it), so it stays checked."""
+    names = {str(f.name).lower(), str(f.value("label") or "").lower()}
+    installed = bool(f.value("namespace")) or f.row.get("coverage") == "soql_only"
+    return installed and bool(names & _OWNED)
+
+
 def _unused(f: AppFacts) -> Outcome | None:
-    if f.value("used") is False and f.row.get("coverage") != "tokens_only":
+    if f.value("used") is False and f.row.get("coverage") != "tokens_only" and not salesforce_owned(f):
         return Outcome("no token, login or SAML sign-in in the window", "used", "unused app")
     return None
 
@@ -1141,8 +1165,10 @@ RULES: tuple[Rule, ...] = (
         "USE-01",
         "Unused app",
         "low",
-        "No token used, no login and no SAML sign-in in the audit window.",
-        "sfdx-hardis unused-connected-apps; SAML sign-ins: Object Reference, IdpEventLog "
+        "No token used, no login and no SAML sign-in in the audit window; Salesforce's own installed apps "
+        "(Salesforce CLI, SalesforceA...: sfdx-hardis's list) are exempt.",
+        f"sfdx-hardis unused-connected-apps (allowedInactiveConnectedApps) {_U_HARDIS_UNUSED} ; SAML "
+        "sign-ins: Object Reference, IdpEventLog "
         "(https://developer.salesforce.com/docs/atlas.en-us.object_reference.meta/object_reference/"
         "sforce_api_objects_idpeventlog.htm)",
         ("used",),
