@@ -494,8 +494,8 @@ def _full_content(f: AppFacts) -> Outcome | CannotCheck | None:
 SALESFORCE_OWNED_APPS = frozenset({
     "Ant Migration Tool", "Chatter Desktop", "Chatter Mobile for BlackBerry", "Force.com IDE",
     "OIQ_Integration", "Salesforce CLI", "Salesforce Files", "Salesforce Mobile Dashboards",
-    "Salesforce Touch", "Salesforce for Outlook", "SalesforceA", "SalesforceA for Android", "SalesforceA for iOS",
-    "SalesforceDX Namespace Registry", "SalesforceIQ",
+    "Salesforce Touch", "Salesforce for Outlook", "SalesforceA", "SalesforceA for Android",
+    "SalesforceA for iOS", "SalesforceDX Namespace Registry", "SalesforceIQ",
 })
 _OWNED = frozenset(n.lower() for n in SALESFORCE_OWNED_APPS)
 _U_HARDIS_UNUSED = (
