@@ -17,6 +17,7 @@ from simple_salesforce import Salesforce
 import toolkit
 from toolkit.commands import main
 from toolkit.demoorg import DemoOrg
+from toolkit.demoorg.seed import ADMIN_USERNAME
 
 
 def _connect(demo: DemoOrg) -> Any:
@@ -87,6 +88,11 @@ def test_findings_match_what_the_seed_planted(audited: dict[str, pd.DataFrame], 
     mob09 = f[(f["rule"] == "MOB-09") & f["app"].isin(set(mobile))]
     assert set(mob09["app"]) == set(mobile) and set(mob09["status"]) == {"cannot check"}
     assert mob09["message"].str.contains("internal use only").all()
+    # the client-credentials app runs as the admin: its permissions are not read, so "cannot check" naming it
+    local_cc = {n for n, a in oauth.items() if a["kind"] == "cc"}
+    cc = f[(f["rule"] == "OAU-17") & f["app"].isin(local_cc)]
+    assert "Demo_Client_Credentials" in local_cc and set(cc["app"]) == local_cc
+    assert set(cc["status"]) == {"cannot check"} and cc["message"].str.contains(ADMIN_USERNAME).all()
     # packaged apps: what SOQL cannot tell is "cannot check", never a pass or a fail
     packaged = set(truth["categories"]["packaged"])
     net = f[(f["rule"] == "NET-01") & f["app"].isin(packaged)]

@@ -103,6 +103,7 @@ def fails(t: dict[str, pd.DataFrame], baseline: str | None = None) -> pd.DataFra
     return f[f["status"] == "fail"]
 
 
+CC = {"client_credentials": True, "run_as": "api@x.com"}
 SAML_CERT = {"has_saml": True, "has_saml_certificate": True}
 # rule id -> (base app, overrides that trigger it, overrides of an app that does not, long tables of each)
 CASES: dict[str, tuple[str, dict[str, Any], dict[str, Any], dict[str, Any], dict[str, Any]]] = {
@@ -142,6 +143,13 @@ CASES: dict[str, tuple[str, dict[str, Any], dict[str, Any], dict[str, Any], dict
     "OAU-05": ("web", {"secret_refresh": False}, {"secret_refresh": False, "scopes": "Api"}, {}, {}),
     "OAU-06": ("web", {"scopes": "Api; Full"}, {}, {}, {}),
     "OAU-07": ("web", {"client_credentials": True, "run_as": None}, {}, {}, {}),
+    "OAU-17": (
+        "web",
+        {**CC, "run_as_permissions": "ApiEnabled; ModifyAllData"},
+        {**CC, "run_as_permissions": "ApiEnabled; ApiUserOnly"},
+        {},
+        {},
+    ),
     "OAU-08": ("web", {"introspect_all": True}, {"introspect_all": False}, {}, {}),
     "OAU-09": ("web", {"callback_urls": "http://app.example.com/cb"}, {"callback_urls": "app://cb"}, {}, {}),
     "OAU-10": (
@@ -719,3 +727,14 @@ def test_use01_exempts_salesforce_owned_installed_apps(name: str) -> None:
     assert "Salesforce CLI" in SALESFORCE_OWNED_APPS and len(SALESFORCE_OWNED_APPS) == 15
     basis = RULES_BY_ID["USE-01"].basis
     assert "sfdx-hardis" in basis and "unused-connected-apps.ts" in basis
+
+
+def test_oau17_run_as_permissions_unread_is_cannot_check_naming_the_user() -> None:
+    """No audit source reads the run-as user's permissions yet (the demo org serves no PermissionSet
+    Permissions* but the gating ones): OAU-17 is "cannot check", naming the user and what to look for."""
+    f = toolkit.findings(tables({**WEB, **CC}), today=TODAY).set_index("rule")
+    assert f.loc["OAU-17", "status"] == "cannot check"
+    assert "api@x.com" in f.loc["OAU-17", "message"] and "Modify All Data" in f.loc["OAU-17", "message"]
+    assert "OAU-17" not in set(toolkit.findings(tables(WEB), today=TODAY)["rule"])
+    hit = _rule_fails("OAU-17", {**WEB, **CC, "run_as_permissions": "ManageUsers; CustomizeApplication"})
+    assert hit.iloc[0]["observed"] == "api@x.com: CustomizeApplication, ManageUsers"

@@ -274,6 +274,33 @@ def _client_credentials(f: AppFacts) -> Outcome | None:
     return Outcome(user or "(no run-as user)", "disabled (JWT bearer instead)", why)
 
 
+# the permissions that make a client-credentials run-as user an administrator (Salesforce's control: "higher
+# risk when" the run-as user has broad permissions), as ``run_as_permissions`` would list them
+ADMIN_PERMISSIONS = ("ModifyAllData", "CustomizeApplication", "ManageUsers", "ViewAllData", "AuthorApex")
+_RUN_AS_UNREAD = (
+    "the audit does not read the run-as user's permissions (PermissionSet.Permissions* of the user's profile "
+    "and permission sets): check {user} in Setup > Users for Modify All Data, Customize Application, Manage "
+    "Users, View All Data, Author Apex"
+)
+
+
+def _run_as_admin(f: AppFacts) -> Outcome | CannotCheck | None:
+    user = f.value("run_as")
+    if not f.value("client_credentials") or not user:
+        return None  # no flow, or no run-as user (OAU-07 says so)
+    held = f.value("run_as_permissions")
+    if held is None:
+        return CannotCheck(_RUN_AS_UNREAD.format(user=user))
+    admin = [p for p in ADMIN_PERMISSIONS if p in str(held).split("; ")]
+    if admin:
+        return Outcome(
+            f"{user}: {', '.join(admin)}",
+            "an API-only integration user with the least permissions",
+            "client credentials flow runs as a user with administrator permissions",
+        )
+    return None
+
+
 # Not here: the Authorization Code and Credentials Flow (Salesforce's control recommends enabling it) and
 # named-user JWT access tokens (listed among the ECA security controls). The guest-user variant is the risk,
 # and a code-credential flow that accepts credentials in the URL (not POST only).
@@ -776,6 +803,28 @@ RULES: tuple[Rule, ...] = (
         ),
         field="client_credentials",
         check=_client_credentials,
+    ),
+    Rule(
+        "OAU-17",
+        "Client credentials run as an administrator",
+        "high",
+        "Every client-credentials token acts as the run-as user; Salesforce's control rates the flow higher "
+        "risk when that user holds broad permissions: use an API-only integration user with the least "
+        "permissions.",
+        "ECA control 'Disable Client Credentials Flow' (Higher Risk When) "
+        "https://help.salesforce.com/apex/HTViewHelpDoc?id=xcloud.shr_oauth_flow_enablement_disable_client_"
+        "credentials_flow.htm ; Help 'Configure Client Credentials Flow Policies' "
+        "https://help.salesforce.com/apex/HTViewHelpDoc?id=xcloud.shr_configure_oauth_policies_configure_"
+        "client_credential_flow_policies.htm",
+        ("client_credentials", "run_as"),
+        remedy=Remedy(
+            (),
+            _POLICIES,
+            "run the flow as an API-only integration user without Modify All Data, Customize Application or "
+            "Manage Users (or replace the flow with JWT bearer: OAU-07)",
+        ),
+        field="run_as",
+        check=_run_as_admin,
     ),
     Rule(
         "OAU-08",
