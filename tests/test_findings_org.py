@@ -93,6 +93,10 @@ def test_findings_match_what_the_seed_planted(audited: dict[str, pd.DataFrame], 
     cc = f[(f["rule"] == "OAU-17") & f["app"].isin(local_cc)]
     assert "Demo_Client_Credentials" in local_cc and set(cc["app"]) == local_cc
     assert set(cc["status"]) == {"cannot check"} and cc["message"].str.contains(ADMIN_USERNAME).all()
+    # migration candidates carry Salesforce's caveats (IP allowlist not migrated, read-only connected app)
+    gov = f[(f["rule"] == "GOV-04") & (f["status"] == "fail")]
+    assert len(gov) and set(gov["app"]) <= set(truth["categories"]["local"])
+    assert gov["message"].str.contains("005387022").all() and gov["message"].str.contains("read-only").all()
     # packaged apps: what SOQL cannot tell is "cannot check", never a pass or a fail
     packaged = set(truth["categories"]["packaged"])
     net = f[(f["rule"] == "NET-01") & f["app"].isin(packaged)]

@@ -738,3 +738,18 @@ def test_oau17_run_as_permissions_unread_is_cannot_check_naming_the_user() -> No
     assert "OAU-17" not in set(toolkit.findings(tables(WEB), today=TODAY)["rule"])
     hit = _rule_fails("OAU-17", {**WEB, **CC, "run_as_permissions": "ManageUsers; CustomizeApplication"})
     assert hit.iloc[0]["observed"] == "api@x.com: CustomizeApplication, ManageUsers"
+
+
+def test_gov04_names_the_migration_caveats_salesforce_documents() -> None:
+    """Migration: the username-password flow stops, the Refresh Token IP Allowlist is not migrated (KB
+    005387022), invalid push settings make it fail (not checkable: CA push is not in metadata), and the
+    connected app becomes read-only; lost settings are named."""
+    row = _rule_fails("GOV-04", MOBILE).iloc[0]
+    message, remedy = row["message"], row["remedy"]
+    assert "username-password flow stops" in message and "005387022" in message
+    assert "push settings" in message and "read-only" in message and "read-only" in remedy
+    assert row["observed"].startswith("eligible, settings lost: ") and "PIN Length" in row["observed"]
+    web = _rule_fails("GOV-04", {**WEB, "has_mobile_config": False}).iloc[0]
+    assert "push settings" not in web["message"] and web["observed"] == "eligible"
+    basis = RULES_BY_ID["GOV-04"].basis
+    assert "005387022" in basis and "connected_app_to_external_client_app_migration" in basis

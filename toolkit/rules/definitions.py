@@ -55,6 +55,9 @@ _U_IP_RANGES = "https://help.salesforce.com/s/articleView?id=xcloud.connected_ap
 _U_MIGRATE = (
     "https://help.salesforce.com/s/articleView?id=xcloud.migrate_connected_app_to_external_client_app.htm"
 )
+_U_MIGRATION = (
+    "https://help.salesforce.com/apex/HTViewHelpDoc?id=xcloud.connected_app_to_external_client_app_migration.htm"
+)
 _U_ECA = "https://help.salesforce.com/apex/HTViewHelpDoc?id=xcloud.shr_external_client_apps.htm"
 _U_KB_UNINSTALLED = "https://help.salesforce.com/s/articleView?id=005132365"
 _U_CODE_CRED = (
@@ -575,12 +578,16 @@ def _packaged(f: AppFacts) -> Outcome | None:
 
 
 def _migration(f: AppFacts) -> Outcome | None:
-    from .readiness import readiness_of
+    from .readiness import lost_settings, migration_caveats, readiness_of
 
     eligible, _reasons, _plan = readiness_of(f)
-    if eligible:
-        return Outcome("eligible", "an external client app", "can be migrated to an external client app")
-    return None
+    if not eligible:
+        return None
+    lost = lost_settings(f)
+    observed = f"eligible, settings lost: {', '.join(lost)}" if lost else "eligible"
+    caveats = "; ".join(migration_caveats(is_mobile(f)))
+    why = f"can be migrated to an external client app: {caveats}"
+    return Outcome(observed, "an external client app", why)
 
 
 def _callback_registered(f: AppFacts) -> Outcome | None:
@@ -1286,11 +1293,22 @@ RULES: tuple[Rule, ...] = (
         "GOV-04",
         "Can migrate to an external client app",
         "info",
-        "Local, no username-password flow, no setting without an ECA equivalent.",
-        f"Help 'Migrate a Connected App to an External Client App' {_U_MIGRATE}",
+        "Local and no username-password flow in use; settings without an ECA equivalent are lost. On "
+        "migration the username-password flow stops, the Refresh Token IP Allowlist is not copied, invalid "
+        "push settings make it fail, and the connected app becomes read-only.",
+        f"Help 'Migrate a Connected App to an External Client App' {_U_MIGRATE} ; Help 'Connected App to "
+        f"External Client App Migration' {_U_MIGRATION} ; KB 005387022 (IP allowlist not migrated) "
+        "https://help.salesforce.com/s/articleView?id=005387022",
         ("label",),
         applies_to="ConnectedApp",
-        remedy=Remedy((), "Setup > App Manager > the app > Migrate to External Client App"),
+        remedy=Remedy(
+            (),
+            "Setup > App Manager > the app > Migrate to External Client App",
+            "move clients off the username-password flow, note the Refresh Token IP Allowlist and check the "
+            "push certificates first; then Setup > App Manager > the app > Migrate to External Client App, "
+            "set the allowlist again on the ECA and make later changes there (the connected app becomes "
+            "read-only)",
+        ),
         check=_migration,
     ),
     # Mobile SDK ready (help page "Create a Connected App for Mobile App Integration")
