@@ -1205,7 +1205,10 @@ RULES: tuple[Rule, ...] = (
         "Salesforce's 'Mobile Push Security' control: the risk is higher when message previews are not "
         "masked while the device is locked; send notifications without their content.",
         f"{_HELP} 'Mobile Push Security' {_U_PUSH_SECURITY}",
-        ("push_full_content",),
+        # not push_full_content itself: its connected-app source (an internal SOQL bit) is not queried, and
+        # the engine would call it "only readable from an org"; the check says why (push_plugin: ECA only)
+        ("push_plugin",),
+        field="push_full_content",
         remedy=Remedy(
             _set(("push_full_content", False)),
             f"{_ECA} > Push Notification Policies; connected apps: "
