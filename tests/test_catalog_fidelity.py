@@ -7,7 +7,7 @@ import pytest
 from toolkit.analysis.compare import UI_ONLY, compare_mobile
 from toolkit.model import catalog, schema
 from toolkit.model.bundle import AppBundle, Inventory
-from toolkit.model.catalog import CA, ECA, field, read_value
+from toolkit.model.catalog import CA, ECA, field, read_value, refused_value
 from toolkit.model.document import MetadataDocument
 
 NS = 'xmlns="http://soap.sforce.com/2006/04/metadata"'
@@ -37,10 +37,14 @@ def test_lock_after_of_a_connected_app_takes_at_most_30_minutes() -> None:
     assert field("lock_after").allowed_for(ECA)[-1] == "240"
 
 
-def test_eca_saml_encryption_is_aes_only_while_the_wsdl_enum_has_triple_des() -> None:
+def test_saml_encryption_is_written_aes_only_while_the_wsdl_enum_has_triple_des() -> None:
+    """An ECA has no Triple_Des; a connected app may hold it (read as is), but Salesforce says to replace it
+    with AES (Winter '26), so no edit writes it on either kind."""
     assert "Triple_Des" in schema.enum_values("SamlEncryptionType")
-    assert field("saml_encryption").allowed_for(ECA) == ("AES_128", "AES_256")
-    assert "Triple_Des" in field("saml_encryption").allowed_for(CA)
+    assert "Triple_Des" in field("saml_encryption").allowed
+    for kind in (CA, ECA):
+        assert field("saml_encryption").allowed_for(kind) == ("AES_128", "AES_256")
+        assert "Triple DES" in refused_value("saml_encryption", kind, "Triple_Des") or kind == ECA
 
 
 @pytest.mark.parametrize("fid", ["managed_type", "info_url"])

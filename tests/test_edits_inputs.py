@@ -88,6 +88,8 @@ BAD: list[tuple[str, str, list[str]]] = [
     (CA_WEB, "id_token_validity=1.5", ["whole number"]),
     (CA_WEB, "canvas_access_method=Put", ["Get, Post"]),
     (CA_WEB, "saml_signing_algo=MD5", ["SHA256"]),
+    ("HR_Portal_SAML", "saml_encryption=Triple_Des", ["AES_128, AES_256", "replace Triple DES with AES"]),
+    ("HR_Portal_SAML", "ConnectedApp:samlConfig.encryptionType=Triple_Des", ["AES_256", "Triple DES"]),
     (CA_IOS, "private_app=perhaps", ["true, false"]),
     (CA_IOS, "platform=windows", ["ios", "android"]),
     (CA_IOS, "device_type=watch", ["tablet"]),
@@ -243,6 +245,7 @@ BAD_ON_ORG = [
     ("Eca_Field_000", "profiles+=No Such Profile", "Standard User"),
     ("Mobile_Portal_Ios_0003", "consumer_key=3MVGx", "consumerKey"),
     ("Eca_Sales_001", "lock_after=2", "0, 1, 5"),
+    ("Inventory_Summit_Saml_0008", "saml_encryption=Triple_Des", "replace Triple DES with AES"),
 ]
 
 

@@ -17,6 +17,7 @@ from simple_salesforce import Salesforce
 import toolkit
 from toolkit.commands import main
 from toolkit.demoorg import DemoOrg
+from toolkit.demoorg.seed import ADMIN_USERNAME
 
 
 def _connect(demo: DemoOrg) -> Any:
@@ -78,6 +79,24 @@ def test_findings_match_what_the_seed_planted(audited: dict[str, pd.DataFrame], 
     assert _failed(f, "ACC-04") == set(truth["categories"]["phantom"])
     # SAML apps sign users in through IdpEventLog (no OAuth token, no OAuth login): used ones pass
     assert _failed(f, "USE-01") == set(truth["unused"])
+    # SAML apps seeded with SHA1 signing: Salesforce's control says SHA256 (SAML-02); none uses Triple DES
+    saml = {n: a["settings"] for n, a in truth["apps"].items() if a["kind"] == "saml" and not a["packaged"]}
+    assert saml and _failed(f, "SAML-02") == {n for n, s in saml.items() if s["saml_algo"] == "SHA1"}
+    assert 0 < len(_failed(f, "SAML-02")) < len(saml)
+    assert _failed(f, "SAML-01") == set()
+    # full-content push of a connected app: Setup only (its SOQL bit is internal): unknown, never a pass
+    mob09 = f[(f["rule"] == "MOB-09") & f["app"].isin(set(mobile))]
+    assert set(mob09["app"]) == set(mobile) and set(mob09["status"]) == {"cannot check"}
+    assert mob09["message"].str.contains("internal use only").all()
+    # the client-credentials app runs as the admin: its permissions are not read, so "cannot check" naming it
+    local_cc = {n for n, a in oauth.items() if a["kind"] == "cc"}
+    cc = f[(f["rule"] == "OAU-17") & f["app"].isin(local_cc)]
+    assert "Demo_Client_Credentials" in local_cc and set(cc["app"]) == local_cc
+    assert set(cc["status"]) == {"cannot check"} and cc["message"].str.contains(ADMIN_USERNAME).all()
+    # migration candidates carry Salesforce's caveats (IP allowlist not migrated, read-only connected app)
+    gov = f[(f["rule"] == "GOV-04") & (f["status"] == "fail")]
+    assert len(gov) and set(gov["app"]) <= set(truth["categories"]["local"])
+    assert gov["message"].str.contains("005387022").all() and gov["message"].str.contains("read-only").all()
     # packaged apps: what SOQL cannot tell is "cannot check", never a pass or a fail
     packaged = set(truth["categories"]["packaged"])
     net = f[(f["rule"] == "NET-01") & f["app"].isin(packaged)]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shutil
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -102,6 +103,8 @@ def fails(t: dict[str, pd.DataFrame], baseline: str | None = None) -> pd.DataFra
     return f[f["status"] == "fail"]
 
 
+CC = {"client_credentials": True, "run_as": "api@x.com"}
+SAML_CERT = {"has_saml": True, "has_saml_certificate": True}
 # rule id -> (base app, overrides that trigger it, overrides of an app that does not, long tables of each)
 CASES: dict[str, tuple[str, dict[str, Any], dict[str, Any], dict[str, Any], dict[str, Any]]] = {
     "ACC-01": ("web", {"permitted_users": "AllSelfAuthorized"}, {}, {}, {}),
@@ -140,6 +143,13 @@ CASES: dict[str, tuple[str, dict[str, Any], dict[str, Any], dict[str, Any], dict
     "OAU-05": ("web", {"secret_refresh": False}, {"secret_refresh": False, "scopes": "Api"}, {}, {}),
     "OAU-06": ("web", {"scopes": "Api; Full"}, {}, {}, {}),
     "OAU-07": ("web", {"client_credentials": True, "run_as": None}, {}, {}, {}),
+    "OAU-17": (
+        "web",
+        {**CC, "run_as_permissions": "ApiEnabled; ModifyAllData"},
+        {**CC, "run_as_permissions": "ApiEnabled; ApiUserOnly"},
+        {},
+        {},
+    ),
     "OAU-08": ("web", {"introspect_all": True}, {"introspect_all": False}, {}, {}),
     "OAU-09": ("web", {"callback_urls": "http://app.example.com/cb"}, {"callback_urls": "app://cb"}, {}, {}),
     "OAU-10": (
@@ -178,6 +188,27 @@ CASES: dict[str, tuple[str, dict[str, Any], dict[str, Any], dict[str, Any], dict
         {},
     ),
     "OAU-16": ("web", {}, {}, {"tokens": [{**TOKEN, "created": NOW - pd.Timedelta(days=500)}]}, {}),
+    "SAML-01": (
+        "web",
+        {"has_saml": True, "saml_encryption": "Triple_Des"},
+        {"has_saml": True, "saml_encryption": "AES_256"},
+        {},
+        {},
+    ),
+    "SAML-02": (
+        "web",
+        {"has_saml": True, "saml_signing_algo": "SHA1"},
+        {"has_saml": True, "saml_signing_algo": "SHA256"},
+        {},
+        {},
+    ),
+    "SAML-03": (
+        "web",
+        {**SAML_CERT, "saml_certificate_expires": TODAY + timedelta(days=5)},
+        {**SAML_CERT, "saml_certificate_expires": TODAY + timedelta(days=90)},
+        {},
+        {},
+    ),
     "TOK-01": ("web", {"refresh_policy": "infinite", "refresh_n": None, "refresh_unit": None}, {}, {}, {}),
     "TOK-02": (
         "web",
@@ -226,6 +257,7 @@ CASES: dict[str, tuple[str, dict[str, Any], dict[str, Any], dict[str, Any], dict
     ),
     "MOB-06": ("mobile", {"install_url": "http://apps.example.com/x"}, {}, {}, {}),
     "MOB-07": ("eca", {"push_environment": "Sandbox"}, {}, {}, {}),
+    "MOB-09": ("eca", {"push_full_content": True}, {"push_full_content": False}, {}, {}),
     "USE-01": ("web", {"used": False}, {}, {}, {}),
     "USE-02": ("web", {"inactive_user_tokens": 2}, {}, {}, {}),
     "USE-03": ("web", {}, {}, {"tokens": [{**TOKEN, "last_used": NOW - pd.Timedelta(days=200)}]}, {}),
@@ -523,3 +555,201 @@ def test_oau01_applies_to_a_server_app_whose_logins_use_the_code_flow(
     other = [{"app": "App", "login_subtype": "OauthClientCredentials", "logins": 9}]
     f = toolkit.findings(tables(row, logins=other), today=TODAY)
     assert "OAU-01" not in set(f[f["status"] == "fail"]["rule"])
+
+
+REPO = Path(__file__).resolve().parent.parent
+TRIPLE = {"<encryptionType>AES_128</encryptionType>": "<encryptionType>Triple_Des</encryptionType>"}
+
+
+def _saml_folder(tmp_path: Path, **replace: str) -> Path:
+    """The examples' SAML connected app (HR_Portal_SAML) alone in a folder, with text replaced."""
+    src = REPO / "examples/force-app/main/default/connectedApps/HR_Portal_SAML.connectedApp-meta.xml"
+    text = src.read_text(encoding="utf-8")
+    for old, new in replace.items():
+        assert old in text, old
+        text = text.replace(old, new)
+    folder = tmp_path / "saml" / "connectedApps"
+    folder.mkdir(parents=True)
+    (folder / src.name).write_text(text, encoding="utf-8")
+    return tmp_path / "saml"
+
+
+def test_saml01_triple_des_fails_through_a_folder_audit_and_the_fix_writes_aes(tmp_path: Path) -> None:
+    """Salesforce (Winter '26): replace Triple DES with AES. A folder audit reads Triple_Des as it is (no
+    problem row) and SAML-01 fails with an API fix to AES_256; the rule names its source."""
+    folder = _saml_folder(tmp_path, **TRIPLE)
+    tables = toolkit.audit(folder)
+    assert tables["apps"].loc[0, "saml_encryption"] == "Triple_Des" and tables["problems"].empty
+    f = toolkit.findings(tables)
+    row = f.set_index("rule").loc["SAML-01"]
+    assert row["status"] == "fail" and row["observed"] == "Triple_Des" and row["fixable_by_api"]
+    assert "trailhead.salesforce.com" in row["basis"] and "AES" in row["message"]
+    plan = toolkit.fix_plan(f[f["rule"] == "SAML-01"], folder)
+    assert plan.problems.empty
+    assert plan.rows[0]["after"] == "AES_256"
+    clean = toolkit.findings(toolkit.audit(_saml_folder(tmp_path / "aes")))
+    assert "SAML-01" not in set(clean["rule"])
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ("saml_encryption=Triple_Des", "saml_encryption"),
+        ("saml_encryption=triple_des", "saml_encryption"),
+        ("ConnectedApp:samlConfig.encryptionType=Triple_Des", "ConnectedApp:samlConfig.encryptionType"),
+    ],
+)
+def test_edits_refuse_to_write_triple_des_at_plan_time(tmp_path: Path, change: str, field: str) -> None:
+    """Reading Triple_Des stays allowed; writing it is refused when the plan is made, naming the app, the
+    field, the value, what is allowed and why (by catalog id or by raw path)."""
+    folder = _saml_folder(tmp_path)
+    plan = toolkit.plan_edits(str(folder), [change], apps=["HR_Portal_SAML"])
+    (row,) = plan.problems.to_dict("records")
+    assert (row["app"], row["field"]) == ("HR_Portal_SAML", field)
+    assert row["value"].lower() == "triple_des" and row["value"] in row["problem"]
+    assert row["allowed"].startswith("AES_128, AES_256") and "replace Triple DES with AES" in row["allowed"]
+    assert not plan.components
+
+
+def test_the_rules_table_of_docs_findings_is_generated_from_the_rules() -> None:
+    from toolkit.rules import doc
+
+    text = doc.DOC.read_text(encoding="utf-8")
+    assert doc.updated(text) == text, "regenerate: python -m toolkit.rules.doc"
+    assert doc.rules_markdown().count("\n") == len(RULES) + 2
+
+
+def _pem(not_after: date) -> str:
+    """A self-signed certificate (PEM) valid until ``not_after``."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "sp.example.com")])
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(1)
+        .not_valid_before(pd.Timestamp(not_after - timedelta(days=400)).to_pydatetime())
+        .not_valid_after(pd.Timestamp(not_after).to_pydatetime())
+        .sign(key, hashes.SHA256())
+    )
+    return cert.public_bytes(serialization.Encoding.PEM).decode()
+
+
+def test_saml02_sha1_signing_follows_salesforce_control(tmp_path: Path) -> None:
+    """Salesforce's control 'Signing Algorithm for SAML Messages - Select SHA256' (High): SHA1 fails with an
+    API fix to SHA256, through a folder audit."""
+    sha1 = _saml_folder(tmp_path, **{"SHA256</samlSigningAlgoType>": "SHA1</samlSigningAlgoType>"})
+    f = toolkit.findings(toolkit.audit(sha1))
+    row = f.set_index("rule").loc["SAML-02"]
+    assert (row["status"], row["observed"], row["severity"]) == ("fail", "SHA1", "high")
+    assert row["fixable_by_api"] and "SHA256" in row["remedy"]
+    assert "shr_web_app_settings_signing_algorithm_for_saml_messages_select_sha256" in row["basis"]
+    assert "SAML-02" not in set(toolkit.findings(toolkit.audit(_saml_folder(tmp_path / "ok")))["rule"])
+    # an OAuth-only app is not a SAML app: the rule does not apply
+    assert _rule_fails("SAML-02", {**WEB, "saml_signing_algo": None}).empty
+
+
+@pytest.mark.parametrize("element", ["certificate", "encryptionCertificate"])
+def test_saml03_reads_the_saml_certificates_and_flags_expiry(tmp_path: Path, element: str) -> None:
+    """samlConfig.certificate / encryptionCertificate are read (never shown: only has_* and *_expires columns
+    reach the tables) and SAML-03 fails within 30 days of expiry; an unparsable body is "cannot check"."""
+    soon = date.today() + timedelta(days=10)
+    pem = _pem(soon)
+    tag = f"<{element}>{pem}</{element}>"
+    folder = _saml_folder(tmp_path, **{"<encryptionType>": f"{tag}<encryptionType>"})
+    tables = toolkit.audit(folder)
+    app = tables["apps"].iloc[0]
+    fid = "saml_certificate" if element == "certificate" else "saml_encryption_certificate"
+    assert bool(app[f"has_{fid}"]) and str(app[f"{fid}_expires"]) == str(soon)
+    assert fid not in tables["apps"].columns
+    body = pem.splitlines()[1]
+    assert not any(body in str(v) for v in tables["apps"].iloc[0].tolist())
+    row = toolkit.findings(tables).set_index("rule").loc["SAML-03"]
+    assert row["status"] == "fail" and row["observed"] == str(soon)
+    assert "expires within 30 days" in row["message"] and body not in " ".join(map(str, row.tolist()))
+    valid = _pem(soon + timedelta(days=300))
+    tag = f"<{element}>{valid}</{element}><encryptionType>"
+    later = _saml_folder(tmp_path / "later", **{"<encryptionType>": tag})
+    assert "SAML-03" not in set(toolkit.findings(toolkit.audit(later))["rule"])
+    junk = f"<{element}>not-a-cert</{element}><encryptionType>"
+    bad = _saml_folder(tmp_path / "bad", **{"<encryptionType>": junk})
+    row = toolkit.findings(toolkit.audit(bad)).set_index("rule").loc["SAML-03"]
+    assert row["status"] == "cannot check" and "could not be parsed" in row["message"]
+
+
+def test_saml_certificates_are_never_written_by_edits(tmp_path: Path) -> None:
+    plan = toolkit.plan_edits(str(_saml_folder(tmp_path)), ["saml_certificate=MIIB"], apps=["HR_Portal_SAML"])
+    (row,) = plan.problems.to_dict("records")
+    assert row["field"] == "saml_certificate" and "Setup" in row["problem"] + row["allowed"]
+
+
+def test_mob09_full_content_push_follows_the_mobile_push_security_control(tmp_path: Path) -> None:
+    """Salesforce's 'Mobile Push Security' control: an ECA whose push policies send the full content fails,
+    with an API fix (isFullContent false); a connected app's setting is Setup only and its SOQL bit is
+    'for internal use only': "cannot check" with that reason, never a silent pass."""
+    project = tmp_path / "p"
+    shutil.copytree(REPO / "examples", project)
+    policy = next(project.rglob("Field_Sales_Next_pushPlcy.ecaPushPlcy-meta.xml"))
+    policy.write_text(policy.read_text().replace("<isFullContent>false", "<isFullContent>true"))
+    f = toolkit.findings(toolkit.audit(project))
+    row = f[(f["rule"] == "MOB-09") & (f["app"] == "Field_Sales_Next")].iloc[0]
+    assert (row["status"], row["observed"]) == ("fail", "true") and row["fixable_by_api"]
+    assert "Full Content Push Notifications" in row["remedy"] and "mobile_push_security" in row["basis"]
+    plan = toolkit.fix_plan(f[(f["rule"] == "MOB-09") & (f["status"] == "fail")], project)
+    assert plan.problems.empty and [r["after"] for r in plan.rows] == ["false"]
+    # a mobile connected app read from an org (SOQL facts, but not this internal bit)
+    ca = toolkit.findings(tables({**MOBILE, "coverage": "metadata+soql"}), today=TODAY).set_index("rule")
+    assert ca.loc["MOB-09", "status"] == "cannot check" and "internal use only" in ca.loc["MOB-09", "message"]
+    assert "MOB-09" in set(fails(tables({**MOBILE, "push_full_content": True}))["rule"])
+    assert RULES_BY_ID["MOB-09"].remedy.fixable_by_api("ExternalClientApplication")
+    assert not RULES_BY_ID["MOB-09"].remedy.fixable_by_api("ConnectedApp")
+
+
+@pytest.mark.parametrize(
+    "name", ["Salesforce CLI", "SalesforceA", "Ant Migration Tool", "salesforce for outlook"]
+)
+def test_use01_exempts_salesforce_owned_installed_apps(name: str) -> None:
+    """sfdx-hardis's allowedInactiveConnectedApps: Salesforce's own apps are not "unused" findings when
+    installed (SOQL only, or packaged); a local app created here with such a name is still checked."""
+    from toolkit.rules.definitions import SALESFORCE_OWNED_APPS
+
+    installed = {**WEB, "name": name, "label": name, "coverage": "soql_only", "used": False}
+    t = tables(installed, tokens=[], logins=[])
+    assert "USE-01" not in set(fails(t)["rule"])
+    local = {**WEB, "name": name.replace(" ", "_"), "label": name, "used": False}
+    assert "USE-01" in set(fails(tables(local, tokens=[], logins=[]))["rule"])
+    assert "Salesforce CLI" in SALESFORCE_OWNED_APPS and len(SALESFORCE_OWNED_APPS) == 15
+    basis = RULES_BY_ID["USE-01"].basis
+    assert "sfdx-hardis" in basis and "unused-connected-apps.ts" in basis
+
+
+def test_oau17_run_as_permissions_unread_is_cannot_check_naming_the_user() -> None:
+    """No audit source reads the run-as user's permissions yet (the demo org serves no PermissionSet
+    Permissions* but the gating ones): OAU-17 is "cannot check", naming the user and what to look for."""
+    f = toolkit.findings(tables({**WEB, **CC}), today=TODAY).set_index("rule")
+    assert f.loc["OAU-17", "status"] == "cannot check"
+    assert "api@x.com" in f.loc["OAU-17", "message"] and "Modify All Data" in f.loc["OAU-17", "message"]
+    assert "OAU-17" not in set(toolkit.findings(tables(WEB), today=TODAY)["rule"])
+    hit = _rule_fails("OAU-17", {**WEB, **CC, "run_as_permissions": "ManageUsers; CustomizeApplication"})
+    assert hit.iloc[0]["observed"] == "api@x.com: CustomizeApplication, ManageUsers"
+
+
+def test_gov04_names_the_migration_caveats_salesforce_documents() -> None:
+    """Migration: the username-password flow stops, the Refresh Token IP Allowlist is not migrated (KB
+    005387022), invalid push settings make it fail (not checkable: CA push is not in metadata), and the
+    connected app becomes read-only; lost settings are named."""
+    row = _rule_fails("GOV-04", MOBILE).iloc[0]
+    message, remedy = row["message"], row["remedy"]
+    assert "username-password flow stops" in message and "005387022" in message
+    assert "push settings" in message and "read-only" in message and "read-only" in remedy
+    assert row["observed"].startswith("eligible, settings lost: ") and "PIN Length" in row["observed"]
+    web = _rule_fails("GOV-04", {**WEB, "has_mobile_config": False}).iloc[0]
+    assert "push settings" not in web["message"] and web["observed"] == "eligible"
+    basis = RULES_BY_ID["GOV-04"].basis
+    assert "005387022" in basis and "connected_app_to_external_client_app_migration" in basis

@@ -31,7 +31,15 @@ from .summary import _FORMULA_START  # what the audit's CSV writer prefixes with
 MANIFEST = "manifest.json"
 _WHOLE = re.compile(r"^-?\d+\.0$")
 DIFF_COLUMNS = ("app", "kind", "change", "field", "setting", "old", "new")
-_EXTRA = ("has_certificate", "certificate_expires")  # settings shown apart from the catalog columns
+# settings shown apart from the catalog columns: certificate facts (tables.certificate_columns)
+_EXTRA = (
+    "has_certificate",
+    "certificate_expires",
+    "has_saml_certificate",
+    "saml_certificate_expires",
+    "has_saml_encryption_certificate",
+    "saml_encryption_certificate_expires",
+)
 _RECORDS = {"ip_ranges": ("start", "end"), "attributes": ("key", "formula")}
 _RECORD_FIELD = {"ip_ranges": "ip_ranges", "attributes": "custom_attributes"}
 # the columns diff_audits reads of each table

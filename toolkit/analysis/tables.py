@@ -7,7 +7,8 @@ ECAs) and the long tables ``scopes``, ``callbacks``, ``ip_ranges``, ``attributes
 (empty for folders).
 
 Secrets never reach a table: consumer keys are masked (first/last four), consumer secrets and push secrets are
-left out, and certificates appear only as ``has_certificate`` and ``certificate_expires``.
+left out, and certificates appear only as ``has_certificate`` and ``certificate_expires`` (SAML ones as
+``has_saml_certificate``, ``saml_certificate_expires``...: :func:`certificate_columns`).
 """
 
 from __future__ import annotations
@@ -105,8 +106,21 @@ def apps_columns() -> tuple[str, ...]:
     cols = list(BASE_COLUMNS)
     cols += [f"has_{s}" for s in catalog.SECTIONS]
     cols += [f.id for f in _table_fields() if f.id not in cols]
-    cols += ["has_certificate", "certificate_expires"]
+    cols += [c for fid in CERTIFICATES for c in certificate_columns(fid)]
     return tuple(cols)
+
+
+# certificate fields: each becomes two columns (has it, and its notAfter date), never its body
+CERTIFICATES = ("certificate", "saml_certificate", "saml_encryption_certificate")
+
+
+def certificate_columns(field_id: str) -> tuple[str, str]:
+    """The two columns of a certificate field (``certificate``: ``has_certificate``, ``certificate_expires``).
+
+    >>> certificate_columns("saml_certificate")
+    ('has_saml_certificate', 'saml_certificate_expires')
+    """
+    return f"has_{field_id}", f"{field_id}_expires"
 
 
 def app_row(bundle: AppBundle) -> dict[str, Any]:
@@ -130,9 +144,11 @@ def app_row(bundle: AppBundle) -> dict[str, Any]:
         elif f.many:
             value = _LIST_SEP.join(value) if value else None
         row[f.id] = value
-    cert = catalog.read_value(bundle, "certificate")
-    row["has_certificate"] = bool(cert)
-    row["certificate_expires"] = certificate_expiry(cert) if cert else None
+    for field_id in CERTIFICATES:
+        cert = catalog.read_value(bundle, field_id)
+        has, expires = certificate_columns(field_id)
+        row[has] = bool(cert)
+        row[expires] = certificate_expiry(cert) if cert else None
     return row
 
 

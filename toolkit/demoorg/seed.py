@@ -272,6 +272,7 @@ _PLANTED = (
     "email",
     "install_url",
     "certificate",
+    "saml_algo",  # SAML apps: samlConfig.samlSigningAlgoType (SHA1 / SHA256)
 )
 
 

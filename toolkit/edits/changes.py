@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from urllib.parse import urlparse
 
 from ..errors import InvalidValueError, ToolkitError
-from ..model.catalog import SCOPE_WIRE_NAMES, Field, field  # noqa: F401 - field: used by the doctests
+from ..model.catalog import SCOPE_WIRE_NAMES, Field, field, refused_value  # noqa: F401 - field: doctests
 
 OPS = ("=", "+=", "-=")
 _SPEC = re.compile(r"^\s*(?P<field>[A-Za-z_][\w.:]*)\s*(?P<op>\+=|-=|=)(?P<value>.*)$", re.S)
@@ -166,7 +166,8 @@ def canonical_value(fld: Field, value: str, app: str = "(every app)", kind: str 
     """A value as the catalog's canonical text, checked against the field's type; InvalidValueError if not.
 
     With ``kind`` (an app's kind) the values that kind accepts: a connected app's Lock App After stops at 30
-    minutes, an ECA's SAML encryption has no Triple_Des.
+    minutes; SAML encryption is written AES only (an ECA has no Triple_Des, and on a connected app Salesforce
+    says to replace it: ``catalog.REFUSED_VALUES``), although a connected app that holds it is read as is.
 
     >>> canonical_value(field("ip_relaxation"), "enforce")
     'ENFORCE'
@@ -180,6 +181,9 @@ from 1 to 2147483647 (xsd:int)
     """
     name = fld.id
     allowed_values = fld.allowed_for(kind) if kind else fld.allowed
+    refused = refused_value(fld.id, kind, value) if kind else ""
+    if refused:
+        raise InvalidValueError(app, name, value, f"{', '.join(allowed_values)} ({refused})")
     kind = fld.type
     if kind == "boolean":
         low = value.strip().lower()

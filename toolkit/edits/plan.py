@@ -874,6 +874,11 @@ def _raw_value(app: AppBundle, type_name: str, path: str, value: str, known: cat
 
     info = schema.field_info(type_name, path)
     name = f"{type_name}:{path}"
+    refused = cat.refused_value(known.id, app.kind, value) if known is not None else ""
+    if refused:  # the catalog's field under its raw path: the same refusal as by its catalog id
+        assert known is not None
+        allowed = ", ".join(known.allowed_for(app.kind))
+        raise InvalidValueError(app.name, name, value, f"{allowed} ({refused})")
     if info.base_type in ("xsd:int", "xsd:long"):
         minimum = 1 if known is not None and known.type == "integer" else None
         return check_int(app.name, name, value, minimum)

@@ -294,7 +294,8 @@ class Field:
         return self.ca if kind == CA else self.eca if kind == ECA else None
 
     def allowed_for(self, kind: str) -> tuple[str, ...]:
-        """The values this kind of app takes (``lock_after``: 0-30 minutes on a CA, up to 240 on an ECA).
+        """The values an edit may write on this kind of app (``lock_after``: 0-30 minutes on a CA, up to 240
+        on an ECA); reading takes every value of ``allowed`` (a CA's SAML encryption may be Triple_Des).
 
         >>> field("lock_after").allowed_for("ConnectedApp")
         ('0', '1', '5', '10', '30')
@@ -369,6 +370,7 @@ _RECORD_ID = "the record Id Salesforce assigns: not a setting"
 _INTERNAL = "set by Salesforce (internal or reserved): not writable through the Metadata API"
 _KEY_WHY = "consumerKey is set only at creation and cannot be changed or deployed to another org"
 _SECRET_WHY = "consumerSecret is never returned by retrieve and must never be sent"
+_CERT_WHY = "a certificate the service provider supplies: upload it in Setup (bulk edits never write one)"
 
 IP_RELAXATION = ("ENFORCE", "ENFORCE_RELAXREFRESH", "BYPASS_2FACTOR", "BYPASS")
 _ECA_IP = {"Enforce": "ENFORCE", "Enforce_RelaxRefresh": "ENFORCE_RELAXREFRESH",
@@ -670,9 +672,20 @@ _FIELDS: list[Field] = [
     Field("saml_signing_algo", "Signing Algorithm for SAML Messages", "saml", "enum",
           _rw(_ca("samlConfig.samlSigningAlgoType")), _rw(_md(_SAML, "signingAlgorithmType")),
           allowed=_enum("SamlSigningAlgoType", ("SHA1", "SHA256"))),
+    # certificates the service provider uploads (PEM bodies, never shown: tables carry their expiry only)
+    Field("saml_certificate", "Verify Request Signatures (certificate)", "saml", "certificate",
+          _ro(_ca("samlConfig.certificate"), why=_CERT_WHY), _ro(_md(_SAML, "certificate"), why=_CERT_WHY),
+          help="the body is never shown: tables carry has_saml_certificate and saml_certificate_expires"),
+    Field("saml_encryption_certificate", "Encrypt SAML Response (certificate)", "saml", "certificate",
+          _ro(_ca("samlConfig.encryptionCertificate"), why=_CERT_WHY),
+          _ro(_md(_SAML, "encryptionCertificate"), why=_CERT_WHY),
+          help="the body is never shown: tables carry has_saml_encryption_certificate and "
+          "saml_encryption_certificate_expires"),
+    # read: all three (a connected app may hold Triple_Des); written: AES only on both kinds (an ECA has no
+    # Triple_Des; on a connected app Salesforce says to replace it: REFUSED_VALUES)
     Field("saml_encryption", "Encryption Type", "saml", "enum",
-          _rw(_ca("samlConfig.encryptionType")),
-          _rw(_md(_SAML, "encryptionType"), allowed=("AES_128", "AES_256")),  # ECA: no Triple_Des
+          _rw(_ca("samlConfig.encryptionType"), allowed=("AES_128", "AES_256")),
+          _rw(_md(_SAML, "encryptionType"), allowed=("AES_128", "AES_256")),
           allowed=_enum("SamlEncryptionType", ("AES_128", "AES_256", "Triple_Des"))),
     # who may sign in through the ECA's SAML plugin: its own pre-authorization lists (a connected app's
     # profileName/permissionSetName serve OAuth and SAML alike: the profiles/permission_sets fields)
@@ -1049,6 +1062,31 @@ ECA_ALTERNATIVES = {
     "push_full_content": "push_full_content on an external client app "
     "(ExtlClntAppPushConfigurablePolicies.isFullContent)",
 }
+
+TRIPLE_DES_URL = (
+    "https://trailhead.salesforce.com/content/learn/modules/salesforce-architect-certification-maintenance-"
+    "winter-26/discover-whats-new-with-identity-management-for-winter-26"
+)
+# values an app may hold (read as they are) that an edit must never write, with why: (field id, kind) -> why
+REFUSED_VALUES: dict[tuple[str, str], dict[str, str]] = {
+    ("saml_encryption", CA): {
+        "Triple_Des": "Salesforce says to replace Triple DES with AES in SAML configurations (Winter '26 "
+        f"identity guidance {TRIPLE_DES_URL})",
+    },
+    ("saml_encryption", ECA): {"Triple_Des": "external client apps take AES_128 or AES_256 only"},
+}
+
+
+def refused_value(field_id: str, kind: str, value: str) -> str:
+    """Why an edit must not write ``value`` to this field on this kind of app ("" when it may).
+
+    >>> refused_value("saml_encryption", "ConnectedApp", "triple_des")[:45]
+    'Salesforce says to replace Triple DES with AE'
+    >>> refused_value("saml_encryption", "ConnectedApp", "AES_256")
+    ''
+    """
+    refused = REFUSED_VALUES.get((field_id, kind), {})
+    return next((why for v, why in refused.items() if v.lower() == str(value).strip().lower()), "")
 
 
 def write_source(f: Field | str, kind: str) -> Source | None:

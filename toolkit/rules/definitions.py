@@ -55,6 +55,9 @@ _U_IP_RANGES = "https://help.salesforce.com/s/articleView?id=xcloud.connected_ap
 _U_MIGRATE = (
     "https://help.salesforce.com/s/articleView?id=xcloud.migrate_connected_app_to_external_client_app.htm"
 )
+_U_MIGRATION = (
+    "https://help.salesforce.com/apex/HTViewHelpDoc?id=xcloud.connected_app_to_external_client_app_migration.htm"
+)
 _U_ECA = "https://help.salesforce.com/apex/HTViewHelpDoc?id=xcloud.shr_external_client_apps.htm"
 _U_KB_UNINSTALLED = "https://help.salesforce.com/s/articleView?id=005132365"
 _U_CODE_CRED = (
@@ -95,6 +98,18 @@ _U_SCREEN_LOCK = (
 )
 _U_BIOMETRIC = (
     "https://developer.salesforce.com/docs/atlas.en-us.mobile_sdk.meta/mobile_sdk/biometric_auth.htm"
+)
+_U_SAML_SHA256 = (
+    "https://help.salesforce.com/apex/HTViewHelpDoc?id=xcloud.shr_web_app_settings_signing_algorithm_for_saml_"
+    "messages_select_sha256.htm"
+)
+_U_ECA_SAML = (
+    "https://developer.salesforce.com/docs/atlas.en-us.256.0.api_meta.meta/api_meta/"
+    "meta_extlclntappsamlconfigurablepolicies.htm"
+)
+_U_PUSH_SECURITY = (
+    "https://help.salesforce.com/apex/HTViewHelpDoc?id=xcloud.shr_push_notification_settings_and_policies_for_"
+    "mobile_mobile_push_security.htm"
 )
 _U_UNC6040 = (
     "https://cloud.google.com/blog/topics/threat-intelligence/unc6040-proactive-hardening-recommendations"
@@ -148,6 +163,25 @@ def has_oauth(f: AppFacts) -> bool | None:
     if f.value("has_oauth") or f.value("oauth_plugin"):
         return True
     return None if _opaque(f) else False
+
+
+@_memo
+def has_saml(f: AppFacts) -> bool | None:
+    """A SAML app (a connected app's samlConfig, an ECA's SAML policies); None when the audit cannot tell."""
+    if f.value("has_saml") or f.value("saml_acs_url") or f.value("saml_entity_id"):
+        return True
+    return None if _opaque(f) else False
+
+
+@_memo
+def sends_push(f: AppFacts) -> bool | None:
+    """An app that may send push notifications: an ECA with push settings or the push plugin on; a mobile
+    connected app (its push settings are not in metadata: Setup only)."""
+    if f.kind == catalog.ECA:
+        if f.value("has_push") or f.value("push_plugin") or f.value("push_full_content"):
+            return True
+        return None if _opaque(f) else False
+    return True if f.value("push_full_content") else is_mobile(f)
 
 
 @_memo
@@ -243,6 +277,33 @@ def _client_credentials(f: AppFacts) -> Outcome | None:
     return Outcome(user or "(no run-as user)", "disabled (JWT bearer instead)", why)
 
 
+# the permissions that make a client-credentials run-as user an administrator (Salesforce's control: "higher
+# risk when" the run-as user has broad permissions), as ``run_as_permissions`` would list them
+ADMIN_PERMISSIONS = ("ModifyAllData", "CustomizeApplication", "ManageUsers", "ViewAllData", "AuthorApex")
+_RUN_AS_UNREAD = (
+    "the audit does not read the run-as user's permissions (PermissionSet.Permissions* of the user's profile "
+    "and permission sets): check {user} in Setup > Users for Modify All Data, Customize Application, Manage "
+    "Users, View All Data, Author Apex"
+)
+
+
+def _run_as_admin(f: AppFacts) -> Outcome | CannotCheck | None:
+    user = f.value("run_as")
+    if not f.value("client_credentials") or not user:
+        return None  # no flow, or no run-as user (OAU-07 says so)
+    held = f.value("run_as_permissions")
+    if held is None:
+        return CannotCheck(_RUN_AS_UNREAD.format(user=user))
+    admin = [p for p in ADMIN_PERMISSIONS if p in str(held).split("; ")]
+    if admin:
+        return Outcome(
+            f"{user}: {', '.join(admin)}",
+            "an API-only integration user with the least permissions",
+            "client credentials flow runs as a user with administrator permissions",
+        )
+    return None
+
+
 # Not here: the Authorization Code and Credentials Flow (Salesforce's control recommends enabling it) and
 # named-user JWT access tokens (listed among the ECA security controls). The guest-user variant is the risk,
 # and a code-credential flow that accepts credentials in the URL (not POST only).
@@ -284,20 +345,44 @@ def _stale_callbacks(f: AppFacts) -> Outcome | None:
     return Outcome("; ".join(bad), "no loopback, wildcard or placeholder", "stale callback") if bad else None
 
 
-def _certificate(f: AppFacts) -> Outcome | CannotCheck | None:
-    if not f.value("has_certificate"):
+def _expiry(f: AppFacts, field_id: str, what: str) -> Outcome | CannotCheck | None:
+    """A certificate field's expiry (the ``has_<id>`` and ``<id>_expires`` columns of the audit)."""
+    if not f.value(f"has_{field_id}"):
         return None
-    expires = f.value("certificate_expires")
+    expires = f.value(f"{field_id}_expires")
     if expires is None:
-        return CannotCheck("the certificate could not be parsed")
+        return CannotCheck(f"the {what} could not be parsed")
     expires = expires.date() if hasattr(expires, "date") and not isinstance(expires, date) else expires
     if isinstance(expires, str):
         expires = date.fromisoformat(expires[:10])
     today = f.today or date.today()
     if expires < today + timedelta(days=30):
         state = "expired" if expires < today else "expires within 30 days"
-        return Outcome(str(expires), "valid for more than 30 days", f"certificate {state}")
+        return Outcome(str(expires), "valid for more than 30 days", f"{what} {state}")
     return None
+
+
+def _certificate(f: AppFacts) -> Outcome | CannotCheck | None:
+    return _expiry(f, "certificate", "certificate")
+
+
+_SAML_CERTIFICATES = (
+    ("saml_certificate", "SAML request-signature certificate"),
+    ("saml_encryption_certificate", "SAML encryption certificate"),
+)
+
+
+def _saml_certificates(f: AppFacts) -> Outcome | CannotCheck | None:
+    """Both SAML certificates: every failing one in one finding; else "cannot check" if one is unreadable."""
+    results = [_expiry(f, fid, what) for fid, what in _SAML_CERTIFICATES]
+    failed = [r for r in results if isinstance(r, Outcome)]
+    if failed:
+        return Outcome(
+            "; ".join(str(r.observed) for r in failed),
+            "valid for more than 30 days",
+            "; ".join(r.message for r in failed),
+        )
+    return next((r for r in results if isinstance(r, CannotCheck)), None)
 
 
 def logins_of(f: AppFacts, flows: tuple[str, ...]) -> int:
@@ -411,8 +496,54 @@ def _http_install(f: AppFacts) -> Outcome | None:
     return Outcome(url, "https", "App Binary URL over plain http") if url and scheme(url) == "http" else None
 
 
+# a connected app's push settings are Setup only; its SOQL bit is "for internal use only" (Object Reference)
+# and the audit's ConnectedApplication query does not select it: unknown, never a pass
+_CA_PUSH_UNKNOWN = (
+    "Full Content Push Notifications of a connected app is set in Setup only: no Metadata API element (WSDL "
+    "v66), and ConnectedApplication.OptionsFullContentPushNotifications is 'for internal use only' (the "
+    "audit does not query it)"
+)
+
+
+def _full_content(f: AppFacts) -> Outcome | CannotCheck | None:
+    value = f.value("push_full_content")
+    if value is True:
+        return Outcome(
+            "true",
+            "!= true (message previews masked)",
+            "push notifications carry their full content (readable on a locked device unless masked)",
+        )
+    if value is None and f.kind == catalog.CA:
+        return CannotCheck(_CA_PUSH_UNKNOWN)
+    return None
+
+
+# Salesforce's own connected apps, which an org has whether or not anyone uses them: never "unused" (USE-01).
+# The list sfdx-hardis ships as ``allowedInactiveConnectedApps`` (ConnectedApplication.Name values), in
+# src/commands/hardis/org/diagnose/unused-connected-apps.ts, https://github.com/hardisgroupcom/sfdx-hardis
+SALESFORCE_OWNED_APPS = frozenset({
+    "Ant Migration Tool", "Chatter Desktop", "Chatter Mobile for BlackBerry", "Force.com IDE",
+    "OIQ_Integration", "Salesforce CLI", "Salesforce Files", "Salesforce Mobile Dashboards",
+    "Salesforce Touch", "Salesforce for Outlook", "SalesforceA", "SalesforceA for Android",
+    "SalesforceA for iOS", "SalesforceDX Namespace Registry", "SalesforceIQ",
+})
+_OWNED = frozenset(n.lower() for n in SALESFORCE_OWNED_APPS)
+_U_HARDIS_UNUSED = (
+    "https://github.com/hardisgroupcom/sfdx-hardis/blob/main/src/commands/hardis/org/diagnose/"
+    "unused-connected-apps.ts"
+)
+
+
+def salesforce_owned(f: AppFacts) -> bool:
+    """One of Salesforce's own apps (:data:`SALESFORCE_OWNED_APPS`, by name or label), installed rather than
+    created here: a local app with such a name is not Salesforce's (GOV-02 flags it), so it stays checked."""
+    names = {str(f.name).lower(), str(f.value("label") or "").lower()}
+    installed = bool(f.value("namespace")) or f.row.get("coverage") == "soql_only"
+    return installed and bool(names & _OWNED)
+
+
 def _unused(f: AppFacts) -> Outcome | None:
-    if f.value("used") is False and f.row.get("coverage") != "tokens_only":
+    if f.value("used") is False and f.row.get("coverage") != "tokens_only" and not salesforce_owned(f):
         return Outcome("no token, login or SAML sign-in in the window", "used", "unused app")
     return None
 
@@ -447,12 +578,16 @@ def _packaged(f: AppFacts) -> Outcome | None:
 
 
 def _migration(f: AppFacts) -> Outcome | None:
-    from .readiness import readiness_of
+    from .readiness import lost_settings, migration_caveats, readiness_of
 
     eligible, _reasons, _plan = readiness_of(f)
-    if eligible:
-        return Outcome("eligible", "an external client app", "can be migrated to an external client app")
-    return None
+    if not eligible:
+        return None
+    lost = lost_settings(f)
+    observed = f"eligible, settings lost: {', '.join(lost)}" if lost else "eligible"
+    caveats = "; ".join(migration_caveats(is_mobile(f)))
+    why = f"can be migrated to an external client app: {caveats}"
+    return Outcome(observed, "an external client app", why)
 
 
 def _callback_registered(f: AppFacts) -> Outcome | None:
@@ -677,6 +812,28 @@ RULES: tuple[Rule, ...] = (
         check=_client_credentials,
     ),
     Rule(
+        "OAU-17",
+        "Client credentials run as an administrator",
+        "high",
+        "Every client-credentials token acts as the run-as user; Salesforce's control rates the flow higher "
+        "risk when that user holds broad permissions: use an API-only integration user with the least "
+        "permissions.",
+        "ECA control 'Disable Client Credentials Flow' (Higher Risk When) "
+        "https://help.salesforce.com/apex/HTViewHelpDoc?id=xcloud.shr_oauth_flow_enablement_disable_client_"
+        "credentials_flow.htm ; Help 'Configure Client Credentials Flow Policies' "
+        "https://help.salesforce.com/apex/HTViewHelpDoc?id=xcloud.shr_configure_oauth_policies_configure_"
+        "client_credential_flow_policies.htm",
+        ("client_credentials", "run_as"),
+        remedy=Remedy(
+            (),
+            _POLICIES,
+            "run the flow as an API-only integration user without Modify All Data, Customize Application or "
+            "Manage Users (or replace the flow with JWT bearer: OAU-07)",
+        ),
+        field="run_as",
+        check=_run_as_admin,
+    ),
+    Rule(
         "OAU-08",
         "High-risk flows enabled",
         "medium",
@@ -800,6 +957,60 @@ RULES: tuple[Rule, ...] = (
         field="permitted_users",
         check=_tokens_before_change,
         needs=("tokens", "last_modified"),
+    ),
+    # SAML
+    Rule(
+        "SAML-01",
+        "SAML encryption uses Triple DES",
+        "medium",
+        "Salesforce's Winter '26 identity guidance: update SAML configurations to replace Triple DES with "
+        "AES. Edits refuse to write Triple_Des.",
+        f"Trailhead 'Discover What's New with Identity Management for Winter '26' {catalog.TRIPLE_DES_URL}",
+        ("saml_encryption",),
+        remedy=Remedy(
+            _set(("saml_encryption", "AES_256")),
+            _APP,
+            "set Encryption Type to AES_256 (or AES_128); the service provider must decrypt AES first",
+        ),
+        expect="!= Triple_Des",
+        when=has_saml,
+        message="SAML assertions encrypted with Triple DES: Salesforce says to replace it with AES",
+    ),
+    Rule(
+        "SAML-02",
+        "SAML messages signed with SHA-1",
+        "high",
+        "Salesforce's control: select SHA256 for SAML messages; SHA-1 collisions let an attacker forge a "
+        "signature (CVSS High 7.0-8.9).",
+        f"{_HELP} 'Signing Algorithm for SAML Messages - Select SHA256' {_U_SAML_SHA256}",
+        ("saml_signing_algo",),
+        remedy=Remedy(
+            _set(("saml_signing_algo", "SHA256")),
+            _APP,
+            "set Signing Algorithm for SAML Messages to SHA256; the service provider must accept SHA-256 "
+            "signatures first",
+        ),
+        expect="== SHA256",
+        when=has_saml,
+        message="SAML messages signed with SHA-1 (or no algorithm set): Salesforce recommends SHA256",
+    ),
+    Rule(
+        "SAML-03",
+        "SAML certificate expired or expiring",
+        "high",
+        "The service provider's request-signature or encryption certificate expires within 30 days: single "
+        "sign-on to it breaks when it does.",
+        "operational; ConnectedApp samlConfig.certificate / encryptionCertificate (Metadata API) "
+        f"{_U_CA_META} ; ExtlClntAppSamlConfigurablePolicies {_U_ECA_SAML}",
+        ("saml_certificate", "saml_encryption_certificate"),
+        remedy=Remedy(
+            (),
+            _APP,
+            "upload the service provider's new certificate (Verify Request Signatures / Encrypt SAML "
+            "Response)",
+        ),
+        when=has_saml,
+        check=_saml_certificates,
     ),
     # tokens, network, session
     Rule(
@@ -987,13 +1198,36 @@ RULES: tuple[Rule, ...] = (
         expect="!= Sandbox",
         baselines=(RECOMMENDED, MOBILE_SDK),
     ),
+    Rule(
+        "MOB-09",
+        "Full-content push notifications",
+        "medium",
+        "Salesforce's 'Mobile Push Security' control: the risk is higher when message previews are not "
+        "masked while the device is locked; send notifications without their content.",
+        f"{_HELP} 'Mobile Push Security' {_U_PUSH_SECURITY}",
+        # not push_full_content itself: its connected-app source (an internal SOQL bit) is not queried, and
+        # the engine would call it "only readable from an org"; the check says why (push_plugin: ECA only)
+        ("push_plugin",),
+        field="push_full_content",
+        remedy=Remedy(
+            _set(("push_full_content", False)),
+            f"{_ECA} > Push Notification Policies; connected apps: "
+            f"{catalog.SETUP_PATHS['push_full_content']}",
+            "switch off Full Content Push Notifications (ECA: its push policies; connected app: Setup only)",
+        ),
+        when=sends_push,
+        check=_full_content,
+        baselines=(RECOMMENDED, MOBILE_SDK),
+    ),
     # usage, governance
     Rule(
         "USE-01",
         "Unused app",
         "low",
-        "No token used, no login and no SAML sign-in in the audit window.",
-        "sfdx-hardis unused-connected-apps; SAML sign-ins: Object Reference, IdpEventLog "
+        "No token used, no login and no SAML sign-in in the audit window; Salesforce's own installed apps "
+        "(Salesforce CLI, SalesforceA...: sfdx-hardis's list) are exempt.",
+        f"sfdx-hardis unused-connected-apps (allowedInactiveConnectedApps) {_U_HARDIS_UNUSED} ; SAML "
+        "sign-ins: Object Reference, IdpEventLog "
         "(https://developer.salesforce.com/docs/atlas.en-us.object_reference.meta/object_reference/"
         "sforce_api_objects_idpeventlog.htm)",
         ("used",),
@@ -1062,11 +1296,22 @@ RULES: tuple[Rule, ...] = (
         "GOV-04",
         "Can migrate to an external client app",
         "info",
-        "Local, no username-password flow, no setting without an ECA equivalent.",
-        f"Help 'Migrate a Connected App to an External Client App' {_U_MIGRATE}",
+        "Local and no username-password flow in use; settings without an ECA equivalent are lost. On "
+        "migration the username-password flow stops, the Refresh Token IP Allowlist is not copied, invalid "
+        "push settings make it fail, and the connected app becomes read-only.",
+        f"Help 'Migrate a Connected App to an External Client App' {_U_MIGRATE} ; Help 'Connected App to "
+        f"External Client App Migration' {_U_MIGRATION} ; KB 005387022 (IP allowlist not migrated) "
+        "https://help.salesforce.com/s/articleView?id=005387022",
         ("label",),
         applies_to="ConnectedApp",
-        remedy=Remedy((), "Setup > App Manager > the app > Migrate to External Client App"),
+        remedy=Remedy(
+            (),
+            "Setup > App Manager > the app > Migrate to External Client App",
+            "move clients off the username-password flow, note the Refresh Token IP Allowlist and check the "
+            "push certificates first; then Setup > App Manager > the app > Migrate to External Client App, "
+            "set the allowlist again on the ECA and make later changes there (the connected app becomes "
+            "read-only)",
+        ),
         check=_migration,
     ),
     # Mobile SDK ready (help page "Create a Connected App for Mobile App Integration")

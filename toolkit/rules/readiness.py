@@ -26,6 +26,28 @@ from .model import AppFacts
 
 READINESS_COLUMNS = ("app", "status", "eligible", "reasons", "lost_settings", "plan")
 PLAN_NOTE = "plan only: migrate with Setup > App Manager > Migrate to External Client App"
+KB_IP_ALLOWLIST = "https://help.salesforce.com/s/articleView?id=005387022"
+# what Salesforce says happens on migration that no audit field can tell beforehand (GOV-04 says them)
+MIGRATION_CAVEATS = (
+    "the username-password flow stops working (external client apps do not support it)",
+    f"the Refresh Token IP Allowlist is not migrated (KB 005387022 {KB_IP_ALLOWLIST}): set it again on the "
+    "ECA",
+    "the connected app stays as a read-only copy: later changes go to the ECA (no API field tells a migrated "
+    "connected app, so the toolkit cannot refuse an edit of one beforehand: the org refuses it)",
+)
+PUSH_CAVEAT = (
+    "migration fails if push settings are invalid (an expired Apple P12 certificate, a legacy Android server "
+    "key): a connected app's push settings are not in metadata, so the audit cannot check them"
+)
+
+
+def migration_caveats(mobile: bool | None) -> list[str]:
+    """The caveats of migrating one connected app (the push one unless it is known not to be mobile).
+
+    >>> len(migration_caveats(False)), len(migration_caveats(None))
+    (3, 4)
+    """
+    return [*MIGRATION_CAVEATS, *([] if mobile is False else [PUSH_CAVEAT])]
 
 
 def readiness_of(f: AppFacts) -> tuple[bool, list[str], list[str]]:
