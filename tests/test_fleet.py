@@ -172,3 +172,47 @@ def test_repeated_org_options_name_several_orgs() -> None:
     assert is_fleet(args) and [t.alias for t in fleet_targets(args)] == ["prod", "uat"]
     one = parser.parse_args(["--org", "prod"])
     assert not is_fleet(one) and one.org == "prod"
+
+
+def test_check_of_several_orgs_gates_on_all_of_them(
+    three_orgs: list[DemoOrg], tmp_path: Path, history_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    prod, uat, dev = three_orgs
+    dev.reset()
+    dev.inject_fault("http500", operation="readMetadata")
+    orgs = str(_orgs_file(tmp_path / "orgs.json", three_orgs))
+    assert main(["check", "--orgs-file", orgs, "--format", "json", "--out", str(tmp_path / "f.json")]) == 3
+    assert "PARTIAL check: org dev partial" in capsys.readouterr().err
+    found = pd.DataFrame(json.loads((tmp_path / "f.json").read_text())["findings"])
+    assert set(found["org"]) == {"prod", "uat", "dev"}
+    assert not found["app"].str.contains("/").any()  # json keeps the app's own name, the org apart
+    relaxed = found[(found["field"] == "ip_relaxation") & (found["status"] == "fail")]
+    assert ("uat", "Field_Service_UAT") in set(zip(relaxed["org"], relaxed["app"], strict=True))
+    assert ("prod", "Field_Service") not in set(zip(relaxed["org"], relaxed["app"], strict=True))
+
+    code = main(["check", "--orgs-file", orgs, "--fail-on", "high", "--no-history"])
+    captured = capsys.readouterr()
+    assert code == 1 and "in 3 orgs" in captured.err
+    assert "uat/Field_Service_UAT" in captured.out  # text names the org with the app
+    assert len(list(history_dir.iterdir())) == 3
+
+
+def test_report_of_two_orgs_has_the_orgs_section(
+    three_orgs: list[DemoOrg], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    prod, uat, _dev = three_orgs
+    orgs = _orgs_file(tmp_path / "orgs.toml", [prod, uat], ("prod", "uat"))
+    toml = "".join(
+        f'[[org]]\nname = "{e["name"]}"\ninstance_url = "{e["instance_url"]}"\n'
+        f'access_token = "{e["access_token"]}"\nca_file = "{e["ca_file"]}"\n'
+        for e in json.loads(orgs.read_text())
+    )
+    orgs.write_text(toml, encoding="utf-8")
+    out = tmp_path / "report"
+    assert main(["report", "--orgs-file", str(orgs), "--out", str(out), "--no-history"]) == 0
+    page = (out / "report.html").read_text(encoding="utf-8")
+    assert "<h2>Orgs</h2>" in page and "1 app(s) set differently" in page
+    assert prod.access_token not in page and KEY not in page
+    assert set(pd.read_csv(out / "fleet.csv")["org"]) == {"prod", "uat"}
+    assert "ip_relaxation" in set(pd.read_csv(out / "same_app.csv")["field"])
+    assert "report:" in capsys.readouterr().out

@@ -90,14 +90,25 @@ def audit_fleet_command(args: argparse.Namespace) -> int:
     ``org`` column, plus ``fleet.csv`` (one row per org) and ``same_app.csv`` (the settings of one app that
     differ between orgs). Exit 3 when any org failed or was partial (each reason on stderr and in
     ``problems.csv``); exit 2 when no org could be read at all. One history snapshot per org read."""
-    from ..analysis.audit import audit_org
-    from ..analysis.fleet import fleet_table, same_app_across_orgs
     from ..rules.engine import findings
     from .orgs import keep_fleet_history, read_fleet
 
-    def read(org: object) -> tuple[Inventory, dict[str, pd.DataFrame], dict[str, object]]:
+    _targets, runs, _bound = read_fleet(args, org_reader(args.window_days))
+    for run in runs:
+        if run.ok:
+            run.findings = findings(run.tables)
+    code = write_fleet(runs, args.out)
+    return keep_fleet_history(args, runs, command="audit", code=code)
+
+
+def org_reader(window_days: int = 180) -> Any:
+    """How a fleet run reads one opened org: its audit (inventory, tables, {}); nothing readable, or a
+    refused token, is an :class:`OrgError` (that org fails, the others go on)."""
+    from ..analysis.audit import audit_org
+
+    def read(org: Any) -> tuple[Inventory, dict[str, pd.DataFrame], dict[str, Any]]:
         try:
-            inventory, tables = audit_org(org, window_days=args.window_days)
+            inventory, tables = audit_org(org, window_days=window_days)
         except OrgError as exc:
             if exc.kind in _AUTH_CODES:
                 raise _auth_failed(str(getattr(org, "instance_url", ""))) from None
@@ -105,33 +116,18 @@ def audit_fleet_command(args: argparse.Namespace) -> int:
         check_readable(inventory)
         return inventory, tables, {}
 
-    _targets, runs, _bound = read_fleet(args, read)
-    for run in runs:
-        if run.ok:
-            run.findings = findings(run.tables)
-    code = write_fleet(runs, args.out, fleet_table(runs), same_app_across_orgs(runs))
-    return keep_fleet_history(args, runs, command="audit", code=code)
+    return read
 
 
-def write_fleet(runs: list[Any], out: str | Path, fleet: pd.DataFrame, same_app: pd.DataFrame) -> int:
+def write_fleet(runs: list[Any], out: str | Path) -> int:
     """Write a fleet's outputs (the orgs' tables stacked, ``fleet.csv``, ``same_app.csv``, ``summary.html``)
     and say what was read; the exit code (2 when no org could be read, 3 when one failed or was partial)."""
-    from ..analysis.fleet import combine, combine_findings, labelled, partial_reason
-    from ..reports import ReportData, static_page
-    from .orgs import fleet_secrets
+    from ..reports import static_page
+    from .orgs import fleet_data, fleet_secrets
 
-    if not any(r.ok for r in runs):
-        first = next(iter(runs))
-        raise OrgError("NOTHING_READ", f"no org could be read; first, org {first.label}: {first.reason}")
-    tables = combine(runs)
-    tables["fleet"], tables["same_app"] = fleet, same_app
-    reason = partial_reason(runs)
-    found = combine_findings(runs)
+    data = fleet_data(runs)
+    tables, reason, same_app = data.tables, data.partial_reason, data.tables["same_app"]
     title = f"Connected app audit of {len(runs)} orgs" + (" (PARTIAL: see Problems)" if reason else "")
-    data = ReportData(
-        tables=tables, findings=labelled(found) if found is not None else None,
-        org_name=f"{len(runs)} orgs", origin=", ".join(r.label for r in runs), partial_reason=reason,
-    )
     paths = write_outputs(
         tables, out, title=title, origin=data.origin, secrets=fleet_secrets(runs), partial_reason=reason,
         page=static_page(data),

@@ -30,7 +30,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from .. import checks
-from ..errors import SourceError, shown
+from ..errors import OrgError, SourceError, shown
 from ..redact import register_secret
 
 _FIELDS = ("name", "alias", "instance_url", "access_token", "access_token_env", "ca_file")
@@ -182,7 +182,8 @@ def org_options(args: argparse.Namespace, target: OrgTarget) -> argparse.Namespa
 
 def read_fleet(args: argparse.Namespace, read: Any) -> tuple[list[OrgTarget], list[Any], Any]:
     """Read every org the options name in parallel; (targets, :class:`~toolkit.analysis.fleet.OrgRun` per
-    org, the shared bound). ``read(org)`` audits one opened org: (inventory, tables, extra)."""
+    org, the shared bound). ``read(org)`` audits one opened org: (inventory, tables, extra). No org read at
+    all is an :class:`OrgError` (exit 2, nothing written)."""
     from ..analysis.fleet import audit_fleet
     from ..sources.org import RequestBound
     from .options import open_org, org_identity
@@ -202,6 +203,8 @@ def read_fleet(args: argparse.Namespace, read: Any) -> tuple[list[OrgTarget], li
         [(t.label, opener(t)) for t in targets], read, bound=bound, identity=org_identity,
         progress=lambda line: print(f"... {line}", file=sys.stderr, flush=True),
     )
+    if not any(r.ok for r in runs):
+        raise OrgError("NOTHING_READ", f"no org could be read; first, org {runs[0].label}: {runs[0].reason}")
     for run in runs:
         if not run.ok:
             print(f"warning: org {run.label} could not be read: {run.reason}", file=sys.stderr)
@@ -233,3 +236,19 @@ def fleet_secrets(runs: list[Any]) -> list[str]:
     from ..reports.data import inventory_secrets
 
     return [s for r in runs if r.inventory is not None for s in inventory_secrets(r.inventory)]
+
+
+def fleet_data(runs: list[Any]) -> Any:
+    """The report data of a fleet run: the orgs' tables stacked (``org`` column), ``fleet`` and ``same_app``,
+    the findings (apps named ``org/app``), partial when an org was."""
+    from ..analysis import fleet
+    from ..reports import ReportData
+
+    tables = fleet.combine(runs)
+    tables["fleet"], tables["same_app"] = fleet.fleet_table(runs), fleet.same_app_across_orgs(runs)
+    found = fleet.combine_findings(runs)
+    return ReportData(
+        tables=tables, findings=fleet.labelled(found) if found is not None else None,
+        org_name=f"{len(runs)} orgs", origin=", ".join(r.label for r in runs),
+        partial_reason=fleet.partial_reason(runs),
+    )
