@@ -216,3 +216,33 @@ def test_report_of_two_orgs_has_the_orgs_section(
     assert set(pd.read_csv(out / "fleet.csv")["org"]) == {"prod", "uat"}
     assert "ip_relaxation" in set(pd.read_csv(out / "same_app.csv")["field"])
     assert "report:" in capsys.readouterr().out
+
+
+def test_the_orgs_share_one_bound_on_requests_in_flight(three_orgs: list[DemoOrg]) -> None:
+    import toolkit
+    from toolkit.analysis.audit import audit_org
+    from toolkit.analysis.fleet import audit_fleet
+    from toolkit.sources.org import RequestBound
+
+    for org in three_orgs:
+        org.reset()
+        org.set_latency(20)  # requests overlap: without one shared bound, 3 orgs x 16 would be in flight
+
+    def opener(demo: DemoOrg) -> object:
+        return lambda: toolkit.connect(
+            instance_url=demo.instance_url, access_token=demo.access_token, ca_file=demo.ca_file
+        )
+
+    def read(org: toolkit.Org) -> tuple[object, object, dict[str, object]]:
+        inventory, tables = audit_org(org)
+        return inventory, tables, {}
+
+    bound = RequestBound(3)
+    try:
+        orgs = [(name, opener(demo)) for name, demo in zip("abc", three_orgs, strict=True)]
+        runs = audit_fleet(orgs, read, bound=bound)
+    finally:
+        for org in three_orgs:
+            org.reset()
+    assert [r.status for r in runs] == ["complete"] * 3
+    assert 2 <= bound.peak <= 3
