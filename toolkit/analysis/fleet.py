@@ -206,6 +206,21 @@ def labelled(findings: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def labelled_tables(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    """Copies of stacked tables whose app names name the org too (``apps.name`` and every ``app``
+    column: ``prod/App``), for a page where one name may be in several orgs; tables without ``org`` stay."""
+    out = {}
+    for name, frame in tables.items():
+        if ORG_COLUMN in frame.columns:
+            frame = frame.copy()
+            prefix = frame[ORG_COLUMN].astype(str) + "/"
+            for col in ("name",) if name == "apps" else ("app",):
+                if col in frame.columns:
+                    frame[col] = prefix + frame[col].astype(str)
+        out[name] = frame
+    return out
+
+
 def fleet_table(runs: Sequence[OrgRun]) -> pd.DataFrame:
     """One row per org: status, apps, failed findings by severity, API calls, the reason when not complete.
 
@@ -250,6 +265,7 @@ def same_app_across_orgs(runs: Sequence[OrgRun]) -> pd.DataFrame:
     ok = [r for r in runs if r.ok and "apps" in r.tables]
     labels = [r.label for r in ok]
     settings = {r.label: _settings(r.tables) for r in ok}
+    records = {org: dict(zip(f.index, f.to_dict("records"), strict=True)) for org, f in settings.items()}
     groups: list[tuple[str, dict[str, str]]] = []  # (matched_by, {org: app name})
     by_key: dict[str, dict[str, str]] = {}
     for run in ok:
@@ -274,9 +290,9 @@ def same_app_across_orgs(runs: Sequence[OrgRun]) -> pd.DataFrame:
         rank = {org: _RANK.get(coverage[org].get(name, ""), 4) for org, name in members.items()}
         best = max(rank.values())
         unread = {org for org, n in rank.items() if n < best}  # read less of it here: not compared
-        frames = {org: settings[org].loc[name] for org, name in members.items()}
+        frames = {org: records[org][name] for org, name in members.items()}
         first = next(iter(frames.values()))
-        cols = [c for c in first.index if c != "kind" and all(c in f.index for f in frames.values())]
+        cols = [c for c in first if c != "kind" and all(c in f for f in frames.values())]
         names = sorted(set(members.values()))
         for col in cols:
             values = {org: f[col] for org, f in frames.items()}

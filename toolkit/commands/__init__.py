@@ -63,7 +63,7 @@ EXAMPLES = {
         ("--org demo --out out/audit", "audit the embedded demo org into CSVs + summary.html"),
         ("--project force-app --out out/audit", "audit an SFDX project (no org needed)"),
         ("--org my-prod --window-days 90", "an org logged in with `sf org login web --alias my-prod`"),
-        ("--org my-prod --org my-uat --out out/fleet", "several orgs: an org column, fleet.csv, same_app.csv"),
+        ("--org my-prod --org my-uat --out out/fleet", "several orgs: org column, fleet.csv, same_app.csv"),
     ),
     "report": (
         ("--org demo --out out/report", "report.html (opens offline), CSVs and audit.xlsx"),

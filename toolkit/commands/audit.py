@@ -122,6 +122,9 @@ def org_reader(window_days: int = 180) -> Any:
 def write_fleet(runs: list[Any], out: str | Path) -> int:
     """Write a fleet's outputs (the orgs' tables stacked, ``fleet.csv``, ``same_app.csv``, ``summary.html``)
     and say what was read; the exit code (2 when no org could be read, 3 when one failed or was partial)."""
+    from dataclasses import replace
+
+    from ..analysis.fleet import labelled_tables
     from ..reports import static_page
     from .orgs import fleet_data, fleet_secrets
 
@@ -130,7 +133,7 @@ def write_fleet(runs: list[Any], out: str | Path) -> int:
     title = f"Connected app audit of {len(runs)} orgs" + (" (PARTIAL: see Problems)" if reason else "")
     paths = write_outputs(
         tables, out, title=title, origin=data.origin, secrets=fleet_secrets(runs), partial_reason=reason,
-        page=static_page(data),
+        page=static_page(replace(data, tables=labelled_tables(tables))),
     )
     for run in runs:
         if run.ok:
