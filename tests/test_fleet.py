@@ -246,3 +246,50 @@ def test_the_orgs_share_one_bound_on_requests_in_flight(three_orgs: list[DemoOrg
             org.reset()
     assert [r.status for r in runs] == ["complete"] * 3
     assert 2 <= bound.peak <= 3
+
+
+def test_repeated_org_aliases_through_the_sf_cli(
+    three_orgs: list[DemoOrg],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """``--org prod --org uat``: each alias through ``sf org display`` (a stand-in ``sf`` on PATH answering
+    as the Salesforce CLI does), one CA bundle holding both demo orgs' CAs."""
+    import os
+    import stat
+    import sys
+
+    prod, uat, _dev = three_orgs
+    logins = {
+        alias: {"accessToken": o.access_token, "instanceUrl": o.instance_url, "apiVersion": "66.0"}
+        for alias, o in (("prod", prod), ("uat", uat))
+    }
+    (tmp_path / "logins.json").write_text(json.dumps(logins), encoding="utf-8")
+    sf = tmp_path / "bin" / "sf"
+    sf.parent.mkdir()
+    sf.write_text(
+        f"#!{sys.executable}\n"
+        "import json, sys\n"
+        f"logins = json.load(open({str(tmp_path / 'logins.json')!r}))\n"
+        "alias = sys.argv[sys.argv.index('--target-org') + 1]\n"
+        "if alias not in logins:\n"
+        "    print(json.dumps({'status': 1, 'message': f'No authorization found for {alias}'}))\n"
+        "    sys.exit(1)\n"
+        "print(json.dumps({'status': 0, 'result': logins[alias]}))\n",
+        encoding="utf-8",
+    )
+    sf.chmod(sf.stat().st_mode | stat.S_IXUSR)
+    monkeypatch.setenv("PATH", f"{sf.parent}{os.pathsep}{os.environ['PATH']}")
+    bundle = tmp_path / "cas.pem"
+    bundle.write_text(Path(prod.ca_file).read_text() + Path(uat.ca_file).read_text(), encoding="utf-8")
+    out = tmp_path / "out"
+    argv = ["audit", "--org", "prod", "--org", "uat", "--org", "qa", "--ca-file", str(bundle)]
+    assert main([*argv, "--out", str(out), "--no-history"]) == 3
+    err = capsys.readouterr().err
+    assert "org qa could not be read" in err and "No authorization found for qa" in err
+    assert set(pd.read_csv(out / "apps.csv")["org"]) == {"prod", "uat"}
+    same = pd.read_csv(out / "same_app.csv", keep_default_na=False)
+    relaxed = same.loc[same["field"] == "ip_relaxation", ["prod", "uat"]]
+    assert relaxed.values.tolist() == [["ENFORCE", "BYPASS"]]
+    assert "qa" not in same.columns  # an org that could not be read has no column
