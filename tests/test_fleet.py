@@ -293,3 +293,25 @@ def test_repeated_org_aliases_through_the_sf_cli(
     relaxed = same.loc[same["field"] == "ip_relaxation", ["prod", "uat"]]
     assert relaxed.values.tolist() == [["ENFORCE", "BYPASS"]]
     assert "qa" not in same.columns  # an org that could not be read has no column
+
+
+def test_many_secrets_are_scrubbed_in_one_pass_as_one_at_a_time() -> None:
+    """A fleet's outputs are scrubbed of every org's secrets: thousands, found in one pass (a trie regex)
+    with the same result as replacing them one by one."""
+    import random
+    import string
+
+    from toolkit.redact import MASK, _one_pass, redact
+
+    rng = random.Random(7)
+    alphabet = string.ascii_letters + string.digits + "._-!"
+    secrets = ["3MVG9" + "".join(rng.choice(alphabet) for _ in range(80)) for _ in range(300)]
+    secrets += [secrets[0][:20], secrets[1] + "tail", "abcd", "abcdef"]
+    words = [*secrets, "plain", "3MVG9", "abc", "abcde"]
+    text = " ".join(rng.choice(words) + "".join(rng.choice(alphabet) for _ in range(5)) for _ in range(3000))
+    one_by_one = text
+    for secret in sorted(set(secrets), key=len, reverse=True):
+        one_by_one = one_by_one.replace(secret, MASK)
+    assert redact(text, secrets, keywords=False) == one_by_one
+    assert not any(s in redact(text, secrets, keywords=False) for s in secrets)
+    assert _one_pass(("abcd", "abcdef")).sub("*", "abcdefg abcd abc") == "*g * abc"
