@@ -64,18 +64,47 @@ def redact(text: str, secrets: Iterable[str] = (), *, keywords: bool = True) -> 
 
 
 _MANY = 64  # secrets above which they are found in one pass (a fleet's thousands of consumer keys)
+_PREFIX = 12  # characters of each secret the one-pass regex holds (the rest is checked where one matches)
 
 
-@functools.lru_cache(maxsize=4)
-def _one_pass(secrets: tuple[str, ...]) -> re.Pattern[str]:
-    """One regex matching every secret (the longest at each place), built as a trie so that a match costs
-    the length of the secret, not the number of secrets.
+class _OnePass:
+    """Every secret found in one pass: a regex (a trie of the secrets' first :data:`_PREFIX` characters,
+    so a match costs that length, not the number of secrets; small enough to compile fast) finds where one
+    may start, and there the longest secret that is really there is replaced.
 
-    >>> _one_pass(("abcd", "abcdef", "xyz1")).sub("*", "abcdefg abcd xyz12")
-    '*g * *2'
+    >>> finder = _one_pass(("abcd", "abcdef", "xyz1", "abcdefghijklmnop"))
+    >>> finder.sub("*", "abcdefg abcd xyz12 abcdefghijklmnopq abcdefghijklmno")
+    '*g * *2 *q *ghijklmno'
     """
+
+    def __init__(self, secrets: tuple[str, ...]) -> None:
+        self.by_prefix: dict[str, list[str]] = {}
+        for secret in sorted(secrets, key=len, reverse=True):
+            self.by_prefix.setdefault(secret[:_PREFIX], []).append(secret)
+        self.lengths = sorted({len(p) for p in self.by_prefix}, reverse=True)
+        self.regex = re.compile(_trie(self.by_prefix))
+
+    def sub(self, mask: str, text: str) -> str:
+        out, done, pos = [], 0, 0
+        while (m := self.regex.search(text, pos)) is not None:
+            at = m.start()
+            found = next(
+                (s for n in self.lengths for s in self.by_prefix.get(text[at : at + n], ())
+                 if text.startswith(s, at)),
+                None,
+            )
+            if found is None:
+                pos = at + 1
+                continue
+            out += [text[done:at], mask]
+            done = pos = at + len(found)
+        return "".join([*out, text[done:]]) if out else text
+
+
+def _trie(words: Iterable[str]) -> str:
+    """A regex matching any of ``words`` (the longest where several start alike), as a trie."""
     trie: dict[str, Any] = {}
-    for word in secrets:
+    for word in words:
         node = trie
         for ch in word:
             node = node.setdefault(ch, {})
@@ -94,7 +123,12 @@ def _one_pass(secrets: tuple[str, ...]) -> re.Pattern[str]:
         body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
         return f"(?:{body})?" if "" in node else body
 
-    return re.compile(pattern(trie))
+    return pattern(trie)
+
+
+@functools.lru_cache(maxsize=4)
+def _one_pass(secrets: tuple[str, ...]) -> _OnePass:
+    return _OnePass(secrets)
 
 
 class RedactingFilter(logging.Filter):
