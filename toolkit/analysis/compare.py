@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 import pandas as pd
 
@@ -83,8 +84,9 @@ def compare_mobile(
         table = table.set_index("name").loc[wanted].reset_index()
     elif not all_apps:
         table = table[table[ids].notna().any(axis=1)]
-    out = pd.DataFrame(index=ids, columns=list(table["name"]), dtype=object)
+    columns: list[list[Any]] = []  # one per app, built whole: one cell at a time costs O(apps) each
     for _, row in table.iterrows():
+        cells: list[Any] = []
         for f in fields:
             value = row[f.id]
             binding = f.binding(str(row["kind"]))
@@ -96,7 +98,12 @@ def compare_mobile(
                 value = None
             elif isinstance(value, float) and value.is_integer():
                 value = int(value)  # nullable ints come back as floats from iterrows: 4.0 -> 4
-            out.loc[f.id, row["name"]] = value
+            cells.append(value)
+        columns.append(cells)
+    out = pd.DataFrame(
+        [list(r) for r in zip(*columns, strict=True)] if columns else [[] for _ in ids],
+        index=ids, columns=list(table["name"]), dtype=object,
+    )
     if only_differ:
         out = differing(out)
     kinds = pd.DataFrame([list(table["kind"])], index=["kind"], columns=out.columns, dtype=object)

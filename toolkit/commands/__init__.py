@@ -63,6 +63,7 @@ EXAMPLES = {
         ("--org demo --out out/audit", "audit the embedded demo org into CSVs + summary.html"),
         ("--project force-app --out out/audit", "audit an SFDX project (no org needed)"),
         ("--org my-prod --window-days 90", "an org logged in with `sf org login web --alias my-prod`"),
+        ("--org my-prod --org my-uat --out out/fleet", "several orgs: org column, fleet.csv, same_app.csv"),
     ),
     "report": (
         ("--org demo --out out/report", "report.html (opens offline), CSVs and audit.xlsx"),
@@ -89,6 +90,7 @@ EXAMPLES = {
     "check": (
         ("--org demo --fail-on high", "exit 1 when high or critical findings remain (a CI gate)"),
         ("--org demo --group-by rule", "one line per rule: how many apps, which, and the fix"),
+        ("--orgs-file orgs.toml --fail-on high", "every org an orgs file lists, one gate (docs/audit.md)"),
         ("--project force-app --format sarif --out findings.sarif", "for code-scanning UIs"),
         ("--list-rules", "every rule, its severity and its fix"),
     ),

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -36,7 +37,7 @@ from .options import (
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    add_source_arguments(parser)
+    add_source_arguments(parser, fleet=True)
     parser.add_argument(
         "--out", default="out/audit",
         help="output folder, replaced by each run: new, empty or a previous output folder "
@@ -52,7 +53,9 @@ def run(args: argparse.Namespace) -> int:
     out = checks.folder_path("--out", args.out)
     if is_org_source(args):
         args.window_days = window_days(args)
-        return audit_org_command(args)
+        from .orgs import is_fleet
+
+        return audit_fleet_command(args) if is_fleet(args) else audit_org_command(args)
     inventory, tables = audit_folder(args.project)
     report(inventory, tables, out, title=f"Connected app audit of {Path(args.project).name}",
            hide_users=args.no_user_names)
@@ -85,6 +88,71 @@ def audit_org_command(args: argparse.Namespace) -> int:
         raise
     code = report_org(inventory, tables, args.out, hide_users=args.no_user_names)[1]
     return _keep(args, inventory, tables, code)
+
+
+def audit_fleet_command(args: argparse.Namespace) -> int:
+    """``audit`` of several orgs: read in parallel (one shared ``--concurrency``), one set of outputs with an
+    ``org`` column, plus ``fleet.csv`` (one row per org) and ``same_app.csv`` (the settings of one app that
+    differ between orgs). Exit 3 when any org failed or was partial (each reason on stderr and in
+    ``problems.csv``); exit 2 when no org could be read at all. One history snapshot per org read."""
+    from ..rules.engine import findings
+    from .orgs import keep_fleet_history, read_fleet
+
+    _targets, runs, _bound = read_fleet(args, org_reader(args.window_days))
+    for run in runs:
+        if run.ok:
+            run.findings = findings(run.tables)
+    code = write_fleet(runs, args.out)
+    return keep_fleet_history(args, runs, command="audit", code=code)
+
+
+def org_reader(window_days: int = 180) -> Any:
+    """How a fleet run reads one opened org: its audit (inventory, tables, {}); nothing readable, or a
+    refused token, is an :class:`OrgError` (that org fails, the others go on)."""
+    from ..analysis.audit import audit_org
+
+    def read(org: Any) -> tuple[Inventory, dict[str, pd.DataFrame], dict[str, Any]]:
+        try:
+            inventory, tables = audit_org(org, window_days=window_days)
+        except OrgError as exc:
+            if exc.kind in _AUTH_CODES:
+                raise _auth_failed(str(getattr(org, "instance_url", ""))) from None
+            raise
+        check_readable(inventory)
+        return inventory, tables, {}
+
+    return read
+
+
+def write_fleet(runs: list[Any], out: str | Path) -> int:
+    """Write a fleet's outputs (the orgs' tables stacked, ``fleet.csv``, ``same_app.csv``, ``summary.html``)
+    and say what was read; the exit code (2 when no org could be read, 3 when one failed or was partial)."""
+    from dataclasses import replace
+
+    from ..analysis.fleet import labelled_tables
+    from ..reports import static_page
+    from .orgs import fleet_data, fleet_secrets
+
+    data = fleet_data(runs)
+    tables, reason, same_app = data.tables, data.partial_reason, data.tables["same_app"]
+    title = f"Connected app audit of {len(runs)} orgs" + (" (PARTIAL: see Problems)" if reason else "")
+    paths = write_outputs(
+        tables, out, title=title, origin=data.origin, secrets=fleet_secrets(runs), partial_reason=reason,
+        page=static_page(replace(data, tables=labelled_tables(tables))),
+    )
+    for run in runs:
+        if run.ok:
+            read = f"{counts_line(run.tables['apps'])}; {api_calls_line(run.tables)}"
+            print(f"org {run.label}: {run.status}, {read}")
+        else:
+            print(f"org {run.label}: FAILED")
+    differing = same_app["app"].nunique() if len(same_app) else 0
+    print(f"same app in several orgs: {differing} set differently ({len(same_app)} settings; same_app.csv)")
+    print(f"wrote {len(paths) - 1} CSV files and {paths[-1]}")
+    if reason:
+        print(f"warning: PARTIAL fleet audit: {reason}", file=sys.stderr)
+        return EXIT_PARTIAL
+    return EXIT_OK
 
 
 _AUTH_CODES = frozenset({"INVALID_SESSION_ID", "INVALID_AUTH_HEADER", "INVALID_AUTH"})

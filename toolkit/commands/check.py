@@ -11,6 +11,8 @@ import argparse
 import sys
 from pathlib import Path
 
+import pandas as pd
+
 from ..rules.engine import findings, rule_table
 from ..rules.model import SEVERITIES
 from ..rules.report import FORMATS, GROUP_BY, failing, locations, render, summary_line
@@ -27,7 +29,7 @@ from .options import (
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    add_source_arguments(parser)
+    add_source_arguments(parser, fleet=True)
     parser.add_argument(
         "--baseline",
         default=None,
@@ -48,7 +50,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="text format: one line per finding (default), per rule (apps counted and named) or per app",
     )
     parser.add_argument("--out", default=None, help="write the report to this file (default: stdout)")
-    parser.add_argument("--snapshot", help="also save the audit as a snapshot folder (for `diff` later)")
+    parser.add_argument(
+        "--snapshot",
+        help="also save the audit as a snapshot folder (for `diff` later; several orgs: one subfolder each)",
+    )
     parser.add_argument("--list-rules", action="store_true", help="print the rules and exit")
     add_history_arguments(parser)
     add_notify_argument(parser)
@@ -62,6 +67,10 @@ def run(args: argparse.Namespace) -> int:
     from ..rules.baseline import resolve_baseline
 
     baseline = resolve_baseline(args.baseline)  # bad baselines fail before any org call
+    from .orgs import is_fleet
+
+    if is_org_source(args) and is_fleet(args):
+        return check_fleet(args, baseline)
     inventory, tables = read_source(args)
     if args.snapshot:
         from ..analysis.drift import save_snapshot
@@ -71,19 +80,9 @@ def run(args: argparse.Namespace) -> int:
     result = findings(tables, baseline)
     where = None if is_org_source(args) else locations(inventory, result, args.project)
     root = "" if is_org_source(args) else args.project
-    text = render(result, args.format, locations=where, root=root, group_by=args.group_by)
-    if args.out:
-        write_text_atomically(args.out, text)
-    else:
-        sys.stdout.write(text)
-    if args.format != "text" or args.out:
-        print(summary_line(result), file=sys.stderr)
+    _emit(args, render(result, args.format, locations=where, root=root, group_by=args.group_by), result)
     code = EXIT_OK
-    if args.fail_on and len(failing(result, args.fail_on)):
-        print(
-            f"check failed: {len(failing(result, args.fail_on))} findings at {args.fail_on} or worse",
-            file=sys.stderr,
-        )
+    if _gate_failed(args, result):
         code = EXIT_GATE_FAILED
     elif inventory.partial:
         print(f"warning: PARTIAL audit: {inventory.partial_reason}", file=sys.stderr)
@@ -95,3 +94,56 @@ def run(args: argparse.Namespace) -> int:
     return keep_history(
         args, tables, command="check", findings=result, secrets=secrets, code=code, report=report
     )
+
+
+def check_fleet(args: argparse.Namespace, baseline: object) -> int:
+    """``check`` of several orgs: each org's findings against the baseline, in one output with an ``org``
+    column (text and SARIF name an app ``org/app``); the gate counts every org's. Exit 1 when the gate
+    fails, else 3 when an org failed or was partial, else 0. One history snapshot per org read."""
+    from ..analysis.fleet import combine_findings, labelled, partial_reason
+    from .audit import org_reader
+    from .options import require_source
+    from .orgs import keep_fleet_history, read_fleet
+
+    require_source(args)
+    _targets, runs, _bound = read_fleet(args, org_reader())
+    for run in runs:
+        if run.ok:
+            run.findings = findings(run.tables, baseline)
+            if args.snapshot:
+                from ..analysis.drift import save_snapshot
+
+                save_snapshot(run.tables, Path(args.snapshot) / run.label, source=f"org {run.label}")
+    result = combine_findings(runs)
+    assert result is not None
+    shown = labelled(result) if args.format in ("text", "sarif") else result
+    _emit(args, render(shown, args.format, group_by=args.group_by), result)
+    code = EXIT_OK
+    reason = partial_reason(runs)
+    if _gate_failed(args, result, f" in {len(runs)} orgs"):
+        code = EXIT_GATE_FAILED
+    elif reason:
+        print(f"warning: PARTIAL check: {reason}", file=sys.stderr)
+        code = EXIT_PARTIAL
+    report = str(Path(args.out).resolve()) if args.out else ""
+    return keep_fleet_history(args, runs, command="check", code=code, report=report)
+
+
+def _emit(args: argparse.Namespace, text: str, result: pd.DataFrame) -> None:
+    """The rendered findings to ``--out`` (atomically) or stdout; the summary line on stderr unless it is
+    already in the text on stdout."""
+    if args.out:
+        write_text_atomically(args.out, text)
+    else:
+        sys.stdout.write(text)
+    if args.format != "text" or args.out:
+        print(summary_line(result), file=sys.stderr)
+
+
+def _gate_failed(args: argparse.Namespace, result: pd.DataFrame, where: str = "") -> bool:
+    """``--fail-on``: failed findings at that severity or worse remain (said on stderr)."""
+    if not args.fail_on or not len(failing(result, args.fail_on)):
+        return False
+    print(f"check failed: {len(failing(result, args.fail_on))} findings at {args.fail_on} or worse{where}",
+          file=sys.stderr)
+    return True

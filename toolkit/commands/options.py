@@ -87,15 +87,27 @@ def number(ok: Callable[[float], bool], allowed: str) -> Callable[[str], float]:
     return parse
 
 
-def add_source_arguments(parser: argparse.ArgumentParser, *, project_help: str | None = None) -> None:
-    """Add ``--project`` and the org options (``--org``, ``--instance-url``, ...) to ``parser``."""
+def add_source_arguments(
+    parser: argparse.ArgumentParser, *, project_help: str | None = None, fleet: bool = False
+) -> None:
+    """Add ``--project`` and the org options (``--org``, ``--instance-url``, ...) to ``parser``; ``fleet``:
+    several orgs too (``--org`` repeated, ``--orgs-file``: :mod:`toolkit.commands.orgs`)."""
+    from .orgs import ORG_ACTION, add_fleet_arguments
+
     parser.add_argument(
         "--project", help=project_help or "SFDX project, mdapi folder, or any folder of metadata files"
     )
     org = parser.add_argument_group("org (instead of --project)")
-    org.add_argument(
-        "--org", metavar="demo|ALIAS", help="'demo' (embedded demo org) or a Salesforce CLI alias"
-    )
+    if fleet:
+        org.add_argument(
+            "--org", metavar="demo|ALIAS", action=ORG_ACTION,
+            help="'demo' (embedded demo org) or a Salesforce CLI alias; repeat it for several orgs",
+        )
+        add_fleet_arguments(org)
+    else:
+        org.add_argument(
+            "--org", metavar="demo|ALIAS", help="'demo' (embedded demo org) or a Salesforce CLI alias"
+        )
     org.add_argument("--instance-url", help="org URL, with --access-token (any org, or a running demo org)")
     org.add_argument(
         "--access-token",
@@ -105,7 +117,8 @@ def add_source_arguments(parser: argparse.ArgumentParser, *, project_help: str |
     org.add_argument("--ca-file", help="PEM CA bundle to trust (a demo org's); TLS is always verified")
     org.add_argument(
         "--concurrency", type=whole_number(1, checks.MAX_CONCURRENCY), default=DEFAULT_CONCURRENCY,
-        help=f"parallel requests, 1 to {checks.MAX_CONCURRENCY} (default: {DEFAULT_CONCURRENCY})",
+        help=f"parallel requests, 1 to {checks.MAX_CONCURRENCY} (default: {DEFAULT_CONCURRENCY})"
+        + ("; with several orgs, in all (shared by them)" if fleet else ""),
     )
     org.add_argument(
         "--timeout", type=number(lambda v: 0 < v < MAX_TIMEOUT, TIMEOUT_ALLOWED), default=None,
@@ -142,7 +155,9 @@ def window_days(args: argparse.Namespace) -> int:
 
 
 def is_org_source(args: argparse.Namespace) -> bool:
-    return bool(getattr(args, "org", None) or getattr(args, "instance_url", None))
+    return bool(
+        getattr(args, "org", None) or getattr(args, "instance_url", None) or getattr(args, "orgs_file", None)
+    )
 
 
 def describe_source(args: argparse.Namespace) -> str:
@@ -178,6 +193,13 @@ def require_source(args: argparse.Namespace) -> None:
         "--concurrency", args.concurrency, 1, checks.MAX_CONCURRENCY, why="parallel requests"
     )
     if not is_org_source(args):
+        return
+    from .orgs import fleet_targets, is_fleet
+
+    if is_fleet(args):
+        if args.ca_file is not None:
+            checks.pem_file("--ca-file", args.ca_file)
+        fleet_targets(args)  # a bad orgs file fails here, before any org is read
         return
     if args.instance_url is not None:
         args.instance_url = checks.https_base_url("--instance-url", args.instance_url)

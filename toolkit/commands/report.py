@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import Any
 
 from ..analysis.counts import counts_line
 from ..model.bundle import Inventory
@@ -20,7 +21,7 @@ from .options import add_source_arguments, is_org_source, open_org, require_sour
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    add_source_arguments(parser)
+    add_source_arguments(parser, fleet=True)
     parser.add_argument("--out", default="out/report", help="output folder (default: out/report)")
     options.add_window_days(parser)
     options.add_history_arguments(parser)
@@ -39,6 +40,11 @@ def run(args: argparse.Namespace) -> int:
     require_source(args)
     size = pdf.paper(args.paper)
     chromium = pdf.require_chromium() if args.pdf else ""  # before anything is read: exit 2 without it
+    from .orgs import is_fleet
+
+    if is_org_source(args) and is_fleet(args):
+        args.window_days = options.window_days(args)
+        return report_fleet(args, chromium=chromium, paper=size)
     if is_org_source(args):
         args.window_days = options.window_days(args)
         with open_org(args) as org:
@@ -81,3 +87,39 @@ def write_and_say(data: ReportData, inventory: Inventory, out: str | Path, *, ch
     if files.pdf is not None:
         print(f"pdf ({paper}): {files.pdf.resolve()}")
     return code
+
+
+def report_fleet(args: argparse.Namespace, *, chromium: str = "", paper: str = "A4") -> int:
+    """``report`` of several orgs: one report, the orgs' tables stacked with an ``org`` column, an "Orgs"
+    section (one row per org, the same app across orgs) and ``fleet.csv``/``same_app.csv`` beside it.
+    Exit 3 when an org failed or was partial; one history snapshot per org read."""
+    from .orgs import fleet_data, fleet_secrets, keep_fleet_history, read_fleet
+
+    def read(org: Any) -> tuple[Inventory, dict[str, Any], dict[str, Any]]:
+        # a fleet report stacks the orgs: per-org impacts of the top actions are not shown, so not planned
+        data, inventory = collect(org, window_days=args.window_days, impacts=False)
+        check_readable(inventory)
+        return inventory, data.tables, {"data": data}
+
+    _targets, runs, _bound = read_fleet(args, read)
+    for run in runs:
+        if run.ok:
+            run.findings = run.extra["data"].findings
+    data = fleet_data(runs)
+    reason = data.partial_reason
+    if args.no_user_names:
+        data = hide_user_names(data)
+    files = write_report(data, args.out, secrets=fleet_secrets(runs), chromium=chromium, paper=paper)
+    for run in runs:
+        print(f"org {run.label}: {run.status}" + (f", {counts_line(run.tables['apps'])}" if run.ok else ""))
+    print(f"wrote {len(files.data) - 1} CSV files and {files.data[-1].name} (all the data) beside the report")
+    code = EXIT_OK
+    if reason:
+        print(f"warning: PARTIAL report, it says so: {reason}", file=sys.stderr)
+        code = EXIT_PARTIAL
+    print(f"report: {files.html.resolve()}")
+    if files.pdf is not None:
+        print(f"pdf ({paper}): {files.pdf.resolve()}")
+    return keep_fleet_history(
+        args, runs, command="report", code=code, report=str((Path(args.out) / "report.html").resolve())
+    )

@@ -775,6 +775,28 @@ def problems(data: ReportData) -> str:
     return _table(frame.astype("string").fillna(NOT_SET).rename(columns=str.capitalize))
 
 
+def fleet(data: ReportData, top: int = 50) -> str:
+    """Several orgs in one run: one row per org (status, apps, failed findings by severity), then the same
+    app across orgs with the settings that differ (the first ``top`` rows; all of them in same_app.csv).
+    Empty for one org."""
+    orgs = data.tables.get("fleet")
+    if orgs is None:
+        return ""
+    wanted = ("org", "status", "apps", "critical", "high", "failed_findings", "reason")
+    cols = [c for c in wanted if c in orgs]
+    parts = [_table(orgs[cols].astype("string").fillna(NOT_SET))]
+    same = data.tables.get("same_app")
+    if same is None or same.empty:
+        parts.append("<p>No app is set differently between the orgs.</p>")
+    else:
+        shown = same.drop(columns=["field", "orgs"], errors="ignore").head(top).astype("string").fillna("")
+        parts.append(f"<h3>The same app across orgs: {same['app'].nunique()} app(s) set differently</h3>")
+        parts.append(_table(shown))
+        if len(same) > top:
+            parts.append(f"<p>{len(same) - top} more rows in same_app.csv.</p>")
+    return "\n".join(parts)
+
+
 def _breakable(value: Any, longest: int = 24) -> str:
     """Escaped text that may wrap after ``_`` (API names) and ``/`` (URLs), and inside a run longer than
     ``longest`` characters (so no value can widen the page), never elsewhere inside a word.

@@ -92,6 +92,40 @@ def mount_timeouts(session: requests.Session, timeout: tuple[float, float], pool
         session.mount(prefix, TimeoutAdapter(timeout, pool_connections=4, pool_maxsize=pool))
 
 
+class RequestBound:
+    """A bound on requests in flight that several orgs share (a fleet run's ``--concurrency``): a bounded
+    semaphore that also counts the most requests it ever let through at once (``peak``).
+
+    >>> bound = RequestBound(2)
+    >>> with bound:
+    ...     with bound:
+    ...         pass
+    >>> bound.limit, bound.peak
+    (2, 2)
+    """
+
+    def __init__(self, limit: int) -> None:
+        if limit < 1:
+            raise ValueError(f"limit must be at least 1, not {limit}")
+        self.limit = limit
+        self.peak = 0
+        self._held = 0
+        self._slots = threading.BoundedSemaphore(limit)
+        self._lock = threading.Lock()
+
+    def __enter__(self) -> RequestBound:
+        self._slots.acquire()
+        with self._lock:
+            self._held += 1
+            self.peak = max(self.peak, self._held)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        with self._lock:
+            self._held -= 1
+        self._slots.release()
+
+
 class Org:
     """A live (or demo) org, ready to be audited. Build it with :func:`toolkit.connect`.
 
@@ -142,7 +176,7 @@ class Org:
         self._relogin = relogin
         self._relogin_lock = threading.RLock()
         self._last_login = -1e9  # time.monotonic() of the last re-login
-        self._slots = threading.BoundedSemaphore(concurrency)
+        self._slots: threading.BoundedSemaphore | RequestBound = threading.BoundedSemaphore(concurrency)
         self._secrets = tuple(s for s in (*secrets, getattr(sf, "session_id", None)) if s)
         for s in self._secrets:
             register_secret(s)
@@ -169,6 +203,11 @@ class Org:
         )
 
     __str__ = __repr__
+
+    def share_bound(self, bound: RequestBound) -> None:
+        """Count this org's requests against ``bound``, shared with other orgs (a fleet run): at most
+        ``bound.limit`` requests are then in flight across all of them."""
+        self._slots = bound
 
     def close(self) -> None:
         """Stop the embedded demo org, if this Org started one."""
