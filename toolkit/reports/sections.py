@@ -42,8 +42,9 @@ SEVERITIES = ("critical", "high", "medium", "low", "info")
 SEVERITY_COLORS = {"critical": "#7f1d1d", "high": "#b91c1c", "medium": "#d97706", "low": "#2563eb",
                    "info": "#6b7280"}
 BAR_COLOR = "#3b6ea5"
-SECTIONS = ("Summary", "Findings", "Org-wide settings", "Mobile settings", "Apps", "App cards", "Usage",
-            "Problems")  # the report's sections in order: the contents link to them (ids from anchor())
+# the report's sections in order: the contents link to them (ids from anchor())
+SECTIONS = ("Summary", "Orgs", "Findings", "Org-wide settings", "Mobile settings", "Apps", "App cards",
+            "Usage", "Problems")
 CARD_RULES = ("NET-01", "TOK-01")  # the summary's cards about apps, counted by score.affected_apps
 MARKERS = (NOT_SET, NOT_APPLICABLE, UNKNOWN)
 POLICY_TYPES = ("enum", "boolean", "integer")  # settings where a different value is a deviation
@@ -301,6 +302,7 @@ def severity_counts(findings: pd.DataFrame | None) -> list[tuple[str, int]]:
 def contents(data: ReportData) -> str:
     """The table of contents: a link to every section this data has (the ids of :func:`section`)."""
     present = {
+        "Orgs": data.tables.get("fleet") is not None,  # several orgs in one run
         "Findings": data.findings is not None,
         "Org-wide settings": data.tables.get("org") is not None and not data.tables["org"].empty,
         "Usage": "usage" in data.tables,
