@@ -46,13 +46,24 @@ GROUPS = ("identity", "oauth", "oauth_policy", "session", "mobile", "push", "sam
 
 # The ECA family (root elements, domain doc §3.1): every component links to its app through the
 # ``externalClientApplication`` element. File suffixes/folders live in toolkit.model.schema.
-ECA_FAMILY: frozenset[str] = frozenset({
-    "ExternalClientApplication", "ExtlClntAppOauthSettings", "ExtlClntAppGlobalOauthSettings",
-    "ExtlClntAppOauthConfigurablePolicies", "ExtlClntAppConfigurablePolicies", "ExtlClntAppMobileSettings",
-    "ExtlClntAppMobileConfigurablePolicies", "ExtlClntAppPushSettings", "ExtlClntAppPushConfigurablePolicies",
-    "ExtlClntAppNotificationSettings", "ExtlClntAppSamlConfigurablePolicies", "ExtlClntAppCanvasSettings",
-    "ExtlClntAppAttestSettings", "ExtlClntAppAttestConfigurablePolicies",
-})
+ECA_FAMILY: frozenset[str] = frozenset(
+    {
+        "ExternalClientApplication",
+        "ExtlClntAppOauthSettings",
+        "ExtlClntAppGlobalOauthSettings",
+        "ExtlClntAppOauthConfigurablePolicies",
+        "ExtlClntAppConfigurablePolicies",
+        "ExtlClntAppMobileSettings",
+        "ExtlClntAppMobileConfigurablePolicies",
+        "ExtlClntAppPushSettings",
+        "ExtlClntAppPushConfigurablePolicies",
+        "ExtlClntAppNotificationSettings",
+        "ExtlClntAppSamlConfigurablePolicies",
+        "ExtlClntAppCanvasSettings",
+        "ExtlClntAppAttestSettings",
+        "ExtlClntAppAttestConfigurablePolicies",
+    }
+)
 APP_TYPES: frozenset[str] = ECA_FAMILY | {"ConnectedApp"}
 # the ECA types the publisher of a packaged ECA sets (its settings files and the app itself): read-only in
 # an org that installed the app; the rest (schema.POLICY_TYPES) is the subscriber's to change
@@ -103,7 +114,6 @@ def write_type(field_id: str, kind: str) -> str | None:
         return None
     source = write_source(field_id, kind)
     return source.type_name if source is not None else None
-
 
 
 Parser = Callable[[Any], Any]
@@ -190,8 +200,15 @@ def parse_minutes(raw: Any) -> int | None:
 
 
 SCREEN_LOCK_MINUTES = {
-    "Never": 0, "One": 1, "Five": 5, "Ten": 10, "Thirty": 30, "Sixty": 60,
-    "OneTwenty": 120, "OneEighty": 180, "TwoForty": 240,
+    "Never": 0,
+    "One": 1,
+    "Five": 5,
+    "Ten": 10,
+    "Thirty": 30,
+    "Sixty": 60,
+    "OneTwenty": 120,
+    "OneEighty": 180,
+    "TwoForty": 240,
 }
 
 
@@ -319,32 +336,36 @@ class Field:
 
 
 # --- builders that keep the table below readable ------------------------------------------------------------
-def _md(
+# A field names where it is read (_element: a metadata element of a type; _ca_element / _eca_global /
+# _eca_policy: the connected app's, the ECA global OAuth settings' or OAuth policies' element; _ca_soql /
+# _eca_soql: a SOQL column) and how it is written (_writable: through the Metadata API; _read_only: with the
+# reason no API writes it). Fields use keyword arguments (group=, type=, ca=, eca=): one setting per block.
+def _element(
     type_name: str, path: str, parse: Parser | None = None, note: str = "", *, many: bool = False
 ) -> Source:
     return Source(type_name, path, parse, note, many)
 
 
-def _ca(path: str, parse: Parser | None = None, note: str = "", *, many: bool = False) -> Source:
+def _ca_element(path: str, parse: Parser | None = None, note: str = "", *, many: bool = False) -> Source:
     return Source(CA, path, parse, note, many)
 
 
-def _soql(name: str, parse: Parser | None = None, note: str = "") -> Source:
+def _ca_soql(name: str, parse: Parser | None = None, note: str = "") -> Source:
     return Source(SOQL_CA, name, parse, note)
 
 
-def _rw(
+def _writable(
     *reads: Source, write: WriteVia = "updateMetadata", why_not: str = "", allowed: tuple[str, ...] = ()
 ) -> Binding:
     return Binding(tuple(reads), write, why_not, allowed)
 
 
-def _esoql(name: str, parse: Parser | None = None) -> Source:
+def _eca_soql(name: str, parse: Parser | None = None) -> Source:
     # ⚠️ values assumed to be the metadata enum names (the org source reads them; not verified on a real org)
     return Source(SOQL_ECA, name, parse, "SOQL, for ECAs without readable metadata")
 
 
-def _ro(*reads: Source, why: str, allowed: tuple[str, ...] = ()) -> Binding:
+def _read_only(*reads: Source, why: str, allowed: tuple[str, ...] = ()) -> Binding:
     return Binding(tuple(reads), "none", why, allowed)
 
 
@@ -373,11 +394,19 @@ _SECRET_WHY = "consumerSecret is never returned by retrieve and must never be se
 _CERT_WHY = "a certificate the service provider supplies: upload it in Setup (bulk edits never write one)"
 
 IP_RELAXATION = ("ENFORCE", "ENFORCE_RELAXREFRESH", "BYPASS_2FACTOR", "BYPASS")
-_ECA_IP = {"Enforce": "ENFORCE", "Enforce_RelaxRefresh": "ENFORCE_RELAXREFRESH",
-           "Bypass_2factor": "BYPASS_2FACTOR", "Bypass": "BYPASS"}
+_ECA_IP = {
+    "Enforce": "ENFORCE",
+    "Enforce_RelaxRefresh": "ENFORCE_RELAXREFRESH",
+    "Bypass_2factor": "BYPASS_2FACTOR",
+    "Bypass": "BYPASS",
+}
 REFRESH_POLICIES = ("infinite", "zero", "specific_lifetime", "specific_inactivity")
-_ECA_REFRESH = {"Infinite": "infinite", "Zero": "zero", "SpecificLifetime": "specific_lifetime",
-                "SpecificInactivity": "specific_inactivity"}
+_ECA_REFRESH = {
+    "Infinite": "infinite",
+    "Zero": "zero",
+    "SpecificLifetime": "specific_lifetime",
+    "SpecificInactivity": "specific_inactivity",
+}
 REFRESH_UNITS = ("HOURS", "DAYS", "MONTHS")
 _ECA_UNIT = {"Hours": "HOURS", "Days": "DAYS", "Months": "MONTHS"}
 PERMITTED_USERS = ("AllSelfAuthorized", "AdminApprovedPreAuthorized")
@@ -386,31 +415,88 @@ LOCK_MINUTES = ("0", "1", "5", "10", "30", "60", "120", "180", "240")
 PIN_LENGTHS = ("4", "5", "6", "7", "8")  # v67 doc; older docs said 5-9 (⚠️ use describe)
 SESSION_LEVELS = ("LOW", "STANDARD", "HIGH_ASSURANCE")
 SCOPE_ENUM = (
-    "Basic", "Api", "Web", "Full", "Chatter", "CustomApplications", "RefreshToken", "OpenID", "Profile",
-    "Email", "Address", "Phone", "OfflineAccess", "CustomPermissions", "Wave", "Eclair", "Pardot",
+    "Basic",
+    "Api",
+    "Web",
+    "Full",
+    "Chatter",
+    "CustomApplications",
+    "RefreshToken",
+    "OpenID",
+    "Profile",
+    "Email",
+    "Address",
+    "Phone",
+    "OfflineAccess",
+    "CustomPermissions",
+    "Wave",
+    "Eclair",
+    "Pardot",
     "Lightning",
-    "Content", "CDPIngest", "CDPProfile", "CDPQuery", "Chatbot", "CDPSegment", "CDPIdentityResolution",
-    "CDPCalculatedInsight", "ForgotPassword", "UserRegistration", "SFAP", "Interaction", "CDP", "EinsteinGPT",
-    "PwdlessLogin", "MCP", "SCRT",
+    "Content",
+    "CDPIngest",
+    "CDPProfile",
+    "CDPQuery",
+    "Chatbot",
+    "CDPSegment",
+    "CDPIdentityResolution",
+    "CDPCalculatedInsight",
+    "ForgotPassword",
+    "UserRegistration",
+    "SFAP",
+    "Interaction",
+    "CDP",
+    "EinsteinGPT",
+    "PwdlessLogin",
+    "MCP",
+    "SCRT",
 )
 # On retrieve Profile/Email/Address/Phone collapse to Basic; OfflineAccess is RefreshToken (§1.4)
-SCOPE_EQUIVALENT = {"Profile": "Basic", "Email": "Basic", "Address": "Basic", "Phone": "Basic",
-                    "OfflineAccess": "RefreshToken"}
+SCOPE_EQUIVALENT = {
+    "Profile": "Basic",
+    "Email": "Basic",
+    "Address": "Basic",
+    "Phone": "Basic",
+    "OfflineAccess": "RefreshToken",
+}
 # OAuth wire scope names (the ``scope=`` of a client, the Mobile SDK's oauthScopes, what admins write) ->
 # the ConnectedAppOauthAccessScope value (domain notes §1.4; pairing by name with scopes_supported)
 SCOPE_WIRE_NAMES = {
-    "api": "Api", "web": "Web", "full": "Full", "refresh_token": "RefreshToken",
-    "offline_access": "OfflineAccess", "id": "Basic", "profile": "Profile", "email": "Email",
-    "address": "Address", "phone": "Phone", "openid": "OpenID", "chatter_api": "Chatter",
-    "custom_permissions": "CustomPermissions", "visualforce": "CustomApplications", "wave_api": "Wave",
-    "eclair_api": "Eclair", "pardot_api": "Pardot", "lightning": "Lightning", "content": "Content",
-    "cdp_api": "CDP", "cdp_ingest_api": "CDPIngest", "cdp_profile_api": "CDPProfile",
-    "cdp_query_api": "CDPQuery", "cdp_segment_api": "CDPSegment",
+    "api": "Api",
+    "web": "Web",
+    "full": "Full",
+    "refresh_token": "RefreshToken",
+    "offline_access": "OfflineAccess",
+    "id": "Basic",
+    "profile": "Profile",
+    "email": "Email",
+    "address": "Address",
+    "phone": "Phone",
+    "openid": "OpenID",
+    "chatter_api": "Chatter",
+    "custom_permissions": "CustomPermissions",
+    "visualforce": "CustomApplications",
+    "wave_api": "Wave",
+    "eclair_api": "Eclair",
+    "pardot_api": "Pardot",
+    "lightning": "Lightning",
+    "content": "Content",
+    "cdp_api": "CDP",
+    "cdp_ingest_api": "CDPIngest",
+    "cdp_profile_api": "CDPProfile",
+    "cdp_query_api": "CDPQuery",
+    "cdp_segment_api": "CDPSegment",
     "cdp_identityresolution_api": "CDPIdentityResolution",
-    "cdp_calculated_insight_api": "CDPCalculatedInsight", "chatbot_api": "Chatbot", "sfap_api": "SFAP",
-    "interaction_api": "Interaction", "einstein_gpt_api": "EinsteinGPT",
-    "pwdless_login_api": "PwdlessLogin", "forgot_password": "ForgotPassword",
-    "user_registration_api": "UserRegistration", "mcp_api": "MCP", "scrt_api": "SCRT",
+    "cdp_calculated_insight_api": "CDPCalculatedInsight",
+    "chatbot_api": "Chatbot",
+    "sfap_api": "SFAP",
+    "interaction_api": "Interaction",
+    "einstein_gpt_api": "EinsteinGPT",
+    "pwdless_login_api": "PwdlessLogin",
+    "forgot_password": "ForgotPassword",
+    "user_registration_api": "UserRegistration",
+    "mcp_api": "MCP",
+    "scrt_api": "SCRT",
 }
 
 
@@ -425,310 +511,951 @@ def _enum(simple_type: str, fallback: Sequence[str]) -> tuple[str, ...]:
         return tuple(fallback)
 
 
-def _bool(id: str, label: str, group: str, ca: Binding | None, eca: Binding | None, **kw: Any) -> Field:
-    return Field(id, label, group, "boolean", ca, eca, **kw)
+def _boolean(id: str, label: str, group: str, ca: Binding | None, eca: Binding | None, **kw: Any) -> Field:
+    return Field(id, label, group=group, type="boolean", ca=ca, eca=eca, **kw)
 
 
-def _g(path: str, parse: Parser | None = parse_bool, note: str = "") -> Source:
-    return _md(_GLOBAL, path, parse, note)
+def _eca_global(path: str, parse: Parser | None = parse_bool, note: str = "") -> Source:
+    return _element(_GLOBAL, path, parse, note)
 
 
-def _p(path: str, parse: Parser | None = None, note: str = "") -> Source:
-    return _md(_POLICY, path, parse, note)
+def _eca_policy(path: str, parse: Parser | None = None, note: str = "") -> Source:
+    return _element(_POLICY, path, parse, note)
 
 
-def _cab(path: str) -> Binding:
-    return _rw(_ca(path, parse_bool))
+def _ca_flag(path: str) -> Binding:
+    return _writable(_ca_element(path, parse_bool))
 
 
 def _attribute(key: str) -> tuple[Binding, Binding]:
     """The CA and ECA bindings of a custom attribute (its formula) with this key (Mobile SDK switches)."""
     return (
-        _rw(Source(CA, "attributes", None, "custom attribute formula", attribute=key)),
-        _rw(Source(_OAUTH, "customAttributes", None, "custom attribute formula", attribute=key),
-            Source(_POLICY, "customAttributes", None, "", attribute=key)),
+        _writable(Source(CA, "attributes", None, "custom attribute formula", attribute=key)),
+        _writable(
+            Source(_OAUTH, "customAttributes", None, "custom attribute formula", attribute=key),
+            Source(_POLICY, "customAttributes", None, "", attribute=key),
+        ),
     )
 
 
 _FIELDS: list[Field] = [
     # identity -----------------------------------------------------------------------------------------------
-    Field("label", "Connected App Name", "identity", "string",
-          _rw(_ca("label"), _soql("Name")), _rw(_md(ECA, "label"))),
-    Field("contact_email", "Contact Email", "identity", "email",
-          _rw(_ca("contactEmail")), _rw(_md(ECA, "contactEmail"))),
-    Field("contact_phone", "Contact Phone", "identity", "string",
-          _rw(_ca("contactPhone")), _rw(_md(ECA, "contactPhone"))),
-    Field("description", "Description", "identity", "string",
-          _rw(_ca("description")), _rw(_md(ECA, "description"))),
-    Field("info_url", "Info URL", "identity", "url", _rw(_ca("infoUrl")),
-          _ro(_md(ECA, "infoUrl"), why="reserved on external client apps (ExternalClientApplication)")),
-    Field("logo_url", "Logo Image URL", "identity", "url", _rw(_ca("logoUrl")), _rw(_md(ECA, "logoUrl"))),
-    Field("icon_url", "Icon URL", "identity", "url", _rw(_ca("iconUrl")), _rw(_md(ECA, "iconUrl"))),
-    Field("start_url", "Start URL", "identity", "url",
-          _rw(_ca("startUrl"), _soql("StartUrl")),
-          _rw(_md(_PLUGINS, "startUrl"), _p("startUrl"))),
-    Field("distribution_state", "Distribution State", "eca", "enum", None,
-          _rw(_md(ECA, "distributionState"), allowed=("Local", "Packaged")),  # enum ExtlClntAppDistState
-          allowed=("Local", "Packaged", "Managed", "AutoInstalled"),
-          help="Managed and AutoInstalled are reserved for apps Salesforce manages: read, never written"),
-    Field("managed_type", "Managed Type", "eca", "enum", None, _ro(_md(ECA, "managedType"), why=_INTERNAL),
-          allowed=("Local", "Global")),
-    Field("application_id", "Application ID", "identity", "string",
-          _ro(_soql("Id", None, "also AppMenuItem.ApplicationId"), why=_RECORD_ID),
-          _ro(_esoql("ExternalClientApplicationId"), why=_RECORD_ID),
-          help="the record Id of the app (ConnectedApplication / ExternalClientApplication)"),
+    Field(
+        "label",
+        "Connected App Name",
+        group="identity",
+        type="string",
+        ca=_writable(_ca_element("label"), _ca_soql("Name")),
+        eca=_writable(_element(ECA, "label")),
+    ),
+    Field(
+        "contact_email",
+        "Contact Email",
+        group="identity",
+        type="email",
+        ca=_writable(_ca_element("contactEmail")),
+        eca=_writable(_element(ECA, "contactEmail")),
+    ),
+    Field(
+        "contact_phone",
+        "Contact Phone",
+        group="identity",
+        type="string",
+        ca=_writable(_ca_element("contactPhone")),
+        eca=_writable(_element(ECA, "contactPhone")),
+    ),
+    Field(
+        "description",
+        "Description",
+        group="identity",
+        type="string",
+        ca=_writable(_ca_element("description")),
+        eca=_writable(_element(ECA, "description")),
+    ),
+    Field(
+        "info_url",
+        "Info URL",
+        group="identity",
+        type="url",
+        ca=_writable(_ca_element("infoUrl")),
+        eca=_read_only(
+            _element(ECA, "infoUrl"), why="reserved on external client apps (ExternalClientApplication)"
+        ),
+    ),
+    Field(
+        "logo_url",
+        "Logo Image URL",
+        group="identity",
+        type="url",
+        ca=_writable(_ca_element("logoUrl")),
+        eca=_writable(_element(ECA, "logoUrl")),
+    ),
+    Field(
+        "icon_url",
+        "Icon URL",
+        group="identity",
+        type="url",
+        ca=_writable(_ca_element("iconUrl")),
+        eca=_writable(_element(ECA, "iconUrl")),
+    ),
+    Field(
+        "start_url",
+        "Start URL",
+        group="identity",
+        type="url",
+        ca=_writable(_ca_element("startUrl"), _ca_soql("StartUrl")),
+        eca=_writable(_element(_PLUGINS, "startUrl"), _eca_policy("startUrl")),
+    ),
+    Field(
+        "distribution_state",
+        "Distribution State",
+        group="eca",
+        type="enum",
+        ca=None,
+        eca=_writable(
+            _element(ECA, "distributionState"), allowed=("Local", "Packaged")
+        ),  # enum ExtlClntAppDistState
+        allowed=("Local", "Packaged", "Managed", "AutoInstalled"),
+        help="Managed and AutoInstalled are reserved for apps Salesforce manages: read, never written",
+    ),
+    Field(
+        "managed_type",
+        "Managed Type",
+        group="eca",
+        type="enum",
+        ca=None,
+        eca=_read_only(_element(ECA, "managedType"), why=_INTERNAL),
+        allowed=("Local", "Global"),
+    ),
+    Field(
+        "application_id",
+        "Application ID",
+        group="identity",
+        type="string",
+        ca=_read_only(_ca_soql("Id", None, "also AppMenuItem.ApplicationId"), why=_RECORD_ID),
+        eca=_read_only(_eca_soql("ExternalClientApplicationId"), why=_RECORD_ID),
+        help="the record Id of the app (ConnectedApplication / ExternalClientApplication)",
+    ),
     # OAuth --------------------------------------------------------------------------------------------------
-    Field("callback_urls", "Callback URL", "oauth", "list",
-          _rw(_ca("oauthConfig.callbackUrl", split_lines, "newline-separated")),
-          _rw(_g("callbackUrl", split_lines, "newline-separated")), many=True),
-    Field("scopes", "Selected OAuth Scopes", "oauth", "list",
-          _rw(_ca("oauthConfig.scopes", list, many=True)),
-          _rw(_md(_OAUTH, "commaSeparatedOauthScopes", split_commas, "comma-separated enum names")),
-          allowed=_enum("ConnectedAppOauthAccessScope", SCOPE_ENUM), many=True),
-    Field("consumer_key", "Consumer Key", "oauth", "string",
-          _ro(_ca("oauthConfig.consumerKey"), why=_KEY_WHY), _ro(_g("consumerKey", None), why=_KEY_WHY),
-          masked=True),
-    Field("consumer_secret", "Consumer Secret", "oauth", "secret",
-          _ro(_ca("oauthConfig.consumerSecret"), why=_SECRET_WHY),
-          _ro(_g("consumerSecret", None), why=_SECRET_WHY), secret=True),
-    Field("certificate", "Use Digital Signatures (certificate)", "oauth", "certificate",
-          _rw(_ca("oauthConfig.certificate")), _rw(_g("certificate", None)),
-          help="the body is never shown: tables carry has_certificate and certificate_expires"),
-    _bool("pkce", "Require Proof Key for Code Exchange (PKCE)", "oauth",
-          _cab("oauthConfig.isPkceRequired"), _rw(_g("isPkceRequired")), default=False),
-    _bool("rtr", "Enable Refresh Token Rotation", "oauth", _cab("oauthConfig.isRefreshTokenRotationEnabled"),
-          _rw(_g("isRefreshTokenRotationEnabled")), default=False,
-          help="ISV guidance: cannot be disabled once enabled"),
-    _bool("secret_web_server", "Require Secret for Web Server Flow", "oauth",
-          _rw(_ca("oauthConfig.isConsumerSecretOptional", _inverted, "inverted isConsumerSecretOptional")),
-          _rw(_g("isConsumerSecretOptional", _inverted, "inverted")), default=True),
-    _bool("secret_refresh", "Require Secret for Refresh Token Flow", "oauth",
-          _cab("oauthConfig.isSecretRequiredForRefreshToken"), _rw(_g("isSecretRequiredForRefreshToken")),
-          default=True),
-    _bool("client_credentials", "Enable Client Credentials Flow", "oauth",
-          _cab("oauthConfig.isClientCredentialEnabled"),
-          _rw(_g("isClientCredentialsFlowEnabled"), _p("isClientCredentialsFlowEnabled", parse_bool)),
-          default=False),
-    Field("run_as", "Client Credentials Flow: Run As", "oauth", "string",
-          _rw(_ca("oauthConfig.oauthClientCredentialUser")), _rw(_p("clientCredentialsFlowUser"))),
-    _bool("token_exchange", "Enable Token Exchange Flow", "oauth", _cab("oauthConfig.isTokenExchangeEnabled"),
-          _rw(_g("isTokenExchangeEnabled")), default=False),
-    _bool("named_user_jwt", "Issue JWT-based access tokens for named users", "oauth",
-          _cab("oauthConfig.isNamedUserJwtEnabled"), _rw(_g("isNamedUserJwtEnabled")), default=False),
-    _bool("introspect_all", "Introspect All Tokens", "oauth", _cab("oauthConfig.isIntrospectAllTokens"),
-          _rw(_g("isIntrospectAllTokens")), default=False),
-    _bool("code_credential", "Enable Authorization Code and Credentials Flow", "oauth",
-          _cab("oauthConfig.isCodeCredentialEnabled"), _rw(_g("isCodeCredFlowEnabled")), default=False),
-    _bool("device_flow", "Enable Device Flow", "oauth", _ro(why=f"'Enable for Device Flow': {_UI_ONLY}"),
-          _rw(_g("isDeviceFlowEnabled")), default=False),
-    _bool("secret_token_exchange", "Require Secret for Token Exchange Flow", "oauth",
-          _cab("oauthConfig.isSecretRequiredForTokenExchange"), _rw(_g("isSecretRequiredForTokenExchange"))),
-    _bool("code_credential_post_only", "Authorization Code and Credentials Flow: POST only", "oauth",
-          _cab("oauthConfig.isCodeCredentialPostOnly"), _rw(_g("isCodeCredPostOnly")),
-          help="credentials accepted in a POST body only, never in the URL"),
-    _bool("guest_code_credential", "Enable Authorization Code and Credentials Flow for Guest Users", "oauth",
-          _ro(_soql("OptionsCodeCredentialGuestEnabled", parse_bool), why=_SOQL_ONLY),
-          _rw(_p("isGuestCodeCredFlowEnabled", parse_bool)), default=False),
-    Field("custom_scopes", "Custom Scopes", "oauth", "list", None,
-          _rw(_md(_OAUTH, "commaSeparatedCustomScopes", split_commas, "comma-separated OauthCustomScope"),
-              _p("commaSeparatedCustomScopes", split_commas, "comma-separated")),
-          many=True, help="connected apps get custom scopes through OauthCustomScopeApp, not their metadata"),
-    Field("id_token_validity", "ID Token Valid for (minutes)", "oauth", "integer",
-          _rw(_ca("oauthConfig.idTokenConfig.idTokenValidity", parse_int)),
-          _rw(_g("idTokenConfig.idTokenValidityInMinutes", parse_int))),
-    Field("single_logout_url", "Single Logout URL", "oauth", "url",
-          _rw(_ca("oauthConfig.singleLogoutUrl"), _ca("oauthPolicy.singleLogoutUrl")),
-          _rw(_md(_OAUTH, "singleLogoutUrl"), _p("singleLogoutUrl"))),
+    Field(
+        "callback_urls",
+        "Callback URL",
+        group="oauth",
+        type="list",
+        ca=_writable(_ca_element("oauthConfig.callbackUrl", split_lines, "newline-separated")),
+        eca=_writable(_eca_global("callbackUrl", split_lines, "newline-separated")),
+        many=True,
+    ),
+    Field(
+        "scopes",
+        "Selected OAuth Scopes",
+        group="oauth",
+        type="list",
+        ca=_writable(_ca_element("oauthConfig.scopes", list, many=True)),
+        eca=_writable(
+            _element(_OAUTH, "commaSeparatedOauthScopes", split_commas, "comma-separated enum names")
+        ),
+        allowed=_enum("ConnectedAppOauthAccessScope", SCOPE_ENUM),
+        many=True,
+    ),
+    Field(
+        "consumer_key",
+        "Consumer Key",
+        group="oauth",
+        type="string",
+        ca=_read_only(_ca_element("oauthConfig.consumerKey"), why=_KEY_WHY),
+        eca=_read_only(_eca_global("consumerKey", None), why=_KEY_WHY),
+        masked=True,
+    ),
+    Field(
+        "consumer_secret",
+        "Consumer Secret",
+        group="oauth",
+        type="secret",
+        ca=_read_only(_ca_element("oauthConfig.consumerSecret"), why=_SECRET_WHY),
+        eca=_read_only(_eca_global("consumerSecret", None), why=_SECRET_WHY),
+        secret=True,
+    ),
+    Field(
+        "certificate",
+        "Use Digital Signatures (certificate)",
+        group="oauth",
+        type="certificate",
+        ca=_writable(_ca_element("oauthConfig.certificate")),
+        eca=_writable(_eca_global("certificate", None)),
+        help="the body is never shown: tables carry has_certificate and certificate_expires",
+    ),
+    _boolean(
+        "pkce",
+        "Require Proof Key for Code Exchange (PKCE)",
+        group="oauth",
+        ca=_ca_flag("oauthConfig.isPkceRequired"),
+        eca=_writable(_eca_global("isPkceRequired")),
+        default=False,
+    ),
+    _boolean(
+        "rtr",
+        "Enable Refresh Token Rotation",
+        group="oauth",
+        ca=_ca_flag("oauthConfig.isRefreshTokenRotationEnabled"),
+        eca=_writable(_eca_global("isRefreshTokenRotationEnabled")),
+        default=False,
+        help="ISV guidance: cannot be disabled once enabled",
+    ),
+    _boolean(
+        "secret_web_server",
+        "Require Secret for Web Server Flow",
+        group="oauth",
+        ca=_writable(
+            _ca_element(
+                "oauthConfig.isConsumerSecretOptional", _inverted, "inverted isConsumerSecretOptional"
+            )
+        ),
+        eca=_writable(_eca_global("isConsumerSecretOptional", _inverted, "inverted")),
+        default=True,
+    ),
+    _boolean(
+        "secret_refresh",
+        "Require Secret for Refresh Token Flow",
+        group="oauth",
+        ca=_ca_flag("oauthConfig.isSecretRequiredForRefreshToken"),
+        eca=_writable(_eca_global("isSecretRequiredForRefreshToken")),
+        default=True,
+    ),
+    _boolean(
+        "client_credentials",
+        "Enable Client Credentials Flow",
+        group="oauth",
+        ca=_ca_flag("oauthConfig.isClientCredentialEnabled"),
+        eca=_writable(
+            _eca_global("isClientCredentialsFlowEnabled"),
+            _eca_policy("isClientCredentialsFlowEnabled", parse_bool),
+        ),
+        default=False,
+    ),
+    Field(
+        "run_as",
+        "Client Credentials Flow: Run As",
+        group="oauth",
+        type="string",
+        ca=_writable(_ca_element("oauthConfig.oauthClientCredentialUser")),
+        eca=_writable(_eca_policy("clientCredentialsFlowUser")),
+    ),
+    _boolean(
+        "token_exchange",
+        "Enable Token Exchange Flow",
+        group="oauth",
+        ca=_ca_flag("oauthConfig.isTokenExchangeEnabled"),
+        eca=_writable(_eca_global("isTokenExchangeEnabled")),
+        default=False,
+    ),
+    _boolean(
+        "named_user_jwt",
+        "Issue JWT-based access tokens for named users",
+        group="oauth",
+        ca=_ca_flag("oauthConfig.isNamedUserJwtEnabled"),
+        eca=_writable(_eca_global("isNamedUserJwtEnabled")),
+        default=False,
+    ),
+    _boolean(
+        "introspect_all",
+        "Introspect All Tokens",
+        group="oauth",
+        ca=_ca_flag("oauthConfig.isIntrospectAllTokens"),
+        eca=_writable(_eca_global("isIntrospectAllTokens")),
+        default=False,
+    ),
+    _boolean(
+        "code_credential",
+        "Enable Authorization Code and Credentials Flow",
+        group="oauth",
+        ca=_ca_flag("oauthConfig.isCodeCredentialEnabled"),
+        eca=_writable(_eca_global("isCodeCredFlowEnabled")),
+        default=False,
+    ),
+    _boolean(
+        "device_flow",
+        "Enable Device Flow",
+        group="oauth",
+        ca=_read_only(why=f"'Enable for Device Flow': {_UI_ONLY}"),
+        eca=_writable(_eca_global("isDeviceFlowEnabled")),
+        default=False,
+    ),
+    _boolean(
+        "secret_token_exchange",
+        "Require Secret for Token Exchange Flow",
+        group="oauth",
+        ca=_ca_flag("oauthConfig.isSecretRequiredForTokenExchange"),
+        eca=_writable(_eca_global("isSecretRequiredForTokenExchange")),
+    ),
+    _boolean(
+        "code_credential_post_only",
+        "Authorization Code and Credentials Flow: POST only",
+        group="oauth",
+        ca=_ca_flag("oauthConfig.isCodeCredentialPostOnly"),
+        eca=_writable(_eca_global("isCodeCredPostOnly")),
+        help="credentials accepted in a POST body only, never in the URL",
+    ),
+    _boolean(
+        "guest_code_credential",
+        "Enable Authorization Code and Credentials Flow for Guest Users",
+        group="oauth",
+        ca=_read_only(_ca_soql("OptionsCodeCredentialGuestEnabled", parse_bool), why=_SOQL_ONLY),
+        eca=_writable(_eca_policy("isGuestCodeCredFlowEnabled", parse_bool)),
+        default=False,
+    ),
+    Field(
+        "custom_scopes",
+        "Custom Scopes",
+        group="oauth",
+        type="list",
+        ca=None,
+        eca=_writable(
+            _element(_OAUTH, "commaSeparatedCustomScopes", split_commas, "comma-separated OauthCustomScope"),
+            _eca_policy("commaSeparatedCustomScopes", split_commas, "comma-separated"),
+        ),
+        many=True,
+        help="connected apps get custom scopes through OauthCustomScopeApp, not their metadata",
+    ),
+    Field(
+        "id_token_validity",
+        "ID Token Valid for (minutes)",
+        group="oauth",
+        type="integer",
+        ca=_writable(_ca_element("oauthConfig.idTokenConfig.idTokenValidity", parse_int)),
+        eca=_writable(_eca_global("idTokenConfig.idTokenValidityInMinutes", parse_int)),
+    ),
+    Field(
+        "single_logout_url",
+        "Single Logout URL",
+        group="oauth",
+        type="url",
+        ca=_writable(_ca_element("oauthConfig.singleLogoutUrl"), _ca_element("oauthPolicy.singleLogoutUrl")),
+        eca=_writable(_element(_OAUTH, "singleLogoutUrl"), _eca_policy("singleLogoutUrl")),
+    ),
     # OAuth policy (admin side) ------------------------------------------------------------------------------
-    Field("permitted_users", "Permitted Users", "oauth_policy", "enum",
-          _rw(_ca("oauthConfig.isAdminApproved", _mapped(_CA_PERMITTED), "isAdminApproved true/false"),
-              _soql("OptionsAllowAdminApprovedUsersOnly",
-                    lambda r: PERMITTED_USERS[1] if parse_bool(r) else PERMITTED_USERS[0])),
-          _rw(_p("permittedUsersPolicyType"), _esoql("PermittedUsersPolicyType")),
-          allowed=PERMITTED_USERS, default="AllSelfAuthorized"),
-    Field("ip_relaxation", "IP Relaxation", "oauth_policy", "enum",
-          _rw(_ca("oauthPolicy.ipRelaxation")),
-          _rw(_p("ipRelaxationPolicyType", _mapped(_ECA_IP), "Enforce→ENFORCE, Bypass→BYPASS…"),
-              _esoql("IpRelaxationPolicyType", _mapped(_ECA_IP))),
-          allowed=IP_RELAXATION),
-    Field("refresh_policy", "Refresh Token Policy", "oauth_policy", "enum",
-          _rw(_ca("oauthPolicy.refreshTokenPolicy", _first(parse_refresh_policy, 0), "policy part")),
-          _rw(_p("refreshTokenPolicyType", _mapped(_ECA_REFRESH), "Infinite→infinite, SpecificLifetime→…"),
-              _esoql("RefreshTokenPolicyType", _mapped(_ECA_REFRESH))),
-          allowed=REFRESH_POLICIES),
-    Field("refresh_n", "Refresh Token Validity Period", "oauth_policy", "integer",
-          _rw(_ca("oauthPolicy.refreshTokenPolicy", _first(parse_refresh_policy, 1), "N of …:N:UNIT"),
-              _soql("RefreshTokenValidityPeriod", parse_int)),
-          _rw(_p("refreshTokenValidityPeriod", parse_int), _esoql("RefreshTokenValidityPeriod", parse_int))),
-    Field("refresh_unit", "Refresh Token Validity Unit", "oauth_policy", "enum",
-          _rw(_ca("oauthPolicy.refreshTokenPolicy", _first(parse_refresh_policy, 2), "UNIT of …:N:UNIT")),
-          _rw(_p("refreshTokenValidityUnit", _mapped(_ECA_UNIT), "Days→DAYS"),
-              _esoql("RefreshTokenValidityUnit", _mapped(_ECA_UNIT))), allowed=REFRESH_UNITS),
-    Field("profiles", "Profiles (pre-authorized)", "oauth_policy", "list",
-          _rw(_ca("profileName", list, many=True), write="SetupEntityAccess"),
-          _rw(_p("commaSeparatedProfile", split_commas, "comma-separated Ids")), many=True),
-    Field("permission_sets", "Permission Sets (pre-authorized)", "oauth_policy", "list",
-          _rw(_ca("permissionSetName", list, many=True), write="SetupEntityAccess"),
-          _rw(_p("commaSeparatedPermissionSet", split_commas, "comma-separated Ids")), many=True),
-    Field("ip_ranges", "Trusted IP Range for OAuth Web Server Flow", "oauth_policy", "records",
-          _rw(Source(CA, "ipRanges", None, "start, end, description", record=_IP_CA)),
-          _rw(Source(_OAUTH, "trustedIpRanges", None, "startIpAddress, endIpAddress, description",
-                     record=_IP_ECA)), many=True),
-    Field("custom_attributes", "Custom Attributes", "oauth_policy", "records",
-          _rw(Source(CA, "attributes", None, "key, formula", record=_ATTR)),
-          _rw(Source(_OAUTH, "customAttributes", None, "key, formula", record=_ATTR),
-              Source(_POLICY, "customAttributes", None, "key, formula", record=_ATTR)), many=True),
+    Field(
+        "permitted_users",
+        "Permitted Users",
+        group="oauth_policy",
+        type="enum",
+        ca=_writable(
+            _ca_element("oauthConfig.isAdminApproved", _mapped(_CA_PERMITTED), "isAdminApproved true/false"),
+            _ca_soql(
+                "OptionsAllowAdminApprovedUsersOnly",
+                lambda r: PERMITTED_USERS[1] if parse_bool(r) else PERMITTED_USERS[0],
+            ),
+        ),
+        eca=_writable(_eca_policy("permittedUsersPolicyType"), _eca_soql("PermittedUsersPolicyType")),
+        allowed=PERMITTED_USERS,
+        default="AllSelfAuthorized",
+    ),
+    Field(
+        "ip_relaxation",
+        "IP Relaxation",
+        group="oauth_policy",
+        type="enum",
+        ca=_writable(_ca_element("oauthPolicy.ipRelaxation")),
+        eca=_writable(
+            _eca_policy("ipRelaxationPolicyType", _mapped(_ECA_IP), "Enforce→ENFORCE, Bypass→BYPASS…"),
+            _eca_soql("IpRelaxationPolicyType", _mapped(_ECA_IP)),
+        ),
+        allowed=IP_RELAXATION,
+    ),
+    Field(
+        "refresh_policy",
+        "Refresh Token Policy",
+        group="oauth_policy",
+        type="enum",
+        ca=_writable(
+            _ca_element("oauthPolicy.refreshTokenPolicy", _first(parse_refresh_policy, 0), "policy part")
+        ),
+        eca=_writable(
+            _eca_policy(
+                "refreshTokenPolicyType", _mapped(_ECA_REFRESH), "Infinite→infinite, SpecificLifetime→…"
+            ),
+            _eca_soql("RefreshTokenPolicyType", _mapped(_ECA_REFRESH)),
+        ),
+        allowed=REFRESH_POLICIES,
+    ),
+    Field(
+        "refresh_n",
+        "Refresh Token Validity Period",
+        group="oauth_policy",
+        type="integer",
+        ca=_writable(
+            _ca_element("oauthPolicy.refreshTokenPolicy", _first(parse_refresh_policy, 1), "N of …:N:UNIT"),
+            _ca_soql("RefreshTokenValidityPeriod", parse_int),
+        ),
+        eca=_writable(
+            _eca_policy("refreshTokenValidityPeriod", parse_int),
+            _eca_soql("RefreshTokenValidityPeriod", parse_int),
+        ),
+    ),
+    Field(
+        "refresh_unit",
+        "Refresh Token Validity Unit",
+        group="oauth_policy",
+        type="enum",
+        ca=_writable(
+            _ca_element("oauthPolicy.refreshTokenPolicy", _first(parse_refresh_policy, 2), "UNIT of …:N:UNIT")
+        ),
+        eca=_writable(
+            _eca_policy("refreshTokenValidityUnit", _mapped(_ECA_UNIT), "Days→DAYS"),
+            _eca_soql("RefreshTokenValidityUnit", _mapped(_ECA_UNIT)),
+        ),
+        allowed=REFRESH_UNITS,
+    ),
+    Field(
+        "profiles",
+        "Profiles (pre-authorized)",
+        group="oauth_policy",
+        type="list",
+        ca=_writable(_ca_element("profileName", list, many=True), write="SetupEntityAccess"),
+        eca=_writable(_eca_policy("commaSeparatedProfile", split_commas, "comma-separated Ids")),
+        many=True,
+    ),
+    Field(
+        "permission_sets",
+        "Permission Sets (pre-authorized)",
+        group="oauth_policy",
+        type="list",
+        ca=_writable(_ca_element("permissionSetName", list, many=True), write="SetupEntityAccess"),
+        eca=_writable(_eca_policy("commaSeparatedPermissionSet", split_commas, "comma-separated Ids")),
+        many=True,
+    ),
+    Field(
+        "ip_ranges",
+        "Trusted IP Range for OAuth Web Server Flow",
+        group="oauth_policy",
+        type="records",
+        ca=_writable(Source(CA, "ipRanges", None, "start, end, description", record=_IP_CA)),
+        eca=_writable(
+            Source(
+                _OAUTH, "trustedIpRanges", None, "startIpAddress, endIpAddress, description", record=_IP_ECA
+            )
+        ),
+        many=True,
+    ),
+    Field(
+        "custom_attributes",
+        "Custom Attributes",
+        group="oauth_policy",
+        type="records",
+        ca=_writable(Source(CA, "attributes", None, "key, formula", record=_ATTR)),
+        eca=_writable(
+            Source(_OAUTH, "customAttributes", None, "key, formula", record=_ATTR),
+            Source(_POLICY, "customAttributes", None, "key, formula", record=_ATTR),
+        ),
+        many=True,
+    ),
     # session ------------------------------------------------------------------------------------------------
-    Field("session_timeout", "Timeout Value (minutes)", "session", "integer",
-          _rw(_ca("sessionPolicy.sessionTimeout", parse_int)), _rw(_p("sessionTimeoutInMinutes", parse_int))),
-    _bool("high_assurance", "High assurance session required", "session",
-          _rw(_ca("sessionPolicy.sessionLevel", _equals("HIGH_ASSURANCE"), "sessionLevel = HIGH_ASSURANCE"),
-              _soql("OptionsHasSessionLevelPolicy", parse_bool)),
-          _rw(_p("requiredSessionLevel", _equals("HIGH_ASSURANCE"), "= HIGH_ASSURANCE"))),
-    Field("session_level", "Session Security Level", "session", "enum",
-          _rw(_ca("sessionPolicy.sessionLevel")),
-          _rw(_p("requiredSessionLevel"), _esoql("RequiredSessionLevel")),
-          allowed=_enum("SessionSecurityLevel", SESSION_LEVELS)),
-    Field("policy_action", "High Assurance Policy Action", "session", "enum",
-          _rw(_ca("sessionPolicy.policyAction")), _rw(_p("policyAction")),
-          allowed=_enum("PolicyAction", ("Block", "RaiseSessionLevel"))),
+    Field(
+        "session_timeout",
+        "Timeout Value (minutes)",
+        group="session",
+        type="integer",
+        ca=_writable(_ca_element("sessionPolicy.sessionTimeout", parse_int)),
+        eca=_writable(_eca_policy("sessionTimeoutInMinutes", parse_int)),
+    ),
+    _boolean(
+        "high_assurance",
+        "High assurance session required",
+        group="session",
+        ca=_writable(
+            _ca_element(
+                "sessionPolicy.sessionLevel", _equals("HIGH_ASSURANCE"), "sessionLevel = HIGH_ASSURANCE"
+            ),
+            _ca_soql("OptionsHasSessionLevelPolicy", parse_bool),
+        ),
+        eca=_writable(_eca_policy("requiredSessionLevel", _equals("HIGH_ASSURANCE"), "= HIGH_ASSURANCE")),
+    ),
+    Field(
+        "session_level",
+        "Session Security Level",
+        group="session",
+        type="enum",
+        ca=_writable(_ca_element("sessionPolicy.sessionLevel")),
+        eca=_writable(_eca_policy("requiredSessionLevel"), _eca_soql("RequiredSessionLevel")),
+        allowed=_enum("SessionSecurityLevel", SESSION_LEVELS),
+    ),
+    Field(
+        "policy_action",
+        "High Assurance Policy Action",
+        group="session",
+        type="enum",
+        ca=_writable(_ca_element("sessionPolicy.policyAction")),
+        eca=_writable(_eca_policy("policyAction")),
+        allowed=_enum("PolicyAction", ("Block", "RaiseSessionLevel")),
+    ),
     # mobile -------------------------------------------------------------------------------------------------
-    Field("mobile_start_url", "Mobile Start URL", "mobile", "url",
-          _rw(_ca("mobileStartUrl"), _soql("MobileStartUrl")), None),
-    Field("pin_length", "PIN Length", "mobile", "enum", _ro(_soql("PinLength", parse_int), why=_SOQL_ONLY),
-          None, allowed=PIN_LENGTHS, help="Mobile SDK 9.2+ ignores it and uses the device passcode"),
-    Field("lock_after", "Lock App After (minutes)", "mobile", "enum",
-          _ro(_soql("MobileSessionTimeout", parse_minutes, "picklist → minutes"), why=_SOQL_ONLY,
-              allowed=("0", "1", "5", "10", "30")),
-          _rw(_md(_MOBILE_POLICY, "screenLockTimeout", parse_minutes,
-                  "Never→0, Five→5, OneTwenty→120…")),
-          allowed=LOCK_MINUTES, help="0 = never lock; 'Require PIN after' in older Setup pages; a connected "
-          "app takes none/1/5/10/30 minutes, 60-240 exist only for external client apps"),
-    _bool("screen_lock", "Enable Screen Lock (PIN Protect)", "mobile", None,
-          _rw(_md("ExtlClntAppMobileSettings", "isScreenLockEnabled", parse_bool))),
-    Field("platform", "App Platform", "mobile", "enum", _rw(_ca("mobileAppConfig.devicePlatform")), None,
-          allowed=_enum("DevicePlatformType", ("ios", "android"))),
-    Field("device_type", "Restrict to Device Type", "mobile", "enum", _rw(_ca("mobileAppConfig.deviceType")),
-          None, allowed=_enum("DeviceType", ("phone", "tablet", "minitablet"))),
-    Field("app_version", "App Version", "mobile", "string", _rw(_ca("mobileAppConfig.version")), None),
-    Field("min_os", "Minimum OS Version", "mobile", "string",
-          _rw(_ca("mobileAppConfig.minimumOsVersion")), None),
-    _bool("private_app", "Private App", "mobile", _cab("mobileAppConfig.privateApp"), None),
-    Field("install_url", "Install URL", "mobile", "url", _rw(_ca("mobileAppConfig.applicationInstallUrl")),
-          None),
-    Field("bundle_id", "iOS Bundle Identifier", "mobile", "string",
-          _rw(_ca("mobileAppConfig.applicationBundleIdentifier")), None),
-    Field("biometric", "Enable Biometric Authentication (attribute)", "mobile", "string",
-          *_attribute(_BIOMETRIC)),
-    Field("binary_file_name", "App Binary File Name", "mobile", "string",
-          _rw(_ca("mobileAppConfig.applicationBinaryFileName")), None),
-    Field("icon_file_name", "Application Icon File Name (iOS)", "mobile", "string",
-          _rw(_ca("mobileAppConfig.applicationIconFileName")), None),
-    Field("biometric_timeout", "Biometric Authentication Timeout (minutes, attribute)", "mobile", "string",
-          *_attribute("BIOMETRIC_AUTHENTICATION_TIMEOUT"), default="15",
-          help="Mobile SDK 11+: set it to the same value as Lock App After"),
-    _bool("pin_protect", "PIN Protect", "mobile", _ro(why=f"'PIN Protect' (Mobile App Settings): {_UI_ONLY}"),
-          None, help="the developer's 'app supports PIN' checkbox; an ECA's analogue is screen_lock"),
+    Field(
+        "mobile_start_url",
+        "Mobile Start URL",
+        group="mobile",
+        type="url",
+        ca=_writable(_ca_element("mobileStartUrl"), _ca_soql("MobileStartUrl")),
+        eca=None,
+    ),
+    Field(
+        "pin_length",
+        "PIN Length",
+        group="mobile",
+        type="enum",
+        ca=_read_only(_ca_soql("PinLength", parse_int), why=_SOQL_ONLY),
+        eca=None,
+        allowed=PIN_LENGTHS,
+        help="Mobile SDK 9.2+ ignores it and uses the device passcode",
+    ),
+    Field(
+        "lock_after",
+        "Lock App After (minutes)",
+        group="mobile",
+        type="enum",
+        ca=_read_only(
+            _ca_soql("MobileSessionTimeout", parse_minutes, "picklist → minutes"),
+            why=_SOQL_ONLY,
+            allowed=("0", "1", "5", "10", "30"),
+        ),
+        eca=_writable(
+            _element(_MOBILE_POLICY, "screenLockTimeout", parse_minutes, "Never→0, Five→5, OneTwenty→120…")
+        ),
+        allowed=LOCK_MINUTES,
+        help="0 = never lock; 'Require PIN after' in older Setup pages; a connected "
+        "app takes none/1/5/10/30 minutes, 60-240 exist only for external client apps",
+    ),
+    _boolean(
+        "screen_lock",
+        "Enable Screen Lock (PIN Protect)",
+        group="mobile",
+        ca=None,
+        eca=_writable(_element("ExtlClntAppMobileSettings", "isScreenLockEnabled", parse_bool)),
+    ),
+    Field(
+        "platform",
+        "App Platform",
+        group="mobile",
+        type="enum",
+        ca=_writable(_ca_element("mobileAppConfig.devicePlatform")),
+        eca=None,
+        allowed=_enum("DevicePlatformType", ("ios", "android")),
+    ),
+    Field(
+        "device_type",
+        "Restrict to Device Type",
+        group="mobile",
+        type="enum",
+        ca=_writable(_ca_element("mobileAppConfig.deviceType")),
+        eca=None,
+        allowed=_enum("DeviceType", ("phone", "tablet", "minitablet")),
+    ),
+    Field(
+        "app_version",
+        "App Version",
+        group="mobile",
+        type="string",
+        ca=_writable(_ca_element("mobileAppConfig.version")),
+        eca=None,
+    ),
+    Field(
+        "min_os",
+        "Minimum OS Version",
+        group="mobile",
+        type="string",
+        ca=_writable(_ca_element("mobileAppConfig.minimumOsVersion")),
+        eca=None,
+    ),
+    _boolean(
+        "private_app", "Private App", group="mobile", ca=_ca_flag("mobileAppConfig.privateApp"), eca=None
+    ),
+    Field(
+        "install_url",
+        "Install URL",
+        group="mobile",
+        type="url",
+        ca=_writable(_ca_element("mobileAppConfig.applicationInstallUrl")),
+        eca=None,
+    ),
+    Field(
+        "bundle_id",
+        "iOS Bundle Identifier",
+        group="mobile",
+        type="string",
+        ca=_writable(_ca_element("mobileAppConfig.applicationBundleIdentifier")),
+        eca=None,
+    ),
+    Field(
+        "biometric",
+        "Enable Biometric Authentication (attribute)",
+        "mobile",
+        "string",
+        *_attribute(_BIOMETRIC),
+    ),
+    Field(
+        "binary_file_name",
+        "App Binary File Name",
+        group="mobile",
+        type="string",
+        ca=_writable(_ca_element("mobileAppConfig.applicationBinaryFileName")),
+        eca=None,
+    ),
+    Field(
+        "icon_file_name",
+        "Application Icon File Name (iOS)",
+        group="mobile",
+        type="string",
+        ca=_writable(_ca_element("mobileAppConfig.applicationIconFileName")),
+        eca=None,
+    ),
+    Field(
+        "biometric_timeout",
+        "Biometric Authentication Timeout (minutes, attribute)",
+        "mobile",
+        "string",
+        *_attribute("BIOMETRIC_AUTHENTICATION_TIMEOUT"),
+        default="15",
+        help="Mobile SDK 11+: set it to the same value as Lock App After",
+    ),
+    _boolean(
+        "pin_protect",
+        "PIN Protect",
+        group="mobile",
+        ca=_read_only(why=f"'PIN Protect' (Mobile App Settings): {_UI_ONLY}"),
+        eca=None,
+        help="the developer's 'app supports PIN' checkbox; an ECA's analogue is screen_lock",
+    ),
     # push (ECA only; CA push settings are not in metadata, §1.9) --------------------------------------------
-    Field("push_service", "Push Service", "push", "enum",
-          _ro(why="connected app push settings are not in metadata (Setup UI only)"),
-          _rw(_md(_PUSH, "pushServiceType")), allowed=("Apple", "Android")),
-    _bool("push_full_content", "Full Content Push Notifications", "push",
-          _ro(_soql("OptionsFullContentPushNotifications", parse_bool, "'For internal use only'"),
-              why="ConnectedApplication.OptionsFullContentPushNotifications is 'for internal use only': "
-              "no Metadata API element (v66); Setup UI only"),
-          _rw(_md("ExtlClntAppPushConfigurablePolicies", "isFullContent", parse_bool))),
-    Field("push_environment", "APNs Environment", "push", "enum", None,
-          _rw(_md(_PUSH, "applePushConfig.environment")), allowed=("Sandbox", "Production")),
-    Field("push_bundle", "APNs Application Bundle", "push", "string", None,
-          _rw(_md(_PUSH, "applePushConfig.applicationBundle"))),
-    Field("push_key_id", "APNs Key Identifier", "push", "string", None,
-          _rw(_md(_PUSH, "applePushConfig.keyIdentifier"))),
-    Field("push_team_id", "APNs Team Identifier", "push", "string", None,
-          _rw(_md(_PUSH, "applePushConfig.teamIdentifier"))),
-    Field("push_certificate", "APNs Certificate (.p12)", "push", "secret", None,
-          _rw(_md(_PUSH, "applePushConfig.certificate")), secret=True),
-    Field("push_password", "APNs Certificate Password", "push", "secret", None,
-          _rw(_md(_PUSH, "applePushConfig.password")), secret=True),
-    Field("push_signing_key", "APNs Signing Key (.p8)", "push", "secret", None,
-          _rw(_md(_PUSH, "applePushConfig.signingKey")), secret=True),
-    Field("push_fcm_project", "FCM Project", "push", "string", None,
-          _rw(_md(_PUSH, "androidPushConfig.fcmProject"))),
-    Field("push_service_account", "FCM Service Account", "push", "secret", None,
-          _rw(_md(_PUSH, "androidPushConfig.serviceAccount")), secret=True),
+    Field(
+        "push_service",
+        "Push Service",
+        group="push",
+        type="enum",
+        ca=_read_only(why="connected app push settings are not in metadata (Setup UI only)"),
+        eca=_writable(_element(_PUSH, "pushServiceType")),
+        allowed=("Apple", "Android"),
+    ),
+    _boolean(
+        "push_full_content",
+        "Full Content Push Notifications",
+        group="push",
+        ca=_read_only(
+            _ca_soql("OptionsFullContentPushNotifications", parse_bool, "'For internal use only'"),
+            why="ConnectedApplication.OptionsFullContentPushNotifications is 'for internal use only': "
+            "no Metadata API element (v66); Setup UI only",
+        ),
+        eca=_writable(_element("ExtlClntAppPushConfigurablePolicies", "isFullContent", parse_bool)),
+    ),
+    Field(
+        "push_environment",
+        "APNs Environment",
+        group="push",
+        type="enum",
+        ca=None,
+        eca=_writable(_element(_PUSH, "applePushConfig.environment")),
+        allowed=("Sandbox", "Production"),
+    ),
+    Field(
+        "push_bundle",
+        "APNs Application Bundle",
+        group="push",
+        type="string",
+        ca=None,
+        eca=_writable(_element(_PUSH, "applePushConfig.applicationBundle")),
+    ),
+    Field(
+        "push_key_id",
+        "APNs Key Identifier",
+        group="push",
+        type="string",
+        ca=None,
+        eca=_writable(_element(_PUSH, "applePushConfig.keyIdentifier")),
+    ),
+    Field(
+        "push_team_id",
+        "APNs Team Identifier",
+        group="push",
+        type="string",
+        ca=None,
+        eca=_writable(_element(_PUSH, "applePushConfig.teamIdentifier")),
+    ),
+    Field(
+        "push_certificate",
+        "APNs Certificate (.p12)",
+        group="push",
+        type="secret",
+        ca=None,
+        eca=_writable(_element(_PUSH, "applePushConfig.certificate")),
+        secret=True,
+    ),
+    Field(
+        "push_password",
+        "APNs Certificate Password",
+        group="push",
+        type="secret",
+        ca=None,
+        eca=_writable(_element(_PUSH, "applePushConfig.password")),
+        secret=True,
+    ),
+    Field(
+        "push_signing_key",
+        "APNs Signing Key (.p8)",
+        group="push",
+        type="secret",
+        ca=None,
+        eca=_writable(_element(_PUSH, "applePushConfig.signingKey")),
+        secret=True,
+    ),
+    Field(
+        "push_fcm_project",
+        "FCM Project",
+        group="push",
+        type="string",
+        ca=None,
+        eca=_writable(_element(_PUSH, "androidPushConfig.fcmProject")),
+    ),
+    Field(
+        "push_service_account",
+        "FCM Service Account",
+        group="push",
+        type="secret",
+        ca=None,
+        eca=_writable(_element(_PUSH, "androidPushConfig.serviceAccount")),
+        secret=True,
+    ),
     # SAML ---------------------------------------------------------------------------------------------------
-    Field("saml_entity_id", "Entity Id", "saml", "string",
-          _rw(_ca("samlConfig.entityUrl")), _rw(_md(_SAML, "entityUrl"))),
-    Field("saml_acs_url", "ACS URL", "saml", "url", _rw(_ca("samlConfig.acsUrl")), _rw(_md(_SAML, "acsUrl"))),
-    Field("saml_issuer", "Issuer", "saml", "string",
-          _rw(_ca("samlConfig.issuer")), _rw(_md(_SAML, "issuer"))),
-    Field("saml_subject_type", "Subject Type", "saml", "enum",
-          _rw(_ca("samlConfig.samlSubjectType")), _rw(_md(_SAML, "subjectType")),
-          allowed=_enum("SamlSubjectType", ("Username", "FederationId", "UserId", "SpokeId",
-                                            "CustomAttribute", "PersistentId"))),
-    Field("saml_name_id_format", "Name ID Format", "saml", "enum",
-          _rw(_ca("samlConfig.samlNameIdFormat")), _rw(_md(_SAML, "nameIdFormat")),
-          allowed=_enum("SamlNameIdFormatType", ("Unspecified", "EmailAddress", "Persistent", "Transient"))),
-    Field("saml_signing_algo", "Signing Algorithm for SAML Messages", "saml", "enum",
-          _rw(_ca("samlConfig.samlSigningAlgoType")), _rw(_md(_SAML, "signingAlgorithmType")),
-          allowed=_enum("SamlSigningAlgoType", ("SHA1", "SHA256"))),
+    Field(
+        "saml_entity_id",
+        "Entity Id",
+        group="saml",
+        type="string",
+        ca=_writable(_ca_element("samlConfig.entityUrl")),
+        eca=_writable(_element(_SAML, "entityUrl")),
+    ),
+    Field(
+        "saml_acs_url",
+        "ACS URL",
+        group="saml",
+        type="url",
+        ca=_writable(_ca_element("samlConfig.acsUrl")),
+        eca=_writable(_element(_SAML, "acsUrl")),
+    ),
+    Field(
+        "saml_issuer",
+        "Issuer",
+        group="saml",
+        type="string",
+        ca=_writable(_ca_element("samlConfig.issuer")),
+        eca=_writable(_element(_SAML, "issuer")),
+    ),
+    Field(
+        "saml_subject_type",
+        "Subject Type",
+        group="saml",
+        type="enum",
+        ca=_writable(_ca_element("samlConfig.samlSubjectType")),
+        eca=_writable(_element(_SAML, "subjectType")),
+        allowed=_enum(
+            "SamlSubjectType",
+            ("Username", "FederationId", "UserId", "SpokeId", "CustomAttribute", "PersistentId"),
+        ),
+    ),
+    Field(
+        "saml_name_id_format",
+        "Name ID Format",
+        group="saml",
+        type="enum",
+        ca=_writable(_ca_element("samlConfig.samlNameIdFormat")),
+        eca=_writable(_element(_SAML, "nameIdFormat")),
+        allowed=_enum("SamlNameIdFormatType", ("Unspecified", "EmailAddress", "Persistent", "Transient")),
+    ),
+    Field(
+        "saml_signing_algo",
+        "Signing Algorithm for SAML Messages",
+        group="saml",
+        type="enum",
+        ca=_writable(_ca_element("samlConfig.samlSigningAlgoType")),
+        eca=_writable(_element(_SAML, "signingAlgorithmType")),
+        allowed=_enum("SamlSigningAlgoType", ("SHA1", "SHA256")),
+    ),
     # certificates the service provider uploads (PEM bodies, never shown: tables carry their expiry only)
-    Field("saml_certificate", "Verify Request Signatures (certificate)", "saml", "certificate",
-          _ro(_ca("samlConfig.certificate"), why=_CERT_WHY), _ro(_md(_SAML, "certificate"), why=_CERT_WHY),
-          help="the body is never shown: tables carry has_saml_certificate and saml_certificate_expires"),
-    Field("saml_encryption_certificate", "Encrypt SAML Response (certificate)", "saml", "certificate",
-          _ro(_ca("samlConfig.encryptionCertificate"), why=_CERT_WHY),
-          _ro(_md(_SAML, "encryptionCertificate"), why=_CERT_WHY),
-          help="the body is never shown: tables carry has_saml_encryption_certificate and "
-          "saml_encryption_certificate_expires"),
+    Field(
+        "saml_certificate",
+        "Verify Request Signatures (certificate)",
+        group="saml",
+        type="certificate",
+        ca=_read_only(_ca_element("samlConfig.certificate"), why=_CERT_WHY),
+        eca=_read_only(_element(_SAML, "certificate"), why=_CERT_WHY),
+        help="the body is never shown: tables carry has_saml_certificate and saml_certificate_expires",
+    ),
+    Field(
+        "saml_encryption_certificate",
+        "Encrypt SAML Response (certificate)",
+        group="saml",
+        type="certificate",
+        ca=_read_only(_ca_element("samlConfig.encryptionCertificate"), why=_CERT_WHY),
+        eca=_read_only(_element(_SAML, "encryptionCertificate"), why=_CERT_WHY),
+        help="the body is never shown: tables carry has_saml_encryption_certificate and "
+        "saml_encryption_certificate_expires",
+    ),
     # read: all three (a connected app may hold Triple_Des); written: AES only on both kinds (an ECA has no
     # Triple_Des; on a connected app Salesforce says to replace it: REFUSED_VALUES)
-    Field("saml_encryption", "Encryption Type", "saml", "enum",
-          _rw(_ca("samlConfig.encryptionType"), allowed=("AES_128", "AES_256")),
-          _rw(_md(_SAML, "encryptionType"), allowed=("AES_128", "AES_256")),
-          allowed=_enum("SamlEncryptionType", ("AES_128", "AES_256", "Triple_Des"))),
+    Field(
+        "saml_encryption",
+        "Encryption Type",
+        group="saml",
+        type="enum",
+        ca=_writable(_ca_element("samlConfig.encryptionType"), allowed=("AES_128", "AES_256")),
+        eca=_writable(_element(_SAML, "encryptionType"), allowed=("AES_128", "AES_256")),
+        allowed=_enum("SamlEncryptionType", ("AES_128", "AES_256", "Triple_Des")),
+    ),
     # who may sign in through the ECA's SAML plugin: its own pre-authorization lists (a connected app's
     # profileName/permissionSetName serve OAuth and SAML alike: the profiles/permission_sets fields)
-    Field("saml_profiles", "Profiles (SAML, pre-authorized)", "saml", "list", None,
-          _rw(_md(_SAML, "commaSeparatedProfile", split_commas, "comma-separated Ids")), many=True),
-    Field("saml_permission_sets", "Permission Sets (SAML, pre-authorized)", "saml", "list", None,
-          _rw(_md(_SAML, "commaSeparatedPermissionSet", split_commas, "comma-separated Ids")), many=True),
+    Field(
+        "saml_profiles",
+        "Profiles (SAML, pre-authorized)",
+        group="saml",
+        type="list",
+        ca=None,
+        eca=_writable(_element(_SAML, "commaSeparatedProfile", split_commas, "comma-separated Ids")),
+        many=True,
+    ),
+    Field(
+        "saml_permission_sets",
+        "Permission Sets (SAML, pre-authorized)",
+        group="saml",
+        type="list",
+        ca=None,
+        eca=_writable(_element(_SAML, "commaSeparatedPermissionSet", split_commas, "comma-separated Ids")),
+        many=True,
+    ),
     # canvas -------------------------------------------------------------------------------------------------
-    Field("canvas_url", "Canvas App URL", "canvas", "url",
-          _rw(_ca("canvasConfig.canvasUrl")), _rw(_md(_CANVAS, "canvasUrl"))),
-    Field("canvas_access_method", "Access Method", "canvas", "enum",
-          _rw(_ca("canvasConfig.accessMethod")), _rw(_md(_CANVAS, "accessMethod")), allowed=("Get", "Post")),
-    Field("canvas_locations", "Locations", "canvas", "list",
-          _rw(_ca("canvasConfig.locations", list, many=True)),
-          _rw(_md(_CANVAS, "canvasLocationOptions", list, many=True)), many=True,
-          allowed=_enum("CanvasLocationOptions", ())),
+    Field(
+        "canvas_url",
+        "Canvas App URL",
+        group="canvas",
+        type="url",
+        ca=_writable(_ca_element("canvasConfig.canvasUrl")),
+        eca=_writable(_element(_CANVAS, "canvasUrl")),
+    ),
+    Field(
+        "canvas_access_method",
+        "Access Method",
+        group="canvas",
+        type="enum",
+        ca=_writable(_ca_element("canvasConfig.accessMethod")),
+        eca=_writable(_element(_CANVAS, "accessMethod")),
+        allowed=("Get", "Post"),
+    ),
+    Field(
+        "canvas_locations",
+        "Locations",
+        group="canvas",
+        type="list",
+        ca=_writable(_ca_element("canvasConfig.locations", list, many=True)),
+        eca=_writable(_element(_CANVAS, "canvasLocationOptions", list, many=True)),
+        many=True,
+        allowed=_enum("CanvasLocationOptions", ()),
+    ),
     # ECA plugin switches ------------------------------------------------------------------------------------
-    _bool("eca_enabled", "App Enabled", "eca", None, _rw(_md(_PLUGINS, "isEnabled", parse_bool))),
-    _bool("oauth_plugin", "OAuth Enabled", "eca", None,
-          _rw(_md(_PLUGINS, "isOauthPluginEnabled", parse_bool))),
-    _bool("mobile_plugin", "Mobile Enabled", "eca", None,
-          _rw(_md(_PLUGINS, "isMobilePluginEnabled", parse_bool))),
-    _bool("push_plugin", "Push Enabled", "eca", None, _rw(_md(_PLUGINS, "isPushPluginEnabled", parse_bool))),
-    _bool("saml_plugin", "SAML Enabled", "eca", None, _rw(_md(_PLUGINS, "isSamlPluginEnabled", parse_bool))),
-    _bool("canvas_plugin", "Canvas Enabled", "eca", None,
-          _rw(_md(_PLUGINS, "isCanvasPluginEnabled", parse_bool))),
-    _bool("notification_plugin", "Notifications Enabled", "eca", None,
-          _rw(_md(_PLUGINS, "isNotificationPluginEnabled", parse_bool))),
-    Field("notification_types", "Notification Types", "eca", "list", None,
-          _ro(_md(_NOTIFY, "notificationTypes.notificationType", list, "each with pushByDefault",
-                  many=True),
-              why="records (notificationType, pushByDefault): change them in the file or Setup; "
-              "toolkit edits do not write them"), many=True),
-    Field("attest_service", "App Attestation Service", "eca", "enum", None,
-          _rw(_md(_ATTEST, "attestServiceType")), allowed=_enum("AttestServiceType", ("Apple", "Android"))),
-    Field("attest_enforce_level", "App Attestation Enforcement", "eca", "enum", None,
-          _rw(_md(_ATTEST_POLICY, "attestEnforceLevel")),
-          allowed=_enum("AttestEnforceLevel", ("None", "ClientControlled", "Strict"))),
+    _boolean(
+        "eca_enabled",
+        "App Enabled",
+        group="eca",
+        ca=None,
+        eca=_writable(_element(_PLUGINS, "isEnabled", parse_bool)),
+    ),
+    _boolean(
+        "oauth_plugin",
+        "OAuth Enabled",
+        group="eca",
+        ca=None,
+        eca=_writable(_element(_PLUGINS, "isOauthPluginEnabled", parse_bool)),
+    ),
+    _boolean(
+        "mobile_plugin",
+        "Mobile Enabled",
+        group="eca",
+        ca=None,
+        eca=_writable(_element(_PLUGINS, "isMobilePluginEnabled", parse_bool)),
+    ),
+    _boolean(
+        "push_plugin",
+        "Push Enabled",
+        group="eca",
+        ca=None,
+        eca=_writable(_element(_PLUGINS, "isPushPluginEnabled", parse_bool)),
+    ),
+    _boolean(
+        "saml_plugin",
+        "SAML Enabled",
+        group="eca",
+        ca=None,
+        eca=_writable(_element(_PLUGINS, "isSamlPluginEnabled", parse_bool)),
+    ),
+    _boolean(
+        "canvas_plugin",
+        "Canvas Enabled",
+        group="eca",
+        ca=None,
+        eca=_writable(_element(_PLUGINS, "isCanvasPluginEnabled", parse_bool)),
+    ),
+    _boolean(
+        "notification_plugin",
+        "Notifications Enabled",
+        group="eca",
+        ca=None,
+        eca=_writable(_element(_PLUGINS, "isNotificationPluginEnabled", parse_bool)),
+    ),
+    Field(
+        "notification_types",
+        "Notification Types",
+        group="eca",
+        type="list",
+        ca=None,
+        eca=_read_only(
+            _element(
+                _NOTIFY, "notificationTypes.notificationType", list, "each with pushByDefault", many=True
+            ),
+            why="records (notificationType, pushByDefault): change them in the file or Setup; "
+            "toolkit edits do not write them",
+        ),
+        many=True,
+    ),
+    Field(
+        "attest_service",
+        "App Attestation Service",
+        group="eca",
+        type="enum",
+        ca=None,
+        eca=_writable(_element(_ATTEST, "attestServiceType")),
+        allowed=_enum("AttestServiceType", ("Apple", "Android")),
+    ),
+    Field(
+        "attest_enforce_level",
+        "App Attestation Enforcement",
+        group="eca",
+        type="enum",
+        ca=None,
+        eca=_writable(_element(_ATTEST_POLICY, "attestEnforceLevel")),
+        allowed=_enum("AttestEnforceLevel", ("None", "ClientControlled", "Strict")),
+    ),
     # Apex handler -------------------------------------------------------------------------------------------
-    Field("plugin", "Custom Connected App Handler (Apex class)", "plugin", "string",
-          _rw(_ca("plugin")), _rw(_p("apexHandler"))),
-    Field("plugin_run_as", "Run As (handler)", "plugin", "string",
-          _rw(_ca("pluginExecutionUser")), _rw(_p("executeHandlerAs"))),
+    Field(
+        "plugin",
+        "Custom Connected App Handler (Apex class)",
+        group="plugin",
+        type="string",
+        ca=_writable(_ca_element("plugin")),
+        eca=_writable(_eca_policy("apexHandler")),
+    ),
+    Field(
+        "plugin_run_as",
+        "Run As (handler)",
+        group="plugin",
+        type="string",
+        ca=_writable(_ca_element("pluginExecutionUser")),
+        eca=_writable(_eca_policy("executeHandlerAs")),
+    ),
 ]
 
 CATALOG: dict[str, Field] = {f.id: f for f in _FIELDS}
@@ -924,8 +1651,10 @@ def to_markdown(ids: Iterable[str] | None = None) -> str:
     >>> to_markdown(["pin_length"]).splitlines()[2].split(" | ")[0]
     '| `pin_length`'
     """
-    rows = ["| id | UI label | group | type | connected app | external client app | write |",
-            "|---|---|---|---|---|---|---|"]
+    rows = [
+        "| id | UI label | group | type | connected app | external client app | write |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for fld in (CATALOG[i] for i in ids) if ids is not None else _FIELDS:
         flags = " (secret)" if fld.secret else " (masked)" if fld.masked else ""
         allowed = f": {', '.join(fld.allowed)}" if fld.allowed and len(fld.allowed) <= 10 else ""
@@ -980,16 +1709,22 @@ def sections(bundle: AppBundle) -> dict[str, bool]:
 # Values without an entry are shown as they are (the API name is also what Setup shows, e.g. SHA256).
 KIND_LABELS: dict[str, str] = {CA: "Connected app", ECA: "External client app"}
 VALUE_LABELS: dict[str, dict[str, str]] = {
-    "permitted_users": {"AllSelfAuthorized": "All users may self-authorize",
-                        "AdminApprovedPreAuthorized": "Admin approved users are pre-authorized"},
-    "ip_relaxation": {"ENFORCE": "Enforce IP restrictions",
-                      "ENFORCE_RELAXREFRESH": "Enforce IP restrictions, but relax for refresh tokens",
-                      "BYPASS_2FACTOR": "Relax IP restrictions for activated devices",
-                      "BYPASS": "Relax IP restrictions"},
-    "refresh_policy": {"infinite": "Refresh token is valid until revoked",
-                       "zero": "Immediately expire refresh token",
-                       "specific_lifetime": "Expire refresh token after",
-                       "specific_inactivity": "Expire refresh token if not used for"},
+    "permitted_users": {
+        "AllSelfAuthorized": "All users may self-authorize",
+        "AdminApprovedPreAuthorized": "Admin approved users are pre-authorized",
+    },
+    "ip_relaxation": {
+        "ENFORCE": "Enforce IP restrictions",
+        "ENFORCE_RELAXREFRESH": "Enforce IP restrictions, but relax for refresh tokens",
+        "BYPASS_2FACTOR": "Relax IP restrictions for activated devices",
+        "BYPASS": "Relax IP restrictions",
+    },
+    "refresh_policy": {
+        "infinite": "Refresh token is valid until revoked",
+        "zero": "Immediately expire refresh token",
+        "specific_lifetime": "Expire refresh token after",
+        "specific_inactivity": "Expire refresh token if not used for",
+    },
     "refresh_unit": {"HOURS": "Hour(s)", "DAYS": "Day(s)", "MONTHS": "Month(s)"},
     "session_level": {"LOW": "Low", "STANDARD": "Standard", "HIGH_ASSURANCE": "High Assurance"},
     "policy_action": {"Block": "Block", "RaiseSessionLevel": "Raise session level"},

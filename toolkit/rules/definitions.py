@@ -55,9 +55,7 @@ _U_IP_RANGES = "https://help.salesforce.com/s/articleView?id=xcloud.connected_ap
 _U_MIGRATE = (
     "https://help.salesforce.com/s/articleView?id=xcloud.migrate_connected_app_to_external_client_app.htm"
 )
-_U_MIGRATION = (
-    "https://help.salesforce.com/apex/HTViewHelpDoc?id=xcloud.connected_app_to_external_client_app_migration.htm"
-)
+_U_MIGRATION = "https://help.salesforce.com/apex/HTViewHelpDoc?id=xcloud.connected_app_to_external_client_app_migration.htm"
 _U_ECA = "https://help.salesforce.com/apex/HTViewHelpDoc?id=xcloud.shr_external_client_apps.htm"
 _U_KB_UNINSTALLED = "https://help.salesforce.com/s/articleView?id=005132365"
 _U_CODE_CRED = (
@@ -521,12 +519,25 @@ def _full_content(f: AppFacts) -> Outcome | CannotCheck | None:
 # Salesforce's own connected apps, which an org has whether or not anyone uses them: never "unused" (USE-01).
 # The list sfdx-hardis ships as ``allowedInactiveConnectedApps`` (ConnectedApplication.Name values), in
 # src/commands/hardis/org/diagnose/unused-connected-apps.ts, https://github.com/hardisgroupcom/sfdx-hardis
-SALESFORCE_OWNED_APPS = frozenset({
-    "Ant Migration Tool", "Chatter Desktop", "Chatter Mobile for BlackBerry", "Force.com IDE",
-    "OIQ_Integration", "Salesforce CLI", "Salesforce Files", "Salesforce Mobile Dashboards",
-    "Salesforce Touch", "Salesforce for Outlook", "SalesforceA", "SalesforceA for Android",
-    "SalesforceA for iOS", "SalesforceDX Namespace Registry", "SalesforceIQ",
-})
+SALESFORCE_OWNED_APPS = frozenset(
+    {
+        "Ant Migration Tool",
+        "Chatter Desktop",
+        "Chatter Mobile for BlackBerry",
+        "Force.com IDE",
+        "OIQ_Integration",
+        "Salesforce CLI",
+        "Salesforce Files",
+        "Salesforce Mobile Dashboards",
+        "Salesforce Touch",
+        "Salesforce for Outlook",
+        "SalesforceA",
+        "SalesforceA for Android",
+        "SalesforceA for iOS",
+        "SalesforceDX Namespace Registry",
+        "SalesforceIQ",
+    }
+)
 _OWNED = frozenset(n.lower() for n in SALESFORCE_OWNED_APPS)
 _U_HARDIS_UNUSED = (
     "https://github.com/hardisgroupcom/sfdx-hardis/blob/main/src/commands/hardis/org/diagnose/"
@@ -649,206 +660,219 @@ _PKCE_SOURCES = (
 RULES: tuple[Rule, ...] = (
     # access / authorisation
     Rule(
-        "ACC-01",
-        "Users may self-authorise",
-        "high",
-        "Any user can authorise the app; pre-approval by profile or permission set limits who can.",
-        f"{_HELP} 'Manage Profiles' {_U_OAUTH_POLICIES} ; SBS-OAUTH-002",
-        ("permitted_users",),
+        id="ACC-01",
+        title="Users may self-authorise",
+        severity="high",
+        rationale="Any user can authorise the app; pre-approval by profile or permission set limits who can.",
+        basis=f"{_HELP} 'Manage Profiles' {_U_OAUTH_POLICIES} ; SBS-OAUTH-002",
+        reads=("permitted_users",),
         remedy=Remedy(
-            _set(("permitted_users", "AdminApprovedPreAuthorized")),
-            _POLICIES,
-            "set Permitted Users to 'Admin approved users are pre-authorized', then assign "
+            changes=_set(("permitted_users", "AdminApprovedPreAuthorized")),
+            setup=_POLICIES,
+            text="set Permitted Users to 'Admin approved users are pre-authorized', then assign "
             "profiles or permission sets",
         ),
         expect="== AdminApprovedPreAuthorized",
         when=has_oauth,
     ),
     Rule(
-        "ACC-02",
-        "Admin-approved app nobody can use",
-        "medium",
-        "Admin-approved, but no profile or permission set is assigned: nobody can use it.",
-        f"Help 'Manage OAuth Access Policies' {_U_OAUTH_POLICIES} ; Salesforce Inspector org analyzer; "
+        id="ACC-02",
+        title="Admin-approved app nobody can use",
+        severity="medium",
+        rationale="Admin-approved, but no profile or permission set is assigned: nobody can use it.",
+        basis=f"Help 'Manage OAuth Access Policies' {_U_OAUTH_POLICIES} ; Salesforce Inspector org analyzer; "
         "sfdx-hardis 'Not accessible'",
-        ("permitted_users", "profiles"),
+        reads=("permitted_users", "profiles"),
         remedy=Remedy(
-            (),
-            f"{_POLICIES} > Manage Profiles / Manage Permission Sets",
-            "assign the profiles or permission sets that should use it (or delete the app)",
+            changes=(),
+            setup=f"{_POLICIES} > Manage Profiles / Manage Permission Sets",
+            text="assign the profiles or permission sets that should use it (or delete the app)",
         ),
         field="profiles",
         when=lambda f: f.value("permitted_users") == "AdminApprovedPreAuthorized",
         check=_grants,
     ),
     Rule(
-        "ACC-03",
-        "Pre-authorised too widely",
-        "medium",
-        "More than 10 assignments, or org-wide profiles such as System Administrator or Standard User.",
-        f"{_HELP} 'Manage Profiles' {_U_OAUTH_POLICIES} ; Salesforce Inspector analyzer threshold",
-        ("profiles", "permission_sets"),
-        remedy=Remedy((), f"{_POLICIES} > Manage Profiles", "narrow the profiles and permission sets"),
+        id="ACC-03",
+        title="Pre-authorised too widely",
+        severity="medium",
+        rationale=(
+            "More than 10 assignments, or org-wide profiles such as System Administrator or Standard User."
+        ),
+        basis=f"{_HELP} 'Manage Profiles' {_U_OAUTH_POLICIES} ; Salesforce Inspector analyzer threshold",
+        reads=("profiles", "permission_sets"),
+        remedy=Remedy(
+            changes=(), setup=f"{_POLICIES} > Manage Profiles", text="narrow the profiles and permission sets"
+        ),
         check=_broad,
     ),
     Rule(
-        "ACC-04",
-        "Used but not installed (phantom)",
-        "high",
-        "OAuth tokens or logins of an app with no installed record (not an external client app).",
-        f"SBS-OAUTH-001; KB 005132365 {_U_KB_UNINSTALLED} ; AppMenuItem {_U_APP_MENU}",
-        ("tokens",),
+        id="ACC-04",
+        title="Used but not installed (phantom)",
+        severity="high",
+        rationale="OAuth tokens or logins of an app with no installed record (not an external client app).",
+        basis=f"SBS-OAUTH-001; KB 005132365 {_U_KB_UNINSTALLED} ; AppMenuItem {_U_APP_MENU}",
+        reads=("tokens",),
         applies_to="ConnectedApp",
-        remedy=Remedy((), f"{_USAGE} > Install, or revoke its tokens"),
+        remedy=Remedy(changes=(), setup=f"{_USAGE} > Install, or revoke its tokens"),
         field="label",
         check=_phantom,
         needs=("tokens",),
     ),
     Rule(
-        "ACC-07",
-        "Uninstalled app in use",
-        "high",
-        "Since September 2025 uninstalled connected apps are blocked for users without 'Approve "
+        id="ACC-07",
+        title="Uninstalled app in use",
+        severity="high",
+        rationale="Since September 2025 uninstalled connected apps are blocked for users without 'Approve "
         "Uninstalled Connected Apps'.",
-        f"KB 005132365 {_U_KB_UNINSTALLED}",
-        ("installed", "used"),
-        remedy=Remedy((), f"{_USAGE} > Install"),
+        basis=f"KB 005132365 {_U_KB_UNINSTALLED}",
+        reads=("installed", "used"),
+        remedy=Remedy(changes=(), setup=f"{_USAGE} > Install"),
         field="label",
         check=_uninstalled,
         needs=("installed",),
     ),
     # OAuth configuration
     Rule(
-        "OAU-01",
-        "PKCE not required",
-        "medium",
-        "Proof Key for Code Exchange protects the authorization code flow; required for ISV apps.",
-        f"ISV PKCE requirement (May 2026) {_PKCE_SOURCES} ; Help 'External Client Apps' {_U_ECA}",
-        ("pkce", "callback_urls"),
-        remedy=Remedy(_set(("pkce", True)), _APP, _PKCE_FIX),
+        id="OAU-01",
+        title="PKCE not required",
+        severity="medium",
+        rationale="Proof Key for Code Exchange protects the authorization code flow; required for ISV apps.",
+        basis=f"ISV PKCE requirement (May 2026) {_PKCE_SOURCES} ; Help 'External Client Apps' {_U_ECA}",
+        reads=("pkce", "callback_urls"),
+        remedy=Remedy(changes=_set(("pkce", True)), setup=_APP, text=_PKCE_FIX),
         expect="== true",
         when=interactive,
     ),
     Rule(
-        "OAU-02",
-        "Refresh token rotation off",
-        "high",
-        "Rotation makes a stolen refresh token usable once at most.",
-        f"{_HELP} 'Enable Refresh Token Rotation' (CVSS 9-10); Help 'Refresh Token Flow' {_U_REFRESH} ; "
+        id="OAU-02",
+        title="Refresh token rotation off",
+        severity="high",
+        rationale="Rotation makes a stolen refresh token usable once at most.",
+        basis=f"{_HELP} 'Enable Refresh Token Rotation' (CVSS 9-10); Help 'Refresh Token Flow' {_U_REFRESH} "
+        f"; "
         f"{_PKCE_SOURCES}",
-        ("rtr", "scopes"),
-        remedy=Remedy(_set(("rtr", True)), _APP, _RTR_FIX),
+        reads=("rtr", "scopes"),
+        remedy=Remedy(changes=_set(("rtr", True)), setup=_APP, text=_RTR_FIX),
         expect="== true",
         when=_refresh_scope,
     ),
     Rule(
-        "OAU-03",
-        "Secret not required for the web server flow",
-        "high",
-        "A confidential web app (https callbacks) should authenticate with its secret.",
-        f"{_HELP} 'Require Secret for Web Server Flow' (CVSS 9-10); Help 'External Client Apps' {_U_ECA}",
-        ("secret_web_server", "callback_urls"),
-        remedy=Remedy(_set(("secret_web_server", True)), _APP),
+        id="OAU-03",
+        title="Secret not required for the web server flow",
+        severity="high",
+        rationale="A confidential web app (https callbacks) should authenticate with its secret.",
+        basis=(
+            f"{_HELP} 'Require Secret for Web Server Flow' (CVSS 9-10); Help 'External Client Apps' {_U_ECA}"
+        ),
+        reads=("secret_web_server", "callback_urls"),
+        remedy=Remedy(changes=_set(("secret_web_server", True)), setup=_APP),
         expect="== true",
         when=confidential,
     ),
     Rule(
-        "OAU-04",
-        "Public client without PKCE",
-        "high",
-        "Secret optional and PKCE off: an intercepted code can be redeemed by anyone.",
-        f"{_HELP} 'Authorization Code and Credentials Flow' {_U_CODE_CRED} ; {_PKCE_SOURCES}",
-        ("secret_web_server", "pkce"),
-        remedy=Remedy(_set(("pkce", True)), _APP, _PKCE_FIX),
+        id="OAU-04",
+        title="Public client without PKCE",
+        severity="high",
+        rationale="Secret optional and PKCE off: an intercepted code can be redeemed by anyone.",
+        basis=f"{_HELP} 'Authorization Code and Credentials Flow' {_U_CODE_CRED} ; {_PKCE_SOURCES}",
+        reads=("secret_web_server", "pkce"),
+        remedy=Remedy(changes=_set(("pkce", True)), setup=_APP, text=_PKCE_FIX),
         field="pkce",
         when=has_oauth,
         check=_public_no_pkce,
     ),
     Rule(
-        "OAU-05",
-        "Secret not required for the refresh token flow",
-        "medium",
-        "A confidential client should present its secret when it refreshes.",
-        f"Help 'External Client Apps' {_U_ECA} ; Help 'Refresh Token Flow' {_U_REFRESH}",
-        ("secret_refresh", "secret_web_server", "scopes"),
-        remedy=Remedy(_set(("secret_refresh", True)), _APP),
+        id="OAU-05",
+        title="Secret not required for the refresh token flow",
+        severity="medium",
+        rationale="A confidential client should present its secret when it refreshes.",
+        basis=f"Help 'External Client Apps' {_U_ECA} ; Help 'Refresh Token Flow' {_U_REFRESH}",
+        reads=("secret_refresh", "secret_web_server", "scopes"),
+        remedy=Remedy(changes=_set(("secret_refresh", True)), setup=_APP),
         expect="== true",
         when=_and(
             confidential, lambda f: f.effective("secret_web_server") is not False and _refresh_scope(f)
         ),
     ),
     Rule(
-        "OAU-06",
-        "Full scope",
-        "high",
-        "'Full' grants every permission of the user; least privilege asks for the scopes needed.",
-        f"Code Analyzer pmd-appexchange LimitConnectedAppScope {_U_CODE_ANALYZER}",
-        ("scopes",),
+        id="OAU-06",
+        title="Full scope",
+        severity="high",
+        rationale="'Full' grants every permission of the user; least privilege asks for the scopes needed.",
+        basis=f"Code Analyzer pmd-appexchange LimitConnectedAppScope {_U_CODE_ANALYZER}",
+        reads=("scopes",),
         remedy=Remedy(
-            (("scopes", "Full", "-="),),
-            _APP,
-            "remove Full from Selected OAuth Scopes (add the scopes the app needs)",
+            changes=(("scopes", "Full", "-="),),
+            setup=_APP,
+            text="remove Full from Selected OAuth Scopes (add the scopes the app needs)",
         ),
         check=_full_scope,
     ),
     Rule(
-        "OAU-07",
-        "Client credentials flow enabled",
-        "critical",
-        "Salesforce's control: disable it (Critical for connected apps, High for external client apps; the "
+        id="OAU-07",
+        title="Client credentials flow enabled",
+        severity="critical",
+        rationale="Salesforce's control: disable it (Critical for connected apps, High for external client "
+        "apps; the "
         "engine has one severity per rule: the higher) and replace it with the JWT bearer flow.",
-        "Help 'Disable Client Credentials Flow' "
+        basis="Help 'Disable Client Credentials Flow' "
         "https://help.salesforce.com/s/articleView?id=xcloud.shr_api_enable_oauth_settings_disable_client_"
         "credentials_flow.htm ; ECA control "
         "https://help.salesforce.com/apex/HTViewHelpDoc?id=xcloud.shr_oauth_flow_enablement_disable_client_"
         "credentials_flow.htm",
-        ("client_credentials", "run_as"),
+        reads=("client_credentials", "run_as"),
         remedy=Remedy(
-            (),
-            _APP,
-            "replace the client credentials flow with the JWT bearer flow, then disable it",
+            changes=(),
+            setup=_APP,
+            text="replace the client credentials flow with the JWT bearer flow, then disable it",
         ),
         field="client_credentials",
         check=_client_credentials,
     ),
     Rule(
-        "OAU-17",
-        "Client credentials run as an administrator",
-        "high",
-        "Every client-credentials token acts as the run-as user; Salesforce's control rates the flow higher "
+        id="OAU-17",
+        title="Client credentials run as an administrator",
+        severity="high",
+        rationale="Every client-credentials token acts as the run-as user; Salesforce's control rates the "
+        "flow higher "
         "risk when that user holds broad permissions: use an API-only integration user with the least "
         "permissions.",
-        "ECA control 'Disable Client Credentials Flow' (Higher Risk When) "
+        basis="ECA control 'Disable Client Credentials Flow' (Higher Risk When) "
         "https://help.salesforce.com/apex/HTViewHelpDoc?id=xcloud.shr_oauth_flow_enablement_disable_client_"
         "credentials_flow.htm ; Help 'Configure Client Credentials Flow Policies' "
         "https://help.salesforce.com/apex/HTViewHelpDoc?id=xcloud.shr_configure_oauth_policies_configure_"
         "client_credential_flow_policies.htm",
-        ("client_credentials", "run_as"),
+        reads=("client_credentials", "run_as"),
         remedy=Remedy(
-            (),
-            _POLICIES,
-            "run the flow as an API-only integration user without Modify All Data, Customize Application or "
+            changes=(),
+            setup=_POLICIES,
+            text="run the flow as an API-only integration user without Modify All Data, Customize "
+            "Application or "
             "Manage Users (or replace the flow with JWT bearer: OAU-07)",
         ),
         field="run_as",
         check=_run_as_admin,
     ),
     Rule(
-        "OAU-08",
-        "High-risk flows enabled",
-        "medium",
-        "Token exchange, introspect-all and the guest-user code-and-credentials flow need a justification; "
+        id="OAU-08",
+        title="High-risk flows enabled",
+        severity="medium",
+        rationale="Token exchange, introspect-all and the guest-user code-and-credentials flow need a "
+        "justification; "
         "the code-and-credentials flow itself is recommended, with credentials in a POST body only.",
-        "Help 'Enable Authorization Code and Credentials Flow' "
+        basis="Help 'Enable Authorization Code and Credentials Flow' "
         "https://help.salesforce.com/s/articleView?id=xcloud.shr_oauth_flow_enablement_enable_authorization_"
         "code_and_credentials_flow.htm ; Help 'External Client Apps' (named-user JWT is a security control) "
         "https://help.salesforce.com/apex/HTViewHelpDoc?id=xcloud.shr_external_client_apps.htm ; "
         "sf-connected-app-compliance no_guest_code_credential_flow",
-        _OAU08_READS,
+        reads=_OAU08_READS,
         remedy=Remedy(
-            _set(("token_exchange", False), ("introspect_all", False), ("code_credential_post_only", True)),
-            _APP,
-            "switch off Token Exchange and Introspect All Tokens unless justified; keep the "
+            changes=_set(
+                ("token_exchange", False), ("introspect_all", False), ("code_credential_post_only", True)
+            ),
+            setup=_APP,
+            text="switch off Token Exchange and Introspect All Tokens unless justified; keep the "
             "Authorization Code and Credentials Flow on, POST only; switch off its guest-user variant "
             "(connected apps: Setup)",
         ),
@@ -856,138 +880,160 @@ RULES: tuple[Rule, ...] = (
         check=_risky_flows,
     ),
     Rule(
-        "OAU-09",
-        "Insecure callback URL",
-        "high",
-        "Callbacks must use https or a custom scheme (an http loopback redirect of a native app is allowed); "
+        id="OAU-09",
+        title="Insecure callback URL",
+        severity="high",
+        rationale="Callbacks must use https or a custom scheme (an http loopback redirect of a native app "
+        "is allowed); "
         "the app's client must change with it.",
-        "Code Analyzer UseHttpsCallbackUrl; RFC 8252 §7.3 (loopback redirects) "
+        basis="Code Analyzer UseHttpsCallbackUrl; RFC 8252 §7.3 (loopback redirects) "
         "https://www.rfc-editor.org/rfc/rfc8252#section-7.3",
-        ("callback_urls",),
-        remedy=Remedy((), _APP, "use https (or a custom scheme) here and in the client"),
+        reads=("callback_urls",),
+        remedy=Remedy(changes=(), setup=_APP, text="use https (or a custom scheme) here and in the client"),
         check=_http_callbacks,
     ),
     Rule(
-        "OAU-10",
-        "Certificate expired or expiring",
-        "high",
-        "JWT bearer and digital-signature clients stop working when the certificate expires.",
-        f"operational: the JWT bearer flow signs with the certificate {_U_JWT}",
-        ("certificate",),
-        remedy=Remedy((), _APP, "upload a new certificate (Use Digital Signatures)"),
+        id="OAU-10",
+        title="Certificate expired or expiring",
+        severity="high",
+        rationale="JWT bearer and digital-signature clients stop working when the certificate expires.",
+        basis=f"operational: the JWT bearer flow signs with the certificate {_U_JWT}",
+        reads=("certificate",),
+        remedy=Remedy(changes=(), setup=_APP, text="upload a new certificate (Use Digital Signatures)"),
         check=_certificate,
     ),
     Rule(
-        "OAU-11",
-        "Username-password flow in use",
-        "high",
-        "The flow sends passwords to the client and blocks migration to an external client app.",
-        f"Help 'Migrate a Connected App to an External Client App' {_U_MIGRATE} ; "
+        id="OAU-11",
+        title="Username-password flow in use",
+        severity="high",
+        rationale="The flow sends passwords to the client and blocks migration to an external client app.",
+        basis=f"Help 'Migrate a Connected App to an External Client App' {_U_MIGRATE} ; "
         f"OauthOidcSettings.blockOAuthUnPwFlow; LoginHistory.LoginSubType {_U_LOGIN_HISTORY}",
-        ("logins",),
-        remedy=Remedy((), "the client", "move the client to JWT bearer or web server + PKCE"),
+        reads=("logins",),
+        remedy=Remedy(
+            changes=(), setup="the client", text="move the client to JWT bearer or web server + PKCE"
+        ),
         field="label",
         check=_flow(USERNAME_PASSWORD_FLOWS, "username-password flow"),
         needs=("logins",),
     ),
     Rule(
-        "OAU-12",
-        "User-agent (implicit) flow in use",
-        "medium",
-        "Tokens in the URL fragment; the OAuth BCP deprecates the implicit flow.",
-        "OAuth 2.0 Security BCP, RFC 9700 §2.1.2 https://www.rfc-editor.org/rfc/rfc9700#section-2.1.2 ; "
+        id="OAU-12",
+        title="User-agent (implicit) flow in use",
+        severity="medium",
+        rationale="Tokens in the URL fragment; the OAuth BCP deprecates the implicit flow.",
+        basis="OAuth 2.0 Security BCP, RFC 9700 §2.1.2 https://www.rfc-editor.org/rfc/rfc9700#section-2.1.2 "
+        "; "
         "OauthOidcSettings.blockOAuthUsrAgtFlow",
-        ("logins",),
-        remedy=Remedy((), "the client", "move the client to the web server flow with PKCE"),
+        reads=("logins",),
+        remedy=Remedy(
+            changes=(), setup="the client", text="move the client to the web server flow with PKCE"
+        ),
         field="label",
         check=_flow(USER_AGENT_FLOWS, "user-agent flow"),
         needs=("logins",),
     ),
     Rule(
-        "OAU-13",
-        "Loopback, wildcard or placeholder callback",
-        "low",
-        "Https callbacks to localhost, wildcards or template placeholders are leftovers; an http loopback "
+        id="OAU-13",
+        title="Loopback, wildcard or placeholder callback",
+        severity="low",
+        rationale="Https callbacks to localhost, wildcards or template placeholders are leftovers; an http "
+        "loopback "
         "redirect (any port) is a native app's, allowed by RFC 8252 §7.3.",
-        "RFC 8252 §7.3 https://www.rfc-editor.org/rfc/rfc8252#section-7.3 ; RFC 9700 §2.1 "
+        basis="RFC 8252 §7.3 https://www.rfc-editor.org/rfc/rfc8252#section-7.3 ; RFC 9700 §2.1 "
         "https://www.rfc-editor.org/rfc/rfc9700#section-2.1 ; sample statistics (domain notes §7.2)",
-        ("callback_urls",),
-        remedy=Remedy((), _APP, "remove the stale callback"),
+        reads=("callback_urls",),
+        remedy=Remedy(changes=(), setup=_APP, text="remove the stale callback"),
         check=_stale_callbacks,
     ),
     Rule(
-        "OAU-14",
-        "Device flow enabled",
-        "medium",
-        "The device flow lets a user authorise a device by code: phishable, enable only for devices.",
-        f"Help 'OAuth 2.0 Device Flow' {_U_DEVICE}",
-        ("device_flow",),
+        id="OAU-14",
+        title="Device flow enabled",
+        severity="medium",
+        rationale=(
+            "The device flow lets a user authorise a device by code: phishable, enable only for devices."
+        ),
+        basis=f"Help 'OAuth 2.0 Device Flow' {_U_DEVICE}",
+        reads=("device_flow",),
         applies_to="ExternalClientApplication",
-        remedy=Remedy(_set(("device_flow", False)), _ECA),
+        remedy=Remedy(changes=_set(("device_flow", False)), setup=_ECA),
         expect="!= true",
     ),
     Rule(
-        "OAU-15",
-        "Server-to-server app without digital signatures",
-        "medium",
-        "A server-to-server integration should use the JWT bearer flow, which signs with a certificate.",
-        "Help 'OAuth 2.0 JWT Bearer Flow' "
+        id="OAU-15",
+        title="Server-to-server app without digital signatures",
+        severity="medium",
+        rationale=(
+            "A server-to-server integration should use the JWT bearer flow, which signs with a certificate."
+        ),
+        basis="Help 'OAuth 2.0 JWT Bearer Flow' "
         "https://help.salesforce.com/s/articleView?id=xcloud.remoteaccess_oauth_jwt_flow.htm ; "
         "Help 'Disable Client Credentials Flow' "
         "https://help.salesforce.com/s/articleView?id=xcloud.shr_api_enable_oauth_settings_disable_client_"
         "credentials_flow.htm",
-        ("client_credentials", "certificate"),
+        reads=("client_credentials", "certificate"),
         remedy=Remedy(
-            (),
-            _APP,
-            "use the JWT bearer flow: enable Use Digital Signatures with the integration's certificate; a "
+            changes=(),
+            setup=_APP,
+            text="use the JWT bearer flow: enable Use Digital Signatures with the integration's "
+            "certificate; a "
             "certificate does not secure the client credentials flow (it still uses the secret)",
         ),
         field="certificate",
         check=_no_signature,
     ),
     Rule(
-        "OAU-16",
-        "Tokens older than the app's last change",
-        "low",
-        "Tokens issued while users could self-authorise stay valid after the app becomes admin-approved.",
-        f"Help 'Manage OAuth Access Policies' {_U_OAUTH_POLICIES}",
-        ("permitted_users", "tokens"),
-        remedy=Remedy((), f"{_USAGE} > the app > Revoke", "review and revoke those tokens"),
+        id="OAU-16",
+        title="Tokens older than the app's last change",
+        severity="low",
+        rationale=(
+            "Tokens issued while users could self-authorise stay valid after the app becomes admin-approved."
+        ),
+        basis=f"Help 'Manage OAuth Access Policies' {_U_OAUTH_POLICIES}",
+        reads=("permitted_users", "tokens"),
+        remedy=Remedy(
+            changes=(), setup=f"{_USAGE} > the app > Revoke", text="review and revoke those tokens"
+        ),
         field="permitted_users",
         check=_tokens_before_change,
         needs=("tokens", "last_modified"),
     ),
     # SAML
     Rule(
-        "SAML-01",
-        "SAML encryption uses Triple DES",
-        "medium",
-        "Salesforce's Winter '26 identity guidance: update SAML configurations to replace Triple DES with "
+        id="SAML-01",
+        title="SAML encryption uses Triple DES",
+        severity="medium",
+        rationale="Salesforce's Winter '26 identity guidance: update SAML configurations to replace Triple "
+        "DES with "
         "AES. Edits refuse to write Triple_Des.",
-        f"Trailhead 'Discover What's New with Identity Management for Winter '26' {catalog.TRIPLE_DES_URL}",
-        ("saml_encryption",),
+        basis=(
+            f"Trailhead 'Discover What's New with Identity Management for Winter '26' "
+            f"{catalog.TRIPLE_DES_URL}"
+        ),
+        reads=("saml_encryption",),
         remedy=Remedy(
-            _set(("saml_encryption", "AES_256")),
-            _APP,
-            "set Encryption Type to AES_256 (or AES_128); the service provider must decrypt AES first",
+            changes=_set(("saml_encryption", "AES_256")),
+            setup=_APP,
+            text="set Encryption Type to AES_256 (or AES_128); the service provider must decrypt AES first",
         ),
         expect="!= Triple_Des",
         when=has_saml,
         message="SAML assertions encrypted with Triple DES: Salesforce says to replace it with AES",
     ),
     Rule(
-        "SAML-02",
-        "SAML messages signed with SHA-1",
-        "high",
-        "Salesforce's control: select SHA256 for SAML messages; SHA-1 collisions let an attacker forge a "
+        id="SAML-02",
+        title="SAML messages signed with SHA-1",
+        severity="high",
+        rationale="Salesforce's control: select SHA256 for SAML messages; SHA-1 collisions let an attacker "
+        "forge a "
         "signature (CVSS High 7.0-8.9).",
-        f"{_HELP} 'Signing Algorithm for SAML Messages - Select SHA256' {_U_SAML_SHA256}",
-        ("saml_signing_algo",),
+        basis=f"{_HELP} 'Signing Algorithm for SAML Messages - Select SHA256' {_U_SAML_SHA256}",
+        reads=("saml_signing_algo",),
         remedy=Remedy(
-            _set(("saml_signing_algo", "SHA256")),
-            _APP,
-            "set Signing Algorithm for SAML Messages to SHA256; the service provider must accept SHA-256 "
+            changes=_set(("saml_signing_algo", "SHA256")),
+            setup=_APP,
+            text="set Signing Algorithm for SAML Messages to SHA256; the service provider must accept "
+            "SHA-256 "
             "signatures first",
         ),
         expect="== SHA256",
@@ -995,18 +1041,19 @@ RULES: tuple[Rule, ...] = (
         message="SAML messages signed with SHA-1 (or no algorithm set): Salesforce recommends SHA256",
     ),
     Rule(
-        "SAML-03",
-        "SAML certificate expired or expiring",
-        "high",
-        "The service provider's request-signature or encryption certificate expires within 30 days: single "
+        id="SAML-03",
+        title="SAML certificate expired or expiring",
+        severity="high",
+        rationale="The service provider's request-signature or encryption certificate expires within 30 "
+        "days: single "
         "sign-on to it breaks when it does.",
-        "operational; ConnectedApp samlConfig.certificate / encryptionCertificate (Metadata API) "
+        basis="operational; ConnectedApp samlConfig.certificate / encryptionCertificate (Metadata API) "
         f"{_U_CA_META} ; ExtlClntAppSamlConfigurablePolicies {_U_ECA_SAML}",
-        ("saml_certificate", "saml_encryption_certificate"),
+        reads=("saml_certificate", "saml_encryption_certificate"),
         remedy=Remedy(
-            (),
-            _APP,
-            "upload the service provider's new certificate (Verify Request Signatures / Encrypt SAML "
+            changes=(),
+            setup=_APP,
+            text="upload the service provider's new certificate (Verify Request Signatures / Encrypt SAML "
             "Response)",
         ),
         when=has_saml,
@@ -1014,99 +1061,103 @@ RULES: tuple[Rule, ...] = (
     ),
     # tokens, network, session
     Rule(
-        "TOK-01",
-        "Refresh token never expires",
-        "high",
-        "Salesforce recommends that refresh tokens expire after 90 days or fewer.",
-        f"Salesforce CLI doc 'Use the Default Connected App Securely' {_U_CLI}",
-        ("refresh_policy",),
+        id="TOK-01",
+        title="Refresh token never expires",
+        severity="high",
+        rationale="Salesforce recommends that refresh tokens expire after 90 days or fewer.",
+        basis=f"Salesforce CLI doc 'Use the Default Connected App Securely' {_U_CLI}",
+        reads=("refresh_policy",),
         remedy=Remedy(
-            _set(("refresh_policy", "specific_lifetime"), ("refresh_n", 90), ("refresh_unit", "DAYS")),
-            _POLICIES,
+            changes=_set(
+                ("refresh_policy", "specific_lifetime"), ("refresh_n", 90), ("refresh_unit", "DAYS")
+            ),
+            setup=_POLICIES,
         ),
         when=has_oauth,
         check=_refresh_infinite,
     ),
     Rule(
-        "TOK-02",
-        "Refresh token lives too long",
-        "medium",
-        "A lifetime over 90 days, or an inactivity limit over 30 days.",
-        f"Salesforce CLI doc (90 days) {_U_CLI} ; idle refresh-token TTL help (30 days) {_U_IDLE}",
-        ("refresh_policy", "refresh_n", "refresh_unit"),
-        remedy=Remedy(_set(("refresh_n", 90), ("refresh_unit", "DAYS")), _POLICIES),
+        id="TOK-02",
+        title="Refresh token lives too long",
+        severity="medium",
+        rationale="A lifetime over 90 days, or an inactivity limit over 30 days.",
+        basis=f"Salesforce CLI doc (90 days) {_U_CLI} ; idle refresh-token TTL help (30 days) {_U_IDLE}",
+        reads=("refresh_policy", "refresh_n", "refresh_unit"),
+        remedy=Remedy(changes=_set(("refresh_n", 90), ("refresh_unit", "DAYS")), setup=_POLICIES),
         field="refresh_n",
         check=_refresh_long,
     ),
     Rule(
-        "NET-01",
-        "IP restrictions bypassed",
-        "high",
-        "Relax IP restrictions lets tokens be used from anywhere.",
-        f"{_HELP} 'IP Relaxation' (Enforce IP restrictions); {_U_OAUTH_POLICIES}",
-        ("ip_relaxation",),
-        remedy=Remedy(_set(("ip_relaxation", "ENFORCE")), _POLICIES),
+        id="NET-01",
+        title="IP restrictions bypassed",
+        severity="high",
+        rationale="Relax IP restrictions lets tokens be used from anywhere.",
+        basis=f"{_HELP} 'IP Relaxation' (Enforce IP restrictions); {_U_OAUTH_POLICIES}",
+        reads=("ip_relaxation",),
+        remedy=Remedy(changes=_set(("ip_relaxation", "ENFORCE")), setup=_POLICIES),
         expect="!= BYPASS",
         when=has_oauth,
     ),
     Rule(
-        "NET-04",
-        "IP restrictions relaxed",
-        "medium",
-        "Relaxed for refresh tokens or with second factor: weaker than Enforce.",
-        f"{_HELP} 'IP Relaxation' {_U_OAUTH_POLICIES}",
-        ("ip_relaxation",),
-        remedy=Remedy(_set(("ip_relaxation", "ENFORCE")), _POLICIES),
+        id="NET-04",
+        title="IP restrictions relaxed",
+        severity="medium",
+        rationale="Relaxed for refresh tokens or with second factor: weaker than Enforce.",
+        basis=f"{_HELP} 'IP Relaxation' {_U_OAUTH_POLICIES}",
+        reads=("ip_relaxation",),
+        remedy=Remedy(changes=_set(("ip_relaxation", "ENFORCE")), setup=_POLICIES),
         check=_ip_relaxed,
     ),
     Rule(
-        "NET-02",
-        "IP range too wide",
-        "medium",
-        "An app IP range wider than /16 is close to no range at all.",
-        f"Help 'Configure Trusted IP Ranges for a Connected App' {_U_IP_RANGES} ; domain notes §7.2",
-        ("ip_ranges",),
-        remedy=Remedy((), _APP, "narrow the range"),
+        id="NET-02",
+        title="IP range too wide",
+        severity="medium",
+        rationale="An app IP range wider than /16 is close to no range at all.",
+        basis=f"Help 'Configure Trusted IP Ranges for a Connected App' {_U_IP_RANGES} ; domain notes §7.2",
+        reads=("ip_ranges",),
+        remedy=Remedy(changes=(), setup=_APP, text="narrow the range"),
         check=_wide_ranges,
     ),
     Rule(
-        "SES-01",
-        "Session timeout too long or not set",
-        "high",
-        "Without an app timeout the profile/org timeout applies; the control recommends 1 hour.",
-        f"{_HELP} 'Session Timeout' (1 hour, CVSS 9-10); {_U_SESSION}",
-        ("session_timeout",),
-        remedy=Remedy(_set(("session_timeout", 60)), _POLICIES),
+        id="SES-01",
+        title="Session timeout too long or not set",
+        severity="high",
+        rationale="Without an app timeout the profile/org timeout applies; the control recommends 1 hour.",
+        basis=f"{_HELP} 'Session Timeout' (1 hour, CVSS 9-10); {_U_SESSION}",
+        reads=("session_timeout",),
+        remedy=Remedy(changes=_set(("session_timeout", 60)), setup=_POLICIES),
         expect="<= 60",
         when=has_oauth,
     ),
     Rule(
-        "SES-02",
-        "High assurance not required for a Full-scope app",
-        "medium",
-        "Privileged apps should require a high-assurance (MFA) session.",
-        f"Help 'Manage Session Policies' {_U_SESSION} ; GTIG UNC6040 hardening {_U_UNC6040}",
-        ("high_assurance", "scopes"),
+        id="SES-02",
+        title="High assurance not required for a Full-scope app",
+        severity="medium",
+        rationale="Privileged apps should require a high-assurance (MFA) session.",
+        basis=f"Help 'Manage Session Policies' {_U_SESSION} ; GTIG UNC6040 hardening {_U_UNC6040}",
+        reads=("high_assurance", "scopes"),
         remedy=Remedy(
-            _set(("session_level", "HIGH_ASSURANCE"), ("policy_action", "RaiseSessionLevel")), _POLICIES
+            changes=_set(("session_level", "HIGH_ASSURANCE"), ("policy_action", "RaiseSessionLevel")),
+            setup=_POLICIES,
         ),
         expect="== true",
         when=lambda f: "Full" in f.scopes,
     ),
     # mobile
     Rule(
-        "MOB-01",
-        "PIN too short or not set",
-        "medium",
-        "The control recommends 8 digits; Mobile SDK 9.2 and later ignore the org's PIN length (they use "
+        id="MOB-01",
+        title="PIN too short or not set",
+        severity="medium",
+        rationale="The control recommends 8 digits; Mobile SDK 9.2 and later ignore the org's PIN length "
+        "(they use "
         "the device passcode), so it matters for apps built on older SDKs only.",
-        f"{_HELP} 'Mobile PIN Complexity' (8); Mobile SDK guide 'Passcodes' {_PASSCODES}",
-        ("pin_length",),
+        basis=f"{_HELP} 'Mobile PIN Complexity' (8); Mobile SDK guide 'Passcodes' {_PASSCODES}",
+        reads=("pin_length",),
         applies_to="ConnectedApp",
         remedy=Remedy(
-            (),
-            _POLICIES,
-            "set PIN Length to 8 (Setup only: no API writes it); apps on Mobile SDK 9.2+ ignore it",
+            changes=(),
+            setup=_POLICIES,
+            text="set PIN Length to 8 (Setup only: no API writes it); apps on Mobile SDK 9.2+ ignore it",
         ),
         expect=">= 8",
         when=is_mobile,
@@ -1115,105 +1166,111 @@ RULES: tuple[Rule, ...] = (
         "matters for apps on older SDKs)",
     ),
     Rule(
-        "MOB-02",
-        "Lock App After too long or never",
-        "medium",
-        "The control recommends locking the app after 5 minutes.",
-        f"{_HELP} 'Mobile PIN Timeout' (5 minutes) {_U_PIN_TIMEOUT}",
-        ("lock_after",),
-        remedy=Remedy((), _POLICIES, "set Lock App After to 5 minutes (connected apps: Setup only)"),
+        id="MOB-02",
+        title="Lock App After too long or never",
+        severity="medium",
+        rationale="The control recommends locking the app after 5 minutes.",
+        basis=f"{_HELP} 'Mobile PIN Timeout' (5 minutes) {_U_PIN_TIMEOUT}",
+        reads=("lock_after",),
+        remedy=Remedy(
+            changes=(), setup=_POLICIES, text="set Lock App After to 5 minutes (connected apps: Setup only)"
+        ),
         expect="in [1, 5]",
         when=is_mobile,
         baselines=(RECOMMENDED, MOBILE_SDK),
     ),
     Rule(
-        "MOB-08",
-        "Screen lock off",
-        "medium",
-        "The app does not ask for a PIN or passcode.",
-        f"{_HELP} 'Mobile PIN Timeout' {_U_PIN_TIMEOUT} ; ECA screen lock {_U_SCREEN_LOCK}",
-        ("screen_lock",),
+        id="MOB-08",
+        title="Screen lock off",
+        severity="medium",
+        rationale="The app does not ask for a PIN or passcode.",
+        basis=f"{_HELP} 'Mobile PIN Timeout' {_U_PIN_TIMEOUT} ; ECA screen lock {_U_SCREEN_LOCK}",
+        reads=("screen_lock",),
         applies_to="ExternalClientApplication",
-        remedy=Remedy(_set(("screen_lock", True)), _ECA),
+        remedy=Remedy(changes=_set(("screen_lock", True)), setup=_ECA),
         expect="== true",
         when=is_mobile,
         baselines=(RECOMMENDED, MOBILE_SDK),
     ),
     Rule(
-        "MOB-03",
-        "Biometric timeout differs from Lock App After",
-        "low",
-        "The Mobile SDK doc asks to set Lock App After to the biometric timeout.",
-        f"Mobile SDK guide 'Biometric Authentication' {_U_BIOMETRIC}",
-        ("custom_attributes", "lock_after"),
+        id="MOB-03",
+        title="Biometric timeout differs from Lock App After",
+        severity="low",
+        rationale="The Mobile SDK doc asks to set Lock App After to the biometric timeout.",
+        basis=f"Mobile SDK guide 'Biometric Authentication' {_U_BIOMETRIC}",
+        reads=("custom_attributes", "lock_after"),
         applies_to="ConnectedApp",
-        remedy=Remedy((), _POLICIES, "make both timeouts equal"),
+        remedy=Remedy(changes=(), setup=_POLICIES, text="make both timeouts equal"),
         field="biometric",
         when=is_mobile,
         check=_biometric,
         baselines=(RECOMMENDED, MOBILE_SDK),
     ),
     Rule(
-        "MOB-04",
-        "Mobile app with bypassed IP and a never-expiring refresh token",
-        "high",
-        "A public client whose tokens work from anywhere, forever.",
-        f"{_HELP}s 'IP Relaxation' + 'Refresh Token Rotation'; {_U_OAUTH_POLICIES}",
-        ("ip_relaxation", "refresh_policy"),
+        id="MOB-04",
+        title="Mobile app with bypassed IP and a never-expiring refresh token",
+        severity="high",
+        rationale="A public client whose tokens work from anywhere, forever.",
+        basis=f"{_HELP}s 'IP Relaxation' + 'Refresh Token Rotation'; {_U_OAUTH_POLICIES}",
+        reads=("ip_relaxation", "refresh_policy"),
         remedy=Remedy(
-            _set(
+            changes=_set(
                 ("ip_relaxation", "ENFORCE"),
                 ("refresh_policy", "specific_lifetime"),
                 ("refresh_n", 90),
                 ("refresh_unit", "DAYS"),
             ),
-            _POLICIES,
+            setup=_POLICIES,
         ),
         when=is_mobile,
         check=_mobile_relaxed,
         baselines=(RECOMMENDED, MOBILE_SDK),
     ),
     Rule(
-        "MOB-06",
-        "App binary over plain http",
-        "low",
-        "The install URL of a private app should be https.",
-        f"ConnectedApp mobileAppConfig (Metadata API) {_U_CA_META} ; domain notes §7.2 (distribution "
+        id="MOB-06",
+        title="App binary over plain http",
+        severity="low",
+        rationale="The install URL of a private app should be https.",
+        basis=f"ConnectedApp mobileAppConfig (Metadata API) {_U_CA_META} ; domain notes §7.2 (distribution "
         "hygiene)",
-        ("install_url",),
+        reads=("install_url",),
         applies_to="ConnectedApp",
-        remedy=Remedy((), _APP, "serve the binary over https"),
+        remedy=Remedy(changes=(), setup=_APP, text="serve the binary over https"),
         check=_http_install,
         baselines=(RECOMMENDED, MOBILE_SDK),
     ),
     Rule(
-        "MOB-07",
-        "APNs sandbox environment",
-        "low",
-        "Production apps push through the production APNs environment.",
-        f"Help 'Migrate a Connected App to an External Client App' (push) {_U_MIGRATE}",
-        ("push_environment",),
+        id="MOB-07",
+        title="APNs sandbox environment",
+        severity="low",
+        rationale="Production apps push through the production APNs environment.",
+        basis=f"Help 'Migrate a Connected App to an External Client App' (push) {_U_MIGRATE}",
+        reads=("push_environment",),
         applies_to="ExternalClientApplication",
-        remedy=Remedy(_set(("push_environment", "Production")), _ECA),
+        remedy=Remedy(changes=_set(("push_environment", "Production")), setup=_ECA),
         expect="!= Sandbox",
         baselines=(RECOMMENDED, MOBILE_SDK),
     ),
     Rule(
-        "MOB-09",
-        "Full-content push notifications",
-        "medium",
-        "Salesforce's 'Mobile Push Security' control: the risk is higher when message previews are not "
+        id="MOB-09",
+        title="Full-content push notifications",
+        severity="medium",
+        rationale="Salesforce's 'Mobile Push Security' control: the risk is higher when message previews "
+        "are not "
         "masked while the device is locked; send notifications without their content.",
-        f"{_HELP} 'Mobile Push Security' {_U_PUSH_SECURITY}",
+        basis=f"{_HELP} 'Mobile Push Security' {_U_PUSH_SECURITY}",
         # not push_full_content itself: its connected-app source (an internal SOQL bit) is not queried, and
         # the engine would call it "only readable from an org"; the check says why (push_plugin: ECA only)
-        ("push_plugin",),
+        reads=("push_plugin",),
         field="push_full_content",
         remedy=Remedy(
-            _set(("push_full_content", False)),
-            f"{_ECA} > Push Notification Policies; connected apps: "
+            changes=_set(("push_full_content", False)),
+            setup=f"{_ECA} > Push Notification Policies; connected apps: "
             f"{catalog.SETUP_PATHS['push_full_content']}",
-            "switch off Full Content Push Notifications (ECA: its push policies; connected app: Setup only)",
+            text=(
+                "switch off Full Content Push Notifications (ECA: its push policies; connected app: Setup "
+                "only)"
+            ),
         ),
         when=sends_push,
         check=_full_content,
@@ -1221,93 +1278,97 @@ RULES: tuple[Rule, ...] = (
     ),
     # usage, governance
     Rule(
-        "USE-01",
-        "Unused app",
-        "low",
-        "No token used, no login and no SAML sign-in in the audit window; Salesforce's own installed apps "
+        id="USE-01",
+        title="Unused app",
+        severity="low",
+        rationale="No token used, no login and no SAML sign-in in the audit window; Salesforce's own "
+        "installed apps "
         "(Salesforce CLI, SalesforceA...: sfdx-hardis's list) are exempt.",
-        f"sfdx-hardis unused-connected-apps (allowedInactiveConnectedApps) {_U_HARDIS_UNUSED} ; SAML "
+        basis=f"sfdx-hardis unused-connected-apps (allowedInactiveConnectedApps) {_U_HARDIS_UNUSED} ; SAML "
         "sign-ins: Object Reference, IdpEventLog "
         "(https://developer.salesforce.com/docs/atlas.en-us.object_reference.meta/object_reference/"
         "sforce_api_objects_idpeventlog.htm)",
-        ("used",),
-        remedy=Remedy((), "Setup > App Manager", "confirm with the owner, then remove it"),
+        reads=("used",),
+        remedy=Remedy(changes=(), setup="Setup > App Manager", text="confirm with the owner, then remove it"),
         field="label",
         check=_unused,
         needs=("used",),
     ),
     Rule(
-        "USE-02",
-        "Tokens of inactive users",
-        "medium",
-        "Tokens of deactivated users should be revoked.",
-        f"standard hygiene; sfdx-hardis; OauthToken {_U_OAUTH_TOKEN}",
-        ("inactive_user_tokens",),
-        remedy=Remedy((), f"{_USAGE} > the app > Revoke"),
+        id="USE-02",
+        title="Tokens of inactive users",
+        severity="medium",
+        rationale="Tokens of deactivated users should be revoked.",
+        basis=f"standard hygiene; sfdx-hardis; OauthToken {_U_OAUTH_TOKEN}",
+        reads=("inactive_user_tokens",),
+        remedy=Remedy(changes=(), setup=f"{_USAGE} > the app > Revoke"),
         field="label",
         check=_inactive,
         needs=("inactive_user_tokens",),
     ),
     Rule(
-        "USE-03",
-        "Stale tokens",
-        "low",
-        "Tokens not used for more than 90 days.",
-        f"Salesforce CLI doc (90 days) {_U_CLI} ; OauthToken.LastUsedDate {_U_OAUTH_TOKEN}",
-        ("tokens",),
-        remedy=Remedy((), f"{_USAGE} > the app > Revoke"),
+        id="USE-03",
+        title="Stale tokens",
+        severity="low",
+        rationale="Tokens not used for more than 90 days.",
+        basis=f"Salesforce CLI doc (90 days) {_U_CLI} ; OauthToken.LastUsedDate {_U_OAUTH_TOKEN}",
+        reads=("tokens",),
+        remedy=Remedy(changes=(), setup=f"{_USAGE} > the app > Revoke"),
         field="label",
         check=_stale_tokens,
         needs=("tokens",),
     ),
     Rule(
-        "GOV-01",
-        "No contact email",
-        "low",
-        "Every app needs an owner to ask.",
-        f"SBS-OAUTH-003 (inventory); ConnectedApp.contactEmail (required) {_U_CA_META}",
-        ("contact_email",),
-        remedy=Remedy((), _APP, "set Contact Email to the owner's address"),
+        id="GOV-01",
+        title="No contact email",
+        severity="low",
+        rationale="Every app needs an owner to ask.",
+        basis=f"SBS-OAUTH-003 (inventory); ConnectedApp.contactEmail (required) {_U_CA_META}",
+        reads=("contact_email",),
+        remedy=Remedy(changes=(), setup=_APP, text="set Contact Email to the owner's address"),
         expect="set",
     ),
     Rule(
-        "GOV-02",
-        "Named like a Salesforce tool",
-        "medium",
-        "UNC6040 victims authorised a modified 'Data Loader' app.",
-        f"GTIG UNC6040 {_U_UNC6040}",
-        ("label",),
-        remedy=Remedy((), "Setup > App Manager", "confirm who created it"),
+        id="GOV-02",
+        title="Named like a Salesforce tool",
+        severity="medium",
+        rationale="UNC6040 victims authorised a modified 'Data Loader' app.",
+        basis=f"GTIG UNC6040 {_U_UNC6040}",
+        reads=("label",),
+        remedy=Remedy(changes=(), setup="Setup > App Manager", text="confirm who created it"),
         check=_mimic,
     ),
     Rule(
-        "GOV-03",
-        "Third-party (packaged) app",
-        "info",
-        "Vendor apps need a due-diligence record.",
-        f"SBS-OAUTH-004; AppMenuItem.NamespacePrefix {_U_APP_MENU}",
-        ("namespace",),
-        remedy=Remedy((), "vendor management", "record the vendor review"),
+        id="GOV-03",
+        title="Third-party (packaged) app",
+        severity="info",
+        rationale="Vendor apps need a due-diligence record.",
+        basis=f"SBS-OAUTH-004; AppMenuItem.NamespacePrefix {_U_APP_MENU}",
+        reads=("namespace",),
+        remedy=Remedy(changes=(), setup="vendor management", text="record the vendor review"),
         field="label",
         check=_packaged,
         needs=("namespace",),
     ),
     Rule(
-        "GOV-04",
-        "Can migrate to an external client app",
-        "info",
-        "Local and no username-password flow in use; settings without an ECA equivalent are lost. On "
+        id="GOV-04",
+        title="Can migrate to an external client app",
+        severity="info",
+        rationale="Local and no username-password flow in use; settings without an ECA equivalent are lost. "
+        "On "
         "migration the username-password flow stops, the Refresh Token IP Allowlist is not copied, invalid "
         "push settings make it fail, and the connected app becomes read-only.",
-        f"Help 'Migrate a Connected App to an External Client App' {_U_MIGRATE} ; Help 'Connected App to "
+        basis=f"Help 'Migrate a Connected App to an External Client App' {_U_MIGRATE} ; Help 'Connected App "
+        f"to "
         f"External Client App Migration' {_U_MIGRATION} ; KB 005387022 (IP allowlist not migrated) "
         "https://help.salesforce.com/s/articleView?id=005387022",
-        ("label",),
+        reads=("label",),
         applies_to="ConnectedApp",
         remedy=Remedy(
-            (),
-            "Setup > App Manager > the app > Migrate to External Client App",
-            "move clients off the username-password flow, note the Refresh Token IP Allowlist and check the "
+            changes=(),
+            setup="Setup > App Manager > the app > Migrate to External Client App",
+            text="move clients off the username-password flow, note the Refresh Token IP Allowlist and "
+            "check the "
             "push certificates first; then Setup > App Manager > the app > Migrate to External Client App, "
             "set the allowlist again on the ECA and make later changes there (the connected app becomes "
             "read-only)",
@@ -1316,64 +1377,65 @@ RULES: tuple[Rule, ...] = (
     ),
     # Mobile SDK ready (help page "Create a Connected App for Mobile App Integration")
     Rule(
-        "MSDK-01",
-        "No mobile callback registered",
-        "high",
-        "The Mobile SDK app's oauthRedirectURI must be one of the app's callback URLs.",
-        _MOBILE_HELP,
-        ("callback_urls",),
-        remedy=Remedy((), _APP, "add the app's custom-scheme callback"),
+        id="MSDK-01",
+        title="No mobile callback registered",
+        severity="high",
+        rationale="The Mobile SDK app's oauthRedirectURI must be one of the app's callback URLs.",
+        basis=_MOBILE_HELP,
+        reads=("callback_urls",),
+        remedy=Remedy(changes=(), setup=_APP, text="add the app's custom-scheme callback"),
         when=is_mobile,
         check=_callback_registered,
         baselines=(MOBILE_SDK,),
     ),
     Rule(
-        "MSDK-02",
-        "Mobile SDK scopes missing",
-        "medium",
-        "The help page asks for api, refresh_token (offline_access) and web.",
-        _MOBILE_HELP,
-        ("scopes",),
-        remedy=Remedy(tuple(("scopes", s, "+=") for s in _SDK_SCOPES), _APP),
+        id="MSDK-02",
+        title="Mobile SDK scopes missing",
+        severity="medium",
+        rationale="The help page asks for api, refresh_token (offline_access) and web.",
+        basis=_MOBILE_HELP,
+        reads=("scopes",),
+        remedy=Remedy(changes=tuple(("scopes", s, "+=") for s in _SDK_SCOPES), setup=_APP),
         when=is_mobile,
         check=_sdk_scopes,
         baselines=(MOBILE_SDK,),
     ),
     Rule(
-        "MSDK-03",
-        "No mobile start URL",
-        "low",
-        "Where the app lands after login; without one mobile users go to the Start URL, and canvas apps "
+        id="MSDK-03",
+        title="No mobile start URL",
+        severity="low",
+        rationale="Where the app lands after login; without one mobile users go to the Start URL, and "
+        "canvas apps "
         "can skip it.",
-        _MOBILE_HELP,
-        ("mobile_start_url",),
+        basis=_MOBILE_HELP,
+        reads=("mobile_start_url",),
         applies_to="ConnectedApp",
-        remedy=Remedy((), _APP, "set Mobile Start URL (or a Start URL)"),
+        remedy=Remedy(changes=(), setup=_APP, text="set Mobile Start URL (or a Start URL)"),
         check=_mobile_start,
         when=is_mobile,
         baselines=(MOBILE_SDK,),
     ),
     Rule(
-        "MSDK-04",
-        "PIN protect off",
-        "medium",
-        "PIN Protect (screen lock) for the mobile app.",
-        _MOBILE_HELP,
-        ("pin_length", "screen_lock"),
-        remedy=Remedy((), _POLICIES, "enable PIN Protect"),
+        id="MSDK-04",
+        title="PIN protect off",
+        severity="medium",
+        rationale="PIN Protect (screen lock) for the mobile app.",
+        basis=_MOBILE_HELP,
+        reads=("pin_length", "screen_lock"),
+        remedy=Remedy(changes=(), setup=_POLICIES, text="enable PIN Protect"),
         field="pin_length",
         when=is_mobile,
         check=_pin_protect,
         baselines=(MOBILE_SDK,),
     ),
     Rule(
-        "MSDK-05",
-        "Mobile app without PKCE",
-        "medium",
-        "A mobile app cannot keep a secret: use PKCE.",
-        _MOBILE_HELP,
-        ("pkce",),
-        remedy=Remedy(_set(("pkce", True)), _APP, _PKCE_FIX),
+        id="MSDK-05",
+        title="Mobile app without PKCE",
+        severity="medium",
+        rationale="A mobile app cannot keep a secret: use PKCE.",
+        basis=_MOBILE_HELP,
+        reads=("pkce",),
+        remedy=Remedy(changes=_set(("pkce", True)), setup=_APP, text=_PKCE_FIX),
         expect="== true",
         when=is_mobile,
         baselines=(MOBILE_SDK,),
