@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from ..errors import ArgumentError, UnknownFieldError, UnknownNameError
+from . import values
 from .bundle import AppBundle
 from .document import MetadataDocument
 from .schema import POLICY_TYPES
@@ -393,22 +394,14 @@ _KEY_WHY = "consumerKey is set only at creation and cannot be changed or deploye
 _SECRET_WHY = "consumerSecret is never returned by retrieve and must never be sent"
 _CERT_WHY = "a certificate the service provider supplies: upload it in Setup (bulk edits never write one)"
 
-IP_RELAXATION = ("ENFORCE", "ENFORCE_RELAXREFRESH", "BYPASS_2FACTOR", "BYPASS")
-_ECA_IP = {
-    "Enforce": "ENFORCE",
-    "Enforce_RelaxRefresh": "ENFORCE_RELAXREFRESH",
-    "Bypass_2factor": "BYPASS_2FACTOR",
-    "Bypass": "BYPASS",
-}
-REFRESH_POLICIES = ("infinite", "zero", "specific_lifetime", "specific_inactivity")
-_ECA_REFRESH = {
-    "Infinite": "infinite",
-    "Zero": "zero",
-    "SpecificLifetime": "specific_lifetime",
-    "SpecificInactivity": "specific_inactivity",
-}
-REFRESH_UNITS = ("HOURS", "DAYS", "MONTHS")
-_ECA_UNIT = {"Hours": "HOURS", "Days": "DAYS", "Months": "MONTHS"}
+# the value maps live once, in toolkit.model.values (the grammar of a refresh policy uses them too); the
+# catalog reads an ECA's spelling back to the canonical one with their inverses
+IP_RELAXATION = tuple(values.IP_RELAXATION_CA_TO_ECA)
+_ECA_IP = values.IP_RELAXATION_ECA_TO_CA
+REFRESH_POLICIES = values.REFRESH_KINDS
+_ECA_REFRESH = {v: k for k, v in values.ECA_REFRESH_KINDS.items()}
+REFRESH_UNITS = values.REFRESH_UNITS
+_ECA_UNIT = {v: k for k, v in values.ECA_REFRESH_UNITS.items()}
 PERMITTED_USERS = ("AllSelfAuthorized", "AdminApprovedPreAuthorized")
 _CA_PERMITTED = {"true": "AdminApprovedPreAuthorized", "false": "AllSelfAuthorized"}
 LOCK_MINUTES = ("0", "1", "5", "10", "30", "60", "120", "180", "240")
@@ -452,13 +445,7 @@ SCOPE_ENUM = (
     "SCRT",
 )
 # On retrieve Profile/Email/Address/Phone collapse to Basic; OfflineAccess is RefreshToken (§1.4)
-SCOPE_EQUIVALENT = {
-    "Profile": "Basic",
-    "Email": "Basic",
-    "Address": "Basic",
-    "Phone": "Basic",
-    "OfflineAccess": "RefreshToken",
-}
+SCOPE_EQUIVALENT = values.SCOPE_EQUIVALENT
 # OAuth wire scope names (the ``scope=`` of a client, the Mobile SDK's oauthScopes, what admins write) ->
 # the ConnectedAppOauthAccessScope value (domain notes §1.4; pairing by name with scopes_supported)
 SCOPE_WIRE_NAMES = {

@@ -20,13 +20,13 @@ REFRESH_ALLOWED = (
 )
 
 # ECA policy form (ExtlClntAppOauthConfigurablePolicies.refreshTokenPolicyType / ...ValidityUnit)
-_ECA_KIND = {
+ECA_REFRESH_KINDS = {
     "infinite": "Infinite",
     "zero": "Zero",
     "specific_lifetime": "SpecificLifetime",
     "specific_inactivity": "SpecificInactivity",
 }
-_ECA_UNIT = {"HOURS": "Hours", "DAYS": "Days", "MONTHS": "Months"}
+ECA_REFRESH_UNITS = {"HOURS": "Hours", "DAYS": "Days", "MONTHS": "Months"}
 
 # oauthPolicy.ipRelaxation (CA) <-> ipRelaxationPolicyType (ECA)
 IP_RELAXATION_CA_TO_ECA: dict[str, str] = {
@@ -115,10 +115,10 @@ class RefreshTokenPolicy:
 
     def to_eca(self) -> dict[str, str]:
         """The ECA policy fields (period and unit only for the specific kinds)."""
-        out = {"refreshTokenPolicyType": _ECA_KIND[self.kind]}
+        out = {"refreshTokenPolicyType": ECA_REFRESH_KINDS[self.kind]}
         if self.n is not None and self.unit is not None:
             out["refreshTokenValidityPeriod"] = str(self.n)
-            out["refreshTokenValidityUnit"] = _ECA_UNIT[self.unit]
+            out["refreshTokenValidityUnit"] = ECA_REFRESH_UNITS[self.unit]
         return out
 
     @classmethod
@@ -130,8 +130,8 @@ class RefreshTokenPolicy:
         >>> RefreshTokenPolicy.from_eca("SpecificInactivity", "30", "Days").format()
         'specific_inactivity:30:DAYS'
         """
-        kinds = {v: k for k, v in _ECA_KIND.items()}
-        units = {v: k for k, v in _ECA_UNIT.items()}
+        kinds = {v: k for k, v in ECA_REFRESH_KINDS.items()}
+        units = {v: k for k, v in ECA_REFRESH_UNITS.items()}
         if policy_type not in kinds:
             raise ValueError(f"{policy_type!r} is not a refreshTokenPolicyType; allowed: {', '.join(kinds)}")
         kind = kinds[policy_type]
