@@ -110,6 +110,9 @@ def test_three_orgs_one_failing_mid_way(
     ]
     assert not (same["app"] == "Shared_Portal").any()  # the same settings in both: no row
 
+    assert main(["diff", str(out), str(out)]) == 2  # several orgs' outputs: diff says what to give instead
+    assert "the outputs of 3 orgs" in capsys.readouterr().err
+
     # one snapshot per org, each with its own org id
     kept = sorted(p.name for p in history_dir.iterdir())
     assert len(kept) == 3 and all(k.startswith("00D") for k in kept)
