@@ -8,9 +8,11 @@ import json
 import textwrap
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
+from test_notify import webhook  # noqa: F401  (the local HTTPS webhook fixture)
 
 from toolkit.commands import main
 from toolkit.demoorg import DemoOrg
@@ -318,3 +320,21 @@ def test_many_secrets_are_scrubbed_in_one_pass_as_one_at_a_time() -> None:
     assert redact(text, secrets, keywords=False) == one_by_one
     assert not any(s in redact(text, secrets, keywords=False) for s in secrets)
     assert _one_pass(("abcd", "abcdef")).sub("*", "abcdefg abcd abc") == "*g * abc"
+
+
+def test_notify_posts_one_summary_per_org(
+    three_orgs: list[DemoOrg],
+    tmp_path: Path,
+    webhook: Any,  # noqa: F811 (test_notify's fixture)
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    prod, uat, _dev = three_orgs
+    orgs = _orgs_file(tmp_path / "orgs.json", [prod, uat], ("prod", "uat"))
+    assert main(["check", "--orgs-file", str(orgs), "--format", "json", "--out", str(tmp_path / "f.json"),
+                 "--notify", webhook.url]) == 0
+    texts = [json.loads(p["body"])["text"] for p in webhook.posts]
+    assert len(texts) == 2 and any("org prod" in t for t in texts) and any("org uat" in t for t in texts)
+    for post in webhook.posts:
+        assert prod.access_token not in post["body"] and uat.access_token not in post["body"]
+        assert KEY not in post["body"]
+    assert capsys.readouterr().err.count("notified 127.0.0.1") == 2

@@ -225,6 +225,7 @@ def keep_fleet_history(
             continue
         one = argparse.Namespace(**vars(args))
         one._identity = run.identity or {"instance_url": run.label}
+        one._label = f"org {run.label}"
         secrets = inventory_secrets(run.inventory) if run.inventory is not None else []
         code = keep_history(
             one, run.tables, command=command, findings=run.findings, secrets=secrets, code=code, report=report
