@@ -338,3 +338,8 @@ def test_notify_posts_one_summary_per_org(
         assert prod.access_token not in post["body"] and uat.access_token not in post["body"]
         assert KEY not in post["body"]
     assert capsys.readouterr().err.count("notified 127.0.0.1") == 2
+
+
+def test_an_org_label_that_would_clash_with_a_column_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["audit", "--org", "prod", "--org", "setting", "--out", "unused"]) == 2
+    assert "cannot be an org's label" in capsys.readouterr().err

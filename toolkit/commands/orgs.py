@@ -103,6 +103,9 @@ def fleet_targets(args: argparse.Namespace) -> list[OrgTarget]:
         raise SourceError(f"{len(targets)} orgs named; allowed: at most {MAX_ORGS} in one run (shard them)")
     seen: set[str] = set()
     for t in targets:
+        if t.label in _RESERVED:
+            reserved = ", ".join(sorted(_RESERVED))
+            raise SourceError(f"org {t.label!r}: cannot be an org's label; allowed: any but {reserved}")
         if t.label in seen:
             raise SourceError(f"org {t.label!r} is named twice; allowed: each org once (give a 'name')")
         seen.add(t.label)
@@ -163,9 +166,6 @@ def _entry(path: str, n: int, entry: dict[str, Any], ca_file: str | None) -> Org
     if ca:
         ca = checks.pem_file(f"{where}: ca_file", ca)
     label = entry.get("name") or alias or (urlsplit(url).netloc if url else "")
-    if label.strip() in _RESERVED:
-        reserved = ", ".join(sorted(_RESERVED))
-        raise SourceError(f"{where}: name cannot be {shown(label)}; allowed: any but {reserved}")
     return OrgTarget(label=label.strip(), alias=alias, instance_url=url, access_token=token, ca_file=ca)
 
 
