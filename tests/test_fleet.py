@@ -4,6 +4,7 @@ with one setting changed shows in ``same_app.csv``; exit 3; one history snapshot
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import textwrap
 from collections.abc import Iterator
@@ -103,6 +104,9 @@ def test_three_orgs_one_failing_mid_way(
     assert fleet.loc[["prod", "uat"], "status"].tolist() == ["complete", "complete"]
     assert fleet.at["dev", "status"] == "partial" and "readMetadata" in fleet.at["dev", "reason"]
     assert fleet["org_id"].nunique() == 3 and (fleet["apps"] > 0).all()
+    if importlib.util.find_spec("toolkit.rules.score") is not None:  # the score, where the rules layer scores
+        assert fleet.loc[["prod", "uat"], "grade"].isin(list("ABCDF")).all()
+        assert fleet.loc[["prod", "uat"], "score"].between(0, 100).all()
     assert "org dev partial" in (out / "summary.html").read_text(encoding="utf-8")
 
     same = pd.read_csv(out / "same_app.csv", keep_default_na=False)

@@ -246,10 +246,28 @@ def fleet_data(runs: list[Any]) -> Any:
     from ..reports import ReportData
 
     tables = fleet.combine(runs)
-    tables["fleet"], tables["same_app"] = fleet.fleet_table(runs), fleet.same_app_across_orgs(runs)
+    tables["fleet"] = with_scores(fleet.fleet_table(runs), runs)
+    tables["same_app"] = fleet.same_app_across_orgs(runs)
     found = fleet.combine_findings(runs)
     return ReportData(
         tables=tables, findings=fleet.labelled(found) if found is not None else None,
         org_name=f"{len(runs)} orgs", origin=", ".join(r.label for r in runs),
         partial_reason=fleet.partial_reason(runs),
     )
+
+
+def with_scores(table: Any, runs: list[Any]) -> Any:
+    """``fleet.csv`` with each org's ``score`` and ``grade`` after its status, when the rules layer scores
+    (``toolkit.rules.score``, docs/findings.md "Score and grade"); as it is otherwise (counts only)."""
+    try:
+        from ..rules.score import org_score
+    except ImportError:
+        return table
+    scores = [
+        org_score(r.findings, list(r.tables["apps"]["name"])) if r.ok and r.findings is not None else None
+        for r in runs
+    ]
+    at = list(table.columns).index("status") + 1
+    table.insert(at, "score", [s.score if s else None for s in scores])
+    table.insert(at + 1, "grade", [s.grade if s else "" for s in scores])
+    return table

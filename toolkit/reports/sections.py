@@ -401,7 +401,7 @@ def fleet(data: ReportData, top: int = 50) -> str:
     orgs = data.tables.get("fleet")
     if orgs is None:
         return ""
-    wanted = ("org", "status", "apps", "critical", "high", "failed_findings", "reason")
+    wanted = ("org", "status", "score", "grade", "apps", "critical", "high", "failed_findings", "reason")
     cols = [c for c in wanted if c in orgs]
     parts = [_table(orgs[cols].astype("string").fillna(NOT_SET))]
     same = data.tables.get("same_app")
