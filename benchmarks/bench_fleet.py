@@ -66,6 +66,19 @@ def _child_fleet(info: dict[str, Any], concurrency: int) -> dict[str, Any]:
             bounds.append(self)
 
     org_module.RequestBound = Recorded  # type: ignore[misc]  # the fleet's bound, to read its peak after
+    import toolkit.analysis.fleet as fleet_module
+
+    reading: list[float] = []
+    audit_fleet = fleet_module.audit_fleet
+
+    def timed(*args: Any, **kwargs: Any) -> Any:  # the reading phase: every org connected, read, closed
+        t = time.perf_counter()
+        try:
+            return audit_fleet(*args, **kwargs)
+        finally:
+            reading.append(time.perf_counter() - t)
+
+    fleet_module.audit_fleet = timed
     out = Path(tempfile.mkdtemp(prefix="bench-fleet-")) / "out"
     orgs = info["orgs"]
     if len(orgs) > 1:
@@ -97,6 +110,7 @@ def _child_fleet(info: dict[str, Any], concurrency: int) -> dict[str, Any]:
         "per_org": per_org,
         "apps": len(apps),
         "peak_in_flight": bounds[0].peak if bounds else None,
+        "read_s": reading[0] if reading else None,
     }
 
 
@@ -161,6 +175,8 @@ def main(argv: list[str] | None = None) -> int:
           f"{alone['calls'] / alone['bound']:>12.2f} {s['peak_in_flight'] or '-':>15}")
     print(f"{'fleet':8} {f['wall']:>8.2f} {f['apps']:>7} {f['rss_mb']:>7.0f} {c['min']:>6}-{c['max']:<7} "
           f"{q['min']:>5.2f}-{q['max']:<6.2f} {f['peak_in_flight']:>15}")
+    print(f"fleet: {f['read_s']:.2f} s reading the orgs (connect + audit, in parallel), "
+          f"{f['wall'] - f['read_s']:.2f} s after (findings, stacking, same_app, CSVs, summary.html)")
     print(f"the first org: {alone['calls']} calls alone, {one['in_fleet']['calls']} in the fleet "
           f"(bound {alone['bound']})")
     print(f"fleet / one org: {r['ratio_to_single']:.2f}x the time (goal < 3x); peak requests in flight "

@@ -4,13 +4,16 @@ with one setting changed shows in ``same_app.csv``; exit 3; one history snapshot
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import textwrap
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
+from test_notify import webhook  # noqa: F401  (the local HTTPS webhook fixture)
 
 from toolkit.commands import main
 from toolkit.demoorg import DemoOrg
@@ -101,6 +104,9 @@ def test_three_orgs_one_failing_mid_way(
     assert fleet.loc[["prod", "uat"], "status"].tolist() == ["complete", "complete"]
     assert fleet.at["dev", "status"] == "partial" and "readMetadata" in fleet.at["dev", "reason"]
     assert fleet["org_id"].nunique() == 3 and (fleet["apps"] > 0).all()
+    if importlib.util.find_spec("toolkit.rules.score") is not None:  # the score, where the rules layer scores
+        assert fleet.loc[["prod", "uat"], "grade"].isin(list("ABCDF")).all()
+        assert fleet.loc[["prod", "uat"], "score"].between(0, 100).all()
     assert "org dev partial" in (out / "summary.html").read_text(encoding="utf-8")
 
     same = pd.read_csv(out / "same_app.csv", keep_default_na=False)
@@ -109,6 +115,9 @@ def test_three_orgs_one_failing_mid_way(
         ["consumer key", "ip_relaxation", "ENFORCE", "BYPASS", ""]
     ]
     assert not (same["app"] == "Shared_Portal").any()  # the same settings in both: no row
+
+    assert main(["diff", str(out), str(out)]) == 2  # several orgs' outputs: diff says what to give instead
+    assert "the outputs of 3 orgs" in capsys.readouterr().err
 
     # one snapshot per org, each with its own org id
     kept = sorted(p.name for p in history_dir.iterdir())
@@ -317,3 +326,26 @@ def test_many_secrets_are_scrubbed_in_one_pass_as_one_at_a_time() -> None:
     assert redact(text, secrets, keywords=False) == one_by_one
     assert not any(s in redact(text, secrets, keywords=False) for s in secrets)
     assert _one_pass(("abcd", "abcdef")).sub("*", "abcdefg abcd abc") == "*g * abc"
+
+
+def test_notify_posts_one_summary_per_org(
+    three_orgs: list[DemoOrg],
+    tmp_path: Path,
+    webhook: Any,  # noqa: F811 (test_notify's fixture)
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    prod, uat, _dev = three_orgs
+    orgs = _orgs_file(tmp_path / "orgs.json", [prod, uat], ("prod", "uat"))
+    assert main(["check", "--orgs-file", str(orgs), "--format", "json", "--out", str(tmp_path / "f.json"),
+                 "--notify", webhook.url]) == 0
+    texts = [json.loads(p["body"])["text"] for p in webhook.posts]
+    assert len(texts) == 2 and any("org prod" in t for t in texts) and any("org uat" in t for t in texts)
+    for post in webhook.posts:
+        assert prod.access_token not in post["body"] and uat.access_token not in post["body"]
+        assert KEY not in post["body"]
+    assert capsys.readouterr().err.count("notified 127.0.0.1") == 2
+
+
+def test_an_org_label_that_would_clash_with_a_column_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["audit", "--org", "prod", "--org", "setting", "--out", "unused"]) == 2
+    assert "cannot be an org's label" in capsys.readouterr().err

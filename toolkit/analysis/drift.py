@@ -142,6 +142,12 @@ def load_audit_output(folder: str | Path) -> tuple[dict[str, pd.DataFrame], dict
                 frame[col] = frame[col].map(_unneutral)
         tables[name] = frame
     apps = tables["apps"]
+    if "org" in apps.columns and apps["org"].nunique() > 1:
+        raise SourceError(
+            f"{folder}: the outputs of {apps['org'].nunique()} orgs (one run of several orgs); diff compares "
+            "one org: give that org's history (--since last --org ALIAS) or its `check --snapshot DIR` "
+            "subfolder; same_app.csv there compares the orgs with each other"
+        )
     origins = apps["origin"].dropna() if "origin" in apps.columns else pd.Series(dtype=object)
     origin = str(origins.iloc[0]) if len(origins) else ""
     created = datetime.fromtimestamp((f / "apps.csv").stat().st_mtime, UTC).isoformat(timespec="seconds")

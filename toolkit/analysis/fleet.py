@@ -29,6 +29,7 @@ import pandas as pd
 from ..errors import ToolkitError
 from ..model import catalog
 from ..model.bundle import Inventory
+from ..redact import redact
 from .drift import _settings
 
 ORG_COLUMN = "org"
@@ -83,7 +84,8 @@ def audit_fleet(
     ``bound`` (a :class:`~toolkit.sources.org.RequestBound`) is shared by every org: each one's requests
     wait for a slot of it, and opening an org (its first contact) holds one, so no more than the bound are
     ever in flight across the fleet. At most ``bound.limit`` orgs are read at once. An org whose audit
-    raises a :class:`~toolkit.errors.ToolkitError` is ``failed`` with the reason; the others go on.
+    raises (a :class:`~toolkit.errors.ToolkitError`, or anything else: named by its type) is ``failed`` with
+    the reason; the others go on.
     """
 
     def one(label: str, opener: Opener) -> OrgRun:
@@ -101,8 +103,9 @@ def audit_fleet(
                 context.__exit__(type(exc), exc, exc.__traceback__)
                 raise
             context.__exit__(None, None, None)
-        except ToolkitError as exc:
-            run.status, run.reason = "failed", str(exc)
+        except Exception as exc:  # noqa: BLE001 - one org's failure, whatever it is, leaves the others going
+            said = str(exc) if isinstance(exc, ToolkitError) else f"{type(exc).__name__}: {redact(str(exc))}"
+            run.status, run.reason = "failed", said
             if progress is not None:
                 progress(f"org {label}: FAILED: {exc}")
             return run

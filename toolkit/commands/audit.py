@@ -106,6 +106,26 @@ def audit_fleet_command(args: argparse.Namespace) -> int:
     return keep_fleet_history(args, runs, command="audit", code=code)
 
 
+def fleet_page(data: Any) -> str:
+    """``summary.html`` of several orgs: the summary, the Orgs section, the findings (``org/App``), the
+    org-wide settings and the problems. Each org's apps, usage and mobile settings are in the CSVs (an apps
+    table and a mobile matrix of thousands of apps are neither read nor quick to build)."""
+    from ..reports import sections as s
+    from ..reports.export import page
+
+    body = [
+        s.summary(data) + s.legend(),
+        s.section("Orgs", s.fleet(data), s.FLEET_INTRO),
+        s.section("Findings", s.findings(data), "One row per rule, most severe first; apps are org/App.")
+        if data.findings is not None else "",
+        s.section("Org-wide settings", s.org_posture(data), "Each org's settings (an org column)."),
+        s.section("Problems", s.problems(data)),
+        "<p class='note'>Every org's apps, usage and mobile settings: apps.csv, usage.csv (an org column "
+        "first); one org's full page: audit that org alone.</p>",
+    ]
+    return page("\n".join(b for b in body if b), data.title)
+
+
 def org_reader(window_days: int = 180) -> Any:
     """How a fleet run reads one opened org: its audit (inventory, tables, {}); nothing readable, or a
     refused token, is an :class:`OrgError` (that org fails, the others go on)."""
@@ -130,7 +150,6 @@ def write_fleet(runs: list[Any], out: str | Path) -> int:
     from dataclasses import replace
 
     from ..analysis.fleet import labelled_tables
-    from ..reports import static_page
     from .orgs import fleet_data, fleet_secrets
 
     data = fleet_data(runs)
@@ -138,7 +157,7 @@ def write_fleet(runs: list[Any], out: str | Path) -> int:
     title = f"Connected app audit of {len(runs)} orgs" + (" (PARTIAL: see Problems)" if reason else "")
     paths = write_outputs(
         tables, out, title=title, origin=data.origin, secrets=fleet_secrets(runs), partial_reason=reason,
-        page=static_page(replace(data, tables=labelled_tables(tables))),
+        page=fleet_page(replace(data, tables=labelled_tables(tables))),
     )
     for run in runs:
         if run.ok:

@@ -360,7 +360,9 @@ def _notify(
 
     current = failed(findings)
     identity = source_identity(args)
-    source = urlsplit(identity.get("instance_url", "")).hostname or Path(identity.get("folder", "")).name
+    source = getattr(args, "_label", "") or (  # an org of several: its label (--org alias, orgs file name)
+        urlsplit(identity.get("instance_url", "")).hostname or Path(identity.get("folder", "")).name
+    )
     new, fixed = new_and_fixed(previous.findings if previous is not None else current, current)
 
     def triples(frame: pd.DataFrame) -> list[tuple[str, str, str]]:

@@ -103,6 +103,9 @@ def fleet_targets(args: argparse.Namespace) -> list[OrgTarget]:
         raise SourceError(f"{len(targets)} orgs named; allowed: at most {MAX_ORGS} in one run (shard them)")
     seen: set[str] = set()
     for t in targets:
+        if t.label in _RESERVED:
+            reserved = ", ".join(sorted(_RESERVED))
+            raise SourceError(f"org {t.label!r}: cannot be an org's label; allowed: any but {reserved}")
         if t.label in seen:
             raise SourceError(f"org {t.label!r} is named twice; allowed: each org once (give a 'name')")
         seen.add(t.label)
@@ -163,9 +166,6 @@ def _entry(path: str, n: int, entry: dict[str, Any], ca_file: str | None) -> Org
     if ca:
         ca = checks.pem_file(f"{where}: ca_file", ca)
     label = entry.get("name") or alias or (urlsplit(url).netloc if url else "")
-    if label.strip() in _RESERVED:
-        reserved = ", ".join(sorted(_RESERVED))
-        raise SourceError(f"{where}: name cannot be {shown(label)}; allowed: any but {reserved}")
     return OrgTarget(label=label.strip(), alias=alias, instance_url=url, access_token=token, ca_file=ca)
 
 
@@ -225,6 +225,7 @@ def keep_fleet_history(
             continue
         one = argparse.Namespace(**vars(args))
         one._identity = run.identity or {"instance_url": run.label}
+        one._label = f"org {run.label}"
         secrets = inventory_secrets(run.inventory) if run.inventory is not None else []
         code = keep_history(
             one, run.tables, command=command, findings=run.findings, secrets=secrets, code=code, report=report
@@ -245,10 +246,28 @@ def fleet_data(runs: list[Any]) -> Any:
     from ..reports import ReportData
 
     tables = fleet.combine(runs)
-    tables["fleet"], tables["same_app"] = fleet.fleet_table(runs), fleet.same_app_across_orgs(runs)
+    tables["fleet"] = with_scores(fleet.fleet_table(runs), runs)
+    tables["same_app"] = fleet.same_app_across_orgs(runs)
     found = fleet.combine_findings(runs)
     return ReportData(
         tables=tables, findings=fleet.labelled(found) if found is not None else None,
         org_name=f"{len(runs)} orgs", origin=", ".join(r.label for r in runs),
         partial_reason=fleet.partial_reason(runs),
     )
+
+
+def with_scores(table: Any, runs: list[Any]) -> Any:
+    """``fleet.csv`` with each org's ``score`` and ``grade`` after its status, when the rules layer scores
+    (``toolkit.rules.score``, docs/findings.md "Score and grade"); as it is otherwise (counts only)."""
+    try:
+        from ..rules.score import org_score
+    except ImportError:
+        return table
+    scores = [
+        org_score(r.findings, list(r.tables["apps"]["name"])) if r.ok and r.findings is not None else None
+        for r in runs
+    ]
+    at = list(table.columns).index("status") + 1
+    table.insert(at, "score", [s.score if s else None for s in scores])
+    table.insert(at + 1, "grade", [s.grade if s else "" for s in scores])
+    return table

@@ -95,9 +95,7 @@ def static_page(data: ReportData) -> str:
 
     body = [
         s.summary(data) + s.legend(),
-        s.section("Orgs", s.fleet(data),
-                  "One row per org; then each app found in several orgs (matched by consumer key, then API "
-                  "name) and the settings that differ between them."),
+        s.section("Orgs", s.fleet(data), s.FLEET_INTRO),
         s.section("Findings", s.findings(data),
                   "One row per rule, most severe first: the affected apps, what to change, and whether a "
                   "bulk edit can.") if data.findings is not None else "",

@@ -777,6 +777,12 @@ def problems(data: ReportData) -> str:
     return _table(frame.astype("string").fillna(NOT_SET).rename(columns=str.capitalize))
 
 
+FLEET_INTRO = (
+    "One row per org; then each app found in several orgs (matched by consumer key, then API name) and the "
+    "settings that differ between them."
+)
+
+
 def fleet(data: ReportData, top: int = 50) -> str:
     """Several orgs in one run: one row per org (status, apps, failed findings by severity), then the same
     app across orgs with the settings that differ (the first ``top`` rows; all of them in same_app.csv).
@@ -784,7 +790,7 @@ def fleet(data: ReportData, top: int = 50) -> str:
     orgs = data.tables.get("fleet")
     if orgs is None:
         return ""
-    wanted = ("org", "status", "apps", "critical", "high", "failed_findings", "reason")
+    wanted = ("org", "status", "score", "grade", "apps", "critical", "high", "failed_findings", "reason")
     cols = [c for c in wanted if c in orgs]
     parts = [_table(orgs[cols].astype("string").fillna(NOT_SET))]
     same = data.tables.get("same_app")
