@@ -202,12 +202,9 @@ def _impact(args: argparse.Namespace, plan: Any) -> str:
     if not (dry_org or args.max_impact is not None) or not plan.rows:
         return ""
     table = plan.impact(window_days(args))
-    shown = table.assign(
-        names=[", ".join(n[:3]) + (f" (+{len(n) - 3})" if len(n) > 3 else "") for n in table["names"]],
-        evidence=[e or r for e, r in zip(table["evidence"], table["reason"], strict=True)],
-    )
     print(f"impact (usage of the last {window_days(args)} days):")
-    _print_table(shown[["app", "change", "verdict", "users", "names", "logins", "tokens", "evidence"]])
+    for line in impact_lines(table):
+        print(line)
     broken = users_breaking(table)
     unknown = int((table["verdict"] == "unknown").sum())
     print(
@@ -216,6 +213,41 @@ def _impact(args: argparse.Namespace, plan: Any) -> str:
     if args.max_impact is not None and broken > args.max_impact:
         return f"--max-impact {args.max_impact}: {broken} users would break"
     return ""
+
+
+def impact_lines(table: pd.DataFrame, most_names: int = 3) -> list[str]:
+    """The impact as lines, app by app, what breaks first: the change, the verdict, who (a few names and
+    how many), the logins and tokens behind it and the evidence; changes with no evidence of impact are one
+    count at the end (a wide table would scroll sideways).
+
+    >>> rows = pd.DataFrame([{"app": "A", "change": "IP Relaxation = ENFORCE", "verdict": "breaks",
+    ...     "users": 2, "names": ["Ann", "Bob"], "logins": 5, "tokens": 1, "evidence": "logins from outside",
+    ...     "reason": ""}, {"app": "B", "change": "PKCE = true", "verdict": "no evidence of impact",
+    ...     "users": 0, "names": [], "logins": 0, "tokens": 0, "evidence": "", "reason": ""}])
+    >>> print("\\n".join(impact_lines(rows)))
+    A
+      breaks     IP Relaxation = ENFORCE: 2 users (Ann, Bob), 5 logins, 1 tokens; logins from outside
+    1 change with no evidence of impact
+    """
+    order = {"breaks": 0, "at risk": 1, "unknown": 2}
+    shown = table[table["verdict"].isin(list(order))] if len(table) else table
+    lines: list[str] = []
+    if len(shown):
+        shown = shown.assign(_o=shown["verdict"].map(order)).sort_values(["_o"], kind="stable")
+        for app, rows in shown.groupby("app", sort=False):
+            lines.append(str(app))
+            for r in rows.to_dict("records"):
+                names = list(r["names"] or [])
+                who = ", ".join(str(n) for n in names[:most_names]) + (
+                    f" +{len(names) - most_names}" if len(names) > most_names else "")
+                users = f"{r['users']} users" + (f" ({who})" if who else "")
+                why = r["evidence"] or r["reason"]
+                lines.append(f"  {str(r['verdict']):<10} {r['change']}: {users}, {r['logins']} logins, "
+                             f"{r['tokens']} tokens" + (f"; {why}" if why else ""))
+    quiet = len(table) - len(shown)
+    if quiet:
+        lines.append(f"{quiet} change{'s' if quiet != 1 else ''} with no evidence of impact")
+    return lines
 
 
 def demo_org_note(args: argparse.Namespace) -> None:
