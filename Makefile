@@ -13,7 +13,7 @@ setup: $(STAMP)
 # output goes to .venv/install.log, so the first `make demo` shows the demo's lines, not install chatter.
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	@echo "setting up .venv (first run: a few minutes; pip's output in $(VENV)/install.log)"
+	@echo "setting up .venv (a few minutes the first time, seconds after a change of pyproject.toml or constraints.txt; pip's output in $(VENV)/install.log)"
 	@$(BIN)/python -m pip install --upgrade pip >$(VENV)/install.log 2>&1 \
 		&& $(BIN)/python -m pip install -c constraints.txt -e '.[dev]' >>$(VENV)/install.log 2>&1 \
 		|| { tail -n 30 $(VENV)/install.log; echo "setup failed: see $(VENV)/install.log"; exit 1; }
