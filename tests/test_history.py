@@ -140,7 +140,12 @@ def test_the_report_gets_new_fixed_and_the_trend(tmp_path: Path, history_dir: Pa
     assert fixed == [["Legacy_Partner_Portal", "NET-01", "high"]]
     trend = view["trend"]
     assert list(trend.columns) == list(history.TREND_COLUMNS) and len(trend) == 1
-    assert trend.at[0, "command"] == "check" and trend.at[0, "failed"] == sum(trend.iloc[0, 3:])
+    assert trend.at[0, "command"] == "check" and trend.at[0, "failed"] == sum(trend.iloc[0, 3:-1])
+    from toolkit.rules.score import org_score
+
+    before = toolkit.audit(str(EXAMPLES))  # what the check saw: the project before the edit
+    expected = org_score(toolkit.findings(before), [str(n) for n in before["apps"]["name"]]).score
+    assert trend.at[0, "score"] == expected  # the run's org score, kept with it for the trend
     # what the report command hands the notebook keeps it
     back = load(save(ReportData(tables=tables, history=view), tmp_path / "data"))
     assert set(back.history) == {"new", "fixed", "trend"} and "__history_new__" not in back.tables
@@ -188,3 +193,4 @@ def test_a_report_after_an_edit_lists_it_as_fixed_since_the_last_run(
     since = page[page.index("Since the last run"):page.index("Riskiest apps")]
     assert "New since the last run:</b> none" in since
     assert "Fixed since the last run: 1</b>" in since and app in since and "NET-01" in since
+    assert "Org score over the last 1 scored runs" in since  # the trend of the score, from the kept runs

@@ -164,10 +164,14 @@ def record(
     secrets: list[str] | None = None,
     keep: int = KEEP,
     now: datetime | None = None,
+    score: int | None = None,
 ) -> Path:
-    """Write this run's entry into ``folder`` (atomically) and keep the newest ``keep`` of its org."""
+    """Write this run's entry into ``folder`` (atomically) and keep the newest ``keep`` of its org;
+    ``score``: the org's score of this run (:func:`toolkit.rules.score.org_score`), for the trend."""
     now = now or datetime.now(UTC)
     entry = snapshot(tables, command=command, identity=identity, findings=findings, now=now)
+    if score is not None:
+        entry["score"] = int(score)
     org_folder = Path(folder) / org_key(identity)
     try:
         org_folder.mkdir(parents=True, exist_ok=True)
@@ -321,7 +325,7 @@ def new_and_fixed(previous: pd.DataFrame, current: pd.DataFrame) -> tuple[pd.Dat
     return new.reset_index(drop=True), fixed.reset_index(drop=True)
 
 
-TREND_COLUMNS = ("created", "command", "failed", "critical", "high", "medium", "low", "info")
+TREND_COLUMNS = ("created", "command", "failed", "critical", "high", "medium", "low", "info", "score")
 
 
 def trend(folder: str | Path, identity: Mapping[str, Any]) -> pd.DataFrame:
@@ -335,8 +339,10 @@ def trend(folder: str | Path, identity: Mapping[str, Any]) -> pd.DataFrame:
         counts = meta.get("counts")
         if not isinstance(counts, dict):
             continue  # a run that computed no findings
-        by = [int(counts.get(s, 0)) for s in TREND_COLUMNS[3:]]
-        rows.append([meta.get("created", ""), meta.get("command", ""), sum(by), *by])
+        by = [int(counts.get(s, 0)) for s in TREND_COLUMNS[3:-1]]
+        score = meta.get("score")  # None for an entry kept before scores were
+        rows.append([meta.get("created", ""), meta.get("command", ""), sum(by), *by,
+                     int(score) if isinstance(score, int | float) else None])
     return pd.DataFrame(rows, columns=list(TREND_COLUMNS))
 
 

@@ -301,6 +301,15 @@ def add_notify_argument(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _score(tables: dict[str, pd.DataFrame], findings: pd.DataFrame | None) -> int | None:
+    """The org's score of this run (kept with it for the report's trend); None without findings."""
+    if findings is None or "apps" not in tables:
+        return None
+    from ..rules.score import org_score
+
+    return org_score(findings, [str(n) for n in tables["apps"]["name"]]).score
+
+
 def keep_history(
     args: argparse.Namespace,
     tables: dict[str, pd.DataFrame],
@@ -323,7 +332,7 @@ def keep_history(
         try:
             path = record(
                 tables, history_dir(args.history), command=command, identity=source_identity(args),
-                findings=findings, secrets=secrets,
+                findings=findings, secrets=secrets, score=_score(tables, findings),
             )
             print(f"history: {path}", file=sys.stderr)
         except OutputError as exc:

@@ -411,10 +411,13 @@ def since_last_run(data: ReportData, most: int = 20) -> str:
         more = f"<p class='note'>and {len(frame) - most} more.</p>" if len(frame) > most else ""
         parts.append(f"<p><b>{title}: {len(frame)}</b></p><table class='since'><thead><tr><th>Severity</th>"
                      f"<th>Rule</th><th>App</th></tr></thead><tbody>{rows}</tbody></table>{more}")
-    runs = trend.tail(12)
-    bars = [(f"{str(r['created'])[:16].replace('T', ' ')} {r['command']}", int(r["failed"]))
-            for r in runs.to_dict("records")]
-    parts.append(bar_chart(bars, title=f"Failed findings over the last {len(runs)} kept runs"))
+    runs = trend.tail(12).to_dict("records")
+    when = [f"{str(r['created'])[:16].replace('T', ' ')} {r['command']}" for r in runs]
+    scored = [(w, int(r["score"])) for w, r in zip(when, runs, strict=True) if pd.notna(r.get("score"))]
+    if scored:  # entries kept before scores were have none
+        parts.append(bar_chart(scored, title=f"Org score over the last {len(scored)} scored runs (of 100)"))
+    parts.append(bar_chart([(w, int(r["failed"])) for w, r in zip(when, runs, strict=True)],
+                           title=f"Failed findings over the last {len(runs)} kept runs"))
     return "".join(parts)
 
 
