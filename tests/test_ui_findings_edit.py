@@ -98,13 +98,7 @@ def test_edit_form_on_a_folder_preview_apply_rollback(tmp_path: Path) -> None:
 
 def test_edit_form_on_the_demo_org(fresh_demo_org: DemoOrg) -> None:
     d = fresh_demo_org
-    form = EditForm()
-    form.connect.demo_connect = {
-        "instance_url": d.instance_url,
-        "access_token": d.access_token,
-        "ca_file": d.ca_file,
-    }
-    form.connect.connect_button.click()
+    form = _connected_form(d)
     assert form.source is not None and len(form.picker.shown()) == 73, form.status.value
     form.picker.kind.value = "ConnectedApp"
     form.picker.platform.value = "ios"
@@ -132,7 +126,8 @@ def test_edit_form_on_the_demo_org(fresh_demo_org: DemoOrg) -> None:
     form.connect.close_org()
 
 
-def _form_on(d: DemoOrg, apps: list[str], **changes: Any) -> EditForm:
+def _connected_form(d: DemoOrg) -> EditForm:
+    """An EditForm connected to the demo org ``d`` (its ConnectForm's demo way, attached to ``d``)."""
     form = EditForm()
     form.connect.demo_connect = {
         "instance_url": d.instance_url,
@@ -140,6 +135,11 @@ def _form_on(d: DemoOrg, apps: list[str], **changes: Any) -> EditForm:
         "ca_file": d.ca_file,
     }
     form.connect.connect_button.click()
+    return form
+
+
+def _form_on(d: DemoOrg, apps: list[str], **changes: Any) -> EditForm:
+    form = _connected_form(d)
     form.picker.select(apps)
     for field_id, value in changes.items():
         (form.form.inputs.get(field_id) or form.form.add(field_id)).input.value = value
@@ -183,13 +183,7 @@ def test_edit_form_asks_before_switching_on_pkce(fresh_demo_org: DemoOrg) -> Non
 def test_from_a_finding_to_its_applied_and_rolled_back_fix(fresh_demo_org: DemoOrg) -> None:
     """FindingsView's "Fix these apps" fills a linked EditForm with the rule's whole remedy (issue 15)."""
     d = fresh_demo_org
-    form = EditForm()
-    form.connect.demo_connect = {
-        "instance_url": d.instance_url,
-        "access_token": d.access_token,
-        "ca_file": d.ca_file,
-    }
-    form.connect.connect_button.click()
+    form = _connected_form(d)
     view = FindingsView()
     view.link(form)  # shows the findings of what the form read
     assert view.findings is not None and len(view.findings)

@@ -16,7 +16,7 @@ from ..analysis.display import LEGEND, display_value
 from ..analysis.markers import NOT_APPLICABLE
 from ..errors import ToolkitError
 from ..model import catalog
-from ..rules.matrix import mobile_matrix
+from ..reports.sections import judged_cells
 from .html import cell_text, style_widget
 
 ALL = ""
@@ -234,21 +234,16 @@ class MobileComparison(widgets.VBox):  # type: ignore[misc]
 
 
 def _judged(tables: dict[str, pd.DataFrame]) -> dict[tuple[str, str], str]:
-    """(app, field id) -> the rules' status of the cell (``baseline``, ``majority``...); empty when the tables
-    cannot be judged (the comparison is then shown without colours, never not at all)."""
+    """(app, field id) -> the rules' status of the cell (``baseline``, ``majority``...), as the report judges
+    it (:func:`toolkit.reports.sections.judged_cells`); empty when the tables cannot be judged (the
+    comparison is then shown without colours, never not at all)."""
     if tables.get("apps") is None or tables["apps"].empty:
         return {}
     try:
-        states = mobile_matrix(tables, status=True)
+        judged = judged_cells(tables)
     except ToolkitError:
         return {}
-    ids = {f.label: f.id for f in mobile_fields()}
-    return {
-        (str(app), ids[str(label)]): str(state)
-        for (_group, app), row in zip(states.index, states.itertuples(index=False), strict=True)
-        for label, state in zip(states.columns, row, strict=True)
-        if str(label) in ids
-    }
+    return judged[1] if judged is not None else {}
 
 
 def _comparison_html(
